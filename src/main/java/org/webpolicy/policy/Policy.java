@@ -1,0 +1,43 @@
+package org.webpolicy.policy;
+
+import java.util.Map;
+
+/**
+ * The one policy interface: something that turns an observation into an action. A model running
+ * in this JVM, a remote server reached through {@code PolicyClient}, and the brokers that wrap
+ * either all implement it, so each can stand in for the others.
+ *
+ * <p>Observations and actions are maps of wire values: {@code NdArray}, {@code NpScalar},
+ * {@code String}, {@code byte[]}, {@code Long}, {@code Double}, {@code Boolean}, {@code null},
+ * {@code List} and nested maps (see {@code MsgpackCodec} for the full mapping).
+ *
+ * <p>Threading: unless {@link #isThreadSafe()} says so, callers must not call one policy from
+ * two threads at once; {@code PolicyServer} serializes calls for such policies.
+ */
+public interface Policy extends AutoCloseable {
+
+    /** Computes the action for one observation. Failures are thrown as unchecked exceptions. */
+    Map<String, Object> step(Map<String, Object> observation);
+
+    /**
+     * Starts a new episode. {@code payload} is empty when the caller sent none; it may carry
+     * e.g. a new task prompt.
+     */
+    default void reset(Map<String, Object> payload) {
+    }
+
+    /** What the policy tells clients when they connect (sent as the metadata frame). */
+    default Map<String, Object> metadata() {
+        return Map.of();
+    }
+
+    /** True when {@link #step} may be called from several threads at once. */
+    default boolean isThreadSafe() {
+        return false;
+    }
+
+    /** Releases what the policy holds (connections, native memory). The default holds nothing. */
+    @Override
+    default void close() {
+    }
+}
