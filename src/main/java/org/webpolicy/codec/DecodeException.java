@@ -1,0 +1,50 @@
+package org.webpolicy.codec;
+
+/**
+ * A message could not be decoded. The message says what was wrong and where; {@link #problem()}
+ * tells the kinds apart for code that reacts to them.
+ */
+public final class DecodeException extends RuntimeException {
+
+    /** The ways a message can be wrong. */
+    public enum Problem {
+        /** The bytes end in the middle of a value. */
+        TRUNCATED,
+        /** Bytes follow the one value a message holds. */
+        TRAILING_BYTES,
+        /** Not msgpack: a never-used format byte, or a str that is not UTF-8. */
+        MALFORMED,
+        /** A msgpack type the wire format does not use (extension types). */
+        UNSUPPORTED_TYPE,
+        /** A map key that is neither str nor bin. */
+        BAD_MAP_KEY,
+        /** Nesting deeper than the codec's limit. */
+        TOO_DEEP,
+        /** An {@code __ndarray__} map with a missing field or a field of the wrong type. */
+        BAD_ARRAY,
+        /** A dtype string that is malformed or of a kind that cannot be sent. */
+        BAD_DTYPE,
+        /** A shape that is not a list of non-negative ints, or too large. */
+        BAD_SHAPE,
+        /** Array data whose length is not product(shape) × itemsize. */
+        DATA_LENGTH_MISMATCH,
+        /** An {@code __npgeneric__} map that does not make a numpy scalar. */
+        BAD_SCALAR
+    }
+
+    private final Problem problem;
+
+    public DecodeException(Problem problem, String message) {
+        super(message);
+        this.problem = problem;
+    }
+
+    public DecodeException(Problem problem, String message, Throwable cause) {
+        super(message, cause);
+        this.problem = problem;
+    }
+
+    public Problem problem() {
+        return problem;
+    }
+}

@@ -1,0 +1,340 @@
+package org.webpolicy.codec;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.math.BigInteger;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.msgpack.core.MessageFormat;
+import org.msgpack.core.MessageFormatException;
+import org.msgpack.core.MessageInsufficientBufferException;
+import org.msgpack.core.MessageNeverUsedFormatException;
+import org.msgpack.core.MessagePack;
+import org.msgpack.core.MessageSizeException;
+import org.msgpack.core.MessageUnpacker;
+import org.webpolicy.array.DType;
+import org.webpolicy.array.NdArray;
+import org.webpolicy.array.NpScalar;
+import org.webpolicy.array.Shape;
+
+/**
+ * One decoding run over one message. Array data is never copied: a {@code data} bin inside a map
+ * is kept as a reference into the message until the map turns out to be (or not to be) an array.
+ */
+final class Decoder {
+
+    private static final BinaryKey KEY_NDARRAY = BinaryKey.of("__ndarray__");
+    private static final BinaryKey KEY_NPGENERIC = BinaryKey.of("__npgeneric__");
+    private static final BinaryKey KEY_DATA = BinaryKey.of("data");
+    private static final BinaryKey KEY_DTYPE = BinaryKey.of("dtype");
+    private static final BinaryKey KEY_SHAPE = BinaryKey.of("shape");
+
+    /** A bin value not yet copied out of the message. */
+    private record BinRef(int offset, int length) {
+    }
+
+    private final byte[] message;
+    private final int start;
+    private final int length;
+    private final int maxDepth;
+    private final MessageUnpacker unpacker;
+
+    Decoder(byte[] message, int start, int length, int maxDepth) {
+        this.message = message;
+        this.start = start;
+        this.length = length;
+        this.maxDepth = maxDepth;
+        this.unpacker = MessagePack.newDefaultUnpacker(message, start, length);
+    }
+
+    Object decodeMessage() {
+        try {
+            if (length == 0) {
+                throw new DecodeException(DecodeException.Problem.TRUNCATED, "Empty message: expected one msgpack value");
+            }
+            Object value = read(0, Path.ROOT);
+            if (unpacker.hasNext()) {
+                throw new DecodeException(DecodeException.Problem.TRAILING_BYTES, remaining()
+                        + " bytes follow the message's value at offset " + position());
+            }
+            return value;
+        } catch (MessageInsufficientBufferException e) {
+            throw new DecodeException(DecodeException.Problem.TRUNCATED,
+                    "Message truncated: " + length + " bytes end in the middle of a value", e);
+        } catch (MessageNeverUsedFormatException e) {
+            throw new DecodeException(DecodeException.Problem.MALFORMED,
+                    "Not msgpack: never-used format byte 0xc1 at offset " + position(), e);
+        } catch (MessageSizeException e) {
+            throw new DecodeException(DecodeException.Problem.TRUNCATED, "Message claims a length it does not hold: "
+                    + e.getMessage(), e);
+        } catch (MessageFormatException e) {
+            throw new DecodeException(DecodeException.Problem.MALFORMED, "Not valid msgpack: " + e.getMessage(), e);
+        } catch (IOException e) {
+            // The input is an in-memory array.
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private int position() {
+        return (int) unpacker.getTotalReadBytes();
+    }
+
+    private int remaining() {
+        return length - position();
+    }
+
+    private Object read(int depth, Path path) throws IOException {
+        MessageFormat format = unpacker.getNextFormat();
+        switch (format.getValueType()) {
+            case NIL:
+                unpacker.unpackNil();
+                return null;
+            case BOOLEAN:
+                return unpacker.unpackBoolean();
+            case INTEGER:
+                if (format == MessageFormat.UINT64) {
+                    BigInteger big = unpacker.unpackBigInteger();
+                    return big.bitLength() < 64 ? (Object) big.longValue() : big;
+                }
+                return unpacker.unpackLong();
+            case FLOAT:
+                return unpacker.unpackDouble();
+            case STRING:
+                return readString(path);
+            case BINARY:
+                return copy(readBin());
+            case ARRAY:
+                return readList(depth, path);
+            case MAP:
+                return readMap(depth, path);
+            case EXTENSION:
+                throw new DecodeException(DecodeException.Problem.UNSUPPORTED_TYPE, path
+                        + ": msgpack extension types are not part of the wire format (format " + format + ")");
+            default:
+                throw new DecodeException(DecodeException.Problem.MALFORMED, path + ": not msgpack (format " + format + ")");
+        }
+    }
+
+    private String readString(Path path) throws IOException {
+        int n = unpacker.unpackRawStringHeader();
+        int at = payload(n, "str");
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(message, start + at, n))
+                    .toString();
+        } catch (CharacterCodingException e) {
+            throw new DecodeException(DecodeException.Problem.MALFORMED, path + ": str at offset " + at
+                    + " is not valid UTF-8");
+        }
+    }
+
+    private BinRef readBin() throws IOException {
+        int n = unpacker.unpackBinaryHeader();
+        return new BinRef(start + payload(n, "bin"), n);
+    }
+
+    /** Checks that {@code n} payload bytes are there, skips them, and returns where they start. */
+    private int payload(int n, String what) throws IOException {
+        int at = position();
+        if (n < 0 || n > remaining()) {
+            throw new DecodeException(DecodeException.Problem.TRUNCATED, what + " at offset " + at + " claims "
+                    + Integer.toUnsignedString(n) + " bytes but only " + remaining() + " remain");
+        }
+        unpacker.readPayloadAsReference(n);
+        return at;
+    }
+
+    private byte[] copy(BinRef ref) {
+        return Arrays.copyOfRange(message, ref.offset, ref.offset + ref.length);
+    }
+
+    private void checkCount(long count, int minBytesEach, String what) {
+        if (count < 0 || count * minBytesEach > remaining()) {
+            throw new DecodeException(DecodeException.Problem.TRUNCATED, what + " at offset " + position() + " claims "
+                    + Long.toUnsignedString(count) + " entries but only " + remaining() + " bytes remain");
+        }
+    }
+
+    private void checkDepth(int depth, Path path) {
+        if (depth >= maxDepth) {
+            throw new DecodeException(DecodeException.Problem.TOO_DEEP, path + ": nested deeper than " + maxDepth
+                    + " maps and lists");
+        }
+    }
+
+    private List<Object> readList(int depth, Path path) throws IOException {
+        checkDepth(depth, path);
+        int n = unpacker.unpackArrayHeader();
+        checkCount(n, 1, "array");
+        List<Object> list = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            list.add(read(depth + 1, path.index(i)));
+        }
+        return list;
+    }
+
+    private Object readMap(int depth, Path path) throws IOException {
+        checkDepth(depth, path);
+        int n = unpacker.unpackMapHeader();
+        checkCount(n, 2, "map");
+        Map<Object, Object> map = new LinkedHashMap<>(Math.max(4, n * 4 / 3 + 1));
+        boolean hasRefs = false;
+        for (int i = 0; i < n; i++) {
+            Object key = readKey(path);
+            Path childPath = path.key(key);
+            Object value;
+            // Keep a possible array's data as a reference until we know what the map is.
+            if (KEY_DATA.equals(key) && unpacker.getNextFormat().getValueType() == org.msgpack.value.ValueType.BINARY) {
+                value = readBin();
+                hasRefs = true;
+            } else {
+                value = read(depth + 1, childPath);
+            }
+            map.put(key, value);
+        }
+        if (map.containsKey(KEY_NDARRAY)) {
+            return toArray(map, path);
+        }
+        if (map.containsKey(KEY_NPGENERIC)) {
+            return toScalar(map, path);
+        }
+        if (hasRefs) {
+            map.replaceAll((k, v) -> v instanceof BinRef ref ? copy(ref) : v);
+        }
+        return map;
+    }
+
+    private Object readKey(Path path) throws IOException {
+        MessageFormat format = unpacker.getNextFormat();
+        switch (format.getValueType()) {
+            case STRING:
+                return readString(path);
+            case BINARY: {
+                BinRef ref = readBin();
+                return BinaryKey.of(copy(ref));
+            }
+            default:
+                throw new DecodeException(DecodeException.Problem.BAD_MAP_KEY, path + ": map key of msgpack type "
+                        + format.getValueType().name().toLowerCase() + " at offset " + position()
+                        + "; only str and bin keys are allowed (Python refuses the others too)");
+        }
+    }
+
+    private NdArray toArray(Map<Object, Object> map, Path path) {
+        Object data = map.get(KEY_DATA);
+        if (!(data instanceof BinRef ref)) {
+            throw new DecodeException(DecodeException.Problem.BAD_ARRAY, path + ": ndarray 'data' must be bin, got "
+                    + describe(data));
+        }
+        DType dtype = dtype(map.get(KEY_DTYPE), path);
+        Shape shape = shape(map.get(KEY_SHAPE), path);
+        long expected;
+        try {
+            expected = NdArray.byteSize(dtype, shape);
+        } catch (IllegalArgumentException e) {
+            throw new DecodeException(DecodeException.Problem.BAD_SHAPE, path + ": " + e.getMessage());
+        }
+        if (expected != ref.length) {
+            throw new DecodeException(DecodeException.Problem.DATA_LENGTH_MISMATCH, path + ": ndarray of dtype " + dtype
+                    + " and shape " + shape + " needs " + expected + " bytes of data, got " + ref.length);
+        }
+        return NdArray.wrap(dtype, shape, ByteBuffer.wrap(message, ref.offset, ref.length));
+    }
+
+    private static DType dtype(Object value, Path path) {
+        String text;
+        if (value instanceof String s) {
+            text = s;
+        } else if (value instanceof BinRef) {
+            throw new IllegalStateException("dtype is never read as a reference");
+        } else if (value instanceof byte[] b) {
+            text = new String(b, StandardCharsets.ISO_8859_1);
+        } else {
+            throw new DecodeException(DecodeException.Problem.BAD_ARRAY, path + ": 'dtype' must be a str, got "
+                    + describe(value));
+        }
+        try {
+            return DType.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new DecodeException(DecodeException.Problem.BAD_DTYPE, path + ": " + e.getMessage());
+        }
+    }
+
+    private static Shape shape(Object value, Path path) {
+        if (!(value instanceof List<?> list)) {
+            throw new DecodeException(DecodeException.Problem.BAD_ARRAY, path + ": ndarray 'shape' must be a list of ints, got "
+                    + describe(value));
+        }
+        long[] dims = new long[list.size()];
+        for (int i = 0; i < dims.length; i++) {
+            Object d = list.get(i);
+            if (!(d instanceof Long l) || l < 0) {
+                throw new DecodeException(DecodeException.Problem.BAD_SHAPE, path + ": shape " + list
+                        + " must hold non-negative ints; dimension " + i + " is " + describe(d));
+            }
+            dims[i] = l;
+        }
+        try {
+            return Shape.of(dims);
+        } catch (IllegalArgumentException e) {
+            throw new DecodeException(DecodeException.Problem.BAD_SHAPE, path + ": " + e.getMessage());
+        }
+    }
+
+    private NpScalar toScalar(Map<Object, Object> map, Path path) {
+        if (!map.containsKey(KEY_DATA)) {
+            throw new DecodeException(DecodeException.Problem.BAD_SCALAR, path + ": npgeneric map has no 'data'");
+        }
+        Object data = map.get(KEY_DATA);
+        if (data instanceof BinRef ref) {
+            data = copy(ref);
+        }
+        DType dtype;
+        try {
+            dtype = dtype(map.get(KEY_DTYPE), path);
+        } catch (DecodeException e) {
+            throw new DecodeException(DecodeException.Problem.BAD_SCALAR, e.getMessage());
+        }
+        if (dtype.kind() == DType.Kind.DATETIME || dtype.kind() == DType.Kind.TIMEDELTA) {
+            throw new DecodeException(DecodeException.Problem.BAD_SCALAR, path + ": a " + dtype
+                    + " scalar cannot be rebuilt from a plain int without its unit (Python refuses it too)");
+        }
+        if (!(data instanceof Number) && !(data instanceof Boolean)) {
+            throw new DecodeException(DecodeException.Problem.BAD_SCALAR, path + ": npgeneric 'data' for dtype " + dtype
+                    + " must be a number or bool, got " + describe(data));
+        }
+        try {
+            return NpScalar.of(dtype, data);
+        } catch (IllegalArgumentException e) {
+            throw new DecodeException(DecodeException.Problem.BAD_SCALAR, path + ": " + e.getMessage());
+        }
+    }
+
+    private static String describe(Object v) {
+        if (v == null) {
+            return "nothing";
+        }
+        if (v instanceof BinRef || v instanceof byte[]) {
+            return "bin";
+        }
+        if (v instanceof String) {
+            return "str";
+        }
+        if (v instanceof Map) {
+            return "map";
+        }
+        if (v instanceof List) {
+            return "list";
+        }
+        return v.getClass().getSimpleName() + " " + v;
+    }
+}

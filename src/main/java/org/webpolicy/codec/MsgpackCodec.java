@@ -1,0 +1,135 @@
+package org.webpolicy.codec;
+
+import java.nio.ByteBuffer;
+import java.util.List;
+
+/**
+ * Encodes Java values to the msgpack bytes Python's {@code msgpack_numpy.packb} produces, and
+ * decodes such bytes back. Immutable and thread-safe: one instance serves every connection.
+ *
+ * <h2>Java ↔ msgpack</h2>
+ * <table>
+ * <caption>Mapping</caption>
+ * <tr><th>Java (encode)</th><th>msgpack</th><th>Java (decode)</th></tr>
+ * <tr><td>{@code Map} with {@code String} / {@link BinaryKey} / {@code byte[]} keys</td><td>map, in
+ *     iteration order (use a {@code LinkedHashMap} to choose it)</td><td>{@code LinkedHashMap}; str keys
+ *     as {@code String}, bin keys as {@link BinaryKey}</td></tr>
+ * <tr><td>{@code List}</td><td>array</td><td>{@code ArrayList}</td></tr>
+ * <tr><td>{@code String}</td><td>str (UTF-8; unpaired surrogates refused)</td><td>{@code String}</td></tr>
+ * <tr><td>{@code byte[]}</td><td>bin</td><td>{@code byte[]}</td></tr>
+ * <tr><td>{@code Boolean}, {@code null}</td><td>bool, nil</td><td>{@code Boolean}, {@code null}</td></tr>
+ * <tr><td>{@code Long}, {@code Integer}, {@code Short}, {@code Byte}, {@code BigInteger} in
+ *     -2^63 .. 2^64-1</td><td>the smallest int format, as Python picks it</td><td>{@code Long}; a
+ *     {@code BigInteger} above {@code Long.MAX_VALUE}</td></tr>
+ * <tr><td>{@code Double}; {@code Float} is widened (exactly) to double, as numpy's
+ *     {@code float32.item()} is</td><td>float 64</td><td>{@code Double} (float 32 input is widened
+ *     too)</td></tr>
+ * <tr><td>{@link org.webpolicy.array.NdArray}</td><td>{@code __ndarray__} map</td><td>{@code NdArray}
+ *     viewing the message bytes</td></tr>
+ * <tr><td>{@link org.webpolicy.array.NpScalar}</td><td>{@code __npgeneric__} map</td><td>{@code NpScalar}</td></tr>
+ * </table>
+ * Everything else is refused with an {@link EncodeException} naming the value's path and type:
+ * Java arrays other than {@code byte[]} (wrap them in an {@code NdArray}, which says what dtype
+ * they are), sets (Python refuses them too), characters, other objects. Nothing is converted
+ * silently with a loss.
+ *
+ * <h2>Zero copy</h2>
+ * {@link #encode} returns the message as segments in which every large array's bytes are the
+ * array's own buffer, not a copy; {@link #pack} copies the segments once into one array. Arrays
+ * decoded by {@link #unpack(byte[])} are views of the message: the caller hands the message over
+ * and must not change it afterwards.
+ *
+ * <h2>Strictness</h2>
+ * Decoding follows Python's decoder where it is lenient in harmless ways (the marker keys may
+ * come in any order, extra keys in an array map are ignored, a dtype may be a numpy name or
+ * sent as bin) and is stricter where leniency hides a bug: array data must be exactly
+ * product(shape) × itemsize bytes (Python silently ignores extra bytes), nesting is limited
+ * (default {@value #DEFAULT_MAX_DEPTH}), and every length is checked against the bytes that are
+ * there before anything is allocated.
+ */
+public final class MsgpackCodec {
+
+    /** The default limit on nested maps and lists; Python has none, but the stack does. */
+    public static final int DEFAULT_MAX_DEPTH = 64;
+
+    /** Arrays at least this large go into {@link #encode}'s segments by reference. */
+    static final int REFERENCE_THRESHOLD = 8192;
+
+    private final int maxDepth;
+
+    /** A codec with the default nesting limit. */
+    public MsgpackCodec() {
+        this(DEFAULT_MAX_DEPTH);
+    }
+
+    /** A codec that refuses values nested deeper than {@code maxDepth} maps and lists. */
+    public MsgpackCodec(int maxDepth) {
+        if (maxDepth < 1) {
+            throw new IllegalArgumentException("maxDepth must be at least 1, got " + maxDepth);
+        }
+        this.maxDepth = maxDepth;
+    }
+
+    public int maxDepth() {
+        return maxDepth;
+    }
+
+    /**
+     * The message as segments to be sent in order. Large array data is the arrays' own bytes
+     * (read-only views), so those arrays must not change until the message has been sent.
+     *
+     * @throws EncodeException when the value (or anything inside it) cannot be sent
+     */
+    public List<ByteBuffer> encode(Object value) {
+        return new Encoder(maxDepth).encode(value);
+    }
+
+    /**
+     * The message as one byte array: the bytes Python's {@code msgpack_numpy.packb} gives for
+     * the equivalent Python value.
+     *
+     * @throws EncodeException when the value (or anything inside it) cannot be sent
+     */
+    public byte[] pack(Object value) {
+        List<ByteBuffer> segments = encode(value);
+        long total = 0;
+        for (ByteBuffer s : segments) {
+            total += s.remaining();
+        }
+        if (total > Integer.MAX_VALUE - 8) {
+            throw new EncodeException("Message of " + total + " bytes does not fit one Java array");
+        }
+        ByteBuffer out = ByteBuffer.allocate((int) total);
+        for (ByteBuffer s : segments) {
+            out.put(s.duplicate());
+        }
+        return out.array();
+    }
+
+    /**
+     * Decodes one whole message. Decoded arrays view {@code message}, which must not change
+     * afterwards.
+     *
+     * @throws DecodeException naming what is wrong with the bytes
+     */
+    public Object unpack(byte[] message) {
+        return new Decoder(message, 0, message.length, maxDepth).decodeMessage();
+    }
+
+    /**
+     * Decodes one whole message from the buffer's position to its limit. A writable heap buffer
+     * is viewed without copying (and must not change afterwards); a direct or read-only buffer
+     * is copied once.
+     *
+     * @throws DecodeException naming what is wrong with the bytes
+     */
+    public Object unpack(ByteBuffer message) {
+        if (message.hasArray()) {
+            return new Decoder(message.array(), message.arrayOffset() + message.position(), message.remaining(),
+                    maxDepth).decodeMessage();
+        }
+        byte[] copy = new byte[message.remaining()];
+        message.duplicate().get(copy);
+        return unpack(copy);
+    }
+}
