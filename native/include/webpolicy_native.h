@@ -1,0 +1,59 @@
+// webpolicy native layer: image kernels called from Java through one JavaCPP binding
+// (org.webpolicy.nativelib.ImageNative) and from the C++ tests in native/tests.
+//
+// Every function checks its sizes and buffer lengths itself and returns a WP_* status; none
+// throws. The Java side checks the same bounds before calling, so a bad argument is caught twice.
+// All functions are thread-safe (no shared mutable state besides the SIMD switch, an atomic).
+#ifndef WEBPOLICY_NATIVE_H
+#define WEBPOLICY_NATIVE_H
+
+#include <stdint.h>
+
+#define WP_OK 0
+#define WP_EINVAL (-1)   /* a size or parameter is out of range */
+#define WP_EBOUNDS (-2)  /* a buffer is too small for the sizes given */
+#define WP_ENOMEM (-3)   /* scratch memory could not be allocated */
+#define WP_EOPENCV (-4)  /* OpenCV raised an error */
+
+#define WP_OPENCV_LINEAR 0 /* cv::INTER_LINEAR */
+#define WP_OPENCV_AREA 1   /* cv::INTER_AREA */
+
+/* Version of this native layer; the Java side refuses a library of another version. */
+int wp_native_version();
+
+/* 2 when the AVX2 kernels run, 0 when the scalar ones do (no AVX2, or disabled). */
+int wp_simd_level();
+
+/* Enables (1) or disables (0) the AVX2 kernels, for tests and benchmarks; both give the same bytes. */
+void wp_set_simd_enabled(int enabled);
+
+/*
+ * Pillow-exact BILINEAR resize-with-pad of one uint8 image.
+ * Reads in_h x in_w x channels bytes at src + src_off, resizes them to resized_h x resized_w
+ * and writes them at (top, left) into the out_h x out_w x channels frame at dst + dst_off.
+ * The frame's other bytes are left as they are (the caller passes zeros).
+ * channels is 1 (L), 2 (LA, premultiplied alpha), 3 (RGB) or 4 (RGBA, premultiplied alpha).
+ */
+int wp_resize_with_pad_u8(const uint8_t* src, int64_t src_len, int64_t src_off,
+                          int in_h, int in_w, int channels,
+                          int resized_h, int resized_w, int top, int left, int out_h, int out_w,
+                          uint8_t* dst, int64_t dst_len, int64_t dst_off);
+
+/*
+ * The same geometry with OpenCV's cv::resize (WP_OPENCV_LINEAR or WP_OPENCV_AREA): faster, NOT
+ * Pillow's output (a few levels off; see docs/IMAGE.md). Alpha is premultiplied as above.
+ */
+int wp_resize_with_pad_u8_opencv(const uint8_t* src, int64_t src_len, int64_t src_off,
+                                 int in_h, int in_w, int channels,
+                                 int resized_h, int resized_w, int top, int left, int out_h, int out_w,
+                                 uint8_t* dst, int64_t dst_len, int64_t dst_off, int interpolation);
+
+/*
+ * numpy's (255 * x).astype(uint8) on x86-64 for count little-endian floats of item_size bytes
+ * (2, 4 or 8): the product in the input's precision, truncated; NaN or outside int32 gives 0,
+ * anything else keeps its low byte.
+ */
+int wp_float_to_u8(const uint8_t* src, int64_t src_len, int item_size, int64_t count,
+                   uint8_t* dst, int64_t dst_len);
+
+#endif

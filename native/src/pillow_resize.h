@@ -1,0 +1,38 @@
+// Internal interface of the Pillow-exact resize, shared by the C API and the C++ tests.
+#ifndef WEBPOLICY_PILLOW_RESIZE_H
+#define WEBPOLICY_PILLOW_RESIZE_H
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace webpolicy {
+
+constexpr int kPrecisionBits = 32 - 8 - 2;
+
+// The filter window of each output sample along one axis, in 22-bit fixed point.
+struct Coefficients {
+    int ksize = 0;               // stride of weights: the most taps any output sample can have
+    std::vector<int> first;      // first input index of each output sample
+    std::vector<int> count;      // number of input samples of each output sample
+    std::vector<int32_t> weights;  // weights[out * ksize + tap]; zero past count[out]
+};
+
+Coefficients compute_coefficients(int in_size, int out_size);
+
+// Resizes in_h x in_w x c (rows contiguous) to out_h x out_w x c written with rows out_stride
+// bytes apart. c in 1..4; no alpha handling here. simd selects the AVX2 kernels when the CPU has
+// them. Returns false when scratch memory cannot be allocated.
+bool pillow_resize(const uint8_t* in, int in_h, int in_w, int c, int out_h, int out_w,
+                   uint8_t* out, std::ptrdiff_t out_stride, bool simd);
+
+// Pillow's RGBA -> RGBa (LA -> La): colour times alpha / 255, rounded as Pillow rounds.
+void premultiply(const uint8_t* in, uint8_t* out, std::size_t pixels, int c);
+// Pillow's RGBa -> RGBA, in place over rows x cols pixels with rows stride bytes apart.
+void unpremultiply(uint8_t* img, std::ptrdiff_t stride, int rows, int cols, int c);
+
+bool cpu_has_avx2();
+
+}  // namespace webpolicy
+
+#endif
