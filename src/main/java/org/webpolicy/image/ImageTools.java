@@ -1,0 +1,195 @@
+package org.webpolicy.image;
+
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.stream.IntStream;
+import org.webpolicy.array.DType;
+import org.webpolicy.array.NdArray;
+import org.webpolicy.array.Shape;
+import org.webpolicy.nativelib.NativeLibrary;
+
+/**
+ * The Python clients' image preprocessing ({@code openpi_client.image_tools}), byte for byte:
+ * {@link #convertToUint8} and {@link #resizeWithPad} with Pillow's BILINEAR filter.
+ *
+ * <h2>Native or Java</h2>
+ * Both operations run in C++ when the native library loads and in Java otherwise, with the same
+ * output bytes. The system property {@code webpolicy.native} selects: {@code auto} (default),
+ * {@code on} (fail with {@link IllegalStateException} if the library cannot load) or {@code off};
+ * see {@link NativeLibrary}. {@link #backendName()} tells which one runs.
+ *
+ * <h2>Threading</h2>
+ * All methods are static and thread-safe. A batch of images is resized on the common
+ * {@link java.util.concurrent.ForkJoinPool}, one image per task; a single image runs on the
+ * calling thread.
+ */
+public final class ImageTools {
+
+    /** Below this many input bytes, a batch is resized on the calling thread. */
+    private static final long PARALLEL_MIN_BYTES = 1 << 16;
+
+    private ImageTools() {
+    }
+
+    /** {@code "native"} or {@code "java"}: which implementation runs now, per {@code webpolicy.native}. */
+    public static String backendName() {
+        return kernels().name();
+    }
+
+    static ImageKernels kernels() {
+        return NativeLibrary.useNative() ? NativeImageKernels.INSTANCE : JavaImageKernels.INSTANCE;
+    }
+
+    /**
+     * {@code convert_to_uint8}: a floating array becomes {@code (uint8) (255 * x)}, with the
+     * product in the array's own precision (float16 stays float16) and truncated toward zero,
+     * as numpy does on x86-64: NaN or a product outside the int32 range gives 0, anything else
+     * wraps modulo 256 (-25.5 gives 231, 306 gives 50, 1e10 gives 0). Any other dtype, even
+     * int32, comes back unchanged: the same object.
+     */
+    public static NdArray convertToUint8(NdArray image) {
+        return convertToUint8(image, kernels());
+    }
+
+    static NdArray convertToUint8(NdArray image, ImageKernels kernels) {
+        if (!image.dtype().isFloating()) {
+            return image;
+        }
+        byte[] out = new byte[Math.toIntExact(image.size())];
+        kernels.floatsToUint8(image, out);
+        return NdArray.wrap(DType.UINT8, image.shape(), ByteBuffer.wrap(out));
+    }
+
+    /**
+     * {@code resize_with_pad}: resizes uint8 images to fit {@code height x width} with Pillow's
+     * BILINEAR filter, keeping the aspect ratio, and pads them with zeros (centred).
+     *
+     * <p>{@code images} is {@code [..., h, w, c]} with {@code c} = 3 (RGB), 4 (RGBA) or 2 (LA;
+     * alpha images are resized premultiplied, as Pillow does), or a single grayscale {@code [h, w]}.
+     * Leading dimensions are a batch and are kept: {@code [n, h, w, c]} gives
+     * {@code [n, height, width, c]}.
+     *
+     * <p>When {@code (h, w)} already equals {@code (height, width)} the input itself is returned,
+     * whatever its dtype or channel count (as in Python).
+     *
+     * <p><b>Grayscale quirk, kept on purpose:</b> a 2-D {@code [h, w]} input comes back as
+     * {@code [1, height, width]}, exactly as the Python function returns it (it reshapes to a
+     * batch of one and never removes that dimension). It is also never returned unchanged, since
+     * Python compares the wrong two dimensions for a 2-D input. Byte and shape compatibility with
+     * the Python clients wins over tidiness here; {@code reshape(height, width)} drops the extra
+     * dimension without copying.
+     *
+     * <p>The sizes are Python's, in double: {@code ratio = max(w / width, h / height)},
+     * resized to {@code (int) (h / ratio) x (int) (w / ratio)} (which can lose a row or column:
+     * 40x58 to 224x224 gives 154x223), pasted at {@code ((int) ((height - rh) / 2.0),
+     * (int) ((width - rw) / 2.0))}.
+     *
+     * @throws IllegalArgumentException naming the problem for: a rank below 2, a non-uint8 array,
+     *     {@code [h, w, 1]} (use {@code [h, w]} for grayscale), more than 4 channels, a target side
+     *     of 0 or less, or a resized side of 0 (a 1x1000 image fitted to 224x224), or an output
+     *     too large for one array
+     */
+    public static NdArray resizeWithPad(NdArray images, int height, int width) {
+        return resizeWithPad(images, height, width, kernels());
+    }
+
+    /**
+     * The same geometry as {@link #resizeWithPad} with OpenCV's {@code cv::resize} instead of
+     * Pillow's filter: faster, but NOT the bytes the Python clients produce (see docs/IMAGE.md
+     * for how far it is). Never chosen automatically. Needs the native library whatever
+     * {@code webpolicy.native} says.
+     *
+     * @throws IllegalStateException when the native library cannot be loaded
+     * @throws IllegalArgumentException as {@link #resizeWithPad}
+     */
+    public static NdArray resizeWithPadApproximate(NdArray images, int height, int width, ApproximateFilter filter) {
+        java.util.Objects.requireNonNull(filter, "filter");
+        NativeLibrary.requireLoaded();
+        return resize(images, height, width, (src, srcOff, c, g, dst, dstOff) ->
+                NativeImageKernels.INSTANCE.resizeWithPadOpenCv(src, srcOff, c, g, dst, dstOff, filter));
+    }
+
+    static NdArray resizeWithPad(NdArray images, int height, int width, ImageKernels kernels) {
+        return resize(images, height, width, kernels::resizeWithPad);
+    }
+
+    /** One image's resize-and-paste, as {@link ImageKernels#resizeWithPad}. */
+    @FunctionalInterface
+    private interface OneImage {
+        void apply(byte[] src, int srcOffset, int channels, ResizeGeometry g, byte[] dst, int dstOffset);
+    }
+
+    private static NdArray resize(NdArray images, int height, int width, OneImage op) {
+        java.util.Objects.requireNonNull(images, "images");
+        Shape shape = images.shape();
+        int rank = shape.rank();
+        if (rank < 2) {
+            throw new IllegalArgumentException("resizeWithPad needs images of shape [..., h, w, c] or [h, w], got "
+                    + shape);
+        }
+        boolean gray = rank == 2;
+        if (!gray && shape.dim(-3) == height && shape.dim(-2) == width) {
+            return images;
+        }
+        if (!images.dtype().equals(DType.UINT8)) {
+            throw new IllegalArgumentException("resizeWithPad needs uint8 images, got " + images.dtype().name()
+                    + " of shape " + shape + " (convert floats with convertToUint8 first)");
+        }
+        int channels = gray ? 1 : toInt(shape.dim(-1), "channel count");
+        if (!gray && channels == 1) {
+            throw new IllegalArgumentException("Single-channel images of shape " + shape
+                    + " are not supported (Pillow refuses [h, w, 1]): pass grayscale as [h, w]");
+        }
+        if (!gray && (channels < 2 || channels > 4)) {
+            throw new IllegalArgumentException("Images must have 2 (LA), 3 (RGB) or 4 (RGBA) channels, got "
+                    + channels + " in shape " + shape);
+        }
+        int h = toInt(shape.dim(gray ? 0 : -3), "height");
+        int w = toInt(shape.dim(gray ? 1 : -2), "width");
+        ResizeGeometry g = ResizeGeometry.of(h, w, height, width);
+
+        long[] outDims;
+        long count;
+        if (gray) {
+            outDims = new long[] {1, height, width};
+            count = 1;
+        } else {
+            long[] dims = shape.toArray();
+            outDims = Arrays.copyOf(dims, rank);
+            outDims[rank - 3] = height;
+            outDims[rank - 2] = width;
+            count = 1;
+            for (int i = 0; i < rank - 3; i++) {
+                count *= dims[i];
+            }
+        }
+        Shape outShape = Shape.of(outDims);
+        long outBytes = NdArray.byteSize(DType.UINT8, outShape);
+        if (outBytes > NdArray.MAX_BYTES) {
+            throw new IllegalArgumentException("Output of shape " + outShape + " is too large");
+        }
+        byte[] out = new byte[(int) outBytes];
+        if (count > 0) {
+            byte[] src = images.toByteArray();
+            int inBytes = h * w * channels; // fits: the input is one Java array
+            int frameBytes = (int) (outBytes / count);
+            int n = (int) count;
+            if (n > 1 && (long) inBytes * n >= PARALLEL_MIN_BYTES) {
+                IntStream.range(0, n).parallel()
+                        .forEach(i -> op.apply(src, i * inBytes, channels, g, out, i * frameBytes));
+            } else {
+                for (int i = 0; i < n; i++) {
+                    op.apply(src, i * inBytes, channels, g, out, i * frameBytes);
+                }
+            }
+        }
+        return NdArray.wrap(DType.UINT8, outShape, ByteBuffer.wrap(out));
+    }
+
+    private static int toInt(long value, String what) {
+        if (value > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("Image " + what + " " + value + " is too large");
+        }
+        return (int) value;
+    }
+}
