@@ -10,6 +10,7 @@
 #include <new>
 
 #if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
 #include <immintrin.h>
 #define WP_X86 1
 #endif
@@ -213,9 +214,29 @@ __attribute__((target("avx2"))) void vertical_avx2(const uint8_t* in, std::ptrdi
 
 }  // namespace
 
+#ifdef WP_X86
+namespace {
+// cpuid + xgetbv rather than __builtin_cpu_supports, whose __cpu_model symbol lives in the static
+// libgcc and can be missing when the library is loaded next to another libgcc_s.
+bool detect_avx2() {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (__get_cpuid(1, &a, &b, &c, &d) == 0) return false;
+    const bool osxsave = (c & (1u << 27)) != 0;
+    const bool avx = (c & (1u << 28)) != 0;
+    if (!osxsave || !avx) return false;
+    unsigned xcr0_lo = 0, xcr0_hi = 0;
+    __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+    if ((xcr0_lo & 6u) != 6u) return false;  // the OS saves the YMM registers
+    if (__get_cpuid_max(0, nullptr) < 7) return false;
+    __cpuid_count(7, 0, a, b, c, d);
+    return (b & (1u << 5)) != 0;
+}
+}  // namespace
+#endif
+
 bool cpu_has_avx2() {
 #ifdef WP_X86
-    static const bool has = __builtin_cpu_supports("avx2");
+    static const bool has = detect_avx2();
     return has;
 #else
     return false;
