@@ -6,8 +6,17 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <new>
+
+// AddressSanitizer does not instrument AVX2 gathers: sanitizer builds check every gathered
+// address explicitly (see check_gather), so the C++ tests catch an out-of-bounds gather too.
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define WP_CHECK_GATHERS 1
+#endif
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -89,6 +98,20 @@ void vertical_scalar(const uint8_t* in, std::ptrdiff_t in_stride, int row_shift,
 // ---------------------------------------------------------------- AVX2 kernels
 #ifdef WP_X86
 
+#ifdef WP_CHECK_GATHERS
+__attribute__((target("avx2"))) void check_gather(const uint8_t* base, __m256i byte_offsets) {
+    alignas(32) int32_t offs[8];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(offs), byte_offsets);
+    for (int l = 0; l < 8; l++) {
+        const void* bad = __asan_region_is_poisoned(const_cast<uint8_t*>(base + offs[l]), 4);
+        if (bad != nullptr) {
+            std::fprintf(stderr, "AVX2 gather reads poisoned memory at %p (lane %d, offset %d)\n", bad, l, offs[l]);
+            std::abort();
+        }
+    }
+}
+#endif
+
 // Eight output pixels at a time: one 32-bit gather per tap fetches the (up to 4) channels of
 // the eight input pixels; each channel is masked out and multiplied by the eight weights.
 // Taps past an output's own window have weight 0 and a clamped (in-row) offset, so the sums
@@ -112,9 +135,12 @@ __attribute__((target("avx2"))) void horizontal_avx2_c(const uint8_t* in, std::p
         }
         taps[static_cast<std::size_t>(xx / 8)] = std::max(taps[static_cast<std::size_t>(xx / 8)], n);
     }
-    // A gather reads 4 bytes per pixel: for C < 4 the last pixel of a row reads into the next
-    // row, so the last row is read from a padded copy instead of past the end of the image.
-    std::vector<uint8_t> last_row(static_cast<std::size_t>(in_w) * C + 4, 0);
+    // A gather reads 4 bytes per pixel: for C < 4 the last pixel of a row reads up to 3 bytes
+    // into the next row. Rows whose read would pass the end of the rows given (the last one, or
+    // more when rows are shorter than 4 bytes) are read from a padded copy instead.
+    std::vector<uint8_t> padded_row(static_cast<std::size_t>(in_w) * C + 4, 0);
+    const std::ptrdiff_t total = static_cast<std::ptrdiff_t>(rows) * in_stride;
+    const std::ptrdiff_t read_end = static_cast<std::ptrdiff_t>(in_w) * C + (4 - C);
 
     const __m256i half = _mm256_set1_epi32(kHalf);
     const __m256i byte_mask = _mm256_set1_epi32(0xff);
@@ -123,9 +149,9 @@ __attribute__((target("avx2"))) void horizontal_avx2_c(const uint8_t* in, std::p
     alignas(32) int32_t px[8];
     for (int y = 0; y < rows; y++) {
         const uint8_t* row = in + y * in_stride;
-        if (C < 4 && y == rows - 1) {
-            std::memcpy(last_row.data(), row, static_cast<std::size_t>(in_w) * C);
-            row = last_row.data();
+        if (C < 4 && y * in_stride + read_end > total) {
+            std::memcpy(padded_row.data(), row, static_cast<std::size_t>(in_w) * C);
+            row = padded_row.data();
         }
         const int* row_i = reinterpret_cast<const int*>(row);
         uint8_t* o = out + y * out_stride;
@@ -138,6 +164,9 @@ __attribute__((target("avx2"))) void horizontal_avx2_c(const uint8_t* in, std::p
                 const std::size_t t = static_cast<std::size_t>(j) * padded + xb;
                 const __m256i idx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(offs.data() + t));
                 const __m256i k = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wts.data() + t));
+#ifdef WP_CHECK_GATHERS
+                check_gather(row, idx);
+#endif
                 const __m256i g = _mm256_i32gather_epi32(row_i, idx, 1);
                 for (int ch = 0; ch < C; ch++) {
                     const __m256i v = ch == 0 ? _mm256_and_si256(g, byte_mask)
