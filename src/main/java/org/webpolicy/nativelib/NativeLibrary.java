@@ -77,7 +77,7 @@ public final class NativeLibrary {
                 failure = reason;
                 loaded = reason == null;
                 if (reason != null) {
-                    LOG.warn("webpolicy native library not loaded, the Java image code runs instead: {}", reason);
+                    LOG.warn("webpolicy native library not available, image tools run in Java (webpolicy.native=on fails instead): {}", reason);
                 } else {
                     LOG.debug("webpolicy native library loaded (SIMD level {})", ImageNative.wp_simd_level());
                 }

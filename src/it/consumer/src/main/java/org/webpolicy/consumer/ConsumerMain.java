@@ -1,0 +1,43 @@
+package org.webpolicy.consumer;
+
+import java.util.Arrays;
+import org.webpolicy.array.NdArray;
+import org.webpolicy.array.Shape;
+import org.webpolicy.image.ImageTools;
+import org.webpolicy.nativelib.NativeLibrary;
+
+/**
+ * Resizes a 480x640 RGB image to 224x224 with the native code forced on, then with it off, and
+ * checks that both give the same bytes. Exits non-zero on any failure.
+ */
+public final class ConsumerMain {
+
+    private ConsumerMain() {
+    }
+
+    public static void main(String[] args) {
+        byte[] pixels = new byte[480 * 640 * 3];
+        for (int i = 0; i < pixels.length; i++) {
+            pixels[i] = (byte) (i * 31 + i / 1920);
+        }
+        NdArray image = NdArray.ofUint8(pixels, 480, 640, 3);
+
+        System.setProperty(NativeLibrary.PROPERTY, "on");
+        String backend = ImageTools.backendName(); // throws, with the reason, if the library cannot load
+        NdArray fast = ImageTools.resizeWithPad(image, 224, 224);
+
+        System.setProperty(NativeLibrary.PROPERTY, "off");
+        NdArray reference = ImageTools.resizeWithPad(image, 224, 224);
+
+        if (!backend.equals("native")) {
+            throw new IllegalStateException("expected the native backend, got " + backend);
+        }
+        if (!fast.shape().equals(Shape.of(224, 224, 3))) {
+            throw new IllegalStateException("unexpected shape " + fast.shape());
+        }
+        if (!Arrays.equals(fast.toByteArray(), reference.toByteArray())) {
+            throw new IllegalStateException("native and Java outputs differ");
+        }
+        System.out.println("consumer OK: native resize 480x640x3 -> " + fast.shape() + " matches the Java path");
+    }
+}
