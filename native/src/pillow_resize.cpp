@@ -6,17 +6,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <new>
-
-// AddressSanitizer does not instrument AVX2 gathers: sanitizer builds check every gathered
-// address explicitly (see check_gather), so the C++ tests catch an out-of-bounds gather too.
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/asan_interface.h>
-#define WP_CHECK_GATHERS 1
-#endif
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -98,94 +89,92 @@ void vertical_scalar(const uint8_t* in, std::ptrdiff_t in_stride, int row_shift,
 // ---------------------------------------------------------------- AVX2 kernels
 #ifdef WP_X86
 
-#ifdef WP_CHECK_GATHERS
-__attribute__((target("avx2"))) void check_gather(const uint8_t* base, __m256i byte_offsets) {
-    alignas(32) int32_t offs[8];
-    _mm256_store_si256(reinterpret_cast<__m256i*>(offs), byte_offsets);
-    for (int l = 0; l < 8; l++) {
-        const void* bad = __asan_region_is_poisoned(const_cast<uint8_t*>(base + offs[l]), 4);
-        if (bad != nullptr) {
-            std::fprintf(stderr, "AVX2 gather reads poisoned memory at %p (lane %d, offset %d)\n", bad, l, offs[l]);
-            std::abort();
-        }
-    }
-}
-#endif
 
-// Eight output pixels at a time: one 32-bit gather per tap fetches the (up to 4) channels of
-// the eight input pixels; each channel is masked out and multiplied by the eight weights.
-// Taps past an output's own window have weight 0 and a clamped (in-row) offset, so the sums
-// are exactly the scalar ones.
+// Two output pixels per vector (one per 128-bit lane), four taps per step: a 16-byte load
+// from each output's window start holds its next four pixels; a byte shuffle spreads channel c
+// of those four pixels into four 32-bit lanes, multiplied by the four weights. No gathers.
+// Taps past an output's window have weight 0; the bytes they read are inside the rows given or
+// in a padded copy of the row.
 template <int C>
 __attribute__((target("avx2"))) void horizontal_avx2_c(const uint8_t* in, std::ptrdiff_t in_stride, int rows,
-                                                       int in_w, const Coefficients& hc, int out_w, uint8_t* out,
-                                                       std::ptrdiff_t out_stride) {
+                                                             int in_w, const Coefficients& hc, int out_w,
+                                                             uint8_t* out, std::ptrdiff_t out_stride) {
     const int ksize = hc.ksize;
-    const int blocks = (out_w + 7) / 8;
-    const int padded = blocks * 8;
-    std::vector<int32_t> offs(static_cast<std::size_t>(ksize) * padded, 0);
-    std::vector<int32_t> wts(static_cast<std::size_t>(ksize) * padded, 0);
-    std::vector<int> taps(static_cast<std::size_t>(blocks), 0);
-    for (int xx = 0; xx < out_w; xx++) {
-        const int n = hc.count[xx];
-        for (int j = 0; j < ksize; j++) {
-            const int x = std::min(hc.first[xx] + j, in_w - 1);
-            offs[static_cast<std::size_t>(j) * padded + xx] = x * C;
-            wts[static_cast<std::size_t>(j) * padded + xx] = j < n ? hc.weights[static_cast<std::size_t>(xx) * ksize + j] : 0;
+    const int pairs = (out_w + 1) / 2;
+    // Weights per pair and step: 8 ints, [4 taps of the even output | 4 taps of the odd one].
+    int max_groups = (ksize + 3) / 4;
+    std::vector<int32_t> wts(static_cast<std::size_t>(pairs) * max_groups * 8, 0);
+    std::vector<int> groups(static_cast<std::size_t>(pairs), 0);
+    std::vector<int> starts(static_cast<std::size_t>(pairs) * 2, 0);
+    for (int p = 0; p < pairs; p++) {
+        for (int half = 0; half < 2; half++) {
+            const int xx = std::min(2 * p + half, out_w - 1);
+            const int n = hc.count[xx];
+            starts[static_cast<std::size_t>(2 * p + half)] = hc.first[xx] * C;
+            groups[static_cast<std::size_t>(p)] = std::max(groups[static_cast<std::size_t>(p)], (n + 3) / 4);
+            for (int j = 0; j < n; j++) {
+                wts[(static_cast<std::size_t>(p) * max_groups + j / 4) * 8 + half * 4 + j % 4] =
+                    hc.weights[static_cast<std::size_t>(xx) * ksize + j];
+            }
         }
-        taps[static_cast<std::size_t>(xx / 8)] = std::max(taps[static_cast<std::size_t>(xx / 8)], n);
     }
-    // A gather reads 4 bytes per pixel: for C < 4 the last pixel of a row reads up to 3 bytes
-    // into the next row. Rows whose read would pass the end of the rows given (the last one, or
-    // more when rows are shorter than 4 bytes) are read from a padded copy instead.
-    std::vector<uint8_t> padded_row(static_cast<std::size_t>(in_w) * C + 4, 0);
+    // A step reads 16 bytes from C * (first + 4g), which can pass the end of the row (an
+    // output at the border runs as many steps as its pair partner). Rows where a read would
+    // pass the end of the rows given are read from a zero-padded copy.
+    std::ptrdiff_t read_end = static_cast<std::ptrdiff_t>(in_w) * C;
+    for (int p = 0; p < pairs; p++) {
+        const std::ptrdiff_t last_step = 4 * (groups[static_cast<std::size_t>(p)] - 1);
+        for (int half = 0; half < 2; half++) {
+            const std::ptrdiff_t start = starts[static_cast<std::size_t>(2 * p + half)] + last_step * C;
+            read_end = std::max(read_end, start + 16);
+        }
+    }
+    std::vector<uint8_t> padded_row(static_cast<std::size_t>(read_end), 0);
     const std::ptrdiff_t total = static_cast<std::ptrdiff_t>(rows) * in_stride;
-    const std::ptrdiff_t read_end = static_cast<std::ptrdiff_t>(in_w) * C + (4 - C);
 
+    __m256i ctrl[C];
+    for (int ch = 0; ch < C; ch++) {
+        alignas(32) int8_t m[32];
+        for (int lane = 0; lane < 2; lane++)
+            for (int t = 0; t < 4; t++) {
+                m[lane * 16 + t * 4] = static_cast<int8_t>(t * C + ch);
+                m[lane * 16 + t * 4 + 1] = m[lane * 16 + t * 4 + 2] = m[lane * 16 + t * 4 + 3] = -1;
+            }
+        ctrl[ch] = _mm256_load_si256(reinterpret_cast<const __m256i*>(m));
+    }
     const __m256i half = _mm256_set1_epi32(kHalf);
-    const __m256i byte_mask = _mm256_set1_epi32(0xff);
     const __m256i zero = _mm256_setzero_si256();
-    const __m256i max8 = _mm256_set1_epi32(255);
-    alignas(32) int32_t px[8];
     for (int y = 0; y < rows; y++) {
         const uint8_t* row = in + y * in_stride;
-        if (C < 4 && y * in_stride + read_end > total) {
+        if (y * in_stride + read_end > total) {
             std::memcpy(padded_row.data(), row, static_cast<std::size_t>(in_w) * C);
             row = padded_row.data();
         }
-        const int* row_i = reinterpret_cast<const int*>(row);
         uint8_t* o = out + y * out_stride;
-        for (int b = 0; b < blocks; b++) {
-            const int xb = b * 8;
-            __m256i acc[C];
-            for (int ch = 0; ch < C; ch++) acc[ch] = half;
-            const int n = taps[static_cast<std::size_t>(b)];
-            for (int j = 0; j < n; j++) {
-                const std::size_t t = static_cast<std::size_t>(j) * padded + xb;
-                const __m256i idx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(offs.data() + t));
-                const __m256i k = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wts.data() + t));
-#ifdef WP_CHECK_GATHERS
-                check_gather(row, idx);
-#endif
-                const __m256i g = _mm256_i32gather_epi32(row_i, idx, 1);
-                for (int ch = 0; ch < C; ch++) {
-                    const __m256i v = ch == 0 ? _mm256_and_si256(g, byte_mask)
-                                              : _mm256_and_si256(_mm256_srli_epi32(g, 8 * ch), byte_mask);
-                    acc[ch] = _mm256_add_epi32(acc[ch], _mm256_mullo_epi32(v, k));
-                }
+        for (int p = 0; p < pairs; p++) {
+            const uint8_t* a = row + starts[static_cast<std::size_t>(2 * p)];
+            const uint8_t* b = row + starts[static_cast<std::size_t>(2 * p + 1)];
+            const int32_t* k = wts.data() + static_cast<std::size_t>(p) * max_groups * 8;
+            __m256i acc[4] = {zero, zero, zero, zero};
+            const int ng = groups[static_cast<std::size_t>(p)];
+            for (int g = 0; g < ng; g++, a += 4 * C, b += 4 * C, k += 8) {
+                const __m256i v = _mm256_inserti128_si256(
+                    _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a))),
+                    _mm_loadu_si128(reinterpret_cast<const __m128i*>(b)), 1);
+                const __m256i kv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(k));
+                for (int ch = 0; ch < C; ch++)
+                    acc[ch] = _mm256_add_epi32(acc[ch], _mm256_mullo_epi32(_mm256_shuffle_epi8(v, ctrl[ch]), kv));
             }
-            __m256i pix = zero;
-            for (int ch = 0; ch < C; ch++) {
-                __m256i v = _mm256_srai_epi32(acc[ch], kPrecisionBits);
-                v = _mm256_min_epi32(_mm256_max_epi32(v, zero), max8);
-                pix = _mm256_or_si256(pix, ch == 0 ? v : _mm256_slli_epi32(v, 8 * ch));
-            }
-            const int lanes = std::min(8, out_w - xb);
-            if (C == 4 && lanes == 8) {
-                _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + xb * 4), pix);
-            } else {
-                _mm256_store_si256(reinterpret_cast<__m256i*>(px), pix);
-                for (int l = 0; l < lanes; l++) std::memcpy(o + (xb + l) * C, &px[l], C);
+            // Per lane: [sum c0, sum c1, sum c2, sum c3] of that lane's output pixel.
+            const __m256i sums = _mm256_hadd_epi32(_mm256_hadd_epi32(acc[0], acc[1]), _mm256_hadd_epi32(acc[2], acc[3]));
+            const __m256i v = _mm256_srai_epi32(_mm256_add_epi32(sums, half), kPrecisionBits);
+            const __m256i w16 = _mm256_packus_epi32(v, v);
+            const __m256i b8 = _mm256_packus_epi16(w16, w16);
+            const int32_t lo = _mm256_extract_epi32(b8, 0);
+            std::memcpy(o + 2 * p * C, &lo, C);
+            if (2 * p + 1 < out_w) {
+                const int32_t hi = _mm256_extract_epi32(b8, 4);
+                std::memcpy(o + (2 * p + 1) * C, &hi, C);
             }
         }
     }
