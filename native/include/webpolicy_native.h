@@ -30,8 +30,8 @@ void wp_set_simd_enabled(int enabled);
 /*
  * Pillow-exact BILINEAR resize-with-pad of one uint8 image.
  * Reads in_h x in_w x channels bytes at src + src_off, resizes them to resized_h x resized_w
- * and writes them at (top, left) into the out_h x out_w x channels frame at dst + dst_off.
- * The frame's other bytes are left as they are (the caller passes zeros).
+ * and writes them at (top, left) into the out_h x out_w x channels frame at dst + dst_off,
+ * whose other bytes are set to 0 (the padding).
  * channels is 1 (L), 2 (LA, premultiplied alpha), 3 (RGB) or 4 (RGBA, premultiplied alpha).
  */
 int wp_resize_with_pad_u8(const uint8_t* src, int64_t src_len, int64_t src_off,

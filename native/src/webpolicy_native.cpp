@@ -46,6 +46,7 @@ int wp_resize_with_pad_u8(const uint8_t* src, int64_t src_len, int64_t src_off, 
     if (status != WP_OK) return status;
     const uint8_t* in = src + src_off;
     const std::ptrdiff_t stride = static_cast<std::ptrdiff_t>(out_w) * channels;
+    std::memset(dst + dst_off, 0, static_cast<std::size_t>(out_h) * static_cast<std::size_t>(stride));
     uint8_t* paste = dst + dst_off + top * stride + static_cast<std::ptrdiff_t>(left) * channels;
     const bool simd = simd_enabled.load() != 0;
     const bool alpha = channels == 2 || channels == 4;
@@ -173,6 +174,7 @@ int wp_resize_with_pad_u8_opencv(const uint8_t* src, int64_t src_len, int64_t sr
     if (status != WP_OK) return status;
     const uint8_t* in = src + src_off;
     const std::ptrdiff_t stride = static_cast<std::ptrdiff_t>(out_w) * channels;
+    std::memset(dst + dst_off, 0, static_cast<std::size_t>(out_h) * static_cast<std::size_t>(stride));
     uint8_t* paste = dst + dst_off + top * stride + static_cast<std::ptrdiff_t>(left) * channels;
     const bool alpha = channels == 2 || channels == 4;
     try {

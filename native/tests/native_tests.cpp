@@ -152,7 +152,7 @@ void check_case(std::mt19937& rng, int h, int w, int c, int oh, int ow) {
     const int left = std::max(0, static_cast<int>((ow - rw) / 2.0));
     for (int simd = 0; simd <= 1; simd++) {
         wp_set_simd_enabled(simd);
-        std::vector<uint8_t> got(static_cast<size_t>(oh) * ow * c, 0);
+        std::vector<uint8_t> got(static_cast<size_t>(oh) * ow * c, 0xEE);  // the padding must be written
         const int rc = wp_resize_with_pad_u8(img.data(), static_cast<int64_t>(img.size()), 0, h, w, c, rh, rw, top,
                                              left, oh, ow, got.data(), static_cast<int64_t>(got.size()), 0);
         CHECK(rc == WP_OK, "status %d for %dx%dx%d -> %dx%d", rc, h, w, c, oh, ow);
@@ -255,7 +255,7 @@ void test_opencv() {
     for (int c = 1; c <= 4; c++) {
         const std::vector<uint8_t> img = random_image(rng, 480, 640, c);
         for (int interp : {WP_OPENCV_AREA, WP_OPENCV_LINEAR}) {
-            std::vector<uint8_t> out(224 * 224 * static_cast<size_t>(c), 0);
+            std::vector<uint8_t> out(224 * 224 * static_cast<size_t>(c), 0xEE);
             const int rc = wp_resize_with_pad_u8_opencv(img.data(), static_cast<int64_t>(img.size()), 0, 480, 640, c,
                                                         168, 224, 28, 0, 224, 224, out.data(),
                                                         static_cast<int64_t>(out.size()), 0, interp);

@@ -105,21 +105,35 @@ public final class ImageTools {
     public static NdArray resizeWithPadApproximate(NdArray images, int height, int width, ApproximateFilter filter) {
         java.util.Objects.requireNonNull(filter, "filter");
         NativeLibrary.requireLoaded();
-        return resize(images, height, width, (src, srcOff, c, g, dst, dstOff) ->
-                NativeImageKernels.INSTANCE.resizeWithPadOpenCv(src, srcOff, c, g, dst, dstOff, filter));
+        return resize(images, height, width, (in, count, c, g, out) ->
+                NativeImageKernels.INSTANCE.resizeWithPadOpenCv(in, count, c, g, out, filter));
     }
 
     static NdArray resizeWithPad(NdArray images, int height, int width, ImageKernels kernels) {
         return resize(images, height, width, kernels::resizeWithPad);
     }
 
-    /** One image's resize-and-paste, as {@link ImageKernels#resizeWithPad}. */
+    /** A batch resize, as {@link ImageKernels#resizeWithPad}. */
     @FunctionalInterface
-    private interface OneImage {
-        void apply(byte[] src, int srcOffset, int channels, ResizeGeometry g, byte[] dst, int dstOffset);
+    private interface BatchResize {
+        void apply(NdArray images, int count, int channels, ResizeGeometry g, byte[] out);
     }
 
-    private static NdArray resize(NdArray images, int height, int width, OneImage op) {
+    /**
+     * Runs {@code op} for images {@code 0..count-1}: on the common fork-join pool, one image per
+     * task, when there are several and enough bytes to be worth it; on this thread otherwise.
+     */
+    static void forEachImage(int count, long totalInputBytes, java.util.function.IntConsumer op) {
+        if (count > 1 && totalInputBytes >= PARALLEL_MIN_BYTES) {
+            IntStream.range(0, count).parallel().forEach(op);
+        } else {
+            for (int i = 0; i < count; i++) {
+                op.accept(i);
+            }
+        }
+    }
+
+    private static NdArray resize(NdArray images, int height, int width, BatchResize op) {
         java.util.Objects.requireNonNull(images, "images");
         Shape shape = images.shape();
         int rank = shape.rank();
@@ -170,18 +184,7 @@ public final class ImageTools {
         }
         byte[] out = new byte[(int) outBytes];
         if (count > 0) {
-            byte[] src = images.toByteArray();
-            int inBytes = h * w * channels; // fits: the input is one Java array
-            int frameBytes = (int) (outBytes / count);
-            int n = (int) count;
-            if (n > 1 && (long) inBytes * n >= PARALLEL_MIN_BYTES) {
-                IntStream.range(0, n).parallel()
-                        .forEach(i -> op.apply(src, i * inBytes, channels, g, out, i * frameBytes));
-            } else {
-                for (int i = 0; i < n; i++) {
-                    op.apply(src, i * inBytes, channels, g, out, i * frameBytes);
-                }
-            }
+            op.apply(images, (int) count, channels, g, out);
         }
         return NdArray.wrap(DType.UINT8, outShape, ByteBuffer.wrap(out));
     }

@@ -108,7 +108,16 @@ final class JavaImageKernels implements ImageKernels {
     }
 
     @Override
-    public void resizeWithPad(byte[] src, int srcOffset, int channels, ResizeGeometry g, byte[] dst, int dstOffset) {
+    public void resizeWithPad(NdArray images, int count, int channels, ResizeGeometry g, byte[] out) {
+        byte[] src = images.toByteArray();
+        int inBytes = g.inHeight() * g.inWidth() * channels;
+        int frameBytes = g.outHeight() * g.outWidth() * channels;
+        ImageTools.forEachImage(count, (long) inBytes * count,
+                i -> resizeOne(src, i * inBytes, channels, g, out, i * frameBytes));
+    }
+
+    /** One image at {@code src[srcOffset..]} into the zero-filled frame at {@code dst[dstOffset..]}. */
+    static void resizeOne(byte[] src, int srcOffset, int channels, ResizeGeometry g, byte[] dst, int dstOffset) {
         int h = g.inHeight();
         int w = g.inWidth();
         int c = channels;

@@ -1,5 +1,6 @@
 package org.webpolicy.image;
 
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Objects;
 import org.webpolicy.array.NdArray;
@@ -9,15 +10,69 @@ import org.webpolicy.nativelib.NativeLibrary;
 /**
  * The image kernels in C++ ({@link ImageNative}): the same bytes as {@link JavaImageKernels},
  * several times faster (AVX2 where the CPU has it). Every size and bound is checked here before
- * the call, so no argument can make the native code read or write outside the arrays.
+ * the call, so no argument can make the native code read or write outside its buffers.
  *
- * <p>Use only once {@link NativeLibrary#isLoaded()} is true. Stateless and thread-safe.
+ * <p>The native code works on direct memory: the input is copied once into a direct buffer and
+ * the output copied once out of one. Each calling thread keeps its buffers (up to
+ * {@value #MAX_CACHED_BYTES} bytes each) for its next call, so a steady stream of frames
+ * allocates only its results; a call made while the thread's buffers are in use (a task stolen
+ * by a waiting fork-join worker) gets fresh ones.
+ *
+ * <p>Use only once {@link NativeLibrary#isLoaded()} is true. Thread-safe.
  */
 final class NativeImageKernels implements ImageKernels {
 
     static final NativeImageKernels INSTANCE = new NativeImageKernels();
 
+    /** Larger direct buffers are not kept between calls. */
+    static final int MAX_CACHED_BYTES = 64 << 20;
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
     private NativeImageKernels() {
+    }
+
+    /** A thread's direct buffers for one call: input and output. */
+    private static final class Scratch {
+        private ByteBuffer in;
+        private ByteBuffer out;
+        private boolean busy;
+
+        ByteBuffer in(long bytes) {
+            in = grow(in, bytes);
+            return in;
+        }
+
+        ByteBuffer out(long bytes) {
+            out = grow(out, bytes);
+            return out;
+        }
+
+        private static ByteBuffer grow(ByteBuffer b, long bytes) {
+            if (b != null && b.capacity() >= bytes) {
+                return b;
+            }
+            return ByteBuffer.allocateDirect((int) Math.max(bytes, 1 << 16));
+        }
+
+        void release() {
+            busy = false;
+            if (in != null && in.capacity() > MAX_CACHED_BYTES) {
+                in = null;
+            }
+            if (out != null && out.capacity() > MAX_CACHED_BYTES) {
+                out = null;
+            }
+        }
+    }
+
+    private static Scratch acquire() {
+        Scratch s = SCRATCH.get();
+        if (s.busy) {
+            return new Scratch();
+        }
+        s.busy = true;
+        return s;
     }
 
     @Override
@@ -26,52 +81,79 @@ final class NativeImageKernels implements ImageKernels {
     }
 
     @Override
-    public void resizeWithPad(byte[] src, int srcOffset, int channels, ResizeGeometry g, byte[] dst, int dstOffset) {
-        checkBounds(src, srcOffset, channels, g, dst, dstOffset);
-        int status = ImageNative.wp_resize_with_pad_u8(src, src.length, srcOffset,
-                g.inHeight(), g.inWidth(), channels, g.resizedHeight(), g.resizedWidth(), g.top(), g.left(),
-                g.outHeight(), g.outWidth(), dst, dst.length, dstOffset);
-        check(status, "resize");
+    public void resizeWithPad(NdArray images, int count, int channels, ResizeGeometry g, byte[] out) {
+        resize(images, count, channels, g, out, null);
     }
 
     /** The same geometry through OpenCV's {@code cv::resize}: close to Pillow, not equal. */
-    void resizeWithPadOpenCv(byte[] src, int srcOffset, int channels, ResizeGeometry g, byte[] dst, int dstOffset,
+    void resizeWithPadOpenCv(NdArray images, int count, int channels, ResizeGeometry g, byte[] out,
                              ApproximateFilter filter) {
-        checkBounds(src, srcOffset, channels, g, dst, dstOffset);
-        int interpolation = filter == ApproximateFilter.AREA ? ImageNative.OPENCV_AREA : ImageNative.OPENCV_LINEAR;
-        int status = ImageNative.wp_resize_with_pad_u8_opencv(src, src.length, srcOffset,
-                g.inHeight(), g.inWidth(), channels, g.resizedHeight(), g.resizedWidth(), g.top(), g.left(),
-                g.outHeight(), g.outWidth(), dst, dst.length, dstOffset, interpolation);
-        check(status, "OpenCV resize");
+        resize(images, count, channels, g, out, Objects.requireNonNull(filter, "filter"));
+    }
+
+    private void resize(NdArray images, int count, int channels, ResizeGeometry g, byte[] out,
+                        ApproximateFilter opencv) {
+        if (channels < 1 || channels > 4) {
+            throw new IllegalArgumentException("Images must have 1 to 4 channels, not " + channels);
+        }
+        if (g.inHeight() <= 0 || g.inWidth() <= 0 || g.resizedHeight() <= 0 || g.resizedWidth() <= 0) {
+            throw new IllegalArgumentException("Empty image in " + g);
+        }
+        Objects.checkFromIndexSize(g.top(), g.resizedHeight(), g.outHeight());
+        Objects.checkFromIndexSize(g.left(), g.resizedWidth(), g.outWidth());
+        long inBytes = (long) g.inHeight() * g.inWidth() * channels;
+        long frameBytes = (long) g.outHeight() * g.outWidth() * channels;
+        if (count < 0 || inBytes * count != images.nbytes() || frameBytes * count != out.length) {
+            throw new IllegalArgumentException(count + " images of " + g + " do not match an input of "
+                    + images.nbytes() + " bytes and an output of " + out.length + " bytes");
+        }
+        if (count == 0) {
+            return;
+        }
+        Scratch scratch = acquire();
+        try {
+            ByteBuffer src = scratch.in(images.nbytes());
+            ByteBuffer dst = scratch.out(out.length);
+            src.put(0, images.data(), 0, images.nbytes());
+            ImageTools.forEachImage(count, inBytes * count, i -> {
+                long srcOff = i * inBytes;
+                long dstOff = i * frameBytes;
+                int status = opencv == null
+                        ? ImageNative.wp_resize_with_pad_u8(src, src.capacity(), srcOff,
+                                g.inHeight(), g.inWidth(), channels, g.resizedHeight(), g.resizedWidth(), g.top(),
+                                g.left(), g.outHeight(), g.outWidth(), dst, dst.capacity(), dstOff)
+                        : ImageNative.wp_resize_with_pad_u8_opencv(src, src.capacity(), srcOff,
+                                g.inHeight(), g.inWidth(), channels, g.resizedHeight(), g.resizedWidth(), g.top(),
+                                g.left(), g.outHeight(), g.outWidth(), dst, dst.capacity(), dstOff,
+                                opencv == ApproximateFilter.AREA ? ImageNative.OPENCV_AREA : ImageNative.OPENCV_LINEAR);
+                check(status, opencv == null ? "resize" : "OpenCV resize");
+            });
+            dst.get(0, out, 0, out.length);
+        } finally {
+            scratch.release();
+        }
     }
 
     @Override
     public void floatsToUint8(NdArray src, byte[] dst) {
         int n = (int) src.size();
         Objects.checkFromIndexSize(0, n, dst.length);
-        if (src.dtype().byteOrder() != ByteOrder.LITTLE_ENDIAN) {
+        int item = src.dtype().itemSize();
+        if (src.dtype().byteOrder() != ByteOrder.LITTLE_ENDIAN || (item != 2 && item != 4 && item != 8)
+                || (long) n * item != src.nbytes()) {
             // The C++ code reads little-endian floats; big-endian arrays are rare enough for Java.
             JavaImageKernels.INSTANCE.floatsToUint8(src, dst);
             return;
         }
-        byte[] bytes = src.toByteArray();
-        int status = ImageNative.wp_float_to_u8(bytes, bytes.length, src.dtype().itemSize(), n, dst, dst.length);
-        check(status, "float to uint8 conversion");
-    }
-
-    private static void checkBounds(byte[] src, int srcOffset, int channels, ResizeGeometry g, byte[] dst,
-                                    int dstOffset) {
-        if (channels < 1 || channels > 4) {
-            throw new IllegalArgumentException("Images must have 1 to 4 channels, not " + channels);
-        }
-        long inBytes = (long) g.inHeight() * g.inWidth() * channels;
-        long outBytes = (long) g.outHeight() * g.outWidth() * channels;
-        Objects.checkFromIndexSize(srcOffset, inBytes, src.length);
-        Objects.checkFromIndexSize(dstOffset, outBytes, dst.length);
-        Objects.checkFromIndexSize(g.top(), g.resizedHeight(), g.outHeight());
-        Objects.checkFromIndexSize(g.left(), g.resizedWidth(), g.outWidth());
-        if (g.inHeight() <= 0 || g.inWidth() <= 0 || g.resizedHeight() <= 0 || g.resizedWidth() <= 0) {
-            throw new IllegalArgumentException("Empty image in " + g);
+        Scratch scratch = acquire();
+        try {
+            ByteBuffer in = scratch.in(src.nbytes());
+            ByteBuffer out = scratch.out(n);
+            in.put(0, src.data(), 0, src.nbytes());
+            check(ImageNative.wp_float_to_u8(in, in.capacity(), item, n, out, out.capacity()), "float to uint8 conversion");
+            out.get(0, dst, 0, n);
+        } finally {
+            scratch.release();
         }
     }
 

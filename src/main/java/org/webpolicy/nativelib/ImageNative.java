@@ -1,7 +1,7 @@
 package org.webpolicy.nativelib;
 
+import java.nio.ByteBuffer;
 import org.bytedeco.javacpp.annotation.Cast;
-import org.bytedeco.javacpp.annotation.CriticalRegion;
 import org.bytedeco.javacpp.annotation.Platform;
 
 /**
@@ -11,9 +11,9 @@ import org.bytedeco.javacpp.annotation.Platform;
  *
  * <p>Not for direct use: call the methods only after {@link NativeLibrary#isLoaded()} returned
  * true, and go through {@code org.webpolicy.image.ImageTools}, which checks every size and bound
- * in Java before calling (the C++ side checks them again and returns a status). Arrays are
- * passed as JNI critical regions: no copy, the garbage collector waits for the call to return.
- * Thread-safe.
+ * in Java before calling (the C++ side checks them again and returns a status). Buffers must be
+ * direct: the C++ code reads and writes their memory in place, without a copy (and without
+ * holding up the garbage collector, as pinned heap arrays would). Thread-safe.
  */
 @Platform(value = "linux-x86_64", compiler = "cpp17", include = "webpolicy_native.h",
         link = {":libopencv_imgproc.so.413", ":libopencv_core.so.413"}, library = "jniwebpolicy")
@@ -35,21 +35,18 @@ public final class ImageNative {
 
     public static native void wp_set_simd_enabled(int enabled);
 
-    @CriticalRegion
     public static native int wp_resize_with_pad_u8(
-            @Cast("const uint8_t*") byte[] src, @Cast("int64_t") long srcLen, @Cast("int64_t") long srcOff,
+            @Cast("const uint8_t*") ByteBuffer src, @Cast("int64_t") long srcLen, @Cast("int64_t") long srcOff,
             int inH, int inW, int channels, int resizedH, int resizedW, int top, int left, int outH, int outW,
-            @Cast("uint8_t*") byte[] dst, @Cast("int64_t") long dstLen, @Cast("int64_t") long dstOff);
+            @Cast("uint8_t*") ByteBuffer dst, @Cast("int64_t") long dstLen, @Cast("int64_t") long dstOff);
 
-    @CriticalRegion
     public static native int wp_resize_with_pad_u8_opencv(
-            @Cast("const uint8_t*") byte[] src, @Cast("int64_t") long srcLen, @Cast("int64_t") long srcOff,
+            @Cast("const uint8_t*") ByteBuffer src, @Cast("int64_t") long srcLen, @Cast("int64_t") long srcOff,
             int inH, int inW, int channels, int resizedH, int resizedW, int top, int left, int outH, int outW,
-            @Cast("uint8_t*") byte[] dst, @Cast("int64_t") long dstLen, @Cast("int64_t") long dstOff,
+            @Cast("uint8_t*") ByteBuffer dst, @Cast("int64_t") long dstLen, @Cast("int64_t") long dstOff,
             int interpolation);
 
-    @CriticalRegion
-    public static native int wp_float_to_u8(@Cast("const uint8_t*") byte[] src, @Cast("int64_t") long srcLen,
+    public static native int wp_float_to_u8(@Cast("const uint8_t*") ByteBuffer src, @Cast("int64_t") long srcLen,
                                             int itemSize, @Cast("int64_t") long count,
-                                            @Cast("uint8_t*") byte[] dst, @Cast("int64_t") long dstLen);
+                                            @Cast("uint8_t*") ByteBuffer dst, @Cast("int64_t") long dstLen);
 }

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -101,6 +103,26 @@ class NativeMatchesJavaTest {
                 NdArray want = ImageTools.resizeWithPad(img, s[2], s[3], javaKernels);
                 NdArray got = ImageTools.resizeWithPad(img, s[2], s[3], nativeKernels);
                 assertArrayEquals(want.toByteArray(), got.toByteArray(), img.shape() + " -> " + s[2] + "x" + s[3]);
+            }
+        }
+    }
+
+    @Test
+    void concurrentCallsFromParallelStreamsKeepTheirOwnScratch() {
+        // Outer parallel calls each run a parallel batch: waiting fork-join workers steal other
+        // calls' tasks, so a thread's scratch buffers can be asked for while in use.
+        Random rng = new Random(6);
+        List<NdArray> inputs = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            inputs.add(randomImage(rng, 3, 50 + i * 7, 90 - i * 3, 3));
+        }
+        List<byte[]> want = inputs.stream()
+                .map(img -> ImageTools.resizeWithPad(img, 64, 48, javaKernels).toByteArray()).toList();
+        for (int round = 0; round < 5; round++) {
+            List<byte[]> got = inputs.parallelStream()
+                    .map(img -> ImageTools.resizeWithPad(img, 64, 48, nativeKernels).toByteArray()).toList();
+            for (int i = 0; i < inputs.size(); i++) {
+                assertArrayEquals(want.get(i), got.get(i), "round " + round + ", input " + i);
             }
         }
     }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.ByteBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -48,17 +49,21 @@ class NativeLibraryTest {
 
     @Test
     void nativeChecksItsOwnBoundsToo() {
-        byte[] src = new byte[10 * 10 * 3];
-        byte[] dst = new byte[20 * 20 * 3];
+        ByteBuffer src = ByteBuffer.allocateDirect(10 * 10 * 3);
+        ByteBuffer dst = ByteBuffer.allocateDirect(20 * 20 * 3);
+        int srcLen = src.capacity();
+        int dstLen = dst.capacity();
         // The Java side never makes these calls; the C++ side must still refuse them.
-        assertEquals(-2, ImageNative.wp_resize_with_pad_u8(src, src.length, 1, 10, 10, 3, 20, 20, 0, 0, 20, 20,
-                dst, dst.length, 0));
-        assertEquals(-2, ImageNative.wp_resize_with_pad_u8(src, src.length, 0, 10, 10, 3, 20, 20, 0, 0, 20, 20,
-                dst, dst.length - 1, 0));
-        assertEquals(-1, ImageNative.wp_resize_with_pad_u8(src, src.length, 0, 10, 10, 3, 20, 20, 1, 0, 20, 20,
-                dst, dst.length, 0));
-        assertEquals(-1, ImageNative.wp_float_to_u8(src, src.length, 3, 1, dst, dst.length));
-        assertEquals(0, ImageNative.wp_resize_with_pad_u8(src, src.length, 0, 10, 10, 3, 20, 20, 0, 0, 20, 20,
-                dst, dst.length, 0));
+        assertEquals(-2, ImageNative.wp_resize_with_pad_u8(src, srcLen, 1, 10, 10, 3, 20, 20, 0, 0, 20, 20,
+                dst, dstLen, 0));
+        assertEquals(-2, ImageNative.wp_resize_with_pad_u8(src, srcLen, 0, 10, 10, 3, 20, 20, 0, 0, 20, 20,
+                dst, dstLen - 1, 0));
+        assertEquals(-1, ImageNative.wp_resize_with_pad_u8(src, srcLen, 0, 10, 10, 3, 20, 20, 1, 0, 20, 20,
+                dst, dstLen, 0));
+        assertEquals(-1, ImageNative.wp_float_to_u8(src, srcLen, 3, 1, dst, dstLen));
+        assertEquals(-1, ImageNative.wp_resize_with_pad_u8(null, 0, 0, 10, 10, 3, 20, 20, 0, 0, 20, 20,
+                dst, dstLen, 0));
+        assertEquals(0, ImageNative.wp_resize_with_pad_u8(src, srcLen, 0, 10, 10, 3, 20, 20, 0, 0, 20, 20,
+                dst, dstLen, 0));
     }
 }
