@@ -114,7 +114,7 @@ class NativeMatchesJavaTest {
         Random rng = new Random(6);
         List<NdArray> inputs = new ArrayList<>();
         for (int i = 0; i < 12; i++) {
-            inputs.add(randomImage(rng, 3, 50 + i * 7, 90 - i * 3, 3));
+            inputs.add(randomImage(rng, 3, 100 + i * 7, 120 - i * 3, 3)); // >= 64 KB: the parallel path
         }
         List<byte[]> want = inputs.stream()
                 .map(img -> ImageTools.resizeWithPad(img, 64, 48, javaKernels).toByteArray()).toList();
