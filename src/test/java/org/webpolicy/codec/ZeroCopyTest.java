@@ -1,7 +1,6 @@
 package org.webpolicy.codec;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
 import java.util.List;
@@ -22,11 +21,9 @@ class ZeroCopyTest {
         NdArray image = (NdArray) ((Map<?, ?>) codec.unpack(message)).get("image");
         assertEquals(0, image.getLong(0));
         // The caller broke its promise not to touch the message: the array sees it, so no copy was made.
-        int dataStart = message.length - image.nbytes() - "dtype".length() - 1 - 4 - "shape".length() - 1 - 1 - 6;
         for (int i = 0; i < message.length; i++) {
             message[i] = (message[i] == 0) ? (byte) 7 : message[i];
         }
-        assertTrue(dataStart > 0);
         assertEquals(7, image.getLong(0));
     }
 
