@@ -42,9 +42,7 @@ public final class NativeLibrary {
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(NativeLibrary.class);
-    private static final Object LOCK = new Object();
-    private static volatile Boolean loaded;
-    private static volatile String failure;
+    private static final LoadOnce STATE = new LoadOnce(NativeLibrary::tryLoad);
 
     private NativeLibrary() {
     }
@@ -55,50 +53,85 @@ public final class NativeLibrary {
      * @throws IllegalStateException in {@code on} mode when the library cannot load (with the reason)
      */
     public static boolean useNative() {
-        return switch (Mode.fromSystemProperty()) {
-            case OFF -> false;
-            case AUTO -> isLoaded();
-            case ON -> {
-                requireLoaded();
-                yield true;
-            }
-        };
+        return STATE.useNative(Mode.fromSystemProperty());
     }
 
     /** Loads the library on first call; true when it is usable. Never throws. */
     public static boolean isLoaded() {
-        Boolean result = loaded;
-        if (result != null) {
-            return result;
-        }
-        synchronized (LOCK) {
-            if (loaded == null) {
-                String reason = tryLoad();
-                failure = reason;
-                loaded = reason == null;
-                if (reason != null) {
-                    LOG.warn("webpolicy native library not available, image tools run in Java (webpolicy.native=on fails instead): {}", reason);
-                } else {
-                    LOG.debug("webpolicy native library loaded (SIMD level {})", ImageNative.wp_simd_level());
-                }
-            }
-            return loaded;
-        }
+        return STATE.isLoaded();
     }
 
     /**
      * @throws IllegalStateException naming the reason when the library cannot load
      */
     public static void requireLoaded() {
-        if (!isLoaded()) {
-            throw new IllegalStateException("The webpolicy native library is required (" + PROPERTY
-                    + "=on or an approximate resize) but could not be loaded: " + failure);
-        }
+        STATE.requireLoaded();
     }
 
     /** Why the library did not load, once a load was tried and failed. */
     public static Optional<String> failureReason() {
-        return Optional.ofNullable(failure);
+        return STATE.failureReason();
+    }
+
+    /**
+     * One load attempt, made by the first caller and remembered; a failure is logged once. The
+     * attempt returns null on success, else the reason. Separate from the static facade so the
+     * failure path can be tested on a machine where the library does load.
+     */
+    static final class LoadOnce {
+        private final java.util.function.Supplier<String> attempt;
+        private final Object lock = new Object();
+        private volatile Boolean loaded;
+        private volatile String failure;
+        /** Failures logged so far: 0 or 1. */
+        volatile int warnings;
+
+        LoadOnce(java.util.function.Supplier<String> attempt) {
+            this.attempt = attempt;
+        }
+
+        boolean useNative(Mode mode) {
+            return switch (mode) {
+                case OFF -> false;
+                case AUTO -> isLoaded();
+                case ON -> {
+                    requireLoaded();
+                    yield true;
+                }
+            };
+        }
+
+        boolean isLoaded() {
+            Boolean result = loaded;
+            if (result != null) {
+                return result;
+            }
+            synchronized (lock) {
+                if (loaded == null) {
+                    String reason = attempt.get();
+                    failure = reason;
+                    loaded = reason == null;
+                    if (reason != null) {
+                        warnings++;
+                        LOG.warn("webpolicy native library not available, image tools run in Java"
+                                + " ({}=on fails instead): {}", PROPERTY, reason);
+                    }
+                }
+                return loaded;
+            }
+        }
+
+        void requireLoaded() {
+            if (!isLoaded()) {
+                throw new IllegalStateException("The webpolicy native library is required (" + PROPERTY
+                        + "=on or an approximate resize) but could not be loaded: " + failure);
+            }
+        }
+
+        Optional<String> failureReason() {
+            isLoaded();
+            return Optional.ofNullable(failure);
+        }
     }
 
     private static String tryLoad() {
@@ -115,6 +148,7 @@ public final class NativeLibrary {
             if (version != ImageNative.VERSION) {
                 return "native library version " + version + " does not match the Java binding's " + ImageNative.VERSION;
             }
+            LOG.debug("webpolicy native library loaded (SIMD level {})", ImageNative.wp_simd_level());
             return null;
         } catch (Throwable t) { // UnsatisfiedLinkError, NoClassDefFoundError, ...: all mean "not available"
             if (t instanceof VirtualMachineError vm && !(t instanceof StackOverflowError)) {

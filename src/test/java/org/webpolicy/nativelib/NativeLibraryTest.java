@@ -66,4 +66,36 @@ class NativeLibraryTest {
         assertEquals(0, ImageNative.wp_resize_with_pad_u8(src, srcLen, 0, 10, 10, 3, 20, 20, 0, 0, 20, 20,
                 dst, dstLen, 0));
     }
+
+    @Test
+    void aFailedLoadIsLoggedOnceNeverThrownInAutoAndThrownWithItsReasonInOn() {
+        int[] attempts = {0};
+        NativeLibrary.LoadOnce state = new NativeLibrary.LoadOnce(() -> {
+            attempts[0]++;
+            return "simulated: libjniwebpolicy.so needs GLIBC_2.35";
+        });
+        assertFalse(state.useNative(NativeLibrary.Mode.AUTO));
+        assertFalse(state.useNative(NativeLibrary.Mode.AUTO));
+        assertFalse(state.useNative(NativeLibrary.Mode.OFF));
+        String message = assertThrows(IllegalStateException.class,
+                () -> state.useNative(NativeLibrary.Mode.ON)).getMessage();
+        assertTrue(message.contains("simulated: libjniwebpolicy.so needs GLIBC_2.35"), message);
+        assertEquals("simulated: libjniwebpolicy.so needs GLIBC_2.35", state.failureReason().orElseThrow());
+        assertEquals(1, attempts[0], "one load attempt");
+        assertEquals(1, state.warnings, "one warning");
+    }
+
+    @Test
+    void offNeverAttemptsALoad() {
+        int[] attempts = {0};
+        NativeLibrary.LoadOnce state = new NativeLibrary.LoadOnce(() -> {
+            attempts[0]++;
+            return null;
+        });
+        assertFalse(state.useNative(NativeLibrary.Mode.OFF));
+        assertEquals(0, attempts[0]);
+        assertTrue(state.useNative(NativeLibrary.Mode.ON));
+        assertEquals(1, attempts[0]);
+        assertEquals(0, state.warnings);
+    }
 }
