@@ -89,7 +89,6 @@ void vertical_scalar(const uint8_t* in, std::ptrdiff_t in_stride, int row_shift,
 // ---------------------------------------------------------------- AVX2 kernels
 #ifdef WP_X86
 
-
 // Two output pixels per vector (one per 128-bit lane), four taps per step: a 16-byte load
 // from each output's window start holds its next four pixels; a byte shuffle spreads channel c
 // of those four pixels into four 32-bit lanes, multiplied by the four weights. No gathers.
@@ -97,12 +96,12 @@ void vertical_scalar(const uint8_t* in, std::ptrdiff_t in_stride, int row_shift,
 // in a padded copy of the row.
 template <int C>
 __attribute__((target("avx2"))) void horizontal_avx2_c(const uint8_t* in, std::ptrdiff_t in_stride, int rows,
-                                                             int in_w, const Coefficients& hc, int out_w,
-                                                             uint8_t* out, std::ptrdiff_t out_stride) {
+                                                       int in_w, const Coefficients& hc, int out_w, uint8_t* out,
+                                                       std::ptrdiff_t out_stride) {
     const int ksize = hc.ksize;
     const int pairs = (out_w + 1) / 2;
     // Weights per pair and step: 8 ints, [4 taps of the even output | 4 taps of the odd one].
-    int max_groups = (ksize + 3) / 4;
+    const int max_groups = (ksize + 3) / 4;
     std::vector<int32_t> wts(static_cast<std::size_t>(pairs) * max_groups * 8, 0);
     std::vector<int> groups(static_cast<std::size_t>(pairs), 0);
     std::vector<int> starts(static_cast<std::size_t>(pairs) * 2, 0);
