@@ -1,0 +1,20 @@
+package org.webpolicy.transport;
+
+/**
+ * The server reported that a request failed: its policy threw, or it could not use what it was
+ * sent. {@link #serverText()} is the text the server sent (for Python servers, the traceback).
+ * The server closes the connection after such an error; the client reconnects on its next call.
+ */
+public final class RemotePolicyException extends RuntimeException {
+
+    private final String serverText;
+
+    public RemotePolicyException(String serverText) {
+        super("The policy server reported an error:\n" + serverText);
+        this.serverText = serverText;
+    }
+
+    public String serverText() {
+        return serverText;
+    }
+}
