@@ -1,0 +1,20 @@
+package org.webpolicy.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code webpolicy} command line: serve a policy, drive one, measure the pair. */
+@Command(name = "webpolicy", mixinStandardHelpOptions = true, version = "webpolicy-java 0.1.0",
+        description = "Serve robot policies over WebSocket, wire-compatible with openpi and webpolicy.",
+        subcommands = {ServeCommand.class, ClientCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+public final class Main {
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the command line and returns its exit code (for tests and embedding). */
+    public static int run(String... args) {
+        return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
+    }
+}
