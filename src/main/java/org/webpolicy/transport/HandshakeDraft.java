@@ -3,10 +3,8 @@ package org.webpolicy.transport;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.util.Collections;
 import java.util.List;
 import org.java_websocket.drafts.Draft;
-import org.java_websocket.drafts.Draft_6455;
 import org.java_websocket.enums.HandshakeState;
 import org.java_websocket.exceptions.InvalidHandshakeException;
 import org.java_websocket.handshake.ClientHandshake;
@@ -16,7 +14,7 @@ import org.java_websocket.handshake.ServerHandshake;
 import org.java_websocket.handshake.ServerHandshakeBuilder;
 
 /**
- * The server's handshake: RFC 6455 without compression, plus the plain HTTP answers a policy
+ * The server's draft: {@link WireDraft} framing, plus the plain HTTP answers a policy
  * server owes that the WebSocket library has no place for: {@code 200 OK} on {@code GET /healthz},
  * {@code 401} for a missing or wrong API key and {@code 503} when the connection limit is reached.
  *
@@ -24,7 +22,7 @@ import org.java_websocket.handshake.ServerHandshakeBuilder;
  * may remember what it decided ({@link #plainStatus()}); the server closes such connections as
  * soon as it is told they opened.
  */
-final class HandshakeDraft extends Draft_6455 {
+final class HandshakeDraft extends WireDraft {
 
     /** Our server marks its handshake with this header; Python clients ignore it. */
     static final String PROTOCOL_HEADER = "X-Webpolicy-Protocol";
@@ -40,14 +38,12 @@ final class HandshakeDraft extends Draft_6455 {
     }
 
     private final Gate gate;
-    private final int maxMessageBytes;
     /** 0 for a WebSocket connection; the HTTP status sent instead of upgrading otherwise. */
     private int plainStatus;
 
     HandshakeDraft(Gate gate, int maxMessageBytes) {
-        super(Collections.emptyList(), maxMessageBytes);
+        super(maxMessageBytes);
         this.gate = gate;
-        this.maxMessageBytes = maxMessageBytes;
     }
 
     int plainStatus() {
@@ -125,6 +121,6 @@ final class HandshakeDraft extends Draft_6455 {
 
     @Override
     public Draft copyInstance() {
-        return new HandshakeDraft(gate, maxMessageBytes);
+        return new HandshakeDraft(gate, maxMessageBytes());
     }
 }

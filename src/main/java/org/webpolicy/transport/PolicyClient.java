@@ -15,7 +15,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import javax.net.ssl.SSLContext;
 import org.java_websocket.client.WebSocketClient;
-import org.java_websocket.drafts.Draft_6455;
 import org.java_websocket.handshake.ServerHandshake;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -369,7 +368,7 @@ public final class PolicyClient implements Policy {
 
         private final class Socket extends WebSocketClient {
             Socket(Map<String, String> headers) {
-                super(PolicyClient.this.uri, new Draft_6455(Collections.emptyList(), options.maxMessageBytes), headers);
+                super(PolicyClient.this.uri, new WireDraft(options.maxMessageBytes), headers);
             }
 
             @Override
