@@ -312,6 +312,7 @@ public final class PolicyClient implements Policy {
             }
             socket = new Socket(headers);
             socket.setTcpNoDelay(true);
+            socket.setReceiveBufferSize(PolicyServer.READ_BUFFER_BYTES);
             socket.setConnectionLostTimeout((int) Math.max(1, options.pingInterval.toSeconds()));
             if (options.sslContext != null) {
                 socket.setSocketFactory(options.sslContext.getSocketFactory());

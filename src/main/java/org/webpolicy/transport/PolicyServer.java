@@ -67,6 +67,12 @@ import org.webpolicy.policy.Policy;
 public final class PolicyServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(PolicyServer.class);
+    /**
+     * Bytes read from a socket at once (the library's default is 16 KB). A camera observation is
+     * hundreds of KB: each read is handed to a decoder thread, so fewer, larger reads save
+     * hand-offs. The server pools a few such buffers per decoder thread, not one per connection.
+     */
+    static final int READ_BUFFER_BYTES = 256 << 10;
 
     private final Policy policy;
     private final MsgpackCodec codec;
@@ -404,6 +410,7 @@ public final class PolicyServer implements AutoCloseable {
                     }, b.maxMessageBytes)));
             setTcpNoDelay(true);
             setReuseAddr(true);
+            setReceiveBufferSize(READ_BUFFER_BYTES);
             setConnectionLostTimeout((int) Math.max(1, b.pingInterval.toSeconds()));
             if (b.sslContext != null) {
                 setWebSocketFactory(new DefaultSSLWebSocketServerFactory(b.sslContext));
