@@ -149,8 +149,12 @@ final class FrameCodec {
 
     /** The whole frame, masked with a fresh random key when {@code mask} (a client's frames). */
     static ByteBuffer encode(Framedata frame, boolean mask) {
-        ByteBuffer body = frame.getPayloadData();
-        int length = body.remaining();
+        List<ByteBuffer> payload = frame instanceof EncodedMessage m ? m.segments() : List.of(frame.getPayloadData());
+        long total = frame instanceof EncodedMessage m ? m.length() : frame.getPayloadData().remaining();
+        if (total > Integer.MAX_VALUE - 14) {
+            throw new IllegalArgumentException("A message of " + total + " bytes does not fit one frame buffer");
+        }
+        int length = (int) total;
         int sizeBytes = length <= 125 ? 0 : length <= 65535 ? 2 : 8;
         ByteBuffer out = ByteBuffer.allocate(2 + sizeBytes + (mask ? 4 : 0) + length);
         int code = switch (frame.getOpcode()) {
@@ -177,7 +181,12 @@ final class FrameCodec {
             key = ThreadLocalRandom.current().nextInt();
             out.put((byte) key).put((byte) (key >>> 8)).put((byte) (key >>> 16)).put((byte) (key >>> 24));
         }
-        copy(body.duplicate(), out, length, key, 0);
+        int offset = 0;
+        for (ByteBuffer segment : payload) {
+            int n = segment.remaining();
+            copy(segment.duplicate(), out, n, key, offset);
+            offset += n;
+        }
         out.flip();
         return out;
     }
@@ -187,34 +196,47 @@ final class FrameCodec {
      * {@code (payloadOffset + i) % 4} of the little-endian mask key. Key 0 is a plain copy.
      */
     static void copy(ByteBuffer in, ByteBuffer out, int n, int key, int payloadOffset) {
-        if (key == 0) {
+        if (key == 0 || !out.hasArray()) {
+            int at = out.position();
             ByteBuffer slice = in.slice();
             slice.limit(n);
             out.put(slice);
             in.position(in.position() + n);
+            if (key != 0) {
+                for (int i = 0; i < n; i++) {
+                    out.put(at + i, (byte) (out.get(at + i) ^ (key >>> (((payloadOffset + i) & 3) * 8))));
+                }
+            }
             return;
+        }
+        byte[] dst = out.array();
+        int d = out.arrayOffset() + out.position();
+        byte[] src;
+        int s;
+        if (in.hasArray()) {
+            src = in.array();
+            s = in.arrayOffset() + in.position();
+            in.position(in.position() + n);
+        } else {
+            // Read-only views (the codec's array data) and direct buffers: a bulk copy, then
+            // mask in place while the bytes are still in cache.
+            ByteBuffer slice = in.slice();
+            slice.limit(n);
+            out.duplicate().put(slice);
+            in.position(in.position() + n);
+            src = dst;
+            s = d;
         }
         // Rotate the key so that its low byte applies to the first byte copied.
         int rotated = Integer.rotateRight(key, (payloadOffset & 3) * 8);
-        if (in.hasArray() && out.hasArray()) {
-            byte[] src = in.array();
-            byte[] dst = out.array();
-            int s = in.arrayOffset() + in.position();
-            int d = out.arrayOffset() + out.position();
-            long mask64 = (rotated & 0xffffffffL) | ((long) rotated << 32);
-            int i = 0;
-            for (; i + 8 <= n; i += 8) {
-                LONGS.set(dst, d + i, (long) LONGS.get(src, s + i) ^ mask64);
-            }
-            for (; i < n; i++) {
-                dst[d + i] = (byte) (src[s + i] ^ (rotated >>> ((i & 3) * 8)));
-            }
-            in.position(in.position() + n);
-            out.position(out.position() + n);
-            return;
+        long mask64 = (rotated & 0xffffffffL) | ((long) rotated << 32);
+        int i = 0;
+        for (; i + 8 <= n; i += 8) {
+            LONGS.set(dst, d + i, (long) LONGS.get(src, s + i) ^ mask64);
         }
-        for (int i = 0; i < n; i++) {
-            out.put((byte) (in.get() ^ (rotated >>> ((i & 3) * 8))));
+        for (; i < n; i++) {
+            dst[d + i] = (byte) (src[s + i] ^ (rotated >>> ((i & 3) * 8)));
         }
+        out.position(out.position() + n);
     }
 }

@@ -180,7 +180,7 @@ public final class PolicyClient implements Policy {
     }
 
     private Object request(Connection c, Object message) {
-        byte[] bytes = codec.pack(message);
+        EncodedMessage bytes = new EncodedMessage(codec.encode(message));
         c.inbox.clear();
         try {
             c.send(bytes);
@@ -343,8 +343,8 @@ public final class PolicyClient implements Policy {
             return socket.isOpen();
         }
 
-        void send(byte[] bytes) {
-            socket.send(bytes);
+        void send(EncodedMessage message) {
+            socket.sendFrame(message);
         }
 
         Event next(Duration timeout) {

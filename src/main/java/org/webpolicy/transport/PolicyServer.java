@@ -198,9 +198,9 @@ public final class PolicyServer implements AutoCloseable {
             return;
         }
         try {
-            byte[] reply = answer(session, message);
+            EncodedMessage reply = answer(session, message);
             if (!session.closed) {
-                conn.send(reply);
+                conn.sendFrame(reply);
                 long now = System.nanoTime();
                 session.prevTotalMs = (now - session.loopStart) / 1e6;
                 session.loopStart = now;
@@ -214,7 +214,7 @@ public final class PolicyServer implements AutoCloseable {
         }
     }
 
-    private byte[] answer(Session session, ByteBuffer message) {
+    private EncodedMessage answer(Session session, ByteBuffer message) {
         if (closing) {
             throw new RequestFailure("The server is shutting down; request not run.");
         }
@@ -286,9 +286,9 @@ public final class PolicyServer implements AutoCloseable {
         return timed;
     }
 
-    private byte[] encode(Object reply) {
+    private EncodedMessage encode(Object reply) {
         try {
-            return codec.pack(reply);
+            return new EncodedMessage(codec.encode(reply));
         } catch (EncodeException e) {
             throw new RequestFailure("The policy's reply cannot be sent: " + e.getMessage());
         }

@@ -166,4 +166,26 @@ class FrameCodecTest {
                 bytes(FrameCodec.encode(text, false)));
         assertArrayEquals(frameByHand(9, new byte[0], null), bytes(FrameCodec.encode(new PingFrame(), false)));
     }
+
+    @Test
+    void segmentedMessagesFrameAsTheirConcatenation() throws InvalidDataException {
+        Random random = new Random(3);
+        for (int[] sizes : new int[][] {{}, {1}, {3, 5}, {1, 2, 3, 4, 5, 6, 7}, {70_000, 1, 9}, {125, 1}}) {
+            List<ByteBuffer> segments = new ArrayList<>();
+            ByteArrayOutputStream whole = new ByteArrayOutputStream();
+            for (int size : sizes) {
+                byte[] b = new byte[size + 2];
+                random.nextBytes(b);
+                ByteBuffer view = ByteBuffer.wrap(b, 1, size); // a view inside a larger array
+                segments.add(segments.size() % 2 == 0 ? view : view.asReadOnlyBuffer());
+                whole.write(b, 1, size);
+            }
+            for (boolean mask : new boolean[] {true, false}) {
+                ByteBuffer wire = FrameCodec.encode(new EncodedMessage(segments), mask);
+                List<Framedata> back = new FrameCodec(1 << 20).decode(wire);
+                assertArrayEquals(whole.toByteArray(), bytes(back.get(0).getPayloadData()), java.util.Arrays.toString(sizes));
+                assertEquals(Opcode.BINARY, back.get(0).getOpcode());
+            }
+        }
+    }
 }

@@ -1,0 +1,34 @@
+package org.webpolicy.transport;
+
+import java.nio.ByteBuffer;
+import java.util.List;
+import org.java_websocket.framing.BinaryFrame;
+
+/**
+ * A binary message still in the codec's segments (array data viewed in place, not copied).
+ * {@link WireDraft} writes the segments straight into the outgoing frame, masking them on the
+ * way when the client sends, so a large observation is copied once instead of twice. The frame is
+ * built on the sending thread before {@code sendFrame} returns, so the arrays may change after.
+ */
+final class EncodedMessage extends BinaryFrame {
+
+    private final List<ByteBuffer> segments;
+    private final long length;
+
+    EncodedMessage(List<ByteBuffer> segments) {
+        this.segments = List.copyOf(segments);
+        long total = 0;
+        for (ByteBuffer s : this.segments) {
+            total += s.remaining();
+        }
+        this.length = total;
+    }
+
+    List<ByteBuffer> segments() {
+        return segments;
+    }
+
+    long length() {
+        return length;
+    }
+}
