@@ -15,6 +15,13 @@ public final class Main {
 
     /** Runs the command line and returns its exit code (for tests and embedding). */
     public static int run(String... args) {
-        return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
+        return new CommandLine(new Main())
+                .setCaseInsensitiveEnumValuesAllowed(true)
+                // A failure is the user's to read, not a stack trace: bad JSON, no server, a remote error.
+                .setExecutionExceptionHandler((e, cmd, parsed) -> {
+                    cmd.getErr().println("webpolicy " + cmd.getCommandName() + ": " + e.getMessage());
+                    return 1;
+                })
+                .execute(args);
     }
 }
