@@ -226,6 +226,32 @@ class PolicyServerClientTest {
     }
 
     @Test
+    void oneClientSharedByManyThreadsGivesEachCallerItsOwnAnswer() throws Exception {
+        PolicyServer server = serve(PolicyServer.builder(new TestPolicies.Echo()));
+        PolicyClient client = client(server);
+        ExecutorService pool = Executors.newFixedThreadPool(6);
+        try {
+            List<Future<?>> runs = new ArrayList<>();
+            for (int t = 0; t < 6; t++) {
+                int threadId = t;
+                runs.add(pool.submit(() -> {
+                    for (int i = 0; i < 100; i++) {
+                        float tag = threadId * 1000 + i;
+                        Map<?, ?> echoed = (Map<?, ?>) client.step(TestPolicies.observation(tag)).get("echo");
+                        assertEquals(tag, ((NdArray) echoed.get("state")).getFloat(0));
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> run : runs) {
+                run.get(60, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void requestTimeoutClosesTheConnectionAndTheNextCallReconnects() throws Exception {
         TestPolicies.Gated gated = new TestPolicies.Gated();
         Policy firstSlow = new Policy() {
