@@ -2,7 +2,7 @@ package org.webpolicy.cli;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Random;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.webpolicy.array.NdArray;
 import org.webpolicy.policy.Policy;
@@ -40,7 +40,7 @@ final class ServePolicies {
         return new Policy() {
             @Override
             public Map<String, Object> step(Map<String, Object> observation) {
-                Random random = new Random();
+                ThreadLocalRandom random = ThreadLocalRandom.current();
                 float[] values = new float[horizon * dim];
                 for (int i = 0; i < values.length; i++) {
                     values[i] = random.nextFloat() * 2 - 1;
