@@ -26,13 +26,13 @@ import picocli.CommandLine.Option;
 final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--steps", description = "Measured round trips per observation size (default: ${DEFAULT-VALUE}).")
-    int steps = 1000;
+    int steps = 2000;
 
     @Option(names = "--large-steps", description = "Measured round trips for the large observation (default: ${DEFAULT-VALUE}).")
     int largeSteps = 200;
 
-    @Option(names = "--warmup", description = "Unmeasured round trips first (default: ${DEFAULT-VALUE}).")
-    int warmup = 300;
+    @Option(names = "--warmup", description = "Unmeasured round trips of each size first (default: ${DEFAULT-VALUE}).")
+    int warmup = 2000;
 
     @Option(names = "--clients", description = "Concurrent clients for the throughput run (default: ${DEFAULT-VALUE}).")
     int clients = 8;
@@ -59,6 +59,14 @@ final class BenchCommand implements Callable<Integer> {
             System.out.println("Java client <-> Java server, loopback, raw form, random 50x14 action");
             System.out.printf("%-28s %10s %10s %12s %10s%n", "observation", "median ms", "p99 ms", "openpi med", "speed-up");
             try (PolicyClient client = client(server)) {
+                // Warm every path up before measuring any, so the JIT has compiled what each size uses.
+                for (int i = 0; i < warmup; i++) {
+                    client.step(tiny);
+                    client.step(aloha);
+                    if (i % 10 == 0) {
+                        client.step(large);
+                    }
+                }
                 row("tiny (state only)", roundTrips(client, tiny, steps), 0.25);
                 row("ALOHA (~600 KB)", roundTrips(client, aloha, steps), 1.3);
                 row("large (4x3x480x640, 3.7 MB)", roundTrips(client, large, largeSteps), 17.0);
@@ -75,10 +83,7 @@ final class BenchCommand implements Callable<Integer> {
                 .connectTimeout(Duration.ofSeconds(10)).build().connect();
     }
 
-    private Latencies roundTrips(PolicyClient client, Map<String, Object> obs, int n) {
-        for (int i = 0; i < Math.min(warmup, n); i++) {
-            client.step(obs);
-        }
+    private static Latencies roundTrips(PolicyClient client, Map<String, Object> obs, int n) {
         Latencies latencies = new Latencies();
         for (int i = 0; i < n; i++) {
             long t0 = System.nanoTime();
