@@ -76,7 +76,7 @@ final class ActionChunk {
      */
     @SuppressWarnings("unchecked")
     Map<String, Object> stepAt(long index) {
-        return (Map<String, Object>) (Map<?, ?>) sliceMap(reply, index);
+        return (Map<String, Object>) slice(reply, index);
     }
 
     /**
@@ -108,28 +108,33 @@ final class ActionChunk {
         return path.isEmpty() ? key : path + "/" + key;
     }
 
-    /** Keys are kept as they are (nested maps may have non-string keys). */
-    private static Map<Object, Object> sliceMap(Map<?, ?> map, long index) {
-        Map<Object, Object> out = new LinkedHashMap<>(Math.max(4, map.size() * 2));
-        for (Map.Entry<?, ?> e : map.entrySet()) {
-            out.put(e.getKey(), slice(e.getValue(), index));
-        }
-        return Collections.unmodifiableMap(out);
-    }
-
+    /**
+     * Keys are kept as they are (nested maps may have non-string keys). A map or list holding no
+     * array comes back as the same object: {@code server_timing} is passed on, not copied.
+     */
     private static Object slice(Object value, long index) {
         if (value instanceof NdArray a) {
             return a.slice(index);
         }
         if (value instanceof Map<?, ?> m) {
-            return sliceMap(m, index);
+            Map<Object, Object> out = new LinkedHashMap<>(Math.max(4, m.size() * 2));
+            boolean changed = false;
+            for (Map.Entry<?, ?> e : m.entrySet()) {
+                Object sliced = slice(e.getValue(), index);
+                changed |= sliced != e.getValue();
+                out.put(e.getKey(), sliced);
+            }
+            return changed ? Collections.unmodifiableMap(out) : m;
         }
         if (value instanceof List<?> l) {
             List<Object> out = new ArrayList<>(l.size());
+            boolean changed = false;
             for (Object item : l) {
-                out.add(slice(item, index));
+                Object sliced = slice(item, index);
+                changed |= sliced != item;
+                out.add(sliced);
             }
-            return Collections.unmodifiableList(out);
+            return changed ? Collections.unmodifiableList(out) : l;
         }
         return value;
     }

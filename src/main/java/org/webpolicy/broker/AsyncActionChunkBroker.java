@@ -261,6 +261,21 @@ public final class AsyncActionChunkBroker implements Policy {
         return blendSteps;
     }
 
+    /** For tests: a reply (chunk or failure) has arrived and not been used yet. */
+    boolean hasUnusedReply() {
+        lock.lock();
+        try {
+            return arrived != null || failure != null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** For tests: bumped by every reset and by close. */
+    long generation() {
+        return locked(() -> generation);
+    }
+
     // ---- under the lock ----
 
     private void requireOpen() {
