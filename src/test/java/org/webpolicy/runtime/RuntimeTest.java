@@ -261,8 +261,8 @@ class RuntimeTest {
         handle.stop();
         assertTrue(handle.await(Duration.ofSeconds(10)));
         assertTrue(handle.isDone());
-        assertFalse(handle.thread().isAlive() && handle.thread().getState() == Thread.State.RUNNABLE
-                && !handle.isDone());
+        handle.thread().join(10_000);
+        assertFalse(handle.thread().isAlive());
         assertEquals(2, env.resets, "the episode's reset and the final one");
     }
 
