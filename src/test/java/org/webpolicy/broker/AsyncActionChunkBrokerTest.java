@@ -148,6 +148,33 @@ class AsyncActionChunkBrokerTest {
     }
 
     @Test
+    void aCallWaitingWhenTheBrokerIsResetGivesUpClearly() throws Exception {
+        ChunkPolicies.Gated policy = new ChunkPolicies.Gated(10);
+        gated.add(policy);
+        AsyncActionChunkBroker broker = track(AsyncActionChunkBroker.builder(policy, 10).build());
+        java.util.concurrent.atomic.AtomicReference<Throwable> thrown = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread robot = new Thread(() -> {
+            try {
+                broker.step(observation(0));
+            } catch (Throwable t) {
+                thrown.set(t);
+            }
+        });
+        robot.start();
+        await(() -> broker.waits() == 1);
+        Thread resetter = new Thread(() -> broker.reset(Map.of()));
+        resetter.start();
+        robot.join(10_000);
+        assertInstanceOf(ActionUnavailableException.class, thrown.get());
+        assertTrue(thrown.get().getMessage().contains("reset"), thrown.get().getMessage());
+        policy.permits.release(2);   // the abandoned call returns; the reset runs after it
+        resetter.join(10_000);
+        assertFalse(resetter.isAlive());
+        assertEquals(1, broker.staleReplies());
+        assertEquals(100f, first(broker.step(observation(0))));
+    }
+
+    @Test
     void blendsLinearlyOverTheConfiguredSteps() throws Exception {
         ChunkPolicies.Gated policy = new ChunkPolicies.Gated(10);
         AsyncActionChunkBroker broker = track(started(policy, 2));
