@@ -1,0 +1,137 @@
+package org.webpolicy.demo;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.webpolicy.broker.ActionChunkBroker;
+import org.webpolicy.broker.AsyncActionChunkBroker;
+import org.webpolicy.image.ImageTools;
+import org.webpolicy.nativelib.ImageNative;
+import org.webpolicy.nativelib.NativeLibrary;
+import org.webpolicy.policy.Policy;
+import org.webpolicy.runtime.LatencySubscriber;
+import org.webpolicy.runtime.LatencySummary;
+import org.webpolicy.runtime.PolicyAgent;
+import org.webpolicy.runtime.Runtime;
+import org.webpolicy.runtime.StepInfo;
+import org.webpolicy.runtime.Subscriber;
+import org.webpolicy.transport.PolicyClient;
+import org.webpolicy.transport.PolicyServer;
+
+/**
+ * The whole robot path in one process: a {@link SimulatedAlohaEnvironment} feeds a
+ * {@link Runtime} at {@code hz}; its agent is a broker over a {@link PolicyClient} talking
+ * WebSocket to a {@link PolicyServer} on a free local port that serves a {@link DemoPolicy} (or
+ * to an external server). Everything it starts is closed before {@link #run} returns.
+ */
+public final class AlohaDemo {
+
+    /** Which broker turns chunks into per-tick actions. */
+    public enum BrokerKind { SYNC, ASYNC }
+
+    /**
+     * @param hz control rate
+     * @param stepsPerEpisode steps in each episode
+     * @param episodes episodes to run
+     * @param broker sync or async
+     * @param actionHorizon steps of each chunk used
+     * @param threshold for the async broker: ask for the next chunk with fewer actions left
+     * @param inferenceTime how long the in-process policy pretends to think
+     * @param connectUri an external server's ws:// URI, or null for the in-process one
+     * @param prompt the task prompt sent with each observation
+     */
+    public record Options(double hz, int stepsPerEpisode, int episodes, BrokerKind broker, int actionHorizon,
+            int threshold, Duration inferenceTime, String connectUri, String prompt) {
+        public Options {
+            Objects.requireNonNull(broker, "broker");
+            Objects.requireNonNull(inferenceTime, "inferenceTime");
+            Objects.requireNonNull(prompt, "prompt");
+            if (stepsPerEpisode < 1 || episodes < 1) {
+                throw new IllegalArgumentException("steps and episodes must be at least 1");
+            }
+        }
+    }
+
+    private AlohaDemo() {
+    }
+
+    /** Runs the demo; every server, client and thread it started is closed when it returns. */
+    public static DemoResult run(Options o) {
+        SimulatedAlohaEnvironment env = new SimulatedAlohaEnvironment(o.prompt());
+        PolicyServer server = null;
+        PolicyClient policy = null;
+        Policy broker = null;
+        try {
+            PolicyClient.Builder client = PolicyClient.builder().connectTimeout(Duration.ofSeconds(10));
+            if (o.connectUri() == null) {
+                server = PolicyServer.builder(new DemoPolicy(o.inferenceTime())).host("127.0.0.1").port(0).build().start();
+                client.host("127.0.0.1").port(server.port());
+            } else {
+                client.uri(o.connectUri());
+            }
+            policy = client.build();
+            policy.connect();
+            String uri = policy.uri().toString();
+            broker = switch (o.broker()) {
+                case SYNC -> new ActionChunkBroker(policy, o.actionHorizon());
+                case ASYNC -> AsyncActionChunkBroker.builder(policy, o.actionHorizon()).threshold(o.threshold()).build();
+            };
+            LatencySubscriber perEpisode = new LatencySubscriber();
+            AllSteps all = new AllSteps();
+            Runtime runtime = Runtime.builder().environment(env).agent(new PolicyAgent(broker, Map.of("prompt", o.prompt())))
+                    .subscriber(perEpisode).subscriber(all).maxHz(o.hz()).numEpisodes(o.episodes())
+                    .maxEpisodeSteps(o.stepsPerEpisode()).build();
+            long start = System.nanoTime();
+            runtime.run();
+            Duration wall = Duration.ofNanos(System.nanoTime() - start);
+
+            long chunks;
+            long waits;
+            if (broker instanceof AsyncActionChunkBroker async) {
+                chunks = async.chunksRequested();
+                waits = async.waits();
+            } else {
+                chunks = ((ActionChunkBroker) broker).chunksRequested();
+                waits = chunks; // the sync broker makes the robot wait for every chunk
+            }
+            long steps = runtime.steps();
+            return new DemoResult((int) runtime.episodes(), steps, chunks, waits, runtime.missedDeadlines(),
+                    all.summary(runtime.missedDeadlines()), perEpisode.summaries(),
+                    steps == 0 ? 0 : env.resizeNanos() / env.observations(), imagePath(), uri, wall);
+        } finally {
+            if (broker != null) {
+                broker.close(); // closes the client too
+            } else if (policy != null) {
+                policy.close();
+            }
+            if (server != null) {
+                server.close();
+            }
+        }
+    }
+
+    /** {@code native (AVX2)}, {@code native (scalar)} or {@code java}: what resizes the frames now. */
+    public static String imagePath() {
+        if (!"native".equals(ImageTools.backendName())) {
+            return "java";
+        }
+        return NativeLibrary.isLoaded() && ImageNative.wp_simd_level() >= 2 ? "native (AVX2)" : "native (scalar)";
+    }
+
+    /** Every step's latency, across episodes. */
+    private static final class AllSteps implements Subscriber {
+        private final List<Long> nanos = new ArrayList<>();
+
+        @Override
+        public void onStep(StepInfo step) {
+            nanos.add(step.actionLatencyNanos());
+        }
+
+        LatencySummary summary(long missed) {
+            long[] values = nanos.stream().mapToLong(Long::longValue).toArray();
+            return LatencySummary.of(0, values, values.length, missed);
+        }
+    }
+}

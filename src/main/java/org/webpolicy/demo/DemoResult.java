@@ -1,0 +1,25 @@
+package org.webpolicy.demo;
+
+import java.time.Duration;
+import java.util.List;
+import org.webpolicy.runtime.LatencySummary;
+
+/**
+ * What a demo run did.
+ *
+ * @param episodes episodes run
+ * @param steps steps run, over all episodes
+ * @param chunksRequested action chunks asked of the policy
+ * @param waits steps at which the robot waited for a chunk (with the sync broker: every request)
+ * @param missedDeadlines steps that overran their control period
+ * @param latency getAction latency over all steps
+ * @param perEpisode the same, per episode
+ * @param resizeNanosPerStep time in resizeWithPad per step (all three cameras)
+ * @param imagePath {@code native (AVX2)}, {@code native (scalar)} or {@code java}
+ * @param policyUri where the policy ran
+ * @param wallTime how long the episodes took
+ */
+public record DemoResult(int episodes, long steps, long chunksRequested, long waits, long missedDeadlines,
+        LatencySummary latency, List<LatencySummary> perEpisode, long resizeNanosPerStep, String imagePath,
+        String policyUri, Duration wallTime) {
+}

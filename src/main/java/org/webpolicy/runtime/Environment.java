@@ -1,0 +1,25 @@
+package org.webpolicy.runtime;
+
+import java.util.Map;
+
+/**
+ * The robot (real or simulated) as the {@link Runtime} sees it. All calls come from the
+ * runtime's thread, one at a time.
+ */
+public interface Environment {
+
+    /**
+     * Starts an episode; for a real robot, moves it home. Also called once after the last
+     * episode.
+     */
+    void reset();
+
+    /** True when the episode is over (task done, failure, operator said so). Asked after each step. */
+    boolean isEpisodeComplete();
+
+    /** The observation for the next action: cameras, joint state, prompt. */
+    Map<String, Object> getObservation();
+
+    /** Executes one action. */
+    void applyAction(Map<String, Object> action);
+}

@@ -1,0 +1,77 @@
+package org.webpolicy.runtime;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Records each step's action latency and missed deadline; at the end of each episode logs a
+ * {@link LatencySummary} (SLF4J, INFO), hands it to an optional consumer and keeps it.
+ *
+ * <p>Thread-safe: the runtime's thread records, any thread may read the summaries.
+ */
+public final class LatencySubscriber implements Subscriber {
+
+    private static final Logger log = LoggerFactory.getLogger(LatencySubscriber.class);
+
+    private final Consumer<LatencySummary> onSummary;
+    private final List<LatencySummary> summaries = new ArrayList<>();
+    private long[] latencies = new long[256];
+    private int count;
+    private long missed;
+    private int episode = -1;
+
+    /** Logs each episode's summary. */
+    public LatencySubscriber() {
+        this(summary -> { });
+    }
+
+    /** Logs each episode's summary and passes it to {@code onSummary} (on the runtime's thread). */
+    public LatencySubscriber(Consumer<LatencySummary> onSummary) {
+        this.onSummary = Objects.requireNonNull(onSummary, "onSummary");
+    }
+
+    @Override
+    public synchronized void onEpisodeStart() {
+        episode++;
+        count = 0;
+        missed = 0;
+    }
+
+    @Override
+    public synchronized void onStep(StepInfo step) {
+        if (count == latencies.length) {
+            latencies = Arrays.copyOf(latencies, count * 2);
+        }
+        latencies[count++] = step.actionLatencyNanos();
+        if (step.deadlineMissed()) {
+            missed++;
+        }
+    }
+
+    @Override
+    public void onEpisodeEnd() {
+        LatencySummary summary;
+        synchronized (this) {
+            summary = LatencySummary.of(episode, latencies, count, missed);
+            summaries.add(summary);
+        }
+        log.info("{}", summary);
+        onSummary.accept(summary);
+    }
+
+    /** The summaries of the episodes ended so far, in order. */
+    public synchronized List<LatencySummary> summaries() {
+        return List.copyOf(summaries);
+    }
+
+    /** The last episode's summary, once one has ended. */
+    public synchronized Optional<LatencySummary> lastSummary() {
+        return summaries.isEmpty() ? Optional.empty() : Optional.of(summaries.get(summaries.size() - 1));
+    }
+}

@@ -1,0 +1,73 @@
+package org.webpolicy.runtime;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/** A {@link Runtime} running on its own thread ({@link Runtime#runInNewThread()}). */
+public final class RunHandle {
+
+    private final Runtime runtime;
+    private final Thread thread;
+    private final CompletableFuture<Void> done;
+
+    RunHandle(Runtime runtime, Thread thread, CompletableFuture<Void> done) {
+        this.runtime = runtime;
+        this.thread = thread;
+        this.done = done;
+    }
+
+    /** The thread running the loop. */
+    public Thread thread() {
+        return thread;
+    }
+
+    /** True once the run has ended, normally or not. */
+    public boolean isDone() {
+        return done.isDone();
+    }
+
+    /** Asks the runtime to stop ({@link Runtime#stop()}); does not wait. */
+    public void stop() {
+        runtime.stop();
+    }
+
+    /**
+     * Waits for the run to end; rethrows its failure, the very exception thrown on the runtime's
+     * thread (so its stack trace is that thread's).
+     */
+    public void await() throws InterruptedException {
+        try {
+            done.get();
+        } catch (ExecutionException e) {
+            throw rethrow(e.getCause());
+        }
+    }
+
+    /**
+     * Waits up to {@code timeout}; true when the run ended in time. Rethrows its failure as
+     * {@link #await()} does.
+     */
+    public boolean await(Duration timeout) throws InterruptedException {
+        try {
+            done.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        } catch (ExecutionException e) {
+            throw rethrow(e.getCause());
+        }
+    }
+
+    private static RuntimeException rethrow(Throwable cause) {
+        if (cause instanceof RuntimeException r) {
+            throw r;
+        }
+        if (cause instanceof Error err) {
+            throw err;
+        }
+        return new IllegalStateException("The runtime failed", cause);
+    }
+}

@@ -1,0 +1,21 @@
+package org.webpolicy.runtime;
+
+/**
+ * Watches a {@link Runtime} (logging, recording, latency statistics). Every method is called on
+ * the runtime's thread, between steps, so a slow subscriber delays the robot. Every method does
+ * nothing by default.
+ */
+public interface Subscriber {
+
+    /** After the environment and agent were reset, before the first step. */
+    default void onEpisodeStart() {
+    }
+
+    /** After each step's action was applied. */
+    default void onStep(StepInfo step) {
+    }
+
+    /** After the last step of an episode (also when the runtime was stopped). */
+    default void onEpisodeEnd() {
+    }
+}

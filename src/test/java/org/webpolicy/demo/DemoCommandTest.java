@@ -1,0 +1,67 @@
+package org.webpolicy.demo;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.webpolicy.cli.Main;
+import org.webpolicy.transport.PolicyServer;
+import picocli.CommandLine;
+
+class DemoCommandTest {
+
+    private static DemoResult runDemo(StringWriter out, String... args) {
+        CommandLine cli = Main.commandLine();
+        cli.setOut(new PrintWriter(out, true));
+        String[] full = new String[args.length + 1];
+        full[0] = "demo";
+        System.arraycopy(args, 0, full, 1, args.length);
+        assertEquals(0, cli.execute(full), out.toString());
+        return ((DemoCommand) cli.getSubcommands().get("demo").getCommand()).result();
+    }
+
+    @Test
+    void theDemoRunsTheRequestedStepsThroughTheAsyncBrokerAndReportsThem() {
+        StringWriter out = new StringWriter();
+        DemoResult r = runDemo(out, "--steps", "60");
+        assertEquals(60, r.steps());
+        assertEquals(1, r.episodes());
+        // 60 steps of a 25-step horizon take at least 3 chunks; asking ahead takes a few more.
+        assertTrue(r.chunksRequested() >= 3 && r.chunksRequested() <= 60, "chunks " + r.chunksRequested());
+        assertTrue(r.waits() >= 1 && r.waits() < r.chunksRequested(), "waits " + r.waits());
+        assertEquals(60, r.latency().steps());
+        assertTrue(r.resizeNanosPerStep() > 0);
+        assertEquals(AlohaDemo.imagePath(), r.imagePath());
+        String text = out.toString();
+        for (String line : new String[] {"steps:             60 in 1 episode(s)", "chunks requested:", "getAction latency: p50",
+                "missed deadlines:", "image resize:", "image path:        " + r.imagePath()}) {
+            assertTrue(text.contains(line), "missing '" + line + "' in:\n" + text);
+        }
+    }
+
+    @Test
+    void theSyncBrokerWaitsForEveryChunkOverSeveralEpisodes() {
+        DemoResult r = runDemo(new StringWriter(), "--steps", "30", "--episodes", "2", "--broker", "sync",
+                "--hz", "200", "--action-horizon", "10", "--inference-ms", "0");
+        assertEquals(60, r.steps());
+        assertEquals(2, r.episodes());
+        assertEquals(6, r.chunksRequested(), "3 chunks of 10 per episode");
+        assertEquals(r.chunksRequested(), r.waits());
+        assertEquals(2, r.perEpisode().size());
+    }
+
+    @Test
+    void connectUsesAnExternalServer() {
+        DemoPolicy policy = new DemoPolicy(Duration.ZERO);
+        try (PolicyServer server = PolicyServer.builder(policy).host("127.0.0.1").port(0).build().start()) {
+            DemoResult r = runDemo(new StringWriter(), "--steps", "20", "--hz", "200",
+                    "--connect", "ws://127.0.0.1:" + server.port());
+            assertEquals(20, r.steps());
+            assertEquals(r.chunksRequested(), policy.calls(), "every chunk came from the external server");
+            assertEquals(1, policy.resets(), "the episode's reset reached it");
+        }
+    }
+}
