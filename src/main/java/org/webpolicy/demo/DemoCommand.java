@@ -58,7 +58,7 @@ public final class DemoCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         AlohaDemo.Options options = new AlohaDemo.Options(hz, steps, episodes, broker, actionHorizon, threshold,
                 Duration.ofMillis(inferenceMs), connect, prompt);
-        out.printf(Locale.ROOT, "Simulated ALOHA: 3 cameras %dx%d resized to %dx%d, state float32 (14,), %s broker"
+        out.printf(Locale.ROOT, "Simulated ALOHA: 3 cameras %dx%d resized to %dx%d, state float64 (14,), %s broker"
                         + " (horizon %d%s) at %.0f Hz, %d step(s) x %d episode(s)%n",
                 SimulatedAlohaEnvironment.FRAME_HEIGHT, SimulatedAlohaEnvironment.FRAME_WIDTH,
                 SimulatedAlohaEnvironment.MODEL_IMAGE_SIZE, SimulatedAlohaEnvironment.MODEL_IMAGE_SIZE,

@@ -29,7 +29,7 @@ public final class DemoPolicy implements Policy {
 
     @Override
     public Map<String, Object> step(Map<String, Object> observation) {
-        float[] state = checkedState(observation);
+        double[] state = checkedState(observation);
         long call = calls.incrementAndGet();
         float[] actions = new float[CHUNK_LENGTH * SimulatedAlohaEnvironment.STATE_DIM];
         for (int i = 0; i < CHUNK_LENGTH; i++) {
@@ -68,10 +68,10 @@ public final class DemoPolicy implements Policy {
         return resets.get();
     }
 
-    private static float[] checkedState(Map<String, Object> obs) {
-        if (!(obs.get("state") instanceof NdArray state) || !state.dtype().equals(DType.FLOAT32)
+    private static double[] checkedState(Map<String, Object> obs) {
+        if (!(obs.get("state") instanceof NdArray state) || !state.dtype().equals(DType.FLOAT64)
                 || !state.shape().equals(Shape.of(SimulatedAlohaEnvironment.STATE_DIM))) {
-            throw new IllegalArgumentException("'state' must be float32 (14,), got " + obs.get("state"));
+            throw new IllegalArgumentException("'state' must be float64 (14,), got " + obs.get("state"));
         }
         if (!(obs.get("images") instanceof Map<?, ?> images)) {
             throw new IllegalArgumentException("'images' must be a map of cameras, got " + obs.get("images"));
@@ -86,7 +86,7 @@ public final class DemoPolicy implements Policy {
         if (!(obs.get("prompt") instanceof String)) {
             throw new IllegalArgumentException("'prompt' must be a string, got " + obs.get("prompt"));
         }
-        return state.toFloatArray();
+        return state.toDoubleArray();
     }
 
     private static void sleep(Duration d) {

@@ -13,7 +13,7 @@ import org.webpolicy.runtime.Environment;
 /**
  * A stand-in for an ALOHA robot: three cameras ({@link #CAMERAS}) of 480 x 640 RGB and 14 joint
  * positions, with observations laid out as openpi's ALOHA client sends them:
- * {@code {"state": float32 (14,), "images": {"cam_high": uint8 (3, 224, 224), ...}, "prompt": str}}.
+ * {@code {"state": float64 (14,), "images": {"cam_high": uint8 (3, 224, 224), ...}, "prompt": str}}.
  * The frames are resized with {@link ImageTools#resizeWithPad} (Pillow-exact, native when
  * available) and moved from height-width-channel to channel-height-width, as openpi's
  * {@code einops.rearrange(img, "h w c -> c h w")}.
@@ -39,7 +39,7 @@ public final class SimulatedAlohaEnvironment implements Environment {
     private final String prompt;
     /** Each [cameras, 480, 640, 3]; one camera's frame is a slice (a view). */
     private final NdArray[] frames = new NdArray[DISTINCT_FRAMES];
-    private final float[] state = new float[STATE_DIM];
+    private final double[] state = new double[STATE_DIM];
     private long step;
     private long observations;
     private long resizeNanos;
@@ -72,7 +72,7 @@ public final class SimulatedAlohaEnvironment implements Environment {
 
     @Override
     public void reset() {
-        java.util.Arrays.fill(state, 0f);
+        java.util.Arrays.fill(state, 0.0);
         step = 0;
     }
 
@@ -95,7 +95,7 @@ public final class SimulatedAlohaEnvironment implements Environment {
         }
         observations++;
         Map<String, Object> obs = new LinkedHashMap<>();
-        obs.put("state", NdArray.ofFloat32(state.clone()));
+        obs.put("state", NdArray.ofFloat64(state.clone()));
         obs.put("images", images);
         obs.put("prompt", prompt);
         return obs;
@@ -112,7 +112,7 @@ public final class SimulatedAlohaEnvironment implements Environment {
             throw new IllegalArgumentException("The simulated ALOHA needs an action {\"actions\": float (" + STATE_DIM
                     + ",)}, got " + action);
         }
-        float[] target = a.toFloatArray();
+        double[] target = a.toDoubleArray();
         System.arraycopy(target, 0, state, 0, STATE_DIM);
         step++;
     }

@@ -24,7 +24,7 @@ class SimulatedAlohaEnvironmentTest {
         Map<String, Object> obs = env.getObservation();
         assertEquals(List.of("state", "images", "prompt"), List.copyOf(obs.keySet()));
         NdArray state = (NdArray) obs.get("state");
-        assertEquals(DType.FLOAT32, state.dtype());
+        assertEquals(DType.FLOAT64, state.dtype());
         assertEquals(Shape.of(14), state.shape());
         assertEquals("fold", obs.get("prompt"));
         Map<?, ?> images = (Map<?, ?>) obs.get("images");
