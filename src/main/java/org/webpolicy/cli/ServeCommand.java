@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.webpolicy.demo.DemoPolicy;
 import org.webpolicy.policy.Policy;
 import org.webpolicy.transport.PolicyServer;
 import picocli.CommandLine.Command;
@@ -13,7 +14,7 @@ import picocli.CommandLine.Option;
         description = "Serve a test policy until interrupted.")
 final class ServeCommand implements Callable<Integer> {
 
-    enum Kind { echo, random, fail_after }
+    enum Kind { echo, random, fail_after, demo }
 
     @Option(names = "--host", description = "Address to bind (default: ${DEFAULT-VALUE}).")
     String host = "0.0.0.0";
@@ -21,7 +22,7 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--port", description = "Port (default: ${DEFAULT-VALUE}; 0 picks a free one).")
     int port = 8000;
 
-    @Option(names = "--policy", description = "echo, random or fail-after (default: ${DEFAULT-VALUE}).",
+    @Option(names = "--policy", description = "echo, random, fail-after or demo (the simulated robot's policy) (default: ${DEFAULT-VALUE}).",
             converter = KindConverter.class)
     Kind policy = Kind.random;
 
@@ -33,6 +34,9 @@ final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--action-dim", description = "For --policy random: action size (default: ${DEFAULT-VALUE}).")
     int actionDim = 14;
+
+    @Option(names = "--inference-ms", description = "For --policy demo: time each chunk takes (default: ${DEFAULT-VALUE}).")
+    long inferenceMs = 30;
 
     @Option(names = "--api-key", description = "Require this API key (Authorization: Api-Key <key>).")
     String apiKey;
@@ -60,9 +64,13 @@ final class ServeCommand implements Callable<Integer> {
             case echo -> ServePolicies.echo(metadata);
             case random -> ServePolicies.random(actionHorizon, actionDim, metadata);
             case fail_after -> ServePolicies.failAfter(failAfter, metadata);
+            case demo -> new DemoPolicy(Duration.ofMillis(inferenceMs));
         };
         PolicyServer.Builder builder = PolicyServer.builder(served).host(host).port(port).apiKey(apiKey)
                 .maxMessageBytes((int) Math.min(Integer.MAX_VALUE - 8L, maxMessageMb * 1024L * 1024L));
+        if (policy == Kind.demo && metadataJson != null) {
+            builder.metadata(metadata);
+        }
         if (policyTimeoutMs != null) {
             builder.policyTimeout(Duration.ofMillis(policyTimeoutMs));
         }
