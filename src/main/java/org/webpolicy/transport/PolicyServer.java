@@ -10,11 +10,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -24,6 +26,7 @@ import java.util.function.Consumer;
 import javax.net.ssl.SSLContext;
 import org.java_websocket.WebSocket;
 import org.java_websocket.WebSocketImpl;
+import org.java_websocket.enums.ReadyState;
 import org.java_websocket.framing.CloseFrame;
 import org.java_websocket.handshake.ClientHandshake;
 import org.java_websocket.server.DefaultSSLWebSocketServerFactory;
@@ -75,6 +78,7 @@ public final class PolicyServer implements AutoCloseable {
     private final ReentrantLock policyLock;
     private final ExecutorService workers;
     private final ExecutorService deadlineCalls;
+    private final ScheduledExecutorService handshakeSweeper;
     private final AtomicInteger openConnections = new AtomicInteger();
     private final AtomicInteger inFlight = new AtomicInteger();
     private final Endpoint endpoint;
@@ -92,6 +96,7 @@ public final class PolicyServer implements AutoCloseable {
         this.policyLock = policy.isThreadSafe() ? null : new ReentrantLock(true);
         this.workers = Executors.newCachedThreadPool(daemonThreads("webpolicy-worker-"));
         this.deadlineCalls = b.policyTimeout == null ? null : Executors.newCachedThreadPool(daemonThreads("webpolicy-policy-"));
+        this.handshakeSweeper = Executors.newSingleThreadScheduledExecutor(daemonThreads("webpolicy-handshake-timeout-"));
         this.endpoint = new Endpoint(new InetSocketAddress(b.host, b.port), b);
     }
 
@@ -170,6 +175,7 @@ public final class PolicyServer implements AutoCloseable {
 
     private void shutdownPools() {
         workers.shutdownNow();
+        handshakeSweeper.shutdownNow();
         if (deadlineCalls != null) {
             deadlineCalls.shutdownNow();
         }
@@ -387,6 +393,9 @@ public final class PolicyServer implements AutoCloseable {
 
     private final class Endpoint extends WebSocketServer {
 
+        /** Connections accepted whose handshake has not finished, with when they were accepted. */
+        private final Map<WebSocket, Long> handshaking = new ConcurrentHashMap<>();
+
         Endpoint(InetSocketAddress address, Builder b) {
             super(address, Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors())),
                     List.of(new HandshakeDraft(new HandshakeDraft.Gate() {
@@ -412,11 +421,59 @@ public final class PolicyServer implements AutoCloseable {
 
         @Override
         public void onStart() {
+            long every = Math.max(10, Math.min(1000, options.handshakeTimeout.toMillis() / 4));
+            handshakeSweeper.scheduleWithFixedDelay(this::closeStalledHandshakes, every, every, TimeUnit.MILLISECONDS);
             started.countDown();
+        }
+
+        // The library creates a connection's buffers when it accepts it and releases them when it
+        // closes, handshake or not: the only hooks that see a connection before its handshake.
+        @Override
+        protected void allocateBuffers(WebSocket conn) throws InterruptedException {
+            handshaking.put(conn, System.nanoTime());
+            super.allocateBuffers(conn);
+        }
+
+        @Override
+        protected void releaseBuffers(WebSocket conn) throws InterruptedException {
+            handshaking.remove(conn);
+            super.releaseBuffers(conn);
+        }
+
+        /** Pings bound open connections; this bounds those that never finish their handshake. */
+        private void closeStalledHandshakes() {
+            long now = System.nanoTime();
+            long limit = options.handshakeTimeout.toNanos();
+            handshaking.forEach((conn, since) -> {
+                if (conn.getReadyState() != ReadyState.NOT_YET_CONNECTED) {
+                    handshaking.remove(conn);
+                } else if (now - since > limit) {
+                    handshaking.remove(conn);
+                    log.debug("Closing {}: no handshake within {} ms", conn.getRemoteSocketAddress(),
+                            options.handshakeTimeout.toMillis());
+                    ((WebSocketImpl) conn).closeConnection(CloseFrame.NEVER_CONNECTED, "handshake timeout");
+                }
+            });
+        }
+
+        @Override
+        public void onClosing(WebSocket conn, int code, String reason, boolean remote) {
+            if (conn.getReadyState() == ReadyState.NOT_YET_CONNECTED) {
+                // A refused handshake (not HTTP, not an upgrade, too large): the library queues its
+                // HTTP error answer but, with no draft chosen, never closes the socket and goes on
+                // buffering what arrives. Close it once the answer has had time to go out.
+                try {
+                    handshakeSweeper.schedule(() -> ((WebSocketImpl) conn).closeConnection(CloseFrame.NEVER_CONNECTED,
+                            "handshake refused: " + reason), 50, TimeUnit.MILLISECONDS);
+                } catch (java.util.concurrent.RejectedExecutionException e) {
+                    ((WebSocketImpl) conn).closeConnection(CloseFrame.NEVER_CONNECTED, "server closing");
+                }
+            }
         }
 
         @Override
         public void onOpen(WebSocket conn, ClientHandshake handshake) {
+            handshaking.remove(conn);
             if (conn.getDraft() instanceof HandshakeDraft d && d.plainStatus() != 0) {
                 // A health check or a refused handshake: the HTTP answer is written; hang up.
                 ((WebSocketImpl) conn).flushAndClose(CloseFrame.NORMAL, "plain HTTP", false);
@@ -481,6 +538,7 @@ public final class PolicyServer implements AutoCloseable {
         final int maxConnections;
         final Duration policyTimeout;
         final Duration shutdownGrace;
+        final Duration handshakeTimeout;
         final boolean secure;
         final Consumer<Map<String, Object>> observationCheck;
 
@@ -491,6 +549,7 @@ public final class PolicyServer implements AutoCloseable {
             maxConnections = b.maxConnections;
             policyTimeout = b.policyTimeout;
             shutdownGrace = b.shutdownGrace;
+            handshakeTimeout = b.handshakeTimeout;
             secure = b.sslContext != null;
             observationCheck = b.observationCheck;
         }
@@ -509,6 +568,7 @@ public final class PolicyServer implements AutoCloseable {
         private int maxConnections = 1024;
         private Duration policyTimeout;
         private Duration shutdownGrace = Duration.ofSeconds(5);
+        private Duration handshakeTimeout = Duration.ofSeconds(10);
         private SSLContext sslContext;
         private int maxDepth = MsgpackCodec.DEFAULT_MAX_DEPTH;
         private Consumer<Map<String, Object>> observationCheck;
@@ -601,6 +661,20 @@ public final class PolicyServer implements AutoCloseable {
         /** How long {@link PolicyServer#close()} waits for requests in flight; default 5 s. */
         public Builder shutdownGrace(Duration shutdownGrace) {
             this.shutdownGrace = Objects.requireNonNull(shutdownGrace);
+            return this;
+        }
+
+        /**
+         * How long a connection may take from TCP accept to the end of its WebSocket (or health
+         * check) handshake, TLS included; one that has not finished by then is closed, so
+         * connections that send nothing, or trickle their headers, cannot pile up. Default 10 s.
+         * The Python servers have none.
+         */
+        public Builder handshakeTimeout(Duration handshakeTimeout) {
+            if (handshakeTimeout.toMillis() < 1) {
+                throw new IllegalArgumentException("handshakeTimeout must be at least 1 ms");
+            }
+            this.handshakeTimeout = handshakeTimeout;
             return this;
         }
 
