@@ -36,6 +36,7 @@ import org.slf4j.LoggerFactory;
 import org.webpolicy.codec.DecodeException;
 import org.webpolicy.codec.EncodeException;
 import org.webpolicy.codec.MsgpackCodec;
+import org.webpolicy.policy.ObservationSpec;
 import org.webpolicy.policy.Policy;
 
 /**
@@ -92,6 +93,10 @@ public final class PolicyServer implements AutoCloseable {
         this.codec = new MsgpackCodec(b.maxDepth);
         this.options = new Options(b);
         Map<String, Object> metadata = b.metadata != null ? b.metadata : policy.metadata();
+        if (b.observationSpec != null) {
+            metadata = new LinkedHashMap<>(metadata == null ? Map.of() : metadata);
+            metadata.put("observation_spec", b.observationSpec.toMetadata());
+        }
         this.metadataFrame = codec.pack(metadata == null ? Map.of() : metadata);
         this.policyLock = policy.isThreadSafe() ? null : new ReentrantLock(true);
         this.workers = Executors.newCachedThreadPool(daemonThreads("webpolicy-worker-"));
@@ -551,7 +556,12 @@ public final class PolicyServer implements AutoCloseable {
             shutdownGrace = b.shutdownGrace;
             handshakeTimeout = b.handshakeTimeout;
             secure = b.sslContext != null;
-            observationCheck = b.observationCheck;
+            Consumer<Map<String, Object>> check = b.observationCheck;
+            if (b.observationSpec != null) {
+                Consumer<Map<String, Object>> bySpec = b.observationSpec::check;
+                check = check == null ? bySpec : bySpec.andThen(check);
+            }
+            observationCheck = check;
         }
     }
 
@@ -572,6 +582,7 @@ public final class PolicyServer implements AutoCloseable {
         private SSLContext sslContext;
         private int maxDepth = MsgpackCodec.DEFAULT_MAX_DEPTH;
         private Consumer<Map<String, Object>> observationCheck;
+        private ObservationSpec observationSpec;
 
         private Builder(Policy policy) {
             this.policy = Objects.requireNonNull(policy, "policy");
@@ -697,6 +708,17 @@ public final class PolicyServer implements AutoCloseable {
          */
         public Builder observationCheck(Consumer<Map<String, Object>> observationCheck) {
             this.observationCheck = observationCheck;
+            return this;
+        }
+
+        /**
+         * Checks every observation against {@code spec} before the policy sees it (a mismatch is
+         * answered with an error naming each key and what is wrong, then 1011) and advertises the
+         * spec as {@code observation_spec} in the metadata frame. Runs before
+         * {@link #observationCheck} when both are set. Default: none.
+         */
+        public Builder observationSpec(ObservationSpec spec) {
+            this.observationSpec = spec;
             return this;
         }
 
