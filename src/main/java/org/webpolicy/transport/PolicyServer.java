@@ -206,6 +206,7 @@ public final class PolicyServer implements AutoCloseable {
             byte[] reply = answer(session, message);
             if (!session.closed) {
                 conn.send(reply);
+                flushSoon(conn);
                 long now = System.nanoTime();
                 session.prevTotalMs = (now - session.loopStart) / 1e6;
                 session.loopStart = now;
@@ -348,8 +349,24 @@ public final class PolicyServer implements AutoCloseable {
         try {
             conn.send(text);
             conn.close(CloseFrame.UNEXPECTED_CONDITION, Envelope.ERROR_REASON);
+            flushSoon(conn);
         } catch (RuntimeException e) {
             log.debug("Could not report the failure to {}: {}", conn.getRemoteSocketAddress(), e.toString());
+        }
+    }
+
+    /**
+     * The library writes on its selector thread and can lose a write queued from another thread:
+     * when its selector finds the queue empty just before we queue a frame and asks for write
+     * readiness, it then withdraws that request, and the frame waits for the next event on the
+     * connection (up to a ping interval). Fuzzing caught a reply stuck this way. Look again
+     * shortly after every send (and every sweep) and ask again when frames wait unwritten.
+     */
+    private void flushSoon(WebSocket conn) {
+        try {
+            handshakeSweeper.schedule(() -> endpoint.flushIfStuck(conn), 5, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // shutting down
         }
     }
 
@@ -445,8 +462,24 @@ public final class PolicyServer implements AutoCloseable {
             super.releaseBuffers(conn);
         }
 
+        void flushIfStuck(WebSocket conn) {
+            WebSocketImpl impl = (WebSocketImpl) conn;
+            java.nio.channels.SelectionKey key = impl.getSelectionKey();
+            try {
+                if (!impl.outQueue.isEmpty() && key != null && key.isValid()
+                        && (key.interestOps() & java.nio.channels.SelectionKey.OP_WRITE) == 0) {
+                    onWriteDemand(conn);
+                }
+            } catch (java.nio.channels.CancelledKeyException e) {
+                // closed meanwhile
+            }
+        }
+
         /** Pings bound open connections; this bounds those that never finish their handshake. */
         private void closeStalledHandshakes() {
+            for (WebSocket conn : getConnections()) {
+                flushIfStuck(conn);
+            }
             long now = System.nanoTime();
             long limit = options.handshakeTimeout.toNanos();
             handshaking.forEach((conn, since) -> {
@@ -489,6 +522,7 @@ public final class PolicyServer implements AutoCloseable {
             openConnections.incrementAndGet();
             log.debug("Connection from {}", conn.getRemoteSocketAddress());
             conn.send(metadataFrame);
+            flushSoon(conn);
             session.loopStart = System.nanoTime();
         }
 
