@@ -85,7 +85,7 @@ final class Encoder {
             }
             packer.packBigInteger(big);
         } else {
-            throw new EncodeException(path + ": cannot encode a " + value.getClass().getName() + refusalHint(value));
+            throw new EncodeException(path + ": cannot encode a " + (value.getClass().isArray() ? value.getClass().getSimpleName() : value.getClass().getName()) + refusalHint(value));
         }
     }
 

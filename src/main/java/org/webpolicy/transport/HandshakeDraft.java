@@ -27,6 +27,12 @@ final class HandshakeDraft extends WireDraft {
     /** Our server marks its handshake with this header; Python clients ignore it. */
     static final String PROTOCOL_HEADER = "X-Webpolicy-Protocol";
     static final String ENVELOPE = "envelope";
+    /**
+     * The largest HTTP request head accepted. The library keeps an unfinished head in a buffer it
+     * regrows and parses again for every read, so without a bound a client sending endless
+     * header lines costs the server memory and time growing with the square of what it sent.
+     */
+    static final int MAX_HANDSHAKE_BYTES = 64 * 1024;
 
     /** What the server asks of each handshake, shared by all copies of the draft. */
     interface Gate {
@@ -48,6 +54,14 @@ final class HandshakeDraft extends WireDraft {
 
     int plainStatus() {
         return plainStatus;
+    }
+
+    @Override
+    public Handshakedata translateHandshake(ByteBuffer buf) throws InvalidHandshakeException {
+        if (buf.remaining() > MAX_HANDSHAKE_BYTES) {
+            throw new InvalidHandshakeException("Handshake larger than " + MAX_HANDSHAKE_BYTES + " bytes");
+        }
+        return super.translateHandshake(buf);
     }
 
     @Override

@@ -10,11 +10,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -24,6 +26,7 @@ import java.util.function.Consumer;
 import javax.net.ssl.SSLContext;
 import org.java_websocket.WebSocket;
 import org.java_websocket.WebSocketImpl;
+import org.java_websocket.enums.ReadyState;
 import org.java_websocket.framing.CloseFrame;
 import org.java_websocket.handshake.ClientHandshake;
 import org.java_websocket.server.DefaultSSLWebSocketServerFactory;
@@ -33,6 +36,7 @@ import org.slf4j.LoggerFactory;
 import org.webpolicy.codec.DecodeException;
 import org.webpolicy.codec.EncodeException;
 import org.webpolicy.codec.MsgpackCodec;
+import org.webpolicy.policy.ObservationSpec;
 import org.webpolicy.policy.Policy;
 
 /**
@@ -81,6 +85,7 @@ public final class PolicyServer implements AutoCloseable {
     private final ReentrantLock policyLock;
     private final ExecutorService workers;
     private final ExecutorService deadlineCalls;
+    private final ScheduledExecutorService handshakeSweeper;
     private final AtomicInteger openConnections = new AtomicInteger();
     private final AtomicInteger inFlight = new AtomicInteger();
     private final Endpoint endpoint;
@@ -94,10 +99,15 @@ public final class PolicyServer implements AutoCloseable {
         this.codec = new MsgpackCodec(b.maxDepth);
         this.options = new Options(b);
         Map<String, Object> metadata = b.metadata != null ? b.metadata : policy.metadata();
+        if (b.observationSpec != null) {
+            metadata = new LinkedHashMap<>(metadata == null ? Map.of() : metadata);
+            metadata.put("observation_spec", b.observationSpec.toMetadata());
+        }
         this.metadataFrame = codec.pack(metadata == null ? Map.of() : metadata);
         this.policyLock = policy.isThreadSafe() ? null : new ReentrantLock(true);
         this.workers = Executors.newCachedThreadPool(daemonThreads("webpolicy-worker-"));
         this.deadlineCalls = b.policyTimeout == null ? null : Executors.newCachedThreadPool(daemonThreads("webpolicy-policy-"));
+        this.handshakeSweeper = Executors.newSingleThreadScheduledExecutor(daemonThreads("webpolicy-handshake-timeout-"));
         this.endpoint = new Endpoint(new InetSocketAddress(b.host, b.port), b);
     }
 
@@ -176,6 +186,7 @@ public final class PolicyServer implements AutoCloseable {
 
     private void shutdownPools() {
         workers.shutdownNow();
+        handshakeSweeper.shutdownNow();
         if (deadlineCalls != null) {
             deadlineCalls.shutdownNow();
         }
@@ -201,6 +212,7 @@ public final class PolicyServer implements AutoCloseable {
             EncodedMessage reply = answer(session, message);
             if (!session.closed) {
                 conn.sendFrame(reply);
+                flushSoon(conn);
                 long now = System.nanoTime();
                 session.prevTotalMs = (now - session.loopStart) / 1e6;
                 session.loopStart = now;
@@ -343,8 +355,24 @@ public final class PolicyServer implements AutoCloseable {
         try {
             conn.send(text);
             conn.close(CloseFrame.UNEXPECTED_CONDITION, Envelope.ERROR_REASON);
+            flushSoon(conn);
         } catch (RuntimeException e) {
             log.debug("Could not report the failure to {}: {}", conn.getRemoteSocketAddress(), e.toString());
+        }
+    }
+
+    /**
+     * The library writes on its selector thread and can lose a write queued from another thread:
+     * when its selector finds the queue empty just before we queue a frame and asks for write
+     * readiness, it then withdraws that request, and the frame waits for the next event on the
+     * connection (up to a ping interval). Fuzzing caught a reply stuck this way. Look again
+     * shortly after every send (and every sweep) and ask again when frames wait unwritten.
+     */
+    private void flushSoon(WebSocket conn) {
+        try {
+            handshakeSweeper.schedule(() -> endpoint.flushIfStuck(conn), 1, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // shutting down
         }
     }
 
@@ -393,6 +421,9 @@ public final class PolicyServer implements AutoCloseable {
 
     private final class Endpoint extends WebSocketServer {
 
+        /** Connections accepted whose handshake has not finished, with when they were accepted. */
+        private final Map<WebSocket, Long> handshaking = new ConcurrentHashMap<>();
+
         Endpoint(InetSocketAddress address, Builder b) {
             super(address, Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors())),
                     List.of(new HandshakeDraft(new HandshakeDraft.Gate() {
@@ -419,11 +450,75 @@ public final class PolicyServer implements AutoCloseable {
 
         @Override
         public void onStart() {
+            long every = Math.max(10, Math.min(1000, options.handshakeTimeout.toMillis() / 4));
+            handshakeSweeper.scheduleWithFixedDelay(this::closeStalledHandshakes, every, every, TimeUnit.MILLISECONDS);
             started.countDown();
+        }
+
+        // The library creates a connection's buffers when it accepts it and releases them when it
+        // closes, handshake or not: the only hooks that see a connection before its handshake.
+        @Override
+        protected void allocateBuffers(WebSocket conn) throws InterruptedException {
+            handshaking.put(conn, System.nanoTime());
+            super.allocateBuffers(conn);
+        }
+
+        @Override
+        protected void releaseBuffers(WebSocket conn) throws InterruptedException {
+            handshaking.remove(conn);
+            super.releaseBuffers(conn);
+        }
+
+        void flushIfStuck(WebSocket conn) {
+            WebSocketImpl impl = (WebSocketImpl) conn;
+            java.nio.channels.SelectionKey key = impl.getSelectionKey();
+            try {
+                if (!impl.outQueue.isEmpty() && key != null && key.isValid()
+                        && (key.interestOps() & java.nio.channels.SelectionKey.OP_WRITE) == 0) {
+                    onWriteDemand(conn);
+                }
+            } catch (java.nio.channels.CancelledKeyException e) {
+                // closed meanwhile
+            }
+        }
+
+        /** Pings bound open connections; this bounds those that never finish their handshake. */
+        private void closeStalledHandshakes() {
+            for (WebSocket conn : getConnections()) {
+                flushIfStuck(conn);
+            }
+            long now = System.nanoTime();
+            long limit = options.handshakeTimeout.toNanos();
+            handshaking.forEach((conn, since) -> {
+                if (conn.getReadyState() != ReadyState.NOT_YET_CONNECTED) {
+                    handshaking.remove(conn);
+                } else if (now - since > limit) {
+                    handshaking.remove(conn);
+                    log.debug("Closing {}: no handshake within {} ms", conn.getRemoteSocketAddress(),
+                            options.handshakeTimeout.toMillis());
+                    ((WebSocketImpl) conn).closeConnection(CloseFrame.NEVER_CONNECTED, "handshake timeout");
+                }
+            });
+        }
+
+        @Override
+        public void onClosing(WebSocket conn, int code, String reason, boolean remote) {
+            if (conn.getReadyState() == ReadyState.NOT_YET_CONNECTED) {
+                // A refused handshake (not HTTP, not an upgrade, too large): the library queues its
+                // HTTP error answer but, with no draft chosen, never closes the socket and goes on
+                // buffering what arrives. Close it once the answer has had time to go out.
+                try {
+                    handshakeSweeper.schedule(() -> ((WebSocketImpl) conn).closeConnection(CloseFrame.NEVER_CONNECTED,
+                            "handshake refused: " + reason), 50, TimeUnit.MILLISECONDS);
+                } catch (java.util.concurrent.RejectedExecutionException e) {
+                    ((WebSocketImpl) conn).closeConnection(CloseFrame.NEVER_CONNECTED, "server closing");
+                }
+            }
         }
 
         @Override
         public void onOpen(WebSocket conn, ClientHandshake handshake) {
+            handshaking.remove(conn);
             if (conn.getDraft() instanceof HandshakeDraft d && d.plainStatus() != 0) {
                 // A health check or a refused handshake: the HTTP answer is written; hang up.
                 ((WebSocketImpl) conn).flushAndClose(CloseFrame.NORMAL, "plain HTTP", false);
@@ -434,6 +529,7 @@ public final class PolicyServer implements AutoCloseable {
             openConnections.incrementAndGet();
             log.debug("Connection from {}", conn.getRemoteSocketAddress());
             conn.send(metadataFrame);
+            flushSoon(conn);
             session.loopStart = System.nanoTime();
         }
 
@@ -488,6 +584,7 @@ public final class PolicyServer implements AutoCloseable {
         final int maxConnections;
         final Duration policyTimeout;
         final Duration shutdownGrace;
+        final Duration handshakeTimeout;
         final boolean secure;
         final Consumer<Map<String, Object>> observationCheck;
 
@@ -498,8 +595,14 @@ public final class PolicyServer implements AutoCloseable {
             maxConnections = b.maxConnections;
             policyTimeout = b.policyTimeout;
             shutdownGrace = b.shutdownGrace;
+            handshakeTimeout = b.handshakeTimeout;
             secure = b.sslContext != null;
-            observationCheck = b.observationCheck;
+            Consumer<Map<String, Object>> check = b.observationCheck;
+            if (b.observationSpec != null) {
+                Consumer<Map<String, Object>> bySpec = b.observationSpec::check;
+                check = check == null ? bySpec : bySpec.andThen(check);
+            }
+            observationCheck = check;
         }
     }
 
@@ -516,9 +619,11 @@ public final class PolicyServer implements AutoCloseable {
         private int maxConnections = 1024;
         private Duration policyTimeout;
         private Duration shutdownGrace = Duration.ofSeconds(5);
+        private Duration handshakeTimeout = Duration.ofSeconds(10);
         private SSLContext sslContext;
         private int maxDepth = MsgpackCodec.DEFAULT_MAX_DEPTH;
         private Consumer<Map<String, Object>> observationCheck;
+        private ObservationSpec observationSpec;
 
         private Builder(Policy policy) {
             this.policy = Objects.requireNonNull(policy, "policy");
@@ -611,6 +716,20 @@ public final class PolicyServer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * How long a connection may take from TCP accept to the end of its WebSocket (or health
+         * check) handshake, TLS included; one that has not finished by then is closed, so
+         * connections that send nothing, or trickle their headers, cannot pile up. Default 10 s.
+         * The Python servers have none.
+         */
+        public Builder handshakeTimeout(Duration handshakeTimeout) {
+            if (handshakeTimeout.toMillis() < 1) {
+                throw new IllegalArgumentException("handshakeTimeout must be at least 1 ms");
+            }
+            this.handshakeTimeout = handshakeTimeout;
+            return this;
+        }
+
         /** Serve {@code wss://} with this TLS context. Default: plain {@code ws://}. */
         public Builder sslContext(SSLContext sslContext) {
             this.sslContext = sslContext;
@@ -630,6 +749,17 @@ public final class PolicyServer implements AutoCloseable {
          */
         public Builder observationCheck(Consumer<Map<String, Object>> observationCheck) {
             this.observationCheck = observationCheck;
+            return this;
+        }
+
+        /**
+         * Checks every observation against {@code spec} before the policy sees it (a mismatch is
+         * answered with an error naming each key and what is wrong, then 1011) and advertises the
+         * spec as {@code observation_spec} in the metadata frame. Runs before
+         * {@link #observationCheck} when both are set. Default: none.
+         */
+        public Builder observationSpec(ObservationSpec spec) {
+            this.observationSpec = spec;
             return this;
         }
 

@@ -1,0 +1,297 @@
+package org.webpolicy.policy;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.webpolicy.array.DType;
+import org.webpolicy.array.NdArray;
+
+/**
+ * What a policy expects in each observation: for each key, an array of a dtype and a shape, or a
+ * string. Immutable; built with {@link #builder()}.
+ *
+ * <pre>{@code
+ * ObservationSpec spec = ObservationSpec.builder()
+ *         .array("images/cam_high", DType.UINT8, 3, 224, 224)
+ *         .array("state", DType.FLOAT32, ObservationSpec.ANY)   // a vector of any length
+ *         .string("prompt")
+ *         .build();
+ * }</pre>
+ *
+ * A key with {@code /} names a value inside nested maps ({@code images/cam_high} is
+ * {@code observation["images"]["cam_high"]}); a key present as it is, slash included, is taken
+ * first. A dimension of {@link #ANY} matches any size. Keys the spec does not name are allowed.
+ *
+ * <p>{@link #check} rejects an observation with an {@link IllegalArgumentException} naming every
+ * key that does not match and how; {@code PolicyServer.Builder#observationSpec} runs it before the
+ * policy and advertises {@link #toMetadata()} as {@code observation_spec} in the metadata frame,
+ * where {@link #fromMetadata} reads it back.
+ */
+public final class ObservationSpec {
+
+    /** A dimension that matches any size; sent as nil in the metadata (Python's None). */
+    public static final long ANY = -1;
+
+    /** What one key must hold: an array (dtype may be null for any) or, when {@code shape} is null and the kind is STRING, a str. */
+    public record Entry(Kind kind, DType dtype, long[] shape) {
+        /** Arrays or strings. */
+        public enum Kind { ARRAY, STRING }
+
+        public Entry {
+            shape = shape == null ? null : shape.clone();
+        }
+
+        @Override
+        public long[] shape() {
+            return shape == null ? null : shape.clone();
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Entry e && kind == e.kind && Objects.equals(dtype, e.dtype) && Arrays.equals(shape, e.shape);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(kind, dtype, Arrays.hashCode(shape));
+        }
+
+        @Override
+        public String toString() {
+            return kind == Kind.STRING ? "str" : (dtype == null ? "any dtype" : dtype.str()) + " " + render(shape);
+        }
+    }
+
+    private final Map<String, Entry> entries;
+
+    private ObservationSpec(Map<String, Entry> entries) {
+        this.entries = Collections.unmodifiableMap(new LinkedHashMap<>(entries));
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The keys and what each must hold, in the order they were added. */
+    public Map<String, Entry> entries() {
+        return entries;
+    }
+
+    /**
+     * Checks one observation.
+     *
+     * @throws IllegalArgumentException naming each key that is missing or does not match, e.g.
+     *     {@code images/cam_high: dim 1 is 480, expected 224 (shape (3, 224, 224))}
+     */
+    public void check(Map<String, Object> observation) {
+        List<String> problems = new ArrayList<>();
+        for (Map.Entry<String, Entry> e : entries.entrySet()) {
+            String problem = mismatch(find(observation, e.getKey()), e.getValue());
+            if (problem != null) {
+                problems.add(e.getKey() + ": " + problem);
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException(String.join("; ", problems));
+        }
+    }
+
+    private static final Object MISSING = new Object();
+
+    private static Object find(Map<String, Object> observation, String key) {
+        if (observation.containsKey(key)) {
+            return observation.get(key);
+        }
+        Object at = observation;
+        for (String part : key.split("/", -1)) {
+            if (!(at instanceof Map<?, ?> map) || !map.containsKey(part)) {
+                return MISSING;
+            }
+            at = map.get(part);
+        }
+        return at;
+    }
+
+    private static String mismatch(Object value, Entry spec) {
+        if (value == MISSING) {
+            return "missing";
+        }
+        if (spec.kind() == Entry.Kind.STRING) {
+            return value instanceof String ? null : "expected a str, got " + describe(value);
+        }
+        if (!(value instanceof NdArray array)) {
+            return "expected an array of " + spec + ", got " + describe(value);
+        }
+        if (spec.dtype() != null && !spec.dtype().equals(array.dtype())) {
+            return "dtype " + array.dtype().str() + ", expected " + spec.dtype().str();
+        }
+        long[] want = spec.shape;
+        long[] got = array.shape().toArray();
+        if (want == null) {
+            return null;
+        }
+        if (got.length != want.length) {
+            return "rank " + got.length + " (shape " + render(got) + "), expected rank " + want.length + " (shape "
+                    + render(want) + ")";
+        }
+        for (int i = 0; i < want.length; i++) {
+            if (want[i] != ANY && want[i] != got[i]) {
+                return "dim " + i + " is " + got[i] + ", expected " + want[i] + " (shape " + render(got) + ", expected "
+                        + render(want) + ")";
+            }
+        }
+        return null;
+    }
+
+    private static String describe(Object v) {
+        if (v == null) {
+            return "nil";
+        }
+        if (v instanceof Map) {
+            return "a map";
+        }
+        if (v instanceof List) {
+            return "a list";
+        }
+        if (v instanceof byte[]) {
+            return "bin";
+        }
+        return v instanceof String ? "a str" : v.getClass().getSimpleName();
+    }
+
+    private static String render(long[] shape) {
+        if (shape == null) {
+            return "of any shape";
+        }
+        StringBuilder s = new StringBuilder("(");
+        for (int i = 0; i < shape.length; i++) {
+            s.append(i > 0 ? ", " : "").append(shape[i] == ANY ? "*" : String.valueOf(shape[i]));
+        }
+        return s.append(shape.length == 1 ? ",)" : ")").toString();
+    }
+
+    /**
+     * The spec as a metadata value: {@code {key: {"dtype": "<f4" or nil, "shape": [3, nil, ...] or
+     * nil}}} for arrays (nil dims match any size) and {@code {key: {"type": "str"}}} for strings.
+     */
+    public Map<String, Object> toMetadata() {
+        Map<String, Object> out = new LinkedHashMap<>();
+        entries.forEach((key, e) -> {
+            Map<String, Object> m = new LinkedHashMap<>();
+            if (e.kind() == Entry.Kind.STRING) {
+                m.put("type", "str");
+            } else {
+                m.put("type", "ndarray");
+                m.put("dtype", e.dtype() == null ? null : e.dtype().str());
+                List<Object> dims = null;
+                if (e.shape != null) {
+                    dims = new ArrayList<>();
+                    for (long d : e.shape) {
+                        dims.add(d == ANY ? null : (Object) d);
+                    }
+                }
+                m.put("shape", dims);
+            }
+            out.put(key, m);
+        });
+        return out;
+    }
+
+    /**
+     * Reads a spec from {@link #toMetadata()}'s form (as a client receives it); dims may be nil or
+     * -1 for any size.
+     *
+     * @throws IllegalArgumentException when the value is not such a spec
+     */
+    public static ObservationSpec fromMetadata(Map<?, ?> metadata) {
+        Builder b = builder();
+        metadata.forEach((k, v) -> {
+            if (!(k instanceof String key) || !(v instanceof Map<?, ?> m)) {
+                throw new IllegalArgumentException("an observation spec maps str keys to maps, got " + k + " -> " + v);
+            }
+            if ("str".equals(m.get("type"))) {
+                b.string(key);
+                return;
+            }
+            Object dtype = m.get("dtype");
+            Object shape = m.get("shape");
+            long[] dims = null;
+            if (shape instanceof List<?> list) {
+                dims = new long[list.size()];
+                for (int i = 0; i < dims.length; i++) {
+                    Object d = list.get(i);
+                    dims[i] = d == null ? ANY : ((Number) d).longValue();
+                }
+            } else if (shape != null) {
+                throw new IllegalArgumentException(key + ": shape must be a list or nil, got " + shape);
+            }
+            b.put(key, new Entry(Entry.Kind.ARRAY, dtype == null ? null : DType.parse(dtype.toString()), dims));
+        });
+        return b.build();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ObservationSpec s && entries.equals(s.entries);
+    }
+
+    @Override
+    public int hashCode() {
+        return entries.hashCode();
+    }
+
+    @Override
+    public String toString() {
+        return "ObservationSpec" + entries;
+    }
+
+    /** Builds an {@link ObservationSpec}; each key once. */
+    public static final class Builder {
+        private final Map<String, Entry> entries = new LinkedHashMap<>();
+
+        private Builder() {
+        }
+
+        /** An array of exactly this dtype and shape; {@link #ANY} dims match any size. */
+        public Builder array(String key, DType dtype, long... shape) {
+            Objects.requireNonNull(dtype, "dtype");
+            for (long d : shape) {
+                if (d < 0 && d != ANY) {
+                    throw new IllegalArgumentException(key + ": dims are sizes or ANY (-1), got " + d);
+                }
+            }
+            return put(key, new Entry(Entry.Kind.ARRAY, dtype, shape));
+        }
+
+        /** An array of this dtype and any shape. */
+        public Builder array(String key, DType dtype) {
+            return put(key, new Entry(Entry.Kind.ARRAY, Objects.requireNonNull(dtype, "dtype"), null));
+        }
+
+        /** An array of any dtype and shape. */
+        public Builder anyArray(String key) {
+            return put(key, new Entry(Entry.Kind.ARRAY, null, null));
+        }
+
+        /** A str. */
+        public Builder string(String key) {
+            return put(key, new Entry(Entry.Kind.STRING, null, null));
+        }
+
+        private Builder put(String key, Entry entry) {
+            Objects.requireNonNull(key, "key");
+            if (key.isEmpty() || entries.putIfAbsent(key, entry) != null) {
+                throw new IllegalArgumentException("each key once and not empty: '" + key + "'");
+            }
+            return this;
+        }
+
+        public ObservationSpec build() {
+            return new ObservationSpec(entries);
+        }
+    }
+}
