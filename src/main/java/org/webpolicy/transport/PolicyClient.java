@@ -10,11 +10,13 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import javax.net.ssl.SSLContext;
 import org.java_websocket.client.WebSocketClient;
+import org.java_websocket.framing.CloseFrame;
 import org.java_websocket.handshake.ServerHandshake;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,6 +47,9 @@ import org.webpolicy.policy.Policy;
  * wait their turn in arrival order.
  */
 public final class PolicyClient implements Policy {
+
+    /** How long {@link #close()} waits for the server to answer the close frame. */
+    private static final Duration CLOSE_HANDSHAKE_WAIT = Duration.ofSeconds(1);
 
     private static final Logger log = LoggerFactory.getLogger(PolicyClient.class);
 
@@ -301,6 +306,7 @@ public final class PolicyClient implements Policy {
     /** One WebSocket connection and the events it delivered. */
     private final class Connection {
         final BlockingQueue<Event> inbox = new LinkedBlockingQueue<>();
+        final CountDownLatch closed = new CountDownLatch(1);
         final Socket socket;
         volatile boolean envelope;
         volatile Exception error;
@@ -359,9 +365,17 @@ public final class PolicyClient implements Policy {
 
         void shutDown() {
             try {
-                socket.closeBlocking();
+                socket.close();
+                // A server that vanished, or never answers the close frame, must not hold the
+                // caller until the lost-connection timer fires: wait briefly, then cut the socket.
+                if (!closed.await(CLOSE_HANDSHAKE_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                    log.debug("No close handshake from {} within {} ms; closing the socket", uri,
+                            CLOSE_HANDSHAKE_WAIT.toMillis());
+                    socket.closeConnection(CloseFrame.ABNORMAL_CLOSE, "no close handshake from the server");
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+                socket.closeConnection(CloseFrame.ABNORMAL_CLOSE, "interrupted while closing");
             } catch (RuntimeException e) {
                 log.debug("Closing {}: {}", uri, e.toString());
             }
@@ -402,6 +416,7 @@ public final class PolicyClient implements Policy {
 
             @Override
             public void onClose(int code, String reason, boolean remote) {
+                closed.countDown();
                 inbox.add(new Event(null, null, "closed with " + code + (reason == null || reason.isEmpty() ? "" : " (" + reason + ")")));
             }
 

@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -174,10 +175,18 @@ public final class PolicyServer implements AutoCloseable {
                 break;
             }
         }
+        List<WebSocket> open = new ArrayList<>(endpoint.getConnections());
         try {
             endpoint.stop(1000, "Server shutting down");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        // The library's stop waits a few milliseconds for close handshakes and then leaves the
+        // sockets of unfinished ones open: their clients would wait for their own timeouts.
+        for (WebSocket conn : open) {
+            if (conn.getReadyState() != ReadyState.CLOSED) {
+                ((WebSocketImpl) conn).closeConnection(CloseFrame.GOING_AWAY, "server stopped", false);
+            }
         }
         shutdownPools();
         stopped.countDown();

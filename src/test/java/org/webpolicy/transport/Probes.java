@@ -56,6 +56,42 @@ final class Probes {
         throw new IllegalStateException("no VmRSS in /proc/self/status");
     }
 
+    /**
+     * Memory the JVM has committed outside the Java heap (code, metaspace, threads, direct
+     * buffers, GC structures, its own mallocs), in KiB, from native memory tracking (the test JVM
+     * runs with {@code -XX:NativeMemoryTracking=summary}).
+     */
+    static long committedOutsideHeapKiB() {
+        String summary;
+        try {
+            summary = (String) ManagementFactory.getPlatformMBeanServer().invoke(
+                    new javax.management.ObjectName("com.sun.management:type=DiagnosticCommand"), "vmNativeMemory",
+                    new Object[] {new String[] {"summary"}}, new String[] {String[].class.getName()});
+        } catch (javax.management.JMException e) {
+            throw new IllegalStateException("native memory tracking is not readable: " + e, e);
+        }
+        long total = committedKiB(summary, "Total:");
+        long heap = committedKiB(summary, "Java Heap (");
+        if (total < 0 || heap < 0) {
+            throw new IllegalStateException("no native memory summary (run the JVM with -XX:NativeMemoryTracking=summary): "
+                    + summary.lines().findFirst().orElse(""));
+        }
+        return total - heap;
+    }
+
+    private static long committedKiB(String summary, String label) {
+        for (String line : summary.split("\n")) {
+            int at = line.indexOf(label);
+            if (at >= 0) {
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("committed=(\\d+)KB").matcher(line.substring(at));
+                if (m.find()) {
+                    return Long.parseLong(m.group(1));
+                }
+            }
+        }
+        return -1;
+    }
+
     /** Heap in use after full collections, the least of a few tries. */
     static long usedHeapAfterGc() {
         long least = Long.MAX_VALUE;
