@@ -118,7 +118,7 @@ class LoadTest {
             assertTrue(heapEnd <= heapWarm + (16L << 20),
                     "heap grew from " + Probes.mib(heapWarm) + " to " + Probes.mib(heapEnd));
             // Native memory: what the JVM has committed outside the heap (native memory tracking; RSS
-            // would also count heap pages touched for the first time). 64 MiB is far below what a
+            // would also count heap pages touched for the first time). 32 MiB is far below what a
             // leak of one buffer per step would show (1 KB a step is 20 MB here, one 100 KB message
             // buffer a step 2 GB).
             assertTrue(nativeEnd <= nativeWarm + 32 * 1024,

@@ -395,6 +395,51 @@ class PolicyServerClientTest {
     }
 
     @Test
+    void clientCloseDoesNotWaitForAServerThatNeverAnswersTheCloseFrame() throws Exception {
+        try (java.net.ServerSocket listener = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            Thread silentServer = new Thread(() -> {
+                try (Socket s = listener.accept()) {
+                    String head = readHead(s.getInputStream());
+                    String key = head.lines().filter(l -> l.toLowerCase(java.util.Locale.ROOT).startsWith("sec-websocket-key:"))
+                            .map(l -> l.substring(l.indexOf(':') + 1).trim()).findFirst().orElseThrow();
+                    String accept = java.util.Base64.getEncoder().encodeToString(java.security.MessageDigest.getInstance("SHA-1")
+                            .digest((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").getBytes(StandardCharsets.US_ASCII)));
+                    OutputStream out = s.getOutputStream();
+                    out.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                            + "Sec-WebSocket-Accept: " + accept + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                    out.write(new byte[] {(byte) 0x82, 0x01, (byte) 0x80}); // metadata: an empty map
+                    out.flush();
+                    Thread.sleep(60_000); // then silence, close frame or not
+                } catch (Exception e) {
+                    // the test is over
+                }
+            });
+            silentServer.setDaemon(true);
+            silentServer.start();
+            PolicyClient client = PolicyClient.builder().host("127.0.0.1").port(listener.getLocalPort())
+                    .connectTimeout(Duration.ofSeconds(10)).build();
+            assertEquals(Map.of(), client.metadata());
+            long t0 = System.nanoTime();
+            client.close();
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(ms < 5_000, "close waited " + ms + " ms for a server that never answers");
+            silentServer.interrupt();
+        }
+    }
+
+    private static String readHead(InputStream in) throws IOException {
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                throw new IOException("connection closed during the request head");
+            }
+            head.append((char) b);
+        }
+        return head.toString();
+    }
+
+    @Test
     void closeAnswersRequestsInFlight() throws Exception {
         TestPolicies.Gated gated = new TestPolicies.Gated();
         PolicyServer server = PolicyServer.builder(gated).host("127.0.0.1").port(0).build().start();
