@@ -350,7 +350,22 @@ public final class PolicyClient implements Policy {
         }
 
         void send(EncodedMessage message) {
-            socket.sendFrame(message);
+            java.net.Socket tcp = socket.getSocket();
+            if (options.sslContext != null || tcp == null) {
+                socket.sendFrame(message);
+                return;
+            }
+            // Written on the caller's thread, not handed to the library's writer thread: one
+            // thread wake-up less per request. The socket's stream writes each call whole under its
+            // lock, so the writer thread's frames (pongs, the close frame) land before or after
+            // this one, never inside it. (TLS streams may split a write into records without that
+            // guarantee, so wss:// keeps the library's path.)
+            ByteBuffer frame = FrameCodec.encode(message, true);
+            try {
+                tcp.getOutputStream().write(frame.array(), frame.arrayOffset() + frame.position(), frame.remaining());
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
         }
 
         Event next(Duration timeout) {
