@@ -190,7 +190,7 @@ public final class PolicyServer implements AutoCloseable {
         }
         shutdownPools();
         stopped.countDown();
-        log.info("Policy server on port {} closed", options.port);
+        log.info("Policy server on port {} closed", port());
     }
 
     private void shutdownPools() {
