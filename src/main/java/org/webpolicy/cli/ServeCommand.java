@@ -68,8 +68,11 @@ final class ServeCommand implements Callable<Integer> {
         };
         PolicyServer.Builder builder = PolicyServer.builder(served).host(host).port(port).apiKey(apiKey)
                 .maxMessageBytes((int) Math.min(Integer.MAX_VALUE - 8L, maxMessageMb * 1024L * 1024L));
-        if (policy == Kind.demo && metadataJson != null) {
-            builder.metadata(metadata);
+        if (policy == Kind.demo) {
+            builder.observationSpec(DemoPolicy.OBSERVATION_SPEC);
+            if (metadataJson != null) {
+                builder.metadata(metadata);
+            }
         }
         if (policyTimeoutMs != null) {
             builder.policyTimeout(Duration.ofMillis(policyTimeoutMs));

@@ -66,7 +66,8 @@ public final class AlohaDemo {
         try {
             PolicyClient.Builder client = PolicyClient.builder().connectTimeout(Duration.ofSeconds(10));
             if (o.connectUri() == null) {
-                server = PolicyServer.builder(new DemoPolicy(o.inferenceTime())).host("127.0.0.1").port(0).build().start();
+                server = PolicyServer.builder(new DemoPolicy(o.inferenceTime()))
+                        .observationSpec(DemoPolicy.OBSERVATION_SPEC).host("127.0.0.1").port(0).build().start();
                 client.host("127.0.0.1").port(server.port());
             } else {
                 client.uri(o.connectUri());

@@ -5,7 +5,7 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.webpolicy.array.DType;
 import org.webpolicy.array.NdArray;
-import org.webpolicy.array.Shape;
+import org.webpolicy.policy.ObservationSpec;
 import org.webpolicy.policy.Policy;
 
 /**
@@ -18,6 +18,23 @@ import org.webpolicy.policy.Policy;
 public final class DemoPolicy implements Policy {
 
     public static final int CHUNK_LENGTH = 50;
+
+    /**
+     * What the policy expects: the layout {@link SimulatedAlohaEnvironment} sends. Servers of this
+     * policy advertise it and check it before calling the policy; the policy checks it too, for
+     * callers in the same process.
+     */
+    public static final ObservationSpec OBSERVATION_SPEC = observationSpec();
+
+    private static ObservationSpec observationSpec() {
+        ObservationSpec.Builder spec = ObservationSpec.builder()
+                .array("state", DType.FLOAT64, SimulatedAlohaEnvironment.STATE_DIM);
+        for (String cam : SimulatedAlohaEnvironment.CAMERAS) {
+            spec.array("images/" + cam, DType.UINT8, 3, SimulatedAlohaEnvironment.MODEL_IMAGE_SIZE,
+                    SimulatedAlohaEnvironment.MODEL_IMAGE_SIZE);
+        }
+        return spec.string("prompt").build();
+    }
 
     private final Duration inferenceTime;
     private final AtomicLong calls = new AtomicLong();
@@ -68,25 +85,9 @@ public final class DemoPolicy implements Policy {
         return resets.get();
     }
 
-    private static double[] checkedState(Map<String, Object> obs) {
-        if (!(obs.get("state") instanceof NdArray state) || !state.dtype().equals(DType.FLOAT64)
-                || !state.shape().equals(Shape.of(SimulatedAlohaEnvironment.STATE_DIM))) {
-            throw new IllegalArgumentException("'state' must be float64 (14,), got " + obs.get("state"));
-        }
-        if (!(obs.get("images") instanceof Map<?, ?> images)) {
-            throw new IllegalArgumentException("'images' must be a map of cameras, got " + obs.get("images"));
-        }
-        Shape chw = Shape.of(3, SimulatedAlohaEnvironment.MODEL_IMAGE_SIZE, SimulatedAlohaEnvironment.MODEL_IMAGE_SIZE);
-        for (String cam : SimulatedAlohaEnvironment.CAMERAS) {
-            if (!(images.get(cam) instanceof NdArray image) || !image.dtype().equals(DType.UINT8)
-                    || !image.shape().equals(chw)) {
-                throw new IllegalArgumentException("'images/" + cam + "' must be uint8 " + chw + ", got " + images.get(cam));
-            }
-        }
-        if (!(obs.get("prompt") instanceof String)) {
-            throw new IllegalArgumentException("'prompt' must be a string, got " + obs.get("prompt"));
-        }
-        return state.toDoubleArray();
+    private static double[] checkedState(Map<String, Object> observation) {
+        OBSERVATION_SPEC.check(observation);
+        return ((NdArray) observation.get("state")).toDoubleArray();
     }
 
     private static void sleep(Duration d) {
