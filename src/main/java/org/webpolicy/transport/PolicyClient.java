@@ -256,7 +256,7 @@ public final class PolicyClient implements Policy {
         while (true) {
             attempts++;
             Connection c = new Connection();
-            String failure = c.open();
+            Failure failure = c.open();
             if (failure == null) {
                 Event first = c.next(options.requestTimeout);
                 if (first == null || first.binary == null) {
@@ -272,11 +272,11 @@ public final class PolicyClient implements Policy {
                 return c;
             }
             c.shutDown();
-            if (!failure.startsWith("refused") || System.nanoTime() >= deadline) {
+            if (!failure.retryable() || System.nanoTime() >= deadline) {
                 throw new PolicyConnectionException("Could not connect to " + uri + " after " + attempts + " attempt(s): "
-                        + failure);
+                        + failure.reason());
             }
-            log.info("Still waiting for the server at {} ({})", uri, failure);
+            log.info("Still waiting for the server at {} ({})", uri, failure.reason());
             sleep(Math.min(options.retryInterval.toNanos(), Math.max(0, deadline - System.nanoTime())));
         }
     }
@@ -303,6 +303,10 @@ public final class PolicyClient implements Policy {
     private record Event(byte[] binary, String text, String closeReason) {
     }
 
+    /** Why a connection attempt failed, and whether the server may yet accept one. */
+    private record Failure(String reason, boolean retryable) {
+    }
+
     /** One WebSocket connection and the events it delivered. */
     private final class Connection {
         final BlockingQueue<Event> inbox = new LinkedBlockingQueue<>();
@@ -325,8 +329,8 @@ public final class PolicyClient implements Policy {
             }
         }
 
-        /** Connects; null on success, otherwise why not ("refused ..." when worth retrying). */
-        String open() {
+        /** Connects; null on success, otherwise why not, and whether trying again may help. */
+        Failure open() {
             try {
                 long timeout = options.requestTimeout.toMillis();
                 if (socket.connectBlocking(timeout, TimeUnit.MILLISECONDS)) {
@@ -334,15 +338,17 @@ public final class PolicyClient implements Policy {
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return "interrupted";
+                return new Failure("interrupted", false);
             }
             Exception e = error;
             if (e instanceof ConnectException) {
-                return "refused (" + e.getMessage() + ")";
+                return new Failure("refused (" + e.getMessage() + ")", true);
             }
             Event closing = inbox.poll();
-            return e != null ? e.toString() : closing != null && closing.closeReason != null ? closing.closeReason
+            String reason = e != null ? e.toString() : closing != null && closing.closeReason != null ? closing.closeReason
                     : "handshake not completed";
+            // 503: the server is full or shutting down (a restart): both pass.
+            return new Failure(reason, reason.contains("status code received: 503"));
         }
 
         boolean isOpen() {

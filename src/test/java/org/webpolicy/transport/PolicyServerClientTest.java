@@ -364,6 +364,25 @@ class PolicyServerClientTest {
     }
 
     @Test
+    void aClientTurnedAwayWith503KeepsTryingUntilASlotFrees() throws Exception {
+        PolicyServer server = serve(PolicyServer.builder(new TestPolicies.Echo()).maxConnections(1));
+        RawClient holder = RawClient.connect(server.port());
+        holder.nextBinary();
+        PolicyClient client = client(server, PolicyClient.builder().retryInterval(Duration.ofMillis(50)));
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            Future<Map<String, Object>> step = pool.submit(() -> client.step(TestPolicies.observation(7)));
+            Thread.sleep(300);
+            assertFalse(step.isDone(), "the client gave up on a full server instead of waiting");
+            holder.closeBlocking();
+            Map<?, ?> echoed = (Map<?, ?>) step.get(10, TimeUnit.SECONDS).get("echo");
+            assertEquals(7f, ((NdArray) echoed.get("state")).getFloat(0));
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void policyDeadlineFailsTheRequest() throws Exception {
         TestPolicies.Gated gated = new TestPolicies.Gated();
         PolicyServer server = serve(PolicyServer.builder(gated).policyTimeout(Duration.ofMillis(200)));
