@@ -77,12 +77,15 @@ public final class PolicyServer implements AutoCloseable {
      * hundreds of KB: each read is handed to a decoder thread, so fewer, larger reads save
      * hand-offs. The server pools a few such buffers per decoder thread, not one per connection.
      */
+    /** Failed requests logged at most this often; a hostile client must not flood the log. */
+    private static final int FAILURE_LOG_LINES_PER_SECOND = 20;
     static final int READ_BUFFER_BYTES = 256 << 10;
 
     private final Policy policy;
     private final MsgpackCodec codec;
     private final Options options;
     private final byte[] metadataFrame;
+    private final LogBudget failureLog = new LogBudget(FAILURE_LOG_LINES_PER_SECOND, System::nanoTime);
     private final ReentrantLock policyLock;
     private final ExecutorService workers;
     private final ExecutorService deadlineCalls;
@@ -360,7 +363,11 @@ public final class PolicyServer implements AutoCloseable {
             return;
         }
         session.closed = true;
-        log.warn("Request from {} failed; closing the connection: {}", conn.getRemoteSocketAddress(), firstLine(text));
+        long suppressed = failureLog.admit();
+        if (suppressed >= 0) {
+            log.warn("Request from {} failed; closing the connection: {}{}", conn.getRemoteSocketAddress(), firstLine(text),
+                    suppressed == 0 ? "" : " (" + suppressed + " more failed requests not logged)");
+        }
         try {
             conn.send(text);
             conn.close(CloseFrame.UNEXPECTED_CONDITION, Envelope.ERROR_REASON);
