@@ -72,13 +72,13 @@ import org.webpolicy.policy.Policy;
 public final class PolicyServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(PolicyServer.class);
+    /** Failed requests logged at most this often; a hostile client must not flood the log. */
+    private static final int FAILURE_LOG_LINES_PER_SECOND = 20;
     /**
      * Bytes read from a socket at once (the library's default is 16 KB). A camera observation is
      * hundreds of KB: each read is handed to a decoder thread, so fewer, larger reads save
      * hand-offs. The server pools a few such buffers per decoder thread, not one per connection.
      */
-    /** Failed requests logged at most this often; a hostile client must not flood the log. */
-    private static final int FAILURE_LOG_LINES_PER_SECOND = 20;
     static final int READ_BUFFER_BYTES = 256 << 10;
 
     private final Policy policy;
@@ -89,7 +89,8 @@ public final class PolicyServer implements AutoCloseable {
     private final ReentrantLock policyLock;
     private final ExecutorService workers;
     private final ExecutorService deadlineCalls;
-    private final ScheduledExecutorService handshakeSweeper;
+    /** Handshake timeouts, re-checks of stranded writes, closing refused connections. */
+    private final ScheduledExecutorService housekeeping;
     private final AtomicInteger openConnections = new AtomicInteger();
     private final AtomicInteger inFlight = new AtomicInteger();
     private final Endpoint endpoint;
@@ -111,7 +112,7 @@ public final class PolicyServer implements AutoCloseable {
         this.policyLock = policy.isThreadSafe() ? null : new ReentrantLock(true);
         this.workers = Executors.newCachedThreadPool(daemonThreads("webpolicy-worker-"));
         this.deadlineCalls = b.policyTimeout == null ? null : Executors.newCachedThreadPool(daemonThreads("webpolicy-policy-"));
-        this.handshakeSweeper = Executors.newSingleThreadScheduledExecutor(daemonThreads("webpolicy-handshake-timeout-"));
+        this.housekeeping = Executors.newSingleThreadScheduledExecutor(daemonThreads("webpolicy-housekeeping-"));
         this.endpoint = new Endpoint(new InetSocketAddress(b.host, b.port), b);
     }
 
@@ -198,7 +199,7 @@ public final class PolicyServer implements AutoCloseable {
 
     private void shutdownPools() {
         workers.shutdownNow();
-        handshakeSweeper.shutdownNow();
+        housekeeping.shutdownNow();
         if (deadlineCalls != null) {
             deadlineCalls.shutdownNow();
         }
@@ -386,7 +387,7 @@ public final class PolicyServer implements AutoCloseable {
      */
     private void flushSoon(WebSocket conn) {
         try {
-            handshakeSweeper.schedule(() -> endpoint.flushIfStuck(conn), 1, TimeUnit.MILLISECONDS);
+            housekeeping.schedule(() -> endpoint.flushIfStuck(conn), 1, TimeUnit.MILLISECONDS);
         } catch (java.util.concurrent.RejectedExecutionException e) {
             // shutting down
         }
@@ -467,7 +468,7 @@ public final class PolicyServer implements AutoCloseable {
         @Override
         public void onStart() {
             long every = Math.max(10, Math.min(1000, options.handshakeTimeout.toMillis() / 4));
-            handshakeSweeper.scheduleWithFixedDelay(this::closeStalledHandshakes, every, every, TimeUnit.MILLISECONDS);
+            housekeeping.scheduleWithFixedDelay(this::closeStalledHandshakes, every, every, TimeUnit.MILLISECONDS);
             started.countDown();
         }
 
@@ -524,7 +525,7 @@ public final class PolicyServer implements AutoCloseable {
                 // HTTP error answer but, with no draft chosen, never closes the socket and goes on
                 // buffering what arrives. Close it once the answer has had time to go out.
                 try {
-                    handshakeSweeper.schedule(() -> ((WebSocketImpl) conn).closeConnection(CloseFrame.NEVER_CONNECTED,
+                    housekeeping.schedule(() -> ((WebSocketImpl) conn).closeConnection(CloseFrame.NEVER_CONNECTED,
                             "handshake refused: " + reason), 50, TimeUnit.MILLISECONDS);
                 } catch (java.util.concurrent.RejectedExecutionException e) {
                     ((WebSocketImpl) conn).closeConnection(CloseFrame.NEVER_CONNECTED, "server closing");
