@@ -362,12 +362,20 @@ public final class PolicyClient implements Policy {
                 return;
             }
             // Written on the caller's thread, not handed to the library's writer thread: one
-            // thread wake-up less per request. The socket's stream writes each call whole under its
-            // lock, so the writer thread's frames (pongs, the close frame) land before or after
-            // this one, never inside it. (TLS streams may split a write into records without that
-            // guarantee, so wss:// keeps the library's path.)
+            // thread wake-up less per request (0.1 ms on a camera observation). The socket's stream
+            // writes each call whole under its lock, so the writer thread's frames (pongs, the
+            // close frame) land before or after this one, never inside it. TLS streams may split a
+            // write into records without that guarantee: wss:// keeps the library's path.
             ByteBuffer frame = FrameCodec.encode(message, true);
-            try {
+            // A write can block on a server that stops reading: the request timeout bounds it too.
+            try (WriteWatchdog.Watch watch = WriteWatchdog.SHARED.watch(options.requestTimeout.toNanos(), () -> {
+                socket.closeConnection(CloseFrame.ABNORMAL_CLOSE, "request not written within the request timeout");
+                try {
+                    tcp.close(); // what unblocks the write
+                } catch (java.io.IOException e) {
+                    log.debug("Closing {}: {}", uri, e.toString());
+                }
+            })) {
                 tcp.getOutputStream().write(frame.array(), frame.arrayOffset() + frame.position(), frame.remaining());
             } catch (java.io.IOException e) {
                 throw new java.io.UncheckedIOException(e);

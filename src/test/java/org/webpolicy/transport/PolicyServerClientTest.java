@@ -413,37 +413,61 @@ class PolicyServerClientTest {
         assertTrue(e.serverText().contains("cannot be sent"), e.serverText());
     }
 
+    /**
+     * A server that completes the handshake, sends empty metadata and then neither reads nor
+     * writes: a stalled peer. Returns its port; it lives until the test's {@code open} list closes.
+     */
+    private int stalledServer() throws IOException {
+        java.net.ServerSocket listener = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+        open.add(listener);
+        Thread silentServer = new Thread(() -> {
+            try (Socket s = listener.accept()) {
+                String head = readHead(s.getInputStream());
+                String key = head.lines().filter(l -> l.toLowerCase(java.util.Locale.ROOT).startsWith("sec-websocket-key:"))
+                        .map(l -> l.substring(l.indexOf(':') + 1).trim()).findFirst().orElseThrow();
+                String accept = java.util.Base64.getEncoder().encodeToString(java.security.MessageDigest.getInstance("SHA-1")
+                        .digest((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").getBytes(StandardCharsets.US_ASCII)));
+                OutputStream out = s.getOutputStream();
+                out.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                        + "Sec-WebSocket-Accept: " + accept + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.write(new byte[] {(byte) 0x82, 0x01, (byte) 0x80}); // metadata: an empty map
+                out.flush();
+                Thread.sleep(120_000); // then silence: no reading, no writing
+            } catch (Exception e) {
+                // the test is over
+            }
+        });
+        silentServer.setDaemon(true);
+        silentServer.start();
+        return listener.getLocalPort();
+    }
+
     @Test
     void clientCloseDoesNotWaitForAServerThatNeverAnswersTheCloseFrame() throws Exception {
-        try (java.net.ServerSocket listener = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            Thread silentServer = new Thread(() -> {
-                try (Socket s = listener.accept()) {
-                    String head = readHead(s.getInputStream());
-                    String key = head.lines().filter(l -> l.toLowerCase(java.util.Locale.ROOT).startsWith("sec-websocket-key:"))
-                            .map(l -> l.substring(l.indexOf(':') + 1).trim()).findFirst().orElseThrow();
-                    String accept = java.util.Base64.getEncoder().encodeToString(java.security.MessageDigest.getInstance("SHA-1")
-                            .digest((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").getBytes(StandardCharsets.US_ASCII)));
-                    OutputStream out = s.getOutputStream();
-                    out.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                            + "Sec-WebSocket-Accept: " + accept + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-                    out.write(new byte[] {(byte) 0x82, 0x01, (byte) 0x80}); // metadata: an empty map
-                    out.flush();
-                    Thread.sleep(60_000); // then silence, close frame or not
-                } catch (Exception e) {
-                    // the test is over
-                }
-            });
-            silentServer.setDaemon(true);
-            silentServer.start();
-            PolicyClient client = PolicyClient.builder().host("127.0.0.1").port(listener.getLocalPort())
-                    .connectTimeout(Duration.ofSeconds(10)).build();
-            assertEquals(Map.of(), client.metadata());
-            long t0 = System.nanoTime();
-            client.close();
-            long ms = (System.nanoTime() - t0) / 1_000_000;
-            assertTrue(ms < 5_000, "close waited " + ms + " ms for a server that never answers");
-            silentServer.interrupt();
-        }
+        PolicyClient client = PolicyClient.builder().host("127.0.0.1").port(stalledServer())
+                .connectTimeout(Duration.ofSeconds(10)).build();
+        open.add(client);
+        assertEquals(Map.of(), client.metadata());
+        long t0 = System.nanoTime();
+        client.close();
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        assertTrue(ms < 5_000, "close waited " + ms + " ms for a server that never answers");
+    }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(30)
+    void aRequestTheServerNeverReadsFailsAtTheRequestTimeout() throws Exception {
+        PolicyClient client = PolicyClient.builder().host("127.0.0.1").port(stalledServer())
+                .requestTimeout(Duration.ofSeconds(1)).connectTimeout(Duration.ofSeconds(10)).reconnect(false).build();
+        open.add(client);
+        assertEquals(Map.of(), client.metadata());
+        // 64 MB: far more than the kernel buffers between the two hold, so the write blocks.
+        Map<String, Object> big = Map.of("image", NdArray.ofUint8(new byte[64 << 20], 64 << 20));
+        long t0 = System.nanoTime();
+        PolicyConnectionException e = assertThrows(PolicyConnectionException.class, () -> client.step(big));
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        assertTrue(ms < 10_000, "the step took " + ms + " ms against a 1 s request timeout");
+        assertTrue(e.getMessage().contains("127.0.0.1"), e.getMessage());
     }
 
     private static String readHead(InputStream in) throws IOException {
