@@ -1,6 +1,9 @@
 package org.webpolicy.transport;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.ConnectException;
+import java.net.Socket;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.ByteBuffer;
@@ -311,7 +314,7 @@ public final class PolicyClient implements Policy {
     private final class Connection {
         final BlockingQueue<Event> inbox = new LinkedBlockingQueue<>();
         final CountDownLatch closed = new CountDownLatch(1);
-        final Socket socket;
+        final Endpoint endpoint;
         volatile boolean envelope;
         volatile Exception error;
 
@@ -320,12 +323,12 @@ public final class PolicyClient implements Policy {
             if (options.apiKey != null) {
                 headers.put("Authorization", "Api-Key " + options.apiKey);
             }
-            socket = new Socket(headers);
-            socket.setTcpNoDelay(true);
-            socket.setReceiveBufferSize(PolicyServer.READ_BUFFER_BYTES);
-            socket.setConnectionLostTimeout((int) Math.max(1, options.pingInterval.toSeconds()));
+            endpoint = new Endpoint(headers);
+            endpoint.setTcpNoDelay(true);
+            endpoint.setReceiveBufferSize(PolicyServer.READ_BUFFER_BYTES);
+            endpoint.setConnectionLostTimeout((int) Math.max(1, options.pingInterval.toSeconds()));
             if (options.sslContext != null) {
-                socket.setSocketFactory(options.sslContext.getSocketFactory());
+                endpoint.setSocketFactory(options.sslContext.getSocketFactory());
             }
         }
 
@@ -333,7 +336,7 @@ public final class PolicyClient implements Policy {
         Failure open() {
             try {
                 long timeout = options.requestTimeout.toMillis();
-                if (socket.connectBlocking(timeout, TimeUnit.MILLISECONDS)) {
+                if (endpoint.connectBlocking(timeout, TimeUnit.MILLISECONDS)) {
                     return null;
                 }
             } catch (InterruptedException e) {
@@ -352,13 +355,13 @@ public final class PolicyClient implements Policy {
         }
 
         boolean isOpen() {
-            return socket.isOpen();
+            return endpoint.isOpen();
         }
 
         void send(EncodedMessage message) {
-            java.net.Socket tcp = socket.getSocket();
+            Socket tcp = endpoint.getSocket();
             if (options.sslContext != null || tcp == null) {
-                socket.sendFrame(message);
+                endpoint.sendFrame(message);
                 return;
             }
             // Written on the caller's thread, not handed to the library's writer thread: one
@@ -369,16 +372,16 @@ public final class PolicyClient implements Policy {
             ByteBuffer frame = FrameCodec.encode(message, true);
             // A write can block on a server that stops reading: the request timeout bounds it too.
             try (WriteWatchdog.Watch watch = WriteWatchdog.SHARED.watch(options.requestTimeout.toNanos(), () -> {
-                socket.closeConnection(CloseFrame.ABNORMAL_CLOSE, "request not written within the request timeout");
+                endpoint.closeConnection(CloseFrame.ABNORMAL_CLOSE, "request not written within the request timeout");
                 try {
                     tcp.close(); // what unblocks the write
-                } catch (java.io.IOException e) {
+                } catch (IOException e) {
                     log.debug("Closing {}: {}", uri, e.toString());
                 }
             })) {
                 tcp.getOutputStream().write(frame.array(), frame.arrayOffset() + frame.position(), frame.remaining());
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
             }
         }
 
@@ -394,24 +397,24 @@ public final class PolicyClient implements Policy {
 
         void shutDown() {
             try {
-                socket.close();
+                endpoint.close();
                 // A server that vanished, or never answers the close frame, must not hold the
-                // caller until the lost-connection timer fires: wait briefly, then cut the socket.
+                // caller until the lost-connection timer fires: wait briefly, then cut the endpoint.
                 if (!closed.await(CLOSE_HANDSHAKE_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
                     log.debug("No close handshake from {} within {} ms; closing the socket", uri,
                             CLOSE_HANDSHAKE_WAIT.toMillis());
-                    socket.closeConnection(CloseFrame.ABNORMAL_CLOSE, "no close handshake from the server");
+                    endpoint.closeConnection(CloseFrame.ABNORMAL_CLOSE, "no close handshake from the server");
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                socket.closeConnection(CloseFrame.ABNORMAL_CLOSE, "interrupted while closing");
+                endpoint.closeConnection(CloseFrame.ABNORMAL_CLOSE, "interrupted while closing");
             } catch (RuntimeException e) {
                 log.debug("Closing {}: {}", uri, e.toString());
             }
         }
 
-        private final class Socket extends WebSocketClient {
-            Socket(Map<String, String> headers) {
+        private final class Endpoint extends WebSocketClient {
+            Endpoint(Map<String, String> headers) {
                 super(PolicyClient.this.uri, new WireDraft(options.maxMessageBytes), headers);
             }
 

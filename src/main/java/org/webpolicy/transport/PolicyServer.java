@@ -4,19 +4,23 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.CancelledKeyException;
+import java.nio.channels.SelectionKey;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
@@ -319,8 +323,8 @@ public final class PolicyServer implements AutoCloseable {
         }
     }
 
-    private <T> T callPolicy(java.util.concurrent.Callable<T> call) {
-        java.util.concurrent.Callable<T> guarded = policyLock == null ? call : () -> {
+    private <T> T callPolicy(Callable<T> call) {
+        Callable<T> guarded = policyLock == null ? call : () -> {
             policyLock.lockInterruptibly();
             try {
                 return call.call();
@@ -388,7 +392,7 @@ public final class PolicyServer implements AutoCloseable {
     private void flushSoon(WebSocket conn) {
         try {
             housekeeping.schedule(() -> endpoint.flushIfStuck(conn), 1, TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.RejectedExecutionException e) {
+        } catch (RejectedExecutionException e) {
             // shutting down
         }
     }
@@ -488,13 +492,13 @@ public final class PolicyServer implements AutoCloseable {
 
         void flushIfStuck(WebSocket conn) {
             WebSocketImpl impl = (WebSocketImpl) conn;
-            java.nio.channels.SelectionKey key = impl.getSelectionKey();
+            SelectionKey key = impl.getSelectionKey();
             try {
                 if (!impl.outQueue.isEmpty() && key != null && key.isValid()
-                        && (key.interestOps() & java.nio.channels.SelectionKey.OP_WRITE) == 0) {
+                        && (key.interestOps() & SelectionKey.OP_WRITE) == 0) {
                     onWriteDemand(conn);
                 }
-            } catch (java.nio.channels.CancelledKeyException e) {
+            } catch (CancelledKeyException e) {
                 // closed meanwhile
             }
         }
@@ -527,7 +531,7 @@ public final class PolicyServer implements AutoCloseable {
                 try {
                     housekeeping.schedule(() -> ((WebSocketImpl) conn).closeConnection(CloseFrame.NEVER_CONNECTED,
                             "handshake refused: " + reason), 50, TimeUnit.MILLISECONDS);
-                } catch (java.util.concurrent.RejectedExecutionException e) {
+                } catch (RejectedExecutionException e) {
                     ((WebSocketImpl) conn).closeConnection(CloseFrame.NEVER_CONNECTED, "server closing");
                 }
             }
