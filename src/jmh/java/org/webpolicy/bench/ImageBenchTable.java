@@ -3,9 +3,11 @@ package org.webpolicy.bench;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
 import java.util.function.Supplier;
 import org.webpolicy.array.NdArray;
+import org.webpolicy.codec.MsgpackCodec;
 import org.webpolicy.image.ApproximateFilter;
 import org.webpolicy.image.ImageTools;
 import org.webpolicy.nativelib.NativeLibrary;
@@ -95,6 +97,22 @@ public final class ImageBenchTable {
                     Double.isNaN(pillow) ? "-" : String.format(Locale.ROOT, "%.1fx", pillow / nat),
                     Double.isNaN(pillow) ? "-" : String.format(Locale.ROOT, "%.2fx", pillow / java));
         }
+        System.out.println();
+        // The codec's large-array work has no native path: packing is one bulk copy of the array's
+        // bytes, which Java does at memcpy speed; the plain copy is what native code could reach.
+        int rows = (64 << 20) / Float.BYTES / (640 * 3); // 64 MiB of float32, in 640x3 rows
+        NdArray big = unitFloats(rows * 640 * 3);
+        MsgpackCodec codec = new MsgpackCodec();
+        byte[] bigBytes = big.toByteArray();
+        byte[] copyTarget = new byte[bigBytes.length];
+        double packMs = medianMs("off", () -> codec.pack(Map.of("a", big)));
+        double copyMs = medianMs("off", () -> {
+            System.arraycopy(bigBytes, 0, copyTarget, 0, bigBytes.length);
+            return copyTarget;
+        });
+        System.out.printf(Locale.ROOT, "pack %.0f MB float32: Java %.3f ms; no native path (a plain copy of the same bytes,"
+                + " what native code could reach at best: %.3f ms, %.0f%% of it)%n", bigBytes.length / 1e6, packMs, copyMs,
+                100 * copyMs / packMs);
         System.out.println();
         System.out.println("OpenCV approximate mode (native), 480x640x3 -> 224x224, vs the Pillow-exact output:");
         System.out.printf(Locale.ROOT, "%-8s %9s %22s %22s%n", "filter", "ms", "max|diff| noise", "max|diff| smooth (mean)");
