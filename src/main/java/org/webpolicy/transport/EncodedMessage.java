@@ -13,22 +13,12 @@ import org.java_websocket.framing.BinaryFrame;
 final class EncodedMessage extends BinaryFrame {
 
     private final List<ByteBuffer> segments;
-    private final long length;
 
     EncodedMessage(List<ByteBuffer> segments) {
         this.segments = List.copyOf(segments);
-        long total = 0;
-        for (ByteBuffer s : this.segments) {
-            total += s.remaining();
-        }
-        this.length = total;
     }
 
     List<ByteBuffer> segments() {
         return segments;
-    }
-
-    long length() {
-        return length;
     }
 }

@@ -188,10 +188,10 @@ public final class PolicyClient implements Policy {
     }
 
     private Object request(Connection c, Object message) {
-        EncodedMessage bytes = new EncodedMessage(codec.encode(message));
+        EncodedMessage request = new EncodedMessage(codec.encode(message));
         c.inbox.clear();
         try {
-            c.send(bytes);
+            c.send(request);
         } catch (RuntimeException e) {
             drop("sending failed: " + e);
             throw new PolicyConnectionException("Could not send the request to " + uri + ": " + e.getMessage(), e);

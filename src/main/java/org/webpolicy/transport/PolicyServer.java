@@ -472,7 +472,7 @@ public final class PolicyServer implements AutoCloseable {
         @Override
         public void onStart() {
             long every = Math.max(10, Math.min(1000, options.handshakeTimeout.toMillis() / 4));
-            housekeeping.scheduleWithFixedDelay(this::closeStalledHandshakes, every, every, TimeUnit.MILLISECONDS);
+            housekeeping.scheduleWithFixedDelay(this::sweep, every, every, TimeUnit.MILLISECONDS);
             started.countDown();
         }
 
@@ -503,8 +503,12 @@ public final class PolicyServer implements AutoCloseable {
             }
         }
 
-        /** Pings bound open connections; this bounds those that never finish their handshake. */
-        private void closeStalledHandshakes() {
+        /**
+         * Runs every quarter of the handshake timeout (at most every second): asks again for
+         * frames stranded unwritten, and closes connections whose handshake is overdue (pings
+         * only cover connections that finished theirs).
+         */
+        private void sweep() {
             for (WebSocket conn : getConnections()) {
                 flushIfStuck(conn);
             }

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,21 +29,17 @@ import org.webpolicy.policy.Policy;
  */
 class FaultTest {
 
-    private final List<AutoCloseable> open = new ArrayList<>();
+    private final TestResources open = new TestResources();
     private final ExecutorService pool = Executors.newCachedThreadPool();
 
     @AfterEach
     void closeAll() throws Exception {
         pool.shutdownNow();
-        for (int i = open.size() - 1; i >= 0; i--) {
-            open.get(i).close();
-        }
+        open.close();
     }
 
     private PolicyServer serve(PolicyServer.Builder builder) {
-        PolicyServer server = builder.host("127.0.0.1").port(0).build().start();
-        open.add(server);
-        return server;
+        return open.serve(builder);
     }
 
     private PolicyClient client(int port) {

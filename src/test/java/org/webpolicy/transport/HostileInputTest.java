@@ -9,7 +9,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,12 +25,10 @@ import org.webpolicy.codec.MsgpackCodec;
 class HostileInputTest {
 
     private final MsgpackCodec codec = new MsgpackCodec();
-    private final List<AutoCloseable> open = new ArrayList<>();
+    private final TestResources open = new TestResources();
 
     private PolicyServer serve(PolicyServer.Builder builder) {
-        PolicyServer server = builder.host("127.0.0.1").port(0).build().start();
-        open.add(server);
-        return server;
+        return open.serve(builder);
     }
 
     private WireSocket wire(PolicyServer server) throws IOException {
@@ -42,9 +39,7 @@ class HostileInputTest {
 
     @AfterEach
     void closeAll() throws Exception {
-        for (int i = open.size() - 1; i >= 0; i--) {
-            open.get(i).close();
-        }
+        open.close();
     }
 
     /** Sends one binary frame and expects the error text (containing {@code expected}) then 1011. */

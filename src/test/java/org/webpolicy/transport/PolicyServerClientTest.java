@@ -31,12 +31,10 @@ import org.webpolicy.policy.Policy;
 class PolicyServerClientTest {
 
     private final MsgpackCodec codec = new MsgpackCodec();
-    private final List<AutoCloseable> open = new ArrayList<>();
+    private final TestResources open = new TestResources();
 
     private PolicyServer serve(PolicyServer.Builder builder) {
-        PolicyServer server = builder.host("127.0.0.1").port(0).build().start();
-        open.add(server);
-        return server;
+        return open.serve(builder);
     }
 
     private PolicyClient client(PolicyServer server, PolicyClient.Builder builder) {
@@ -51,9 +49,7 @@ class PolicyServerClientTest {
 
     @AfterEach
     void closeAll() throws Exception {
-        for (int i = open.size() - 1; i >= 0; i--) {
-            open.get(i).close();
-        }
+        open.close();
     }
 
     @Test
@@ -202,41 +198,34 @@ class PolicyServerClientTest {
     @Test
     void manyConcurrentClientsEachGetTheirOwnAnswers() throws Exception {
         PolicyServer server = serve(PolicyServer.builder(new TestPolicies.Echo()));
-        ExecutorService pool = Executors.newFixedThreadPool(8);
-        try {
-            List<Future<?>> runs = new ArrayList<>();
-            for (int c = 0; c < 8; c++) {
-                int clientId = c;
-                PolicyClient client = client(server);
-                runs.add(pool.submit(() -> {
-                    for (int i = 0; i < 50; i++) {
-                        float tag = clientId * 1000 + i;
-                        Map<?, ?> echoed = (Map<?, ?>) client.step(TestPolicies.observation(tag)).get("echo");
-                        assertEquals(tag, ((NdArray) echoed.get("state")).getFloat(0));
-                    }
-                    return null;
-                }));
-            }
-            for (Future<?> run : runs) {
-                run.get(60, TimeUnit.SECONDS);
-            }
-        } finally {
-            pool.shutdownNow();
+        List<PolicyClient> clients = new ArrayList<>();
+        for (int c = 0; c < 8; c++) {
+            clients.add(client(server));
         }
+        stepTaggedInParallel(8, 50, clients::get);
     }
 
     @Test
     void oneClientSharedByManyThreadsGivesEachCallerItsOwnAnswer() throws Exception {
-        PolicyServer server = serve(PolicyServer.builder(new TestPolicies.Echo()));
-        PolicyClient client = client(server);
-        ExecutorService pool = Executors.newFixedThreadPool(6);
+        PolicyClient client = client(serve(PolicyServer.builder(new TestPolicies.Echo())));
+        stepTaggedInParallel(6, 100, thread -> client);
+    }
+
+    /**
+     * {@code threads} threads each step {@code steps} observations tagged with their thread and
+     * step through {@code clientOf(thread)}, and check each echo carries the caller's own tag.
+     */
+    private static void stepTaggedInParallel(int threads, int steps, java.util.function.IntFunction<PolicyClient> clientOf)
+            throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
             List<Future<?>> runs = new ArrayList<>();
-            for (int t = 0; t < 6; t++) {
-                int threadId = t;
+            for (int t = 0; t < threads; t++) {
+                int thread = t;
+                PolicyClient client = clientOf.apply(t);
                 runs.add(pool.submit(() -> {
-                    for (int i = 0; i < 100; i++) {
-                        float tag = threadId * 1000 + i;
+                    for (int i = 0; i < steps; i++) {
+                        float tag = thread * 1000 + i;
                         Map<?, ?> echoed = (Map<?, ?>) client.step(TestPolicies.observation(tag)).get("echo");
                         assertEquals(tag, ((NdArray) echoed.get("state")).getFloat(0));
                     }
