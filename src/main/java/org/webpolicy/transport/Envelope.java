@@ -11,6 +11,12 @@ final class Envelope {
     static final String ACTION = "action";
     static final String RESET_ACK = "__webpolicy_reset_ack__";
     static final String SERVER_TIMING = "server_timing";
+    /**
+     * A request number our client adds to envelope requests, and our server copies into the
+     * reply, when the server's handshake carries {@link HandshakeDraft#REQUEST_ID_HEADER}: the
+     * client then never takes one request's reply for another's. Python peers never see it.
+     */
+    static final String REQUEST_ID = "__webpolicy_id__";
 
     /** The close reason Python servers send with code 1011 after an error text frame. */
     static final String ERROR_REASON = "Internal server error. Traceback included in previous frame.";

@@ -27,6 +27,9 @@ final class HandshakeDraft extends WireDraft {
     /** Our server marks its handshake with this header; Python clients ignore it. */
     static final String PROTOCOL_HEADER = "X-Webpolicy-Protocol";
     static final String ENVELOPE = "envelope";
+    /** Our server says with this header (value {@link #ECHO}) that it echoes {@link Envelope#REQUEST_ID}. */
+    static final String REQUEST_ID_HEADER = "X-Webpolicy-Request-Id";
+    static final String ECHO = "echo";
     /**
      * The largest HTTP request head accepted. The library keeps an unfinished head in a buffer it
      * regrows and parses again for every read, so without a bound a client sending endless
