@@ -46,6 +46,7 @@ final class ClientConnection implements ClientEndpoint.Listener {
     private final CountDownLatch ended = new CountDownLatch(1);
     private final AtomicBoolean shutDownStarted = new AtomicBoolean();
     private final CountDownLatch shutDownDone = new CountDownLatch(1);
+    private volatile boolean handshakeDone;
     private volatile boolean envelope;
     private volatile boolean echoesIds;
     private volatile Exception error;
@@ -78,7 +79,7 @@ final class ClientConnection implements ClientEndpoint.Listener {
             shutDown("handshake not completed in time");
             return new Failure("no handshake within " + millis(timeoutNanos) + " ms", true);
         }
-        if (!endpoint.isOpen()) {
+        if (!handshakeDone) {
             Failure failure = failure();
             shutDown("connecting failed");
             return failure;
@@ -103,6 +104,13 @@ final class ClientConnection implements ClientEndpoint.Listener {
         } catch (DecodeException e) {
             shutDown("undecodable metadata");
             return new Failure("the metadata frame could not be decoded: " + e.getMessage(), false);
+        }
+        if (!usable()) {
+            // Ended (e.g. a server shutting down: worth another attempt) or broke the protocol (not).
+            String violation = slot.violation();
+            shutDown("unusable after the metadata");
+            return new Failure(violation != null ? violation : "the connection ended right after the metadata frame: " + endReason,
+                    violation == null);
         }
         return null;
     }
@@ -273,6 +281,7 @@ final class ClientConnection implements ClientEndpoint.Listener {
             case AUTO -> announced;
         };
         echoesIds = envelope && HandshakeDraft.ECHO.equals(handshake.getFieldValue(HandshakeDraft.REQUEST_ID_HEADER));
+        handshakeDone = true;
         settled.countDown();
     }
 
