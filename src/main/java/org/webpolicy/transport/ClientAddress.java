@@ -88,8 +88,8 @@ final class ClientAddress {
         if (host.startsWith("[") && host.endsWith("]")) {
             host = host.substring(1, host.length() - 1);
         }
-        if (parsed.getPort() != -1) {
-            checkPort(parsed.getPort());
+        if (parsed.getPort() == 0 || parsed.getPort() > 65535) {
+            throw new IllegalArgumentException("The port in " + uri + " must be 1..65535");
         }
         String path = parsed.getRawPath() == null ? "" : parsed.getRawPath();
         String query = parsed.getRawQuery() == null ? "" : "?" + parsed.getRawQuery();
@@ -136,7 +136,11 @@ final class ClientAddress {
         if (digits.isEmpty() || digits.length() > 5 || !digits.chars().allMatch(c -> c >= '0' && c <= '9')) {
             throw new IllegalArgumentException("The port in '" + whole + "' is not a number: '" + digits + "'");
         }
-        return checkPort(Integer.parseInt(digits));
+        int port = Integer.parseInt(digits);
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("The port in '" + whole + "' must be 1..65535");
+        }
+        return port;
     }
 
     /** Returns {@code port} when it is 1..65535. */
