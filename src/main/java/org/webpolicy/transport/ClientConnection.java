@@ -247,12 +247,17 @@ final class ClientConnection implements ClientEndpoint.Listener {
         try {
             log.debug("Closing the connection to {}: {}", options.uri(), ReplySlot.excerpt(why));
             slot.end(why);
-            endpoint.close();
             // A server that vanished, or never answers the close frame, must not hold the caller
-            // until the lost-connection timer fires: wait briefly, then cut the socket.
+            // until the lost-connection timer fires: wait briefly, then cut the socket. A
+            // connection still connecting has no close handshake to wait for.
             try {
-                if (!ended.await(CLOSE_HANDSHAKE_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
-                    endpoint.cut("no close handshake from the server");
+                if (!handshakeDone) {
+                    endpoint.cut("closed while connecting");
+                } else {
+                    endpoint.close();
+                    if (!ended.await(CLOSE_HANDSHAKE_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                        endpoint.cut("no close handshake from the server");
+                    }
                 }
                 endpoint.awaitReader(CLOSE_HANDSHAKE_WAIT.toMillis());
             } catch (InterruptedException e) {

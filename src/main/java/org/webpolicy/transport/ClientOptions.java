@@ -63,7 +63,7 @@ record ClientOptions(URI uri, String apiKey, ProtocolMode protocolMode, Duration
         return d;
     }
 
-    /** The value of {@code toString} leaves the API key out, so options can be logged. */
+    /** The options without the API key's value, so they can be logged. */
     @Override
     public String toString() {
         return "ClientOptions[uri=" + uri + ", apiKey=" + (apiKey == null ? "none" : "set") + ", protocolMode=" + protocolMode
