@@ -7,6 +7,7 @@ package org.webpolicy.transport;
  */
 public final class RemotePolicyException extends RuntimeException {
 
+    /** The text the server sent, whole. */
     private final String serverText;
 
     /**

@@ -43,8 +43,8 @@ final class ReplySlot {
     private boolean outstanding = true;
     /** The outstanding request's frame, once it arrived, until taken. */
     private Frame frame;
-    /** What broke the protocol, or null; final once set. */
-    private String violation;
+    /** What broke the protocol, or null; final once set (volatile: read without the lock). */
+    private volatile String violation;
     /** Why the connection ended, or null. */
     private String ended;
 
@@ -149,12 +149,7 @@ final class ReplySlot {
 
     /** What broke the protocol on this connection, or null. */
     String violation() {
-        lock.lock();
-        try {
-            return violation;
-        } finally {
-            lock.unlock();
-        }
+        return violation;
     }
 
     private void failIfUnusable() {
