@@ -81,7 +81,10 @@ public final class AlohaDemo {
             };
             LatencySubscriber perEpisode = new LatencySubscriber();
             AllSteps all = new AllSteps();
-            Runtime runtime = Runtime.builder().environment(env).agent(new PolicyAgent(broker, Map.of("prompt", o.prompt())))
+            // The prompt travels in every observation; the reset carries it too where the server
+            // can receive it (an openpi server has no remote reset, and a payload would be refused).
+            Map<String, Object> resetPayload = policy.usesEnvelope() ? Map.of("prompt", o.prompt()) : Map.of();
+            Runtime runtime = Runtime.builder().environment(env).agent(new PolicyAgent(broker, resetPayload))
                     .subscriber(perEpisode).subscriber(all).maxHz(o.hz()).numEpisodes(o.episodes())
                     .maxEpisodeSteps(o.stepsPerEpisode()).build();
             long start = System.nanoTime();

@@ -3,13 +3,15 @@ package org.webpolicy.transport;
 /** How a {@link PolicyClient} frames its requests. */
 public enum ProtocolMode {
     /**
-     * Bare observations and actions, as openpi servers expect. {@code reset} stays local:
-     * openpi servers have no remote reset.
+     * Bare observations and actions, as openpi servers expect. openpi servers have no remote
+     * reset: {@code reset} with an empty payload stays local, and one with a payload is refused
+     * (the payload could not arrive).
      */
     RAW,
     /**
-     * webpolicy envelopes ({@code __webpolicy_op__}), which carry {@code reset} to the server.
-     * openpi servers do not understand them.
+     * webpolicy envelopes ({@code __webpolicy_op__}), which carry {@code reset} and its payload
+     * to the server. Use it for Python webpolicy servers, whose handshake does not announce the
+     * envelope form. openpi servers do not understand envelopes.
      */
     ENVELOPE,
     /**

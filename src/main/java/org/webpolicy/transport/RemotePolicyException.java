@@ -7,13 +7,24 @@ package org.webpolicy.transport;
  */
 public final class RemotePolicyException extends RuntimeException {
 
+    /** The text the server sent, whole. */
     private final String serverText;
 
+    /**
+     * The error a server reported in a text frame.
+     *
+     * @param serverText the text the server sent, whole
+     */
     public RemotePolicyException(String serverText) {
         super("The policy server reported an error:\n" + serverText);
         this.serverText = serverText;
     }
 
+    /**
+     * The text the server sent.
+     *
+     * @return the server's error text (for Python servers, the traceback)
+     */
     public String serverText() {
         return serverText;
     }

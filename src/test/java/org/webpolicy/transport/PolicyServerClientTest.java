@@ -84,7 +84,10 @@ class PolicyServerClientTest {
                 "the previous request's total includes its inference: " + timing + " then " + second);
         assertEquals(List.of("infer_ms", "prev_total_ms"), List.copyOf(second.keySet()));
 
-        client.reset(Map.of("ignored", true)); // raw form: openpi has no remote reset
+        client.reset(Map.of()); // raw form: openpi has no remote reset; an empty one stays local
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> client.reset(Map.of("task", "lost")));
+        assertTrue(e.getMessage().contains("ProtocolMode.RAW") && e.getMessage().contains("no remote reset"), e.getMessage());
+        assertEquals(Map.of("x", 1L), client.step(Map.of("x", 1L)).get("echo"), "a refused reset leaves the connection usable");
     }
 
     @Test

@@ -1,0 +1,319 @@
+package org.webpolicy.transport;
+
+import java.net.ConnectException;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.java_websocket.framing.CloseFrame;
+import org.java_websocket.handshake.ServerHandshake;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.webpolicy.codec.DecodeException;
+import org.webpolicy.codec.MsgpackCodec;
+
+/**
+ * One WebSocket connection of a {@link PolicyClient}: it opens, reads the metadata frame, then
+ * exchanges one request for one reply at a time through its {@link ReplySlot}. Any failure of an
+ * exchange (timeout, protocol violation, error text, undecodable reply, a reply carrying another
+ * request's id) drops the connection: a late or stray frame must never meet a later request.
+ *
+ * <p>Threading: the owning client calls {@link #open}, {@link #exchange} and
+ * {@link #exchangeEnvelope} from one thread at a time; {@link #shutDown} may be called from any
+ * thread, any number of times; the library's read thread calls the {@link ClientEndpoint.Listener}.
+ */
+final class ClientConnection implements ClientEndpoint.Listener {
+
+    /** How long closing waits for the server to answer the close frame before cutting the socket. */
+    static final Duration CLOSE_HANDSHAKE_WAIT = Duration.ofSeconds(1);
+
+    private static final Logger log = LoggerFactory.getLogger(ClientConnection.class);
+
+    /** Why an attempt to connect failed, and whether the server may yet accept one. */
+    record Failure(String reason, boolean retryable) {
+    }
+
+    private final ClientOptions options;
+    private final MsgpackCodec codec;
+    private final ClientEndpoint endpoint;
+    private final ReplySlot slot;
+    /** Counts down when the handshake succeeded or the connection ended, whichever is first. */
+    private final CountDownLatch settled = new CountDownLatch(1);
+    /** Counts down when the connection ended. */
+    private final CountDownLatch ended = new CountDownLatch(1);
+    private final AtomicBoolean shutDownStarted = new AtomicBoolean();
+    private final CountDownLatch shutDownDone = new CountDownLatch(1);
+    private volatile boolean handshakeDone;
+    private volatile boolean envelope;
+    private volatile boolean echoesIds;
+    private volatile Exception error;
+    private volatile String endReason;
+    private volatile Map<String, Object> metadata = Map.of();
+    private long lastRequestId;
+
+    /** A connection not yet opened; {@code connectTimeoutMillis} bounds the TCP connect. */
+    ClientConnection(ClientOptions options, MsgpackCodec codec, int connectTimeoutMillis) {
+        this.options = options;
+        this.codec = codec;
+        this.slot = new ReplySlot(options.uri().toString());
+        Map<String, String> headers = new LinkedHashMap<>();
+        if (options.apiKey() != null) {
+            headers.put("Authorization", "Api-Key " + options.apiKey());
+        }
+        this.endpoint = new ClientEndpoint(options.uri(), options, headers, connectTimeoutMillis, this);
+    }
+
+    /**
+     * Connects, completes the handshake and reads the metadata frame, all within {@code timeoutNanos}.
+     *
+     * @return null on success, otherwise why not (the connection is then shut down)
+     * @throws InterruptedException when the calling thread is interrupted
+     */
+    Failure open(long timeoutNanos) throws InterruptedException {
+        long deadline = System.nanoTime() + timeoutNanos;
+        endpoint.connect();
+        if (!settled.await(timeoutNanos, TimeUnit.NANOSECONDS)) {
+            shutDown("handshake not completed in time");
+            return new Failure("no handshake within " + millis(timeoutNanos) + " ms", true);
+        }
+        if (!handshakeDone) {
+            Failure failure = failure();
+            shutDown("connecting failed");
+            return failure;
+        }
+        ReplySlot.Frame first;
+        try {
+            first = slot.take(Math.max(0, deadline - System.nanoTime()));
+        } catch (PolicyConnectionException e) {
+            shutDown("no metadata");
+            return new Failure("connected, but no metadata frame: " + e.getMessage(), false);
+        }
+        if (first == null || first.binary() == null) {
+            shutDown("no metadata");
+            return new Failure("connected, but " + (first == null ? "no metadata frame came in time" : "the server sent "
+                    + first.describe() + " instead of the metadata frame"), false);
+        }
+        try {
+            Object meta = codec.unpack(first.binary());
+            @SuppressWarnings("unchecked")
+            Map<String, Object> map = meta instanceof Map<?, ?> m ? Collections.unmodifiableMap((Map<String, Object>) m) : Map.of();
+            metadata = map;
+        } catch (DecodeException e) {
+            shutDown("undecodable metadata");
+            return new Failure("the metadata frame could not be decoded: " + e.getMessage(), false);
+        }
+        if (!usable()) {
+            // Ended (e.g. a server shutting down: worth another attempt) or broke the protocol (not).
+            String violation = slot.violation();
+            shutDown("unusable after the metadata");
+            return new Failure(violation != null ? violation : "the connection ended right after the metadata frame: " + endReason,
+                    violation == null);
+        }
+        return null;
+    }
+
+    private Failure failure() {
+        Exception e = error;
+        if (e instanceof ConnectException) {
+            return new Failure("refused (" + e.getMessage() + ")", true);
+        }
+        String reason = e != null ? e.toString() : endReason != null ? endReason : "handshake not completed";
+        // 503: the server is full or shutting down (a restart): both pass.
+        return new Failure(reason, reason.contains("status code received: 503"));
+    }
+
+    /** The metadata the server sent. */
+    Map<String, Object> metadata() {
+        return metadata;
+    }
+
+    /** True when requests go as envelopes on this connection. */
+    boolean envelope() {
+        return envelope;
+    }
+
+    /** True when the server announced that it echoes request ids (and so envelope requests carry one). */
+    boolean echoesIds() {
+        return echoesIds;
+    }
+
+    /** True while open and not broken: the next request may use it. */
+    boolean usable() {
+        return endpoint.isOpen() && slot.violation() == null && !shutDownStarted.get();
+    }
+
+    /** What broke the protocol on this connection while no request was outstanding, or null. */
+    String violation() {
+        return slot.violation();
+    }
+
+    /**
+     * Sends {@code message} and returns the decoded reply.
+     *
+     * @throws PolicyConnectionException when no reply came, or not a usable one (the connection is
+     *     then dropped)
+     * @throws RemotePolicyException when the server answered with an error text
+     */
+    Object exchange(Object message) {
+        try {
+            slot.expect();
+        } catch (PolicyConnectionException e) {
+            shutDown(e.getMessage());
+            throw e;
+        }
+        try {
+            endpoint.write(new EncodedMessage(codec.encode(message)), options.requestTimeout().toNanos());
+        } catch (RuntimeException e) {
+            shutDown("sending failed: " + e);
+            throw new PolicyConnectionException("Could not send the request to " + options.uri() + ": " + e.getMessage(), e);
+        }
+        ReplySlot.Frame frame;
+        try {
+            frame = slot.take(options.requestTimeout().toNanos());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            shutDown("interrupted");
+            throw new PolicyConnectionException("Interrupted while waiting for the reply from " + options.uri(), e);
+        } catch (PolicyConnectionException e) {
+            shutDown(e.getMessage());
+            throw e;
+        }
+        if (frame == null) {
+            // A reply that comes later must never be taken for the next request's.
+            shutDown("request timed out");
+            throw new PolicyConnectionException("No reply from " + options.uri() + " within "
+                    + options.requestTimeout().toMillis() + " ms; the connection was closed and the next call reconnects");
+        }
+        if (frame.text() != null) {
+            shutDown("server reported an error");
+            throw new RemotePolicyException(frame.text());
+        }
+        try {
+            return codec.unpack(frame.binary());
+        } catch (DecodeException e) {
+            shutDown("undecodable reply");
+            throw new PolicyConnectionException("The reply from " + options.uri() + " could not be decoded: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Sends an envelope request and returns the reply map. Where the server echoes ids, the
+     * request carries a fresh one and the reply must carry the same (it is removed from the map).
+     *
+     * @throws PolicyConnectionException as {@link #exchange}, and when the reply is not a map or
+     *     carries another id (the connection is then dropped)
+     * @throws RemotePolicyException when the server answered with an error text
+     */
+    Map<String, Object> exchangeEnvelope(Map<String, Object> request) {
+        Long id = null;
+        if (echoesIds) {
+            id = ++lastRequestId;
+            request.put(Envelope.REQUEST_ID, id);
+        }
+        Object reply = exchange(request);
+        if (!(reply instanceof Map<?, ?> map)) {
+            shutDown("reply not a map");
+            throw new PolicyConnectionException("The reply from " + options.uri() + " is not a map: "
+                    + ReplySlot.excerpt(String.valueOf(reply)));
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> replyMap = (Map<String, Object>) map;
+        if (id != null) {
+            Object echoed = replyMap.remove(Envelope.REQUEST_ID);
+            if (!id.equals(echoed)) {
+                shutDown("request id mismatch");
+                throw new PolicyConnectionException("The reply from " + options.uri() + (echoed == null
+                        ? " carries no request id" : " carries request id " + ReplySlot.excerpt(String.valueOf(echoed)))
+                        + " where request " + id + " was sent; it is not this request's reply, and the connection was dropped");
+            }
+        }
+        return replyMap;
+    }
+
+    /**
+     * Closes the connection, waiting briefly for the server's close frame and then for the
+     * library's read thread to end. Idempotent; every caller returns once it is done. A request
+     * waiting for its reply fails at once with {@code why}.
+     */
+    void shutDown(String why) {
+        if (!shutDownStarted.compareAndSet(false, true)) {
+            ClientSession.awaitUninterruptibly(shutDownDone);
+            return;
+        }
+        boolean interrupted = false;
+        try {
+            log.debug("Closing the connection to {}: {}", options.uri(), ReplySlot.excerpt(why));
+            slot.end(why);
+            // A server that vanished, or never answers the close frame, must not hold the caller
+            // until the lost-connection timer fires: wait briefly, then cut the socket. A
+            // connection still connecting has no close handshake to wait for.
+            try {
+                if (!handshakeDone) {
+                    endpoint.cut("closed while connecting");
+                } else {
+                    endpoint.close();
+                    if (!ended.await(CLOSE_HANDSHAKE_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                        endpoint.cut("no close handshake from the server");
+                    }
+                }
+                endpoint.awaitReader(CLOSE_HANDSHAKE_WAIT.toMillis());
+            } catch (InterruptedException e) {
+                interrupted = true;
+                endpoint.cut("interrupted while closing");
+            }
+        } catch (RuntimeException e) {
+            log.debug("Closing {}: {}", options.uri(), e.toString());
+            endpoint.cut("closing failed");
+        } finally {
+            shutDownDone.countDown();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    // ---- ClientEndpoint.Listener, on the library's read thread ----
+
+    @Override
+    public void opened(ServerHandshake handshake) {
+        boolean announced = HandshakeDraft.ENVELOPE.equals(handshake.getFieldValue(HandshakeDraft.PROTOCOL_HEADER));
+        envelope = switch (options.protocolMode()) {
+            case RAW -> false;
+            case ENVELOPE -> true;
+            case AUTO -> announced;
+        };
+        echoesIds = envelope && HandshakeDraft.ECHO.equals(handshake.getFieldValue(HandshakeDraft.REQUEST_ID_HEADER));
+        handshakeDone = true;
+        settled.countDown();
+    }
+
+    @Override
+    public void frame(ReplySlot.Frame frame) {
+        if (!slot.offer(frame)) {
+            String violation = slot.violation();
+            log.warn("Dropping the connection: {}", violation);
+            // Close 1002 tells the server why; whatever it sends until the close goes nowhere.
+            endpoint.close(CloseFrame.PROTOCOL_ERROR, "unexpected frame");
+        }
+    }
+
+    @Override
+    public void closed(int code, String reason) {
+        endReason = "closed with " + code + (reason == null || reason.isEmpty() ? "" : " (" + ReplySlot.excerpt(reason) + ")");
+        slot.end(endReason);
+        ended.countDown();
+        settled.countDown();
+    }
+
+    @Override
+    public void error(Exception e) {
+        error = e;
+    }
+
+    private static long millis(long nanos) {
+        return TimeUnit.NANOSECONDS.toMillis(nanos);
+    }
+}

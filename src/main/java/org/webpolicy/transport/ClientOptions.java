@@ -1,0 +1,74 @@
+package org.webpolicy.transport;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.Objects;
+import javax.net.ssl.SSLContext;
+
+/**
+ * Everything a {@link PolicyClient} was built with, fixed at {@link PolicyClient.Builder#build()}:
+ * a builder used again never changes a client it built. Every wait has a finite bound.
+ *
+ * @param uri where to connect
+ * @param apiKey sent as {@code Authorization: Api-Key <key>}, or null
+ * @param protocolMode raw, envelope or automatic
+ * @param retryInterval the pause between connection attempts
+ * @param connectTimeout the longest time connecting may take, all attempts, handshakes and the
+ *     metadata frame included
+ * @param requestTimeout the longest wait for one reply, and for writing one request
+ * @param pingInterval how often the connection is pinged
+ * @param reconnect whether a call after a lost connection connects again
+ * @param maxMessageBytes the largest reply accepted
+ * @param maxDepth the deepest nesting a reply may have
+ * @param sslContext the TLS context for {@code wss://}, or null for {@code ws://}
+ */
+record ClientOptions(URI uri, String apiKey, ProtocolMode protocolMode, Duration retryInterval, Duration connectTimeout,
+        Duration requestTimeout, Duration pingInterval, boolean reconnect, int maxMessageBytes, int maxDepth,
+        SSLContext sslContext) {
+
+    /** The openpi client's pause between attempts. */
+    static final Duration DEFAULT_RETRY_INTERVAL = Duration.ofSeconds(5);
+    /**
+     * Finite, unlike the openpi client's: a robot started before its server waits this long and
+     * then learns why, instead of hanging in its first call.
+     */
+    static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(30);
+    static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(120);
+    /** As the Python peers. */
+    static final Duration DEFAULT_PING_INTERVAL = Duration.ofSeconds(20);
+    /** The socket receive buffer asked for: a camera observation arrives in a few reads. */
+    static final int READ_BUFFER_BYTES = 256 << 10;
+
+    ClientOptions {
+        Objects.requireNonNull(uri, "uri");
+        Objects.requireNonNull(protocolMode, "protocolMode");
+        positive(retryInterval, "retryInterval");
+        positive(connectTimeout, "connectTimeout");
+        positive(requestTimeout, "requestTimeout");
+        positive(pingInterval, "pingInterval");
+        if (maxMessageBytes < 1) {
+            throw new IllegalArgumentException("maxMessageBytes must be positive, got " + maxMessageBytes);
+        }
+        if (maxDepth < 1) {
+            throw new IllegalArgumentException("maxDepth must be positive, got " + maxDepth);
+        }
+    }
+
+    /** Returns {@code d} when it is positive; names {@code what} otherwise. */
+    static Duration positive(Duration d, String what) {
+        Objects.requireNonNull(d, what);
+        if (d.isNegative() || d.isZero()) {
+            throw new IllegalArgumentException(what + " must be positive, got " + d);
+        }
+        return d;
+    }
+
+    /** The options without the API key's value, so they can be logged. */
+    @Override
+    public String toString() {
+        return "ClientOptions[uri=" + uri + ", apiKey=" + (apiKey == null ? "none" : "set") + ", protocolMode=" + protocolMode
+                + ", retryInterval=" + retryInterval + ", connectTimeout=" + connectTimeout + ", requestTimeout="
+                + requestTimeout + ", pingInterval=" + pingInterval + ", reconnect=" + reconnect + ", maxMessageBytes="
+                + maxMessageBytes + ", maxDepth=" + maxDepth + ", tls=" + (sslContext != null) + "]";
+    }
+}

@@ -1,0 +1,217 @@
+package org.webpolicy.transport;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.webpolicy.codec.MsgpackCodec;
+
+/**
+ * The state behind a {@link PolicyClient}: the current connection, whose turn it is to use it,
+ * and closing. Calls take turns (a fair lock: one request in flight, callers in arrival order);
+ * each runs on a connected {@link ClientConnection}, and a connection a call broke is let go at
+ * once, so the next call starts on a fresh one.
+ */
+final class ClientSession {
+
+    private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
+
+    private final ClientOptions options;
+    private final ClientConnector connector;
+    private final ReentrantLock turn = new ReentrantLock(true);
+    private final AtomicBoolean closeStarted = new AtomicBoolean();
+    private final CountDownLatch closeDone = new CountDownLatch(1);
+    /** Replaced under {@link #turn}; read without it by {@link #close()} and {@link #connection()}. */
+    private volatile ClientConnection connection;
+    private volatile boolean everConnected;
+    private volatile Map<String, Object> metadata = Map.of();
+
+    ClientSession(ClientOptions options) {
+        this.options = options;
+        this.connector = new ClientConnector(options, new MsgpackCodec(options.maxDepth()));
+    }
+
+    /** The current connection, or null. */
+    ClientConnection connection() {
+        return connection;
+    }
+
+    boolean everConnected() {
+        return everConnected;
+    }
+
+    /** The metadata of the current (or last) connection. */
+    Map<String, Object> metadata() {
+        return metadata;
+    }
+
+    /**
+     * Runs {@code exchange} in this caller's turn, on a connection (connecting first if needed).
+     *
+     * @throws IllegalStateException when the client is closed
+     * @throws PolicyConnectionException when no connection could be made, or the interrupted
+     *     caller gave up waiting for its turn
+     */
+    <T> T call(Function<ClientConnection, T> exchange) {
+        try {
+            turn.lockInterruptibly();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PolicyConnectionException("Interrupted while waiting for another request to finish", e);
+        }
+        try {
+            if (closeStarted.get()) {
+                throw new IllegalStateException("This PolicyClient is closed");
+            }
+            ClientConnection c = ensureConnected();
+            try {
+                return exchange.apply(c);
+            } catch (RuntimeException e) {
+                if (!c.usable()) {
+                    connection = null;
+                    c.shutDown("call failed");
+                }
+                throw e;
+            }
+        } finally {
+            turn.unlock();
+        }
+    }
+
+    /** One step: the observation raw, or in a step envelope; returns the action. */
+    Map<String, Object> step(Map<String, Object> observation) {
+        return call(c -> {
+            if (!c.envelope()) {
+                return asMap(c.exchange(observation), "action");
+            }
+            Map<String, Object> envelope = new LinkedHashMap<>();
+            envelope.put(Envelope.OP, Envelope.OP_STEP);
+            envelope.put(Envelope.OBS, observation);
+            Map<String, Object> reply = c.exchangeEnvelope(envelope);
+            // Servers that predate the envelope answer with the bare action.
+            return reply.containsKey(Envelope.ACTION) ? asMap(reply.get(Envelope.ACTION), "action") : reply;
+        });
+    }
+
+    /** A reset envelope; over the raw form nothing, and a payload is refused (it could not arrive). */
+    void reset(Map<String, Object> payload) {
+        boolean hasPayload = payload != null && !payload.isEmpty();
+        call(c -> {
+            if (!c.envelope()) {
+                if (hasPayload) {
+                    throw new IllegalStateException(rawResetRefusal());
+                }
+                return null;
+            }
+            Map<String, Object> envelope = new LinkedHashMap<>();
+            envelope.put(Envelope.OP, Envelope.OP_RESET);
+            if (hasPayload) {
+                envelope.put(Envelope.PAYLOAD, payload);
+            }
+            Map<String, Object> reply = c.exchangeEnvelope(envelope);
+            if (!Boolean.TRUE.equals(reply.get(Envelope.RESET_ACK))) {
+                throw new PolicyConnectionException("The server did not acknowledge the reset; it answered "
+                        + ReplySlot.excerpt(String.valueOf(reply)));
+            }
+            return null;
+        });
+    }
+
+    private String rawResetRefusal() {
+        if (options.protocolMode() == ProtocolMode.RAW) {
+            return "reset(payload) cannot reach " + options.uri() + ": ProtocolMode.RAW (openpi's form) has no remote reset,"
+                    + " so the payload would be lost. Use ProtocolMode.ENVELOPE for a Python webpolicy server, or reset with"
+                    + " an empty payload (a local no-op, as openpi's client).";
+        }
+        return "reset(payload) cannot reach " + options.uri() + ": the server did not announce envelope support (no "
+                + HandshakeDraft.PROTOCOL_HEADER + " header), so this connection uses openpi's raw form, which has no remote"
+                + " reset, and the payload would be lost. For a Python webpolicy server use ProtocolMode.ENVELOPE; for an"
+                + " openpi server reset with an empty payload (a local no-op, as openpi's client).";
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> asMap(Object value, String what) {
+        if (!(value instanceof Map<?, ?> map)) {
+            throw new PolicyConnectionException("The server's " + what + " is not a map: "
+                    + ReplySlot.excerpt(String.valueOf(value)));
+        }
+        return (Map<String, Object>) map;
+    }
+
+    private ClientConnection ensureConnected() {
+        ClientConnection c = connection;
+        if (c != null) {
+            if (c.usable()) {
+                return c;
+            }
+            connection = null;
+            String violation = c.violation();
+            c.shutDown(violation != null ? "protocol violation" : "connection lost");
+            if (violation != null) {
+                // A stray frame between calls: this call is the first to learn of it.
+                throw new PolicyConnectionException(violation + "; the connection was dropped"
+                        + (options.reconnect() ? " and the next call reconnects" : ""));
+            }
+            if (!options.reconnect()) {
+                throw new PolicyConnectionException("The connection to " + options.uri() + " was lost and reconnection is off");
+            }
+        } else if (everConnected && !options.reconnect()) {
+            throw new PolicyConnectionException("The connection to " + options.uri() + " was closed and reconnection is off");
+        }
+        c = connector.connect();
+        metadata = c.metadata();
+        connection = c;
+        everConnected = true;
+        log.info("Connected to {} ({} form{})", options.uri(), c.envelope() ? "envelope" : "raw",
+                c.echoesIds() ? ", request ids checked" : "");
+        return c;
+    }
+
+    /**
+     * Ends a connection attempt or call in progress (it fails) and the connection; later calls
+     * fail. Idempotent: every caller returns once the connection has ended.
+     */
+    void close() {
+        if (!closeStarted.compareAndSet(false, true)) {
+            awaitUninterruptibly(closeDone);
+            return;
+        }
+        try {
+            connector.cancel();
+            ClientConnection c = connection;
+            if (c != null) {
+                c.shutDown("client closed"); // a call waiting for its reply fails now
+            }
+            turn.lock(); // once held, the call in flight (if any) has returned
+            try {
+                if (connection != null) {
+                    connection.shutDown("client closed");
+                    connection = null;
+                }
+            } finally {
+                turn.unlock();
+            }
+        } finally {
+            closeDone.countDown();
+        }
+    }
+
+    static void awaitUninterruptibly(CountDownLatch latch) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                latch.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
