@@ -14,7 +14,7 @@ import org.webpolicy.policy.Policy;
 import org.webpolicy.runtime.LatencySubscriber;
 import org.webpolicy.runtime.LatencySummary;
 import org.webpolicy.runtime.PolicyAgent;
-import org.webpolicy.runtime.Runtime;
+import org.webpolicy.runtime.ControlLoop;
 import org.webpolicy.runtime.StepInfo;
 import org.webpolicy.runtime.Subscriber;
 import org.webpolicy.transport.PolicyClient;
@@ -22,7 +22,7 @@ import org.webpolicy.transport.PolicyServer;
 
 /**
  * The whole robot path in one process: a {@link SimulatedAlohaEnvironment} feeds a
- * {@link Runtime} at {@code hz}; its agent is a broker over a {@link PolicyClient} talking
+ * {@link ControlLoop} at {@code hz}; its agent is a broker over a {@link PolicyClient} talking
  * WebSocket to a {@link PolicyServer} on a free local port that serves a {@link DemoPolicy} (or
  * to an external server). Everything it starts is closed before {@link #run} returns.
  */
@@ -97,9 +97,9 @@ public final class AlohaDemo {
                 chunks = ((ActionChunkBroker) broker).chunksRequested();
                 waits = chunks; // the sync broker makes the robot wait for every chunk
             }
-            long steps = runtime.steps();
-            return new DemoResult((int) runtime.episodes(), steps, chunks, waits, runtime.missedDeadlines(),
-                    all.summary(runtime.missedDeadlines()), perEpisode.summaries(),
+            long steps = loop.steps();
+            return new DemoResult((int) loop.episodes(), steps, chunks, waits, loop.missedDeadlines(),
+                    all.summary(loop.missedDeadlines()), perEpisode.summaries(),
                     steps == 0 ? 0 : env.resizeNanos() / env.observations(), imagePath(), uri, wall);
         } finally {
             if (broker != null) {

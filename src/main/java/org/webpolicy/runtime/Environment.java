@@ -3,7 +3,7 @@ package org.webpolicy.runtime;
 import java.util.Map;
 
 /**
- * The robot (real or simulated) as the {@link Runtime} sees it. All calls come from the
+ * The robot (real or simulated) as the {@link ControlLoop} sees it. All calls come from the
  * runtime's thread, one at a time.
  */
 public interface Environment {

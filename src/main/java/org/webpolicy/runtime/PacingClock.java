@@ -3,7 +3,7 @@ package org.webpolicy.runtime;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * The time source and sleep of a {@link Runtime}: {@link #system()} for real robots, a fake in
+ * The time source and sleep of a {@link ControlLoop}: {@link #system()} for real robots, a fake in
  * tests so that pacing is checked without waiting or depending on the machine's load.
  */
 public interface PacingClock {

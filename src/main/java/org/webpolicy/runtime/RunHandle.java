@@ -6,15 +6,15 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
-/** A {@link Runtime} running on its own thread ({@link Runtime#runInNewThread()}). */
+/** A {@link ControlLoop} running on its own thread ({@link ControlLoop#runInNewThread()}). */
 public final class RunHandle {
 
-    private final Runtime runtime;
+    private final ControlLoop loop;
     private final Thread thread;
     private final CompletableFuture<Void> done;
 
-    RunHandle(Runtime runtime, Thread thread, CompletableFuture<Void> done) {
-        this.runtime = runtime;
+    RunHandle(ControlLoop loop, Thread thread, CompletableFuture<Void> done) {
+        this.loop = loop;
         this.thread = thread;
         this.done = done;
     }
@@ -29,13 +29,13 @@ public final class RunHandle {
         return done.isDone();
     }
 
-    /** Asks the runtime to stop ({@link Runtime#stop()}); does not wait. */
+    /** Asks the loop to stop ({@link ControlLoop#stop()}); does not wait. */
     public void stop() {
-        runtime.stop();
+        loop.stop();
     }
 
     /**
-     * Waits for the run to end; rethrows its failure, the very exception thrown on the runtime's
+     * Waits for the run to end; rethrows its failure, the very exception thrown on the loop's
      * thread (so its stack trace is that thread's).
      */
     public void await() throws InterruptedException {
@@ -68,6 +68,6 @@ public final class RunHandle {
         if (cause instanceof Error err) {
             throw err;
         }
-        return new IllegalStateException("The runtime failed", cause);
+        return new IllegalStateException("The control loop failed", cause);
     }
 }

@@ -3,7 +3,7 @@ package org.webpolicy.runtime;
 import java.util.Map;
 
 /**
- * What happened in one step of a {@link Runtime}.
+ * What happened in one step of a {@link ControlLoop}.
  *
  * @param episode the episode, from 0
  * @param stepIndex the step within the episode, from 0

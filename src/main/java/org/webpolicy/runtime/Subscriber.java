@@ -1,7 +1,7 @@
 package org.webpolicy.runtime;
 
 /**
- * Watches a {@link Runtime} (logging, recording, latency statistics). Every method is called on
+ * Watches a {@link ControlLoop} (logging, recording, latency statistics). Every method is called on
  * the runtime's thread, between steps, so a slow subscriber delays the robot. Every method does
  * nothing by default.
  */

@@ -12,12 +12,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The control loop: runs episodes of environment → agent → environment at up to
- * {@code maxHz}, as openpi's {@code openpi_client.runtime.Runtime}.
+ * {@code maxHz}, as openpi's {@code openpi_client.runtime.Runtime} (named otherwise here so that it
+ * does not shadow {@code java.lang.Runtime}).
  *
  * <pre>{@code
- * Runtime runtime = Runtime.builder().environment(robot).agent(new PolicyAgent(broker))
+ * ControlLoop loop = ControlLoop.builder().environment(robot).agent(new PolicyAgent(broker))
  *         .subscriber(new LatencySubscriber()).maxHz(50).maxEpisodeSteps(1000).build();
- * runtime.run();
+ * loop.run();
  * }</pre>
  *
  * <h2>An episode</h2>
@@ -43,15 +44,15 @@ import org.slf4j.LoggerFactory;
  * default, as in Python) runs unpaced. Time comes from the {@link PacingClock}, real by default.
  *
  * <h2>Threading and lifecycle</h2>
- * A runtime runs once, on the thread calling {@link #run()} or on the one
+ * A loop runs once, on the thread calling {@link #run()} or on the one
  * {@link #runInNewThread()} starts. {@link #markEpisodeComplete()} and {@link #stop()} may be
  * called from any thread; both take effect after the current step (a paced loop may finish its
  * sleep first: at most one period). A mark made before an episode has started is forgotten at
- * its start, as in Python. The runtime closes nothing it was given.
+ * its start, as in Python. The loop closes nothing it was given.
  */
-public final class Runtime {
+public final class ControlLoop {
 
-    private static final Logger log = LoggerFactory.getLogger(Runtime.class);
+    private static final Logger log = LoggerFactory.getLogger(ControlLoop.class);
 
     private final Environment environment;
     private final Agent agent;
@@ -68,7 +69,7 @@ public final class Runtime {
     private final AtomicLong missedDeadlines = new AtomicLong();
     private final AtomicLong episodesRun = new AtomicLong();
 
-    private Runtime(Builder b) {
+    private ControlLoop(Builder b) {
         this.environment = Objects.requireNonNull(b.environment, "environment");
         this.agent = Objects.requireNonNull(b.agent, "agent");
         this.subscribers = List.copyOf(b.subscribers);
@@ -85,11 +86,11 @@ public final class Runtime {
     /**
      * Runs every episode, then resets the environment once more. Returns when done or stopped.
      *
-     * @throws IllegalStateException when this runtime has already run
+     * @throws IllegalStateException when this loop has already run
      */
     public void run() {
         if (!started.compareAndSet(false, true)) {
-            throw new IllegalStateException("A Runtime runs once; build another");
+            throw new IllegalStateException("A ControlLoop runs once; build another");
         }
         Throwable failure = null;
         try {
@@ -112,7 +113,7 @@ public final class Runtime {
         }
     }
 
-    /** Starts {@link #run()} on a new (non-daemon) thread named {@code webpolicy-runtime}. */
+    /** Starts {@link #run()} on a new (non-daemon) thread named {@code webpolicy-control-loop}. */
     public RunHandle runInNewThread() {
         CompletableFuture<Void> done = new CompletableFuture<>();
         Thread thread = new Thread(() -> {
@@ -122,7 +123,7 @@ public final class Runtime {
             } catch (Throwable t) { // handed to whoever awaits the handle
                 done.completeExceptionally(t);
             }
-        }, "webpolicy-runtime");
+        }, "webpolicy-control-loop");
         thread.start();
         return new RunHandle(this, thread, done);
     }
@@ -219,7 +220,7 @@ public final class Runtime {
         }
     }
 
-    /** Options of a {@link Runtime}: an environment and an agent are required. */
+    /** Options of a {@link ControlLoop}: an environment and an agent are required. */
     public static final class Builder {
         private Environment environment;
         private Agent agent;
@@ -287,8 +288,8 @@ public final class Runtime {
             return this;
         }
 
-        public Runtime build() {
-            return new Runtime(this);
+        public ControlLoop build() {
+            return new ControlLoop(this);
         }
     }
 }
