@@ -76,16 +76,16 @@ public final class AlohaDemo {
             policy.connect();
             String uri = policy.uri().toString();
             broker = switch (o.broker()) {
-                case SYNC -> new ActionChunkBroker(policy, o.actionHorizon());
+                case SYNC -> ActionChunkBroker.builder(policy, o.actionHorizon()).build();
                 case ASYNC -> AsyncActionChunkBroker.builder(policy, o.actionHorizon()).threshold(o.threshold()).build();
             };
             LatencySubscriber perEpisode = new LatencySubscriber();
             AllSteps all = new AllSteps();
-            Runtime runtime = Runtime.builder().environment(env).agent(new PolicyAgent(broker, Map.of("prompt", o.prompt())))
+            ControlLoop loop = ControlLoop.builder().environment(env).agent(new PolicyAgent(broker, Map.of("prompt", o.prompt())))
                     .subscriber(perEpisode).subscriber(all).maxHz(o.hz()).numEpisodes(o.episodes())
                     .maxEpisodeSteps(o.stepsPerEpisode()).build();
             long start = System.nanoTime();
-            runtime.run();
+            loop.run();
             Duration wall = Duration.ofNanos(System.nanoTime() - start);
 
             long chunks;
