@@ -8,6 +8,7 @@ import java.nio.IntBuffer;
 import java.nio.LongBuffer;
 import java.nio.ShortBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -91,6 +92,48 @@ public final class NdArray {
         ByteBuffer b = allocate(DType.FLOAT64, values.length, shape);
         b.asDoubleBuffer().put(values);
         return finish(DType.FLOAT64, values.length, shape, b);
+    }
+
+    /**
+     * A float32 vector of these numbers, in order: the one-line way to send a {@code List} of
+     * numbers as a numpy array (a {@code List} itself travels as a msgpack array, which numpy
+     * reads as a Python list). Each value is narrowed as {@link Number#floatValue()} does.
+     *
+     * @param values the numbers; none may be null
+     * @return a new array of dtype {@code <f4} and shape {@code (values.size(),)}
+     * @throws NullPointerException when {@code values} or one of its elements is null
+     */
+    public static NdArray ofFloat32(List<? extends Number> values) {
+        float[] copy = new float[values.size()];
+        int i = 0;
+        for (Number n : values) {
+            if (n == null) {
+                throw new NullPointerException("values[" + i + "] is null");
+            }
+            copy[i++] = n.floatValue();
+        }
+        return ofFloat32(copy);
+    }
+
+    /**
+     * A float64 vector of these numbers, in order: the one-line way to send a
+     * {@code List<Double>} state as a numpy array (a {@code List} itself travels as a msgpack
+     * array, which numpy reads as a Python list, not as an ndarray).
+     *
+     * @param values the numbers; none may be null
+     * @return a new array of dtype {@code <f8} and shape {@code (values.size(),)}
+     * @throws NullPointerException when {@code values} or one of its elements is null
+     */
+    public static NdArray ofFloat64(List<? extends Number> values) {
+        double[] copy = new double[values.size()];
+        int i = 0;
+        for (Number n : values) {
+            if (n == null) {
+                throw new NullPointerException("values[" + i + "] is null");
+            }
+            copy[i++] = n.doubleValue();
+        }
+        return ofFloat64(copy);
     }
 
     /** Unsigned bytes ({@code |u1}), the dtype of camera images. */

@@ -124,7 +124,7 @@ public final class ObservationSpec {
             return value instanceof String ? null : "expected a str, got " + describe(value);
         }
         if (!(value instanceof NdArray array)) {
-            return "expected an array of " + spec + ", got " + describe(value);
+            return "expected " + expectedArray(spec) + ", got " + describe(value) + wrapHint(value, spec);
         }
         if (spec.dtype() != null && !spec.dtype().equals(array.dtype())) {
             return "dtype " + array.dtype().str() + ", expected " + spec.dtype().str();
@@ -147,6 +147,31 @@ public final class ObservationSpec {
         return null;
     }
 
+    /** For example {@code a float64 array (<f8) of shape (14,)}. */
+    private static String expectedArray(Entry spec) {
+        String name = spec.dtype() == null ? null : spec.dtype().name();
+        String dtype = name == null ? "an array of any dtype"
+                : ("aeiou".indexOf(name.charAt(0)) >= 0 ? "an " : "a ") + name + " array (" + spec.dtype().str() + ")";
+        return dtype + (spec.shape == null ? "" : " of shape " + render(spec.shape));
+    }
+
+    /**
+     * A list of numbers where an array is expected is the usual slip of a Java caller (a
+     * {@code List<Double>} state): the codec packs it as a msgpack array, as Python packs a list,
+     * and numpy then sees a list, not an ndarray. Say how to send the array instead.
+     */
+    private static String wrapHint(Object value, Entry spec) {
+        if (!(value instanceof List<?> list) || list.isEmpty() || !list.stream().allMatch(Number.class::isInstance)) {
+            return "";
+        }
+        String factory = spec.dtype() != null && spec.dtype().equals(DType.FLOAT32) ? "ofFloat32" : "ofFloat64";
+        String hint = "; wrap it with NdArray." + factory + "(list)";
+        if (spec.dtype() != null && !spec.dtype().equals(DType.FLOAT32) && !spec.dtype().equals(DType.FLOAT64)) {
+            hint = "; send an NdArray of dtype " + spec.dtype().str() + " instead (NdArray.fromBytes, NdArray.ofInt64, ...)";
+        }
+        return hint;
+    }
+
     private static String describe(Object v) {
         if (v == null) {
             return "nil";
@@ -154,8 +179,11 @@ public final class ObservationSpec {
         if (v instanceof Map) {
             return "a map";
         }
-        if (v instanceof List) {
-            return "a list";
+        if (v instanceof List<?> list) {
+            if (!list.isEmpty() && list.stream().allMatch(Number.class::isInstance)) {
+                return "a list of " + list.size() + (list.size() == 1 ? " number" : " numbers");
+            }
+            return "a list of " + list.size() + (list.size() == 1 ? " value" : " values");
         }
         if (v instanceof byte[]) {
             return "bin";
@@ -203,35 +231,76 @@ public final class ObservationSpec {
 
     /**
      * Reads a spec from {@link #toMetadata()}'s form (as a client receives it); dims may be nil or
-     * -1 for any size.
+     * -1 for any size. An entry whose {@code type} is absent is an array, as in the Python peers.
      *
-     * @throws IllegalArgumentException when the value is not such a spec
+     * @param metadata the {@code observation_spec} value of a metadata frame
+     * @return the spec it describes
+     * @throws IllegalArgumentException when the value is not such a spec; the message names the
+     *     key and what is wrong with it (a dimension that is not an integer, an unknown dtype, ...)
      */
     public static ObservationSpec fromMetadata(Map<?, ?> metadata) {
+        if (metadata == null) {
+            throw new IllegalArgumentException("an observation spec is a map of str keys, got nil");
+        }
         Builder b = builder();
         metadata.forEach((k, v) -> {
-            if (!(k instanceof String key) || !(v instanceof Map<?, ?> m)) {
-                throw new IllegalArgumentException("an observation spec maps str keys to maps, got " + k + " -> " + v);
+            if (!(k instanceof String key)) {
+                throw new IllegalArgumentException("an observation spec maps str keys to maps, got the key "
+                        + describe(k) + " (" + k + ")");
             }
-            if ("str".equals(m.get("type"))) {
-                b.string(key);
+            if (!(v instanceof Map<?, ?> m)) {
+                throw new IllegalArgumentException(key + ": expected a map like {\"type\": \"ndarray\", \"dtype\": ...,"
+                        + " \"shape\": [...]}, got " + describe(v));
+            }
+            Object type = m.get("type");
+            if ("str".equals(type)) {
+                b.put(key, new Entry(Entry.Kind.STRING, null, null));
                 return;
             }
-            Object dtype = m.get("dtype");
-            Object shape = m.get("shape");
-            long[] dims = null;
-            if (shape instanceof List<?> list) {
-                dims = new long[list.size()];
-                for (int i = 0; i < dims.length; i++) {
-                    Object d = list.get(i);
-                    dims[i] = d == null ? ANY : ((Number) d).longValue();
-                }
-            } else if (shape != null) {
-                throw new IllegalArgumentException(key + ": shape must be a list or nil, got " + shape);
+            if (type != null && !"ndarray".equals(type)) {
+                throw new IllegalArgumentException(key + ": type must be \"ndarray\" or \"str\", got "
+                        + (type instanceof String t ? "\"" + t + "\"" : describe(type)));
             }
-            b.put(key, new Entry(Entry.Kind.ARRAY, dtype == null ? null : DType.parse(dtype.toString()), dims));
+            b.put(key, new Entry(Entry.Kind.ARRAY, dtypeOf(key, m.get("dtype")), dimsOf(key, m.get("shape"))));
         });
         return b.build();
+    }
+
+    private static DType dtypeOf(String key, Object dtype) {
+        if (dtype == null) {
+            return null;
+        }
+        if (!(dtype instanceof String text)) {
+            throw new IllegalArgumentException(key + ": dtype must be a str such as \"<f4\" or nil, got " + describe(dtype));
+        }
+        try {
+            return DType.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(key + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static long[] dimsOf(String key, Object shape) {
+        if (shape == null) {
+            return null;
+        }
+        if (!(shape instanceof List<?> list)) {
+            throw new IllegalArgumentException(key + ": shape must be a list or nil, got " + describe(shape));
+        }
+        long[] dims = new long[list.size()];
+        for (int i = 0; i < dims.length; i++) {
+            Object d = list.get(i);
+            if (d == null) {
+                dims[i] = ANY;
+            } else if ((d instanceof Long || d instanceof Integer || d instanceof Short || d instanceof Byte)
+                    && ((Number) d).longValue() >= ANY) {
+                dims[i] = ((Number) d).longValue();
+            } else {
+                throw new IllegalArgumentException(key + ": dim " + i + " of the shape must be a size, nil or -1, got "
+                        + (d instanceof Number || d instanceof String ? d.toString() : describe(d)));
+            }
+        }
+        return dims;
     }
 
     @Override
