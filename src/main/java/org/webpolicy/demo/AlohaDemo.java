@@ -57,8 +57,15 @@ public final class AlohaDemo {
     private AlohaDemo() {
     }
 
-    /** Runs the demo; every server, client and thread it started is closed when it returns. */
-    public static DemoResult run(Options o) {
+    /**
+     * Runs the demo; every server, client and thread it started is closed when it returns.
+     *
+     * @param o what to run
+     * @param watchers more subscribers of the control loop (progress, recording), told of every step
+     * @return what the run did
+     * @throws RuntimeException whatever stopped the run: no server, a failed step
+     */
+    public static DemoResult run(Options o, Subscriber... watchers) {
         SimulatedAlohaEnvironment env = new SimulatedAlohaEnvironment(o.prompt());
         PolicyServer server = null;
         PolicyClient policy = null;
@@ -81,9 +88,14 @@ public final class AlohaDemo {
             };
             LatencySubscriber perEpisode = new LatencySubscriber();
             AllSteps all = new AllSteps();
-            ControlLoop loop = ControlLoop.builder().environment(env).agent(new PolicyAgent(broker, Map.of("prompt", o.prompt())))
+            ControlLoop.Builder loopBuilder = ControlLoop.builder().environment(env)
+                    .agent(new PolicyAgent(broker, Map.of("prompt", o.prompt())))
                     .subscriber(perEpisode).subscriber(all).maxHz(o.hz()).numEpisodes(o.episodes())
-                    .maxEpisodeSteps(o.stepsPerEpisode()).build();
+                    .maxEpisodeSteps(o.stepsPerEpisode());
+            for (Subscriber watcher : watchers) {
+                loopBuilder.subscriber(watcher);
+            }
+            ControlLoop loop = loopBuilder.build();
             long start = System.nanoTime();
             loop.run();
             Duration wall = Duration.ofNanos(System.nanoTime() - start);
