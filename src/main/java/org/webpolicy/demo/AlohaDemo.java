@@ -29,7 +29,12 @@ import org.webpolicy.transport.PolicyServer;
 public final class AlohaDemo {
 
     /** Which broker turns chunks into per-tick actions. */
-    public enum BrokerKind { SYNC, ASYNC }
+    public enum BrokerKind {
+        /** {@code ActionChunkBroker}: the robot waits for every chunk. */
+        SYNC,
+        /** {@code AsyncActionChunkBroker}: the next chunk is asked for before the current one runs out. */
+        ASYNC
+    }
 
     /**
      * @param hz control rate
@@ -44,6 +49,21 @@ public final class AlohaDemo {
      */
     public record Options(double hz, int stepsPerEpisode, int episodes, BrokerKind broker, int actionHorizon,
             int threshold, Duration inferenceTime, String connectUri, String prompt) {
+        /**
+         * Checks what the demo cannot run with.
+         *
+         * @param hz control rate
+         * @param stepsPerEpisode steps in each episode, at least 1
+         * @param episodes episodes to run, at least 1
+         * @param broker sync or async
+         * @param actionHorizon steps of each chunk used
+         * @param threshold for the async broker: ask for the next chunk with fewer actions left
+         * @param inferenceTime how long the in-process policy pretends to think
+         * @param connectUri an external server's ws:// URI, or null for the in-process one
+         * @param prompt the task prompt sent with each observation
+         * @throws NullPointerException when broker, inferenceTime or prompt is null
+         * @throws IllegalArgumentException when steps or episodes are below 1
+         */
         public Options {
             Objects.requireNonNull(broker, "broker");
             Objects.requireNonNull(inferenceTime, "inferenceTime");
@@ -125,7 +145,11 @@ public final class AlohaDemo {
         }
     }
 
-    /** {@code native (AVX2)}, {@code native (scalar)} or {@code java}: what resizes the frames now. */
+    /**
+     * {@code native (AVX2)}, {@code native (scalar)} or {@code java}: what resizes the frames now.
+     *
+     * @return the image path in use
+     */
     public static String imagePath() {
         if (!"native".equals(ImageTools.backendName())) {
             return "java";

@@ -36,15 +36,39 @@ public final class ObservationSpec {
     /** A dimension that matches any size; sent as nil in the metadata (Python's None). */
     public static final long ANY = -1;
 
-    /** What one key must hold: an array (dtype may be null for any) or, when {@code shape} is null and the kind is STRING, a str. */
+    /**
+     * What one key must hold: an array (dtype may be null for any) or, when {@code shape} is null
+     * and the kind is STRING, a str.
+     *
+     * @param kind array or string
+     * @param dtype the dtype an array must have, or null for any
+     * @param shape the shape an array must have ({@link #ANY} dims match any size), or null for any
+     */
     public record Entry(Kind kind, DType dtype, long[] shape) {
         /** Arrays or strings. */
-        public enum Kind { ARRAY, STRING }
+        public enum Kind {
+            /** An {@code NdArray}. */
+            ARRAY,
+            /** A str. */
+            STRING
+        }
 
+        /**
+         * Copies {@code shape}, so the entry cannot change after it is made.
+         *
+         * @param kind array or string
+         * @param dtype the dtype an array must have, or null for any
+         * @param shape the shape an array must have ({@link #ANY} dims match any size), or null for any
+         */
         public Entry {
             shape = shape == null ? null : shape.clone();
         }
 
+        /**
+         * The shape an array must have.
+         *
+         * @return a copy of the shape, or null for any shape (and for strings)
+         */
         @Override
         public long[] shape() {
             return shape == null ? null : shape.clone();
@@ -72,11 +96,20 @@ public final class ObservationSpec {
         this.entries = Collections.unmodifiableMap(new LinkedHashMap<>(entries));
     }
 
+    /**
+     * A builder of a spec with no keys yet.
+     *
+     * @return the builder
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** The keys and what each must hold, in the order they were added. */
+    /**
+     * The keys and what each must hold, in the order they were added.
+     *
+     * @return an unmodifiable map
+     */
     public Map<String, Entry> entries() {
         return entries;
     }
@@ -84,6 +117,7 @@ public final class ObservationSpec {
     /**
      * Checks one observation.
      *
+     * @param observation the observation, as the policy would get it
      * @throws IllegalArgumentException naming each key that is missing or does not match, e.g.
      *     {@code images/cam_high: dim 1 is 480, expected 224 (shape (3, 224, 224))}
      */
@@ -205,6 +239,8 @@ public final class ObservationSpec {
     /**
      * The spec as a metadata value: {@code {key: {"dtype": "<f4" or nil, "shape": [3, nil, ...] or
      * nil}}} for arrays (nil dims match any size) and {@code {key: {"type": "str"}}} for strings.
+     *
+     * @return the value to put under {@code observation_spec} in the metadata
      */
     public Map<String, Object> toMetadata() {
         Map<String, Object> out = new LinkedHashMap<>();
@@ -325,7 +361,15 @@ public final class ObservationSpec {
         private Builder() {
         }
 
-        /** An array of exactly this dtype and shape; {@link #ANY} dims match any size. */
+        /**
+         * An array of exactly this dtype and shape; {@link #ANY} dims match any size.
+         *
+         * @param key the observation key; {@code /} reaches into nested maps
+         * @param dtype the dtype the array must have
+         * @param shape the dimensions ({@link #ANY} for any size)
+         * @return this builder
+         * @throws IllegalArgumentException for a dimension below -1, or a key given twice or empty
+         */
         public Builder array(String key, DType dtype, long... shape) {
             Objects.requireNonNull(dtype, "dtype");
             for (long d : shape) {
@@ -336,17 +380,36 @@ public final class ObservationSpec {
             return put(key, new Entry(Entry.Kind.ARRAY, dtype, shape));
         }
 
-        /** An array of this dtype and any shape. */
+        /**
+         * An array of this dtype and any shape.
+         *
+         * @param key the observation key; {@code /} reaches into nested maps
+         * @param dtype the dtype the array must have
+         * @return this builder
+         * @throws IllegalArgumentException for a key given twice or empty
+         */
         public Builder array(String key, DType dtype) {
             return put(key, new Entry(Entry.Kind.ARRAY, Objects.requireNonNull(dtype, "dtype"), null));
         }
 
-        /** An array of any dtype and shape. */
+        /**
+         * An array of any dtype and shape.
+         *
+         * @param key the observation key; {@code /} reaches into nested maps
+         * @return this builder
+         * @throws IllegalArgumentException for a key given twice or empty
+         */
         public Builder anyArray(String key) {
             return put(key, new Entry(Entry.Kind.ARRAY, null, null));
         }
 
-        /** A str. */
+        /**
+         * A str.
+         *
+         * @param key the observation key; {@code /} reaches into nested maps
+         * @return this builder
+         * @throws IllegalArgumentException for a key given twice or empty
+         */
         public Builder string(String key) {
             return put(key, new Entry(Entry.Kind.STRING, null, null));
         }
@@ -359,6 +422,11 @@ public final class ObservationSpec {
             return this;
         }
 
+        /**
+         * Makes the spec; the builder may be reused, the spec does not change with it.
+         *
+         * @return the spec
+         */
         public ObservationSpec build() {
             return new ObservationSpec(entries);
         }

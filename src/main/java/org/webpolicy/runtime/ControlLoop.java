@@ -79,6 +79,11 @@ public final class ControlLoop {
         this.clock = b.clock;
     }
 
+    /**
+     * A builder; an environment and an agent are required.
+     *
+     * @return the builder
+     */
     public static Builder builder() {
         return new Builder();
     }
@@ -113,7 +118,12 @@ public final class ControlLoop {
         }
     }
 
-    /** Starts {@link #run()} on a new (non-daemon) thread named {@code webpolicy-control-loop}. */
+    /**
+     * Starts {@link #run()} on a new (non-daemon) thread named {@code webpolicy-control-loop}.
+     *
+     * @return a handle to stop the run, wait for it and see its failure
+     * @throws IllegalStateException when this loop has already run
+     */
     public RunHandle runInNewThread() {
         CompletableFuture<Void> done = new CompletableFuture<>();
         Thread thread = new Thread(() -> {
@@ -138,17 +148,29 @@ public final class ControlLoop {
         stopRequested = true;
     }
 
-    /** Steps taken so far, over all episodes. */
+    /**
+     * Steps taken so far, over all episodes.
+     *
+     * @return the step count
+     */
     public long steps() {
         return steps.get();
     }
 
-    /** Steps so far that missed their deadline, over all episodes. */
+    /**
+     * Steps so far that missed their deadline, over all episodes.
+     *
+     * @return the missed deadlines
+     */
     public long missedDeadlines() {
         return missedDeadlines.get();
     }
 
-    /** Episodes started so far. */
+    /**
+     * Episodes started so far.
+     *
+     * @return the episode count
+     */
     public long episodes() {
         return episodesRun.get();
     }
@@ -233,29 +255,57 @@ public final class ControlLoop {
         private Builder() {
         }
 
+        /**
+         * The robot the loop drives. Required.
+         *
+         * @param environment the environment; the loop does not close it
+         * @return this builder
+         */
         public Builder environment(Environment environment) {
             this.environment = Objects.requireNonNull(environment, "environment");
             return this;
         }
 
+        /**
+         * Chooses the actions. Required.
+         *
+         * @param agent the agent, e.g. a {@link PolicyAgent} over a broker
+         * @return this builder
+         */
         public Builder agent(Agent agent) {
             this.agent = Objects.requireNonNull(agent, "agent");
             return this;
         }
 
-        /** Adds a subscriber; they are told in the order added. */
+        /**
+         * Adds a subscriber; they are told in the order added.
+         *
+         * @param subscriber told of episodes and steps, on the loop's thread
+         * @return this builder
+         */
         public Builder subscriber(Subscriber subscriber) {
             subscribers.add(Objects.requireNonNull(subscriber, "subscriber"));
             return this;
         }
 
-        /** Adds subscribers, in order. */
+        /**
+         * Adds subscribers, in order.
+         *
+         * @param more the subscribers
+         * @return this builder
+         */
         public Builder subscribers(List<? extends Subscriber> more) {
             more.forEach(this::subscriber);
             return this;
         }
 
-        /** Steps per second at most; default 0, unpaced. */
+        /**
+         * Steps per second at most; default 0, unpaced.
+         *
+         * @param maxHz the rate; 0 for no pacing
+         * @return this builder
+         * @throws IllegalArgumentException when negative, infinite or NaN
+         */
         public Builder maxHz(double maxHz) {
             if (!(maxHz >= 0) || Double.isInfinite(maxHz)) {
                 throw new IllegalArgumentException("maxHz must be finite and at least 0, got " + maxHz);
@@ -264,7 +314,13 @@ public final class ControlLoop {
             return this;
         }
 
-        /** Episodes to run; default 1. */
+        /**
+         * Episodes to run; default 1.
+         *
+         * @param numEpisodes how many episodes
+         * @return this builder
+         * @throws IllegalArgumentException when negative
+         */
         public Builder numEpisodes(int numEpisodes) {
             if (numEpisodes < 0) {
                 throw new IllegalArgumentException("numEpisodes must be at least 0, got " + numEpisodes);
@@ -273,7 +329,13 @@ public final class ControlLoop {
             return this;
         }
 
-        /** Steps per episode at most (exactly this many unless the episode ends first); default 0, no limit. */
+        /**
+         * Steps per episode at most (exactly this many unless the episode ends first); default 0, no limit.
+         *
+         * @param maxEpisodeSteps the limit; 0 for none
+         * @return this builder
+         * @throws IllegalArgumentException when negative
+         */
         public Builder maxEpisodeSteps(long maxEpisodeSteps) {
             if (maxEpisodeSteps < 0) {
                 throw new IllegalArgumentException("maxEpisodeSteps must be at least 0, got " + maxEpisodeSteps);
@@ -282,12 +344,23 @@ public final class ControlLoop {
             return this;
         }
 
-        /** The clock pacing steps; default {@link PacingClock#system()}. */
+        /**
+         * The clock pacing steps; default {@link PacingClock#system()}.
+         *
+         * @param clock the clock; tests pass a fake one
+         * @return this builder
+         */
         public Builder clock(PacingClock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
             return this;
         }
 
+        /**
+         * Makes the loop; the builder may be reused.
+         *
+         * @return a loop that runs once
+         * @throws NullPointerException when no environment or no agent was given
+         */
         public ControlLoop build() {
             return new ControlLoop(this);
         }

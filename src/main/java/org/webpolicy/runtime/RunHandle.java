@@ -19,12 +19,20 @@ public final class RunHandle {
         this.done = done;
     }
 
-    /** The thread running the loop. */
+    /**
+     * The thread running the loop.
+     *
+     * @return the thread, for names and stack traces
+     */
     public Thread thread() {
         return thread;
     }
 
-    /** True once the run has ended, normally or not. */
+    /**
+     * True once the run has ended, normally or not.
+     *
+     * @return whether the run has ended
+     */
     public boolean isDone() {
         return done.isDone();
     }
@@ -37,6 +45,8 @@ public final class RunHandle {
     /**
      * Waits for the run to end; rethrows its failure, the very exception thrown on the loop's
      * thread (so its stack trace is that thread's).
+     *
+     * @throws InterruptedException when the waiting thread is interrupted
      */
     public void await() throws InterruptedException {
         try {
@@ -49,6 +59,10 @@ public final class RunHandle {
     /**
      * Waits up to {@code timeout}; true when the run ended in time. Rethrows its failure as
      * {@link #await()} does.
+     *
+     * @param timeout how long to wait at most
+     * @return true when the run ended within the timeout
+     * @throws InterruptedException when the waiting thread is interrupted
      */
     public boolean await(Duration timeout) throws InterruptedException {
         try {
