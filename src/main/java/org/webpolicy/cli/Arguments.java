@@ -21,9 +21,14 @@ final class Arguments {
     /** Refuses the command line with {@code message} unless {@code ok}. */
     Arguments require(boolean ok, String message) {
         if (!ok) {
-            throw new ParameterException(spec.commandLine(), message);
+            throw refuse(message);
         }
         return this;
+    }
+
+    /** The refusal of the command line with {@code message}, for the caller to throw. */
+    ParameterException refuse(String message) {
+        return new ParameterException(spec.commandLine(), message);
     }
 
     /** {@code option} at least {@code min}. */
@@ -52,7 +57,7 @@ final class Arguments {
             return require(("ws".equals(scheme) || "wss".equals(scheme)) && parsed.getHost() != null,
                     option + " must be a ws:// or wss:// URI with a host, got '" + uri + "'");
         } catch (URISyntaxException e) {
-            return require(false, option + " is not a URI: " + e.getMessage());
+            throw refuse(option + " is not a URI: " + e.getMessage());
         }
     }
 }

@@ -110,14 +110,13 @@ final class ServeCommand implements Callable<Integer> {
         try {
             parsed = JsonValues.parse(metadataJson);
         } catch (IllegalArgumentException e) {
-            check.require(false, "--metadata: " + e.getMessage());
-            throw e;
+            throw check.refuse("--metadata: " + e.getMessage());
         }
         check.require(parsed instanceof Map, "--metadata must be a JSON object, got " + JsonValues.print(parsed));
         try {
             new MsgpackCodec().pack(parsed); // sent on every connect: refuse now what could not be sent then
         } catch (EncodeException e) {
-            check.require(false, "--metadata cannot be sent: " + e.getMessage());
+            throw check.refuse("--metadata cannot be sent: " + e.getMessage());
         }
         return (Map<String, Object>) parsed;
     }

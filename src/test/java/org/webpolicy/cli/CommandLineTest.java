@@ -123,6 +123,7 @@ class CommandLineTest {
         assertRefused("--max-message-mb must be from 1 to 2047, got 4096", "serve", "--max-message-mb", "4096");
         assertRefused("--metadata must be a JSON object, got [1]", "serve", "--port", "0", "--metadata", "[1]");
         assertRefused("--metadata: invalid JSON at line 1, column ", "serve", "--port", "0", "--metadata", "{\"a\": 01}");
+        assertRefused("--metadata cannot be sent: ", "serve", "--port", "0", "--metadata", "{\"a\": 123456789012345678901234}");
         assertRefused("--hz must be a rate above 0, got -1.0", "demo", "--hz", "-1");
         assertRefused("--steps must be at least 1, got 0", "demo", "--steps", "0");
         assertRefused("--action-horizon must be from 1 to 50, got 60", "demo", "--action-horizon", "60");
