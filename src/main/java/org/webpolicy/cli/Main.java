@@ -12,13 +12,22 @@ import picocli.CommandLine.Command;
  * server, a failed step, a remote error), 2 for a bad command line (the message and the usage are
  * printed first, before anything starts).
  */
-@Command(name = "webpolicy", mixinStandardHelpOptions = true, version = "webpolicy-java 0.1.0",
+@Command(name = "webpolicy", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Serve robot policies over WebSocket, wire-compatible with openpi and webpolicy.",
         subcommands = {ServeCommand.class, ClientCommand.class, BenchCommand.class, DemoCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main {
 
     private Main() {
+    }
+
+    /** {@code --version}: the version the jar's manifest names, so it cannot fall behind the pom. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String version = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"webpolicy-java " + (version == null ? "(built from source, no jar manifest)" : version)};
+        }
     }
 
     /**
