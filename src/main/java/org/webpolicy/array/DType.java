@@ -20,7 +20,22 @@ public final class DType {
 
     /** The kinds of data this library carries; the character is numpy's {@code dtype.kind}. */
     public enum Kind {
-        BOOL('b'), INT('i'), UINT('u'), FLOAT('f'), UNICODE('U'), BYTES('S'), DATETIME('M'), TIMEDELTA('m');
+        /** {@code b}: booleans, one byte each. */
+        BOOL('b'),
+        /** {@code i}: signed integers. */
+        INT('i'),
+        /** {@code u}: unsigned integers. */
+        UINT('u'),
+        /** {@code f}: IEEE floating point numbers. */
+        FLOAT('f'),
+        /** {@code U}: fixed-length UTF-32 strings. */
+        UNICODE('U'),
+        /** {@code S}: fixed-length byte strings. */
+        BYTES('S'),
+        /** {@code M}: datetime64, with a unit. */
+        DATETIME('M'),
+        /** {@code m}: timedelta64, with a unit. */
+        TIMEDELTA('m');
 
         private final char code;
 
@@ -28,6 +43,7 @@ public final class DType {
             this.code = code;
         }
 
+        /** @return numpy's {@code dtype.kind} character, e.g. {@code 'f'} */
         public char code() {
             return code;
         }
@@ -42,17 +58,29 @@ public final class DType {
         }
     }
 
+    /** {@code |b1}: numpy's {@code bool}. */
     public static final DType BOOL = new DType(Kind.BOOL, '|', 1, "");
+    /** {@code |i1}: {@code int8}. */
     public static final DType INT8 = new DType(Kind.INT, '|', 1, "");
+    /** {@code <i2}: {@code int16}. */
     public static final DType INT16 = new DType(Kind.INT, '<', 2, "");
+    /** {@code <i4}: {@code int32}. */
     public static final DType INT32 = new DType(Kind.INT, '<', 4, "");
+    /** {@code <i8}: {@code int64}. */
     public static final DType INT64 = new DType(Kind.INT, '<', 8, "");
+    /** {@code |u1}: {@code uint8}, the dtype of camera images. */
     public static final DType UINT8 = new DType(Kind.UINT, '|', 1, "");
+    /** {@code <u2}: {@code uint16}. */
     public static final DType UINT16 = new DType(Kind.UINT, '<', 2, "");
+    /** {@code <u4}: {@code uint32}. */
     public static final DType UINT32 = new DType(Kind.UINT, '<', 4, "");
+    /** {@code <u8}: {@code uint64}. */
     public static final DType UINT64 = new DType(Kind.UINT, '<', 8, "");
+    /** {@code <f2}: {@code float16}. */
     public static final DType FLOAT16 = new DType(Kind.FLOAT, '<', 2, "");
+    /** {@code <f4}: {@code float32}. */
     public static final DType FLOAT32 = new DType(Kind.FLOAT, '<', 4, "");
+    /** {@code <f8}: {@code float64}. */
     public static final DType FLOAT64 = new DType(Kind.FLOAT, '<', 8, "");
 
     private static final Map<String, String> NAMES = Map.ofEntries(
@@ -94,6 +122,8 @@ public final class DType {
      * Parses a numpy dtype string ({@code dtype.str}, a type code without order, or a numpy
      * type name).
      *
+     * @param text for example {@code <f4}, {@code f4}, {@code float32}, {@code |u1}, {@code <M8[ns]}
+     * @return the dtype, its byte order normalized as numpy's {@code dtype.str} has it
      * @throws IllegalArgumentException naming the string when it is malformed or of a kind the
      *     wire format does not carry
      */
@@ -201,40 +231,75 @@ public final class DType {
         return order;
     }
 
-    /** numpy's {@code dtype.str}, e.g. {@code <f4}. */
+    /**
+     * numpy's {@code dtype.str}.
+     *
+     * @return for example {@code <f4}
+     */
     public String str() {
         return str;
     }
 
+    /**
+     * The kind of data.
+     *
+     * @return the kind, as numpy's {@code dtype.kind}
+     */
     public Kind kind() {
         return kind;
     }
 
-    /** Bytes per element ({@code dtype.itemsize}); for {@code U<n>} that is {@code 4 * n}. */
+    /**
+     * Bytes per element ({@code dtype.itemsize}); for {@code U<n>} that is {@code 4 * n}.
+     *
+     * @return the size of one element in bytes
+     */
     public int itemSize() {
         return itemSize;
     }
 
-    /** The byte order of the elements; little-endian where it does not apply. */
+    /**
+     * The byte order of the elements; little-endian where it does not apply.
+     *
+     * @return {@link ByteOrder#BIG_ENDIAN} for {@code >} dtypes, little-endian otherwise
+     */
     public ByteOrder byteOrder() {
         return order == '>' ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN;
     }
 
-    /** The datetime/timedelta unit with brackets ({@code "[ns]"}), or empty. */
+    /**
+     * The datetime/timedelta unit with brackets ({@code "[ns]"}), or empty.
+     *
+     * @return the unit, or {@code ""} for the other kinds
+     */
     public String unit() {
         return unit;
     }
 
+    /**
+     * Whether the elements are floating point numbers.
+     *
+     * @return true for float16, float32 and float64 in either byte order
+     */
     public boolean isFloating() {
         return kind == Kind.FLOAT;
     }
 
-    /** True for the kinds whose elements read as numbers: bool, signed and unsigned ints, floats. */
+    /**
+     * True for the kinds whose elements read as numbers: bool, signed and unsigned ints, floats.
+     *
+     * @return whether the elements are numbers
+     */
     public boolean isNumeric() {
         return kind == Kind.BOOL || kind == Kind.INT || kind == Kind.UINT || kind == Kind.FLOAT;
     }
 
-    /** The same type in the given byte order (unchanged where order does not apply). */
+    /**
+     * The same type in the given byte order (unchanged where order does not apply).
+     *
+     * @param byteOrder the order wanted
+     * @return this dtype when it already has that order (or none applies), else the reordered one
+     */
     public DType withByteOrder(ByteOrder byteOrder) {
         char o = byteOrder == ByteOrder.BIG_ENDIAN ? '>' : '<';
         char normalized = normalizeOrder(kind, itemSize, o);
@@ -256,7 +321,11 @@ public final class DType {
         return str;
     }
 
-    /** Lower-case numpy name for messages, e.g. {@code float32}; falls back to {@link #str()}. */
+    /**
+     * Lower-case numpy name for messages, e.g. {@code float32}; falls back to {@link #str()}.
+     *
+     * @return the name
+     */
     public String name() {
         return switch (kind) {
             case BOOL -> "bool";

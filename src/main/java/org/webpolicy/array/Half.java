@@ -10,7 +10,12 @@ public final class Half {
     private Half() {
     }
 
-    /** The float value of the half whose bits are {@code bits}. */
+    /**
+     * The float value of the half whose bits are {@code bits}.
+     *
+     * @param bits an IEEE 754 binary16 value's bits
+     * @return the same number as a float (exact: every half is a float)
+     */
     public static float toFloat(short bits) {
         int h = bits & 0xffff;
         int sign = (h & 0x8000) << 16;
@@ -27,7 +32,12 @@ public final class Half {
         return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
     }
 
-    /** The half nearest to {@code value} (ties to even), as bits. NaN stays NaN. */
+    /**
+     * The half nearest to {@code value} (ties to even), as bits. NaN stays NaN.
+     *
+     * @param value the float to round
+     * @return the binary16 bits; overflow gives infinity, as numpy's cast does
+     */
     public static short fromFloat(float value) {
         int f = Float.floatToRawIntBits(value);
         int sign = (f >>> 16) & 0x8000;

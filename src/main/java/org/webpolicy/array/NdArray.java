@@ -8,6 +8,7 @@ import java.nio.IntBuffer;
 import java.nio.LongBuffer;
 import java.nio.ShortBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -40,6 +41,10 @@ public final class NdArray {
     /**
      * Views {@code data} (from its position to its limit) as an array, without copying.
      *
+     * @param dtype the element type; its byte order is how the bytes are read
+     * @param shape the shape; the bytes are in C order
+     * @param data the bytes; the array keeps a reference, so they must not change afterwards
+     * @return an array over those bytes
      * @throws IllegalArgumentException when the byte count is not {@code shape.size() *
      *     dtype.itemSize()}
      */
@@ -54,12 +59,27 @@ public final class NdArray {
         return new NdArray(dtype, shape, data.slice().order(dtype.byteOrder()));
     }
 
-    /** Copies {@code bytes} into a new array of the given dtype and shape. */
+    /**
+     * Copies {@code bytes} into a new array of the given dtype and shape.
+     *
+     * @param dtype the element type
+     * @param shape the shape; the bytes are in C order
+     * @param bytes exactly {@code shape.size() * dtype.itemSize()} bytes
+     * @return a new array owning a copy of the bytes
+     * @throws IllegalArgumentException when the byte count does not match
+     */
     public static NdArray fromBytes(DType dtype, Shape shape, byte[] bytes) {
         return wrap(dtype, shape, ByteBuffer.wrap(bytes.clone()));
     }
 
-    /** A new array of zero bytes (0, 0.0, false, empty strings). */
+    /**
+     * A new array of zero bytes (0, 0.0, false, empty strings).
+     *
+     * @param dtype the element type
+     * @param shape the dimensions; none for a 0-d array
+     * @return the array
+     * @throws IllegalArgumentException when the array would exceed {@link #MAX_BYTES}
+     */
     public static NdArray zeros(DType dtype, long... shape) {
         Shape s = Shape.of(shape);
         return new NdArray(dtype, s, ByteBuffer.allocate((int) byteSize(dtype, s)).order(dtype.byteOrder()));
@@ -68,6 +88,9 @@ public final class NdArray {
     /**
      * The number of bytes an array of this dtype and shape holds.
      *
+     * @param dtype the element type
+     * @param shape the shape
+     * @return {@code shape.size() * dtype.itemSize()}
      * @throws IllegalArgumentException when it exceeds {@link #MAX_BYTES}
      */
     public static long byteSize(DType dtype, Shape shape) {
@@ -81,50 +104,154 @@ public final class NdArray {
 
     // ---- factories from Java arrays (each copies the values, little-endian) ----
 
+    /**
+     * Float32 values ({@code <f4}).
+     *
+     * @param values the elements, in C order (copied)
+     * @param shape the dimensions; none for a vector of {@code values.length}
+     * @return a new array
+     * @throws IllegalArgumentException when the values do not fill the shape exactly
+     */
     public static NdArray ofFloat32(float[] values, long... shape) {
         ByteBuffer b = allocate(DType.FLOAT32, values.length, shape);
         b.asFloatBuffer().put(values);
         return finish(DType.FLOAT32, values.length, shape, b);
     }
 
+    /**
+     * Float64 values ({@code <f8}).
+     *
+     * @param values the elements, in C order (copied)
+     * @param shape the dimensions; none for a vector of {@code values.length}
+     * @return a new array
+     * @throws IllegalArgumentException when the values do not fill the shape exactly
+     */
     public static NdArray ofFloat64(double[] values, long... shape) {
         ByteBuffer b = allocate(DType.FLOAT64, values.length, shape);
         b.asDoubleBuffer().put(values);
         return finish(DType.FLOAT64, values.length, shape, b);
     }
 
-    /** Unsigned bytes ({@code |u1}), the dtype of camera images. */
+    /**
+     * A float32 vector of these numbers, in order: the one-line way to send a {@code List} of
+     * numbers as a numpy array (a {@code List} itself travels as a msgpack array, which numpy
+     * reads as a Python list). Each value is narrowed as {@link Number#floatValue()} does.
+     *
+     * @param values the numbers; none may be null
+     * @return a new array of dtype {@code <f4} and shape {@code (values.size(),)}
+     * @throws NullPointerException when {@code values} or one of its elements is null
+     */
+    public static NdArray ofFloat32(List<? extends Number> values) {
+        float[] copy = new float[values.size()];
+        int i = 0;
+        for (Number n : values) {
+            if (n == null) {
+                throw new NullPointerException("values[" + i + "] is null");
+            }
+            copy[i++] = n.floatValue();
+        }
+        return ofFloat32(copy);
+    }
+
+    /**
+     * A float64 vector of these numbers, in order: the one-line way to send a
+     * {@code List<Double>} state as a numpy array (a {@code List} itself travels as a msgpack
+     * array, which numpy reads as a Python list, not as an ndarray).
+     *
+     * @param values the numbers; none may be null
+     * @return a new array of dtype {@code <f8} and shape {@code (values.size(),)}
+     * @throws NullPointerException when {@code values} or one of its elements is null
+     */
+    public static NdArray ofFloat64(List<? extends Number> values) {
+        double[] copy = new double[values.size()];
+        int i = 0;
+        for (Number n : values) {
+            if (n == null) {
+                throw new NullPointerException("values[" + i + "] is null");
+            }
+            copy[i++] = n.doubleValue();
+        }
+        return ofFloat64(copy);
+    }
+
+    /**
+     * Unsigned bytes ({@code |u1}), the dtype of camera images.
+     *
+     * @param values the elements, in C order (copied)
+     * @param shape the dimensions, e.g. {@code 224, 224, 3}; none for a vector
+     * @return a new array
+     * @throws IllegalArgumentException when the values do not fill the shape exactly
+     */
     public static NdArray ofUint8(byte[] values, long... shape) {
         ByteBuffer b = allocate(DType.UINT8, values.length, shape);
         b.put(values).flip();
         return finish(DType.UINT8, values.length, shape, b);
     }
 
-    /** Signed bytes ({@code |i1}). */
+    /**
+     * Signed bytes ({@code |i1}).
+     *
+     * @param values the elements, in C order (copied)
+     * @param shape the dimensions; none for a vector
+     * @return a new array
+     * @throws IllegalArgumentException when the values do not fill the shape exactly
+     */
     public static NdArray ofInt8(byte[] values, long... shape) {
         ByteBuffer b = allocate(DType.INT8, values.length, shape);
         b.put(values).flip();
         return finish(DType.INT8, values.length, shape, b);
     }
 
+    /**
+     * Int16 values ({@code <i2}).
+     *
+     * @param values the elements, in C order (copied)
+     * @param shape the dimensions; none for a vector
+     * @return a new array
+     * @throws IllegalArgumentException when the values do not fill the shape exactly
+     */
     public static NdArray ofInt16(short[] values, long... shape) {
         ByteBuffer b = allocate(DType.INT16, values.length, shape);
         b.asShortBuffer().put(values);
         return finish(DType.INT16, values.length, shape, b);
     }
 
+    /**
+     * Int32 values ({@code <i4}).
+     *
+     * @param values the elements, in C order (copied)
+     * @param shape the dimensions; none for a vector
+     * @return a new array
+     * @throws IllegalArgumentException when the values do not fill the shape exactly
+     */
     public static NdArray ofInt32(int[] values, long... shape) {
         ByteBuffer b = allocate(DType.INT32, values.length, shape);
         b.asIntBuffer().put(values);
         return finish(DType.INT32, values.length, shape, b);
     }
 
+    /**
+     * Int64 values ({@code <i8}).
+     *
+     * @param values the elements, in C order (copied)
+     * @param shape the dimensions; none for a vector
+     * @return a new array
+     * @throws IllegalArgumentException when the values do not fill the shape exactly
+     */
     public static NdArray ofInt64(long[] values, long... shape) {
         ByteBuffer b = allocate(DType.INT64, values.length, shape);
         b.asLongBuffer().put(values);
         return finish(DType.INT64, values.length, shape, b);
     }
 
+    /**
+     * Booleans ({@code |b1}, one byte each, 0 or 1).
+     *
+     * @param values the elements, in C order (copied)
+     * @param shape the dimensions; none for a vector
+     * @return a new array
+     * @throws IllegalArgumentException when the values do not fill the shape exactly
+     */
     public static NdArray ofBool(boolean[] values, long... shape) {
         ByteBuffer b = allocate(DType.BOOL, values.length, shape);
         for (boolean v : values) {
@@ -137,6 +264,11 @@ public final class NdArray {
     /**
      * A numpy unicode array ({@code <U<n>}, n = the longest string in code points), strings
      * NUL-padded as numpy pads them.
+     *
+     * @param values the strings, in C order
+     * @param shape the dimensions; none for a vector
+     * @return a new array
+     * @throws IllegalArgumentException when the values do not fill the shape exactly
      */
     public static NdArray ofStrings(String[] values, long... shape) {
         int width = 0;
@@ -170,24 +302,47 @@ public final class NdArray {
 
     // ---- what it is ----
 
+    /**
+     * The element type.
+     *
+     * @return the dtype, e.g. {@code <f4}
+     */
     public DType dtype() {
         return dtype;
     }
 
+    /**
+     * The dimensions.
+     *
+     * @return the shape, e.g. {@code (224, 224, 3)}
+     */
     public Shape shape() {
         return shape;
     }
 
+    /**
+     * The number of dimensions.
+     *
+     * @return {@code shape().rank()}
+     */
     public int rank() {
         return shape.rank();
     }
 
-    /** The number of elements. */
+    /**
+     * The number of elements.
+     *
+     * @return {@code shape().size()}
+     */
     public long size() {
         return shape.size();
     }
 
-    /** The number of bytes ({@code size() * dtype().itemSize()}). */
+    /**
+     * The number of bytes ({@code size() * dtype().itemSize()}).
+     *
+     * @return the byte count
+     */
     public int nbytes() {
         return data.capacity();
     }
@@ -195,6 +350,8 @@ public final class NdArray {
     /**
      * A read-only view of the bytes (position 0, limit {@link #nbytes()}), ordered by the dtype's
      * byte order. No copy.
+     *
+     * @return the view
      */
     public ByteBuffer data() {
         return data.asReadOnlyBuffer().order(dtype.byteOrder());
@@ -202,29 +359,56 @@ public final class NdArray {
 
     // ---- typed views (no copy; each honours the dtype's byte order) ----
 
+    /**
+     * The elements of a float32 array, as a view (no copy) in the dtype's byte order.
+     *
+     * @return a read-only view
+     * @throws IllegalStateException when the dtype is not float32
+     */
     public FloatBuffer asFloatBuffer() {
         requireType(DType.Kind.FLOAT, 4);
         return data().asFloatBuffer();
     }
 
+    /**
+     * The elements of a float64 array, as a view (no copy) in the dtype's byte order.
+     *
+     * @return a read-only view
+     * @throws IllegalStateException when the dtype is not float64
+     */
     public DoubleBuffer asDoubleBuffer() {
         requireType(DType.Kind.FLOAT, 8);
         return data().asDoubleBuffer();
     }
 
-    /** For {@code i2}/{@code u2} (and {@code f2} bits). */
+    /**
+     * For {@code i2}/{@code u2} (and {@code f2} bits).
+     *
+     * @return a read-only view in the dtype's byte order
+     * @throws IllegalStateException when the elements are not 2 bytes
+     */
     public ShortBuffer asShortBuffer() {
         requireSize(2);
         return data().asShortBuffer();
     }
 
-    /** For {@code i4}/{@code u4}. */
+    /**
+     * For {@code i4}/{@code u4}.
+     *
+     * @return a read-only view in the dtype's byte order
+     * @throws IllegalStateException when the elements are not 4-byte integers
+     */
     public IntBuffer asIntBuffer() {
         requireIntegral(4);
         return data().asIntBuffer();
     }
 
-    /** For {@code i8}/{@code u8}, {@code M8}, {@code m8}. */
+    /**
+     * For {@code i8}/{@code u8}, {@code M8}, {@code m8}.
+     *
+     * @return a read-only view in the dtype's byte order
+     * @throws IllegalStateException when the elements are not 8-byte integers
+     */
     public LongBuffer asLongBuffer() {
         requireIntegral(8);
         return data().asLongBuffer();
@@ -232,7 +416,12 @@ public final class NdArray {
 
     // ---- copies out to Java arrays ----
 
-    /** The elements as floats; any numeric dtype converts (as numpy's {@code astype(float32)}). */
+    /**
+     * The elements as floats; any numeric dtype converts (as numpy's {@code astype(float32)}).
+     *
+     * @return a new array, C order
+     * @throws IllegalStateException when the elements are not numbers
+     */
     public float[] toFloatArray() {
         if (dtype.kind() == DType.Kind.FLOAT && dtype.itemSize() == 4) {
             float[] out = new float[intSize()];
@@ -246,7 +435,12 @@ public final class NdArray {
         return out;
     }
 
-    /** The elements as doubles; any numeric dtype converts (uint64 above 2^63 included). */
+    /**
+     * The elements as doubles; any numeric dtype converts (uint64 above 2^63 included).
+     *
+     * @return a new array, C order
+     * @throws IllegalStateException when the elements are not numbers
+     */
     public double[] toDoubleArray() {
         if (dtype.kind() == DType.Kind.FLOAT && dtype.itemSize() == 8) {
             double[] out = new double[intSize()];
@@ -260,7 +454,13 @@ public final class NdArray {
         return out;
     }
 
-    /** The elements of an integer or bool array as ints; refuses values that do not fit. */
+    /**
+     * The elements of an integer or bool array as ints; refuses values that do not fit.
+     *
+     * @return a new array, C order
+     * @throws ArithmeticException when an element does not fit an int
+     * @throws IllegalStateException when the elements are not integers
+     */
     public int[] toIntArray() {
         int[] out = new int[intSize()];
         for (int i = 0; i < out.length; i++) {
@@ -276,6 +476,9 @@ public final class NdArray {
     /**
      * The elements of an integer, bool, datetime or timedelta array as longs. uint64 values
      * above 2^63 come back as their two's-complement bits (use {@link Long#toUnsignedString}).
+     *
+     * @return a new array, C order
+     * @throws IllegalStateException when the elements are not integers
      */
     public long[] toLongArray() {
         long[] out = new long[intSize()];
@@ -285,7 +488,12 @@ public final class NdArray {
         return out;
     }
 
-    /** The elements of a bool array. */
+    /**
+     * The elements of a bool array.
+     *
+     * @return a new array, C order
+     * @throws IllegalStateException when the dtype is not bool
+     */
     public boolean[] toBooleanArray() {
         requireType(DType.Kind.BOOL, 1);
         boolean[] out = new boolean[intSize()];
@@ -295,7 +503,11 @@ public final class NdArray {
         return out;
     }
 
-    /** A copy of the raw bytes, in C order and the dtype's byte order. */
+    /**
+     * A copy of the raw bytes, in C order and the dtype's byte order.
+     *
+     * @return a new array of {@link #nbytes()} bytes
+     */
     public byte[] toByteArray() {
         byte[] out = new byte[nbytes()];
         data().get(out);
@@ -305,6 +517,9 @@ public final class NdArray {
     /**
      * The elements of a {@code U} array as strings (trailing NULs dropped, as numpy does) or of
      * an {@code S} array decoded as ISO-8859-1 (byte for byte).
+     *
+     * @return a new array, C order
+     * @throws IllegalStateException when the dtype is neither {@code U} nor {@code S}
      */
     public String[] toStringArray() {
         int n = intSize();
@@ -346,7 +561,14 @@ public final class NdArray {
 
     // ---- element access by flat (C-order) index ----
 
-    /** Element {@code index} (flat, C order) of a numeric array, as a double. */
+    /**
+     * Element {@code index} (flat, C order) of a numeric array, as a double.
+     *
+     * @param index the flat index, from 0 to {@code size() - 1}
+     * @return the element
+     * @throws IllegalStateException when the elements are not numbers
+     * @throws IndexOutOfBoundsException when the index is outside the array
+     */
     public double getDouble(long index) {
         int at = byteOffset(index);
         return switch (dtype.kind()) {
@@ -364,7 +586,14 @@ public final class NdArray {
         };
     }
 
-    /** Element {@code index} (flat, C order) of an integer-like array, as a long. */
+    /**
+     * Element {@code index} (flat, C order) of an integer-like array, as a long.
+     *
+     * @param index the flat index, from 0 to {@code size() - 1}
+     * @return the element (uint64 above 2^63 - 1 as its two's-complement bits)
+     * @throws IllegalStateException when the elements are not integers
+     * @throws IndexOutOfBoundsException when the index is outside the array
+     */
     public long getLong(long index) {
         int at = byteOffset(index);
         return switch (dtype.kind()) {
@@ -373,12 +602,26 @@ public final class NdArray {
         };
     }
 
-    /** Element {@code index} (flat, C order) of a float array, as a float. */
+    /**
+     * Element {@code index} (flat, C order) of a float array, as a float.
+     *
+     * @param index the flat index, from 0 to {@code size() - 1}
+     * @return the element, rounded to float
+     * @throws IllegalStateException when the elements are not numbers
+     * @throws IndexOutOfBoundsException when the index is outside the array
+     */
     public float getFloat(long index) {
         return (float) getDouble(index);
     }
 
-    /** The flat C-order index of a multi-dimensional index. */
+    /**
+     * The flat C-order index of a multi-dimensional index.
+     *
+     * @param index one index per dimension
+     * @return the flat index, for {@link #getDouble} and the other getters
+     * @throws IllegalArgumentException when the index has not one entry per dimension
+     * @throws IndexOutOfBoundsException when an entry is outside its dimension
+     */
     public long flatIndex(long... index) {
         if (index.length != shape.rank()) {
             throw new IllegalArgumentException("Index of " + index.length + " dimensions into an array of shape " + shape);
@@ -417,6 +660,11 @@ public final class NdArray {
     /**
      * Item {@code index} along the first dimension ({@code a[index]} in numpy), as a view of the
      * same bytes.
+     *
+     * @param index from 0 to {@code shape().dim(0) - 1}
+     * @return an array of rank one less, sharing this one's bytes
+     * @throws IllegalStateException for a 0-d array
+     * @throws IndexOutOfBoundsException when the index is outside the first dimension
      */
     public NdArray slice(long index) {
         if (shape.rank() == 0) {
@@ -431,7 +679,13 @@ public final class NdArray {
         return new NdArray(dtype, rest, data.slice((int) (index * length), length).order(dtype.byteOrder()));
     }
 
-    /** The same bytes under another shape of the same size. No copy. */
+    /**
+     * The same bytes under another shape of the same size. No copy.
+     *
+     * @param newShape the dimensions; none for a 0-d array of one element
+     * @return an array sharing this one's bytes
+     * @throws IllegalArgumentException when the sizes differ
+     */
     public NdArray reshape(long... newShape) {
         Shape s = Shape.of(newShape);
         if (s.size() != shape.size()) {
@@ -440,7 +694,11 @@ public final class NdArray {
         return new NdArray(dtype, s, data);
     }
 
-    /** An array that owns a fresh copy of the bytes (detached from any message buffer). */
+    /**
+     * An array that owns a fresh copy of the bytes (detached from any message buffer).
+     *
+     * @return the copy
+     */
     public NdArray copy() {
         ByteBuffer b = ByteBuffer.allocate(nbytes());
         b.put(data.duplicate().clear()).clear();

@@ -23,18 +23,42 @@ public final class NpScalar {
         this.value = value;
     }
 
+    /**
+     * {@code np.bool_(v)}.
+     *
+     * @param v the value
+     * @return a scalar of dtype {@code |b1}
+     */
     public static NpScalar ofBool(boolean v) {
         return new NpScalar(NdArray.ofBool(new boolean[] {v}).reshape());
     }
 
+    /**
+     * {@code np.float32(v)}.
+     *
+     * @param v the value
+     * @return a scalar of dtype {@code <f4}
+     */
     public static NpScalar ofFloat32(float v) {
         return new NpScalar(NdArray.ofFloat32(new float[] {v}).reshape());
     }
 
+    /**
+     * {@code np.int32(v)}.
+     *
+     * @param v the value
+     * @return a scalar of dtype {@code <i4}
+     */
     public static NpScalar ofInt32(int v) {
         return new NpScalar(NdArray.ofInt32(new int[] {v}).reshape());
     }
 
+    /**
+     * {@code np.int64(v)}.
+     *
+     * @param v the value
+     * @return a scalar of dtype {@code <i8}
+     */
     public static NpScalar ofInt64(long v) {
         return new NpScalar(NdArray.ofInt64(new long[] {v}).reshape());
     }
@@ -43,8 +67,12 @@ public final class NpScalar {
      * The scalar numpy makes with {@code np.dtype(dtype).type(value)}: {@code value} is a
      * {@link Boolean}, an integral {@link Number} (incl. {@link BigInteger}) or a floating one.
      *
+     * @param dtype a bool, int, uint or float dtype
+     * @param value the value, converted to the dtype as numpy converts it
+     * @return the scalar
      * @throws IllegalArgumentException when the dtype is not bool/int/uint/float, or an integer
      *     does not fit the dtype (numpy would wrap it silently; we refuse)
+     * @throws NullPointerException when {@code value} is null
      */
     public static NpScalar of(DType dtype, Object value) {
         Objects.requireNonNull(value, "value");
@@ -125,23 +153,47 @@ public final class NpScalar {
         }
     }
 
+    /**
+     * The scalar's dtype.
+     *
+     * @return for example {@code <f4} for {@code np.float32(1.5)}
+     */
     public DType dtype() {
         return value.dtype();
     }
 
-    /** The scalar as a 0-d array (shape {@code ()}). */
+    /**
+     * The scalar as a 0-d array (shape {@code ()}).
+     *
+     * @return a 0-d array of the same dtype and value
+     */
     public NdArray toArray() {
         return value;
     }
 
+    /**
+     * The value as a double (exact for every float dtype and for integers up to 2^53).
+     *
+     * @return the value; booleans give 0 or 1
+     */
     public double doubleValue() {
         return value.getDouble(0);
     }
 
+    /**
+     * The value as a long: floats truncated toward zero, as Java's cast does.
+     *
+     * @return the value; uint64 above 2^63 - 1 wraps to negative
+     */
     public long longValue() {
         return value.dtype().isFloating() ? (long) value.getDouble(0) : value.getLong(0);
     }
 
+    /**
+     * Whether the value is non-zero, as Python's {@code bool(x)}.
+     *
+     * @return true for any non-zero value (NaN included)
+     */
     public boolean booleanValue() {
         return value.getDouble(0) != 0;
     }
@@ -150,6 +202,8 @@ public final class NpScalar {
      * The value as Python's {@code obj.item()} gives it, which is what travels in the
      * {@code data} field: a {@link Boolean}, a {@link Long} (a {@link BigInteger} for uint64
      * above 2^63 - 1) or a {@link Double}.
+     *
+     * @return the value as a Java object
      */
     public Object item() {
         return switch (value.dtype().kind()) {

@@ -21,6 +21,10 @@ public final class Shape {
     }
 
     /**
+     * A shape of these dimensions; none gives the shape of a 0-d array.
+     *
+     * @param dims the dimensions, outermost first
+     * @return the shape
      * @throws IllegalArgumentException for a negative dimension or a size that overflows
      */
     public static Shape of(long... dims) {
@@ -30,7 +34,13 @@ public final class Shape {
         return new Shape(dims.clone());
     }
 
-    /** Same as {@link #of(long...)}, for {@code int} dimensions. */
+    /**
+     * Same as {@link #of(long...)}, for {@code int} dimensions.
+     *
+     * @param dims the dimensions, outermost first
+     * @return the shape
+     * @throws IllegalArgumentException for a negative dimension
+     */
     public static Shape of(int... dims) {
         return new Shape(Arrays.stream(dims).asLongStream().toArray());
     }
@@ -59,12 +69,22 @@ public final class Shape {
         return size;
     }
 
-    /** The number of dimensions. */
+    /**
+     * The number of dimensions.
+     *
+     * @return 0 for a 0-d array
+     */
     public int rank() {
         return dims.length;
     }
 
-    /** Dimension {@code i}; negative {@code i} counts from the end, as in numpy. */
+    /**
+     * Dimension {@code i}; negative {@code i} counts from the end, as in numpy.
+     *
+     * @param i the index, from 0 or (negative) from the end
+     * @return the size of that dimension
+     * @throws IndexOutOfBoundsException when the shape has no such dimension
+     */
     public long dim(int i) {
         int index = i < 0 ? dims.length + i : i;
         if (index < 0 || index >= dims.length) {
@@ -73,16 +93,30 @@ public final class Shape {
         return dims[index];
     }
 
-    /** The number of elements: the product of the dimensions (1 for rank 0). */
+    /**
+     * The number of elements: the product of the dimensions (1 for rank 0).
+     *
+     * @return the element count
+     */
     public long size() {
         return size;
     }
 
+    /**
+     * The dimensions.
+     *
+     * @return a copy of the dimensions, outermost first
+     */
     public long[] toArray() {
         return dims.clone();
     }
 
-    /** The shape without its first {@code n} dimensions. */
+    /**
+     * The shape without its first {@code n} dimensions.
+     *
+     * @param n how many leading dimensions to drop, at most {@link #rank()}
+     * @return the remaining shape (rank 0 when all are dropped)
+     */
     public Shape dropFirst(int n) {
         return Shape.of(Arrays.copyOfRange(dims, n, dims.length));
     }

@@ -8,6 +8,7 @@ package org.webpolicy.broker;
  */
 public final class ActionChunkException extends IllegalStateException {
 
+    /** @param message what is wrong with the reply, naming the keys */
     public ActionChunkException(String message) {
         super(message);
     }

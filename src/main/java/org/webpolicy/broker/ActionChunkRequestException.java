@@ -7,6 +7,10 @@ package org.webpolicy.broker;
  */
 public final class ActionChunkRequestException extends RuntimeException {
 
+    /**
+     * @param message which request failed
+     * @param cause the policy's exception, or the {@link ActionChunkException} of its reply
+     */
     public ActionChunkRequestException(String message, Throwable cause) {
         super(message, cause);
     }

@@ -7,6 +7,7 @@ package org.webpolicy.broker;
  */
 public final class ActionUnavailableException extends RuntimeException {
 
+    /** @param message why no action was available */
     public ActionUnavailableException(String message) {
         super(message);
     }

@@ -124,7 +124,15 @@ public final class AsyncActionChunkBroker implements Policy {
         });
     }
 
-    /** A builder for a broker over {@code policy} using {@code actionHorizon} steps of each chunk. */
+    /**
+     * A builder for a broker over {@code policy} using {@code actionHorizon} steps of each chunk.
+     *
+     * @param policy the policy answering with chunks; the broker owns it
+     * @param actionHorizon how many steps of each chunk to use, at least 1
+     * @return a builder; {@link Builder#build()} makes the broker
+     * @throws NullPointerException when {@code policy} is null
+     * @throws IllegalArgumentException when {@code actionHorizon} is below 1
+     */
     public static Builder builder(Policy policy, int actionHorizon) {
         return new Builder(policy, actionHorizon);
     }
@@ -226,7 +234,11 @@ public final class AsyncActionChunkBroker implements Policy {
         policy.close();
     }
 
-    /** Requests sent to the wrapped policy so far (the first, synchronous one included). */
+    /**
+     * Requests sent to the wrapped policy so far (the first, synchronous one included).
+     *
+     * @return the request count
+     */
     public long chunksRequested() {
         return locked(() -> chunksRequested);
     }
@@ -234,29 +246,54 @@ public final class AsyncActionChunkBroker implements Policy {
     /**
      * Calls to {@link #step} that found no action and had to wait for a reply (the first call
      * always does). Zero after the first means the policy's latency stayed hidden.
+     *
+     * @return the number of calls that waited
      */
     public long waits() {
         return locked(() -> waits);
     }
 
-    /** The sum over switches of the steps skipped at the start of a new chunk (see the class doc). */
+    /**
+     * The sum over switches of the steps skipped at the start of a new chunk (see the class doc).
+     *
+     * @return the skipped steps
+     */
     public long skippedActions() {
         return locked(() -> skippedActions);
     }
 
-    /** Replies that arrived after a {@link #reset} (or {@link #close}) and were discarded. */
+    /**
+     * Replies that arrived after a {@link #reset} (or {@link #close}) and were discarded.
+     *
+     * @return the discarded replies
+     */
     public long staleReplies() {
         return locked(() -> staleReplies);
     }
 
+    /**
+     * Steps used of each chunk.
+     *
+     * @return the action horizon this broker was built with
+     */
     public int actionHorizon() {
         return actionHorizon;
     }
 
+    /**
+     * Fewer actions left than this starts the next request.
+     *
+     * @return the threshold in use (the default resolved)
+     */
     public int threshold() {
         return threshold;
     }
 
+    /**
+     * Ticks over which a new chunk is blended in; 0 for a plain cut.
+     *
+     * @return the blend length
+     */
     public int blendSteps() {
         return blendSteps;
     }
@@ -426,6 +463,10 @@ public final class AsyncActionChunkBroker implements Policy {
          * Request the next chunk when fewer than this many actions are left; 1 to
          * {@code actionHorizon}, default {@code max(1, actionHorizon / 2)}. It should exceed the
          * policy's latency in ticks, or the robot waits at chunk boundaries.
+         *
+         * @param threshold from 1 to the action horizon (checked by {@link #build()})
+         * @return this builder
+         * @throws IllegalArgumentException when {@code threshold} is below 1
          */
         public Builder threshold(int threshold) {
             if (threshold < 1) {
@@ -435,7 +476,13 @@ public final class AsyncActionChunkBroker implements Policy {
             return this;
         }
 
-        /** Ticks over which a new chunk is blended in (see the class doc); default 0, a plain cut. */
+        /**
+         * Ticks over which a new chunk is blended in (see the class doc); default 0, a plain cut.
+         *
+         * @param blendSteps from 0 to the action horizon - 1 (checked by {@link #build()})
+         * @return this builder
+         * @throws IllegalArgumentException when {@code blendSteps} is negative
+         */
         public Builder blendSteps(int blendSteps) {
             if (blendSteps < 0) {
                 throw new IllegalArgumentException("blendSteps must be at least 0, got " + blendSteps);
@@ -444,7 +491,13 @@ public final class AsyncActionChunkBroker implements Policy {
             return this;
         }
 
-        /** How long a call waits when no action is cached; default 10 s. */
+        /**
+         * How long a call waits when no action is cached; default 10 s.
+         *
+         * @param waitTimeout a positive duration
+         * @return this builder
+         * @throws IllegalArgumentException when {@code waitTimeout} is zero or negative
+         */
         public Builder waitTimeout(Duration waitTimeout) {
             if (waitTimeout.isNegative() || waitTimeout.isZero()) {
                 throw new IllegalArgumentException("waitTimeout must be positive, got " + waitTimeout);
@@ -453,6 +506,13 @@ public final class AsyncActionChunkBroker implements Policy {
             return this;
         }
 
+        /**
+         * Makes the broker and starts its worker thread.
+         *
+         * @return a new broker owning the policy
+         * @throws IllegalArgumentException when the threshold exceeds the action horizon, or the blend
+         *     steps reach it
+         */
         public AsyncActionChunkBroker build() {
             return new AsyncActionChunkBroker(this);
         }

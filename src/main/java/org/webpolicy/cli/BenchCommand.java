@@ -11,11 +11,14 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.webpolicy.runtime.LatencySummary;
 import org.webpolicy.transport.PolicyClient;
 import org.webpolicy.transport.PolicyServer;
 import org.webpolicy.transport.ProtocolMode;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * Round trips of a Java client against a Java server on loopback, with openpi's own pair as the
@@ -40,8 +43,13 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--duration-s", description = "Length of the throughput run (default: ${DEFAULT-VALUE}).")
     int durationSeconds = 5;
 
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
+        new Arguments(spec).atLeast("--steps", steps, 1).atLeast("--large-steps", largeSteps, 1).atLeast("--warmup", warmup, 0)
+                .between("--clients", clients, 1, 256).atLeast("--duration-s", durationSeconds, 1);
         try (PolicyServer server = PolicyServer.builder(ServePolicies.random(50, 14, Map.of()))
                 .host("127.0.0.1").port(0).build().start()) {
             Random random = new Random(0);
@@ -94,8 +102,9 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private static void row(String name, Latencies l, double openpiMedianMs) {
-        double median = l.percentileMs(50);
-        System.out.printf("%-28s %10.3f %10.3f %12.2f %9.1fx%n", name, median, l.percentileMs(99), openpiMedianMs,
+        LatencySummary summary = l.summary();
+        double median = Latencies.millis(summary.p50());
+        System.out.printf("%-28s %10.3f %10.3f %12.2f %9.1fx%n", name, median, Latencies.millis(summary.p99()), openpiMedianMs,
                 openpiMedianMs / median);
     }
 

@@ -1,8 +1,13 @@
 package org.webpolicy.cli;
 
+import java.time.Duration;
 import java.util.Arrays;
+import org.webpolicy.runtime.LatencySummary;
 
-/** Round-trip times collected by the client and bench commands, summarised as the Python script does. */
+/**
+ * Round-trip times collected by the client and bench commands. Percentiles are the library's
+ * ({@link LatencySummary}, nearest rank), so the command line and the control loop report alike.
+ */
 final class Latencies {
 
     private long[] nanos = new long[1024];
@@ -19,22 +24,21 @@ final class Latencies {
         return count;
     }
 
+    /** The mean in ms; 0 with no samples. */
     double meanMs() {
         double sum = 0;
         for (int i = 0; i < count; i++) {
             sum += nanos[i];
         }
-        return count == 0 ? Double.NaN : sum / count / 1e6;
+        return count == 0 ? 0 : sum / count / 1e6;
     }
 
-    /** The nearest-rank percentile, in ms. */
-    double percentileMs(double p) {
-        if (count == 0) {
-            return Double.NaN;
-        }
-        long[] sorted = Arrays.copyOf(nanos, count);
-        Arrays.sort(sorted);
-        int rank = (int) Math.ceil(p / 100.0 * count);
-        return sorted[Math.max(0, Math.min(count - 1, rank - 1))] / 1e6;
+    /** Median, 99th percentile and maximum; all zero with no samples. */
+    LatencySummary summary() {
+        return LatencySummary.of(0, nanos, count, 0);
+    }
+
+    static double millis(Duration d) {
+        return d.toNanos() / 1e6;
     }
 }

@@ -1,14 +1,14 @@
 package org.webpolicy.cli;
 
 import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import org.webpolicy.array.NdArray;
 
 /**
  * Random observations in the formats of the robots openpi serves (PROTOCOL.md, "Typical
- * observations"), for exercising a server without a robot.
+ * observations"), for exercising a server without a robot. {@code --env} takes their names in
+ * lower case ({@link Choices.Environments}).
  */
 enum Observations {
     /** 4 cameras uint8 (3, 224, 224), state float64 (14,), a prompt. */
@@ -19,14 +19,6 @@ enum Observations {
     DROID,
     /** 2 cameras uint8 (224, 224, 3), state float64 (8,), a prompt. */
     LIBERO;
-
-    static Observations parse(String name) {
-        try {
-            return valueOf(name.toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("Unknown environment '" + name + "': use aloha, aloha_sim, droid or libero");
-        }
-    }
 
     Map<String, Object> random(Random random) {
         Map<String, Object> obs = new LinkedHashMap<>();

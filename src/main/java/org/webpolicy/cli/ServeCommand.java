@@ -4,27 +4,33 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.webpolicy.codec.EncodeException;
+import org.webpolicy.codec.MsgpackCodec;
 import org.webpolicy.demo.DemoPolicy;
 import org.webpolicy.policy.Policy;
 import org.webpolicy.transport.PolicyServer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
+/** {@code webpolicy serve}: serves a test policy (or the demo robot's) until the process ends. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = "Serve a test policy until interrupted.")
 final class ServeCommand implements Callable<Integer> {
 
-    enum Kind { echo, random, fail_after, demo }
+    /** The policies served; {@code --policy} writes them in lower case, {@code fail-after} with a hyphen. */
+    enum Kind { ECHO, RANDOM, FAIL_AFTER, DEMO }
 
     @Option(names = "--host", description = "Address to bind (default: ${DEFAULT-VALUE}).")
     String host = "0.0.0.0";
 
-    @Option(names = "--port", description = "Port (default: ${DEFAULT-VALUE}; 0 picks a free one).")
+    @Option(names = "--port", description = "Port, 0-65535 (default: ${DEFAULT-VALUE}; 0 picks a free one).")
     int port = 8000;
 
-    @Option(names = "--policy", description = "echo, random, fail-after or demo (the simulated robot's policy) (default: ${DEFAULT-VALUE}).",
-            converter = KindConverter.class)
-    Kind policy = Kind.random;
+    @Option(names = "--policy", converter = Choices.ServedPolicies.class, completionCandidates = Choices.ServedPolicies.class,
+            description = "Policy to serve: ${COMPLETION-CANDIDATES} (demo: the simulated robot's) (default: random).")
+    Kind policy = Kind.RANDOM;
 
     @Option(names = "--fail-after", description = "For --policy fail-after: calls answered before failing (default: ${DEFAULT-VALUE}).")
     int failAfter = 1;
@@ -44,31 +50,33 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--metadata", description = "Metadata sent on connect, as a JSON object.")
     String metadataJson;
 
-    @Option(names = "--max-message-mb", description = "Largest request accepted, MiB (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--max-message-mb", description = "Largest request accepted, 1-2047 MiB (default: ${DEFAULT-VALUE}).")
     int maxMessageMb = 256;
 
     @Option(names = "--policy-timeout-ms", description = "Fail policy calls that take longer (default: none).")
     Long policyTimeoutMs;
 
-    static final class KindConverter implements picocli.CommandLine.ITypeConverter<Kind> {
-        @Override
-        public Kind convert(String value) {
-            return Kind.valueOf(value.replace('-', '_').toLowerCase(java.util.Locale.ROOT));
-        }
-    }
+    @Spec
+    CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
-        Map<String, Object> metadata = metadata();
+        Arguments check = new Arguments(spec).port("--port", port, true).atLeast("--fail-after", failAfter, 0)
+                .atLeast("--action-horizon", actionHorizon, 1).atLeast("--action-dim", actionDim, 1)
+                .atLeast("--inference-ms", inferenceMs, 0).between("--max-message-mb", maxMessageMb, 1, 2047);
+        if (policyTimeoutMs != null) {
+            check.atLeast("--policy-timeout-ms", policyTimeoutMs, 1);
+        }
+        Map<String, Object> metadata = metadata(check);
         Policy served = switch (policy) {
-            case echo -> ServePolicies.echo(metadata);
-            case random -> ServePolicies.random(actionHorizon, actionDim, metadata);
-            case fail_after -> ServePolicies.failAfter(failAfter, metadata);
-            case demo -> new DemoPolicy(Duration.ofMillis(inferenceMs));
+            case ECHO -> ServePolicies.echo(metadata);
+            case RANDOM -> ServePolicies.random(actionHorizon, actionDim, metadata);
+            case FAIL_AFTER -> ServePolicies.failAfter(failAfter, metadata);
+            case DEMO -> new DemoPolicy(Duration.ofMillis(inferenceMs));
         };
         PolicyServer.Builder builder = PolicyServer.builder(served).host(host).port(port).apiKey(apiKey)
                 .maxMessageBytes((int) Math.min(Integer.MAX_VALUE - 8L, maxMessageMb * 1024L * 1024L));
-        if (policy == Kind.demo) {
+        if (policy == Kind.DEMO) {
             builder.observationSpec(DemoPolicy.OBSERVATION_SPEC);
             if (metadataJson != null) {
                 builder.metadata(metadata);
@@ -79,27 +87,36 @@ final class ServeCommand implements Callable<Integer> {
         }
         PolicyServer server = builder.build().start();
         Runtime.getRuntime().addShutdownHook(new Thread(server::close));
-        System.out.println("Serving the " + policy.name().replace('_', '-') + " policy on ws://" + host + ":" + server.port()
+        System.out.println("Serving the " + new Choices.ServedPolicies().display(policy) + " policy on ws://" + host + ":" + server.port()
                 + " (GET /healthz for health checks)");
         System.out.flush();
         server.awaitClose();
         return 0;
     }
 
+    /** The metadata to send: {@code --metadata}, checked to be a JSON object the wire can carry, or a default. */
     @SuppressWarnings("unchecked")
-    private Map<String, Object> metadata() {
+    private Map<String, Object> metadata(Arguments check) {
         if (metadataJson == null) {
             Map<String, Object> m = new LinkedHashMap<>();
-            m.put("policy", policy.name().replace('_', '-'));
-            if (policy == Kind.random) {
+            m.put("policy", new Choices.ServedPolicies().display(policy));
+            if (policy == Kind.RANDOM) {
                 m.put("action_horizon", (long) actionHorizon);
                 m.put("action_dim", (long) actionDim);
             }
             return m;
         }
-        Object parsed = Json.parse(metadataJson);
-        if (!(parsed instanceof Map)) {
-            throw new IllegalArgumentException("--metadata must be a JSON object");
+        Object parsed;
+        try {
+            parsed = JsonValues.parse(metadataJson);
+        } catch (IllegalArgumentException e) {
+            throw check.refuse("--metadata: " + e.getMessage());
+        }
+        check.require(parsed instanceof Map, "--metadata must be a JSON object, got " + JsonValues.print(parsed));
+        try {
+            new MsgpackCodec().pack(parsed); // sent on every connect: refuse now what could not be sent then
+        } catch (EncodeException e) {
+            throw check.refuse("--metadata cannot be sent: " + e.getMessage());
         }
         return (Map<String, Object>) parsed;
     }

@@ -17,15 +17,31 @@ public final class BinaryKey {
         this.bytes = bytes;
     }
 
+    /**
+     * A bin key of these bytes.
+     *
+     * @param bytes the key's bytes (copied)
+     * @return the key
+     */
     public static BinaryKey of(byte[] bytes) {
         return new BinaryKey(bytes.clone());
     }
 
-    /** The UTF-8 bytes of {@code text} as a bin key. */
+    /**
+     * The UTF-8 bytes of {@code text} as a bin key.
+     *
+     * @param text the key as text
+     * @return the key
+     */
     public static BinaryKey of(String text) {
         return new BinaryKey(text.getBytes(StandardCharsets.UTF_8));
     }
 
+    /**
+     * The key's bytes.
+     *
+     * @return a copy of them
+     */
     public byte[] bytes() {
         return bytes.clone();
     }

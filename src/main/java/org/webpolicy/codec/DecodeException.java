@@ -32,18 +32,33 @@ public final class DecodeException extends RuntimeException {
         BAD_SCALAR
     }
 
+    /** Which kind of problem this is. */
     private final Problem problem;
 
+    /**
+     * @param problem which kind of problem
+     * @param message what is wrong, and where in the message
+     */
     public DecodeException(Problem problem, String message) {
         super(message);
         this.problem = problem;
     }
 
+    /**
+     * @param problem which kind of problem
+     * @param message what is wrong, and where in the message
+     * @param cause the lower-level failure
+     */
     public DecodeException(Problem problem, String message, Throwable cause) {
         super(message, cause);
         this.problem = problem;
     }
 
+    /**
+     * Which kind of problem this is, for callers that handle some differently.
+     *
+     * @return the problem
+     */
     public Problem problem() {
         return problem;
     }

@@ -7,6 +7,7 @@ package org.webpolicy.codec;
  */
 public final class EncodeException extends IllegalArgumentException {
 
+    /** @param message the value's path and what cannot be sent */
     public EncodeException(String message) {
         super(message);
     }

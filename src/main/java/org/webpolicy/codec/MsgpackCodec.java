@@ -28,6 +28,10 @@ import java.util.List;
  *     viewing the message bytes</td></tr>
  * <tr><td>{@link org.webpolicy.array.NpScalar}</td><td>{@code __npgeneric__} map</td><td>{@code NpScalar}</td></tr>
  * </table>
+ * A {@code List} of numbers is a msgpack array, as a Python list is: numpy on the other side
+ * gets a list, not an ndarray. That is the wire format, so the codec does not guess; a policy
+ * that expects an array says so in its {@code ObservationSpec}, whose check suggests
+ * {@code NdArray.ofFloat64(list)}.
  * Everything else is refused with an {@link EncodeException} naming the value's path and type:
  * Java arrays other than {@code byte[]} (wrap them in an {@code NdArray}, which says what dtype
  * they are), sets (Python refuses them too), characters, other objects. Nothing is converted
@@ -62,7 +66,12 @@ public final class MsgpackCodec {
         this(DEFAULT_MAX_DEPTH);
     }
 
-    /** A codec that refuses values nested deeper than {@code maxDepth} maps and lists. */
+    /**
+     * A codec that refuses values nested deeper than {@code maxDepth} maps and lists.
+     *
+     * @param maxDepth the nesting limit, at least 1
+     * @throws IllegalArgumentException when {@code maxDepth} is below 1
+     */
     public MsgpackCodec(int maxDepth) {
         if (maxDepth < 1) {
             throw new IllegalArgumentException("maxDepth must be at least 1, got " + maxDepth);
@@ -70,6 +79,11 @@ public final class MsgpackCodec {
         this.maxDepth = maxDepth;
     }
 
+    /**
+     * The nesting limit.
+     *
+     * @return the deepest nesting of maps and lists this codec encodes and decodes
+     */
     public int maxDepth() {
         return maxDepth;
     }
@@ -78,6 +92,8 @@ public final class MsgpackCodec {
      * The message as segments to be sent in order. Large array data is the arrays' own bytes
      * (read-only views), so those arrays must not change until the message has been sent.
      *
+     * @param value a wire value (see the class doc)
+     * @return the segments, in order
      * @throws EncodeException when the value (or anything inside it) cannot be sent
      */
     public List<ByteBuffer> encode(Object value) {
@@ -88,6 +104,8 @@ public final class MsgpackCodec {
      * The message as one byte array: the bytes Python's {@code msgpack_numpy.packb} gives for
      * the equivalent Python value.
      *
+     * @param value a wire value (see the class doc)
+     * @return the message
      * @throws EncodeException when the value (or anything inside it) cannot be sent
      */
     public byte[] pack(Object value) {
@@ -110,6 +128,8 @@ public final class MsgpackCodec {
      * Decodes one whole message. Decoded arrays view {@code message}, which must not change
      * afterwards.
      *
+     * @param message one msgpack message
+     * @return the value (see the class doc for the Java types)
      * @throws DecodeException naming what is wrong with the bytes
      */
     public Object unpack(byte[] message) {
@@ -121,6 +141,8 @@ public final class MsgpackCodec {
      * is viewed without copying (and must not change afterwards); a direct or read-only buffer
      * is copied once.
      *
+     * @param message one msgpack message, from position to limit
+     * @return the value (see the class doc for the Java types)
      * @throws DecodeException naming what is wrong with the bytes
      */
     public Object unpack(ByteBuffer message) {

@@ -14,7 +14,7 @@ import org.webpolicy.policy.Policy;
 import org.webpolicy.runtime.LatencySubscriber;
 import org.webpolicy.runtime.LatencySummary;
 import org.webpolicy.runtime.PolicyAgent;
-import org.webpolicy.runtime.Runtime;
+import org.webpolicy.runtime.ControlLoop;
 import org.webpolicy.runtime.StepInfo;
 import org.webpolicy.runtime.Subscriber;
 import org.webpolicy.transport.PolicyClient;
@@ -22,14 +22,19 @@ import org.webpolicy.transport.PolicyServer;
 
 /**
  * The whole robot path in one process: a {@link SimulatedAlohaEnvironment} feeds a
- * {@link Runtime} at {@code hz}; its agent is a broker over a {@link PolicyClient} talking
+ * {@link ControlLoop} at {@code hz}; its agent is a broker over a {@link PolicyClient} talking
  * WebSocket to a {@link PolicyServer} on a free local port that serves a {@link DemoPolicy} (or
  * to an external server). Everything it starts is closed before {@link #run} returns.
  */
 public final class AlohaDemo {
 
     /** Which broker turns chunks into per-tick actions. */
-    public enum BrokerKind { SYNC, ASYNC }
+    public enum BrokerKind {
+        /** {@code ActionChunkBroker}: the robot waits for every chunk. */
+        SYNC,
+        /** {@code AsyncActionChunkBroker}: the next chunk is asked for before the current one runs out. */
+        ASYNC
+    }
 
     /**
      * @param hz control rate
@@ -44,6 +49,21 @@ public final class AlohaDemo {
      */
     public record Options(double hz, int stepsPerEpisode, int episodes, BrokerKind broker, int actionHorizon,
             int threshold, Duration inferenceTime, String connectUri, String prompt) {
+        /**
+         * Checks what the demo cannot run with.
+         *
+         * @param hz control rate
+         * @param stepsPerEpisode steps in each episode, at least 1
+         * @param episodes episodes to run, at least 1
+         * @param broker sync or async
+         * @param actionHorizon steps of each chunk used
+         * @param threshold for the async broker: ask for the next chunk with fewer actions left
+         * @param inferenceTime how long the in-process policy pretends to think
+         * @param connectUri an external server's ws:// URI, or null for the in-process one
+         * @param prompt the task prompt sent with each observation
+         * @throws NullPointerException when broker, inferenceTime or prompt is null
+         * @throws IllegalArgumentException when steps or episodes are below 1
+         */
         public Options {
             Objects.requireNonNull(broker, "broker");
             Objects.requireNonNull(inferenceTime, "inferenceTime");
@@ -57,8 +77,15 @@ public final class AlohaDemo {
     private AlohaDemo() {
     }
 
-    /** Runs the demo; every server, client and thread it started is closed when it returns. */
-    public static DemoResult run(Options o) {
+    /**
+     * Runs the demo; every server, client and thread it started is closed when it returns.
+     *
+     * @param o what to run
+     * @param watchers more subscribers of the control loop (progress, recording), told of every step
+     * @return what the run did
+     * @throws RuntimeException whatever stopped the run: no server, a failed step
+     */
+    public static DemoResult run(Options o, Subscriber... watchers) {
         SimulatedAlohaEnvironment env = new SimulatedAlohaEnvironment(o.prompt());
         PolicyServer server = null;
         PolicyClient policy = null;
@@ -76,7 +103,7 @@ public final class AlohaDemo {
             policy.connect();
             String uri = policy.uri().toString();
             broker = switch (o.broker()) {
-                case SYNC -> new ActionChunkBroker(policy, o.actionHorizon());
+                case SYNC -> ActionChunkBroker.builder(policy, o.actionHorizon()).build();
                 case ASYNC -> AsyncActionChunkBroker.builder(policy, o.actionHorizon()).threshold(o.threshold()).build();
             };
             LatencySubscriber perEpisode = new LatencySubscriber();
@@ -84,11 +111,16 @@ public final class AlohaDemo {
             // The prompt travels in every observation; the reset carries it too where the server
             // can receive it (an openpi server has no remote reset, and a payload would be refused).
             Map<String, Object> resetPayload = policy.usesEnvelope() ? Map.of("prompt", o.prompt()) : Map.of();
-            Runtime runtime = Runtime.builder().environment(env).agent(new PolicyAgent(broker, resetPayload))
+            ControlLoop.Builder loopBuilder = ControlLoop.builder().environment(env)
+                    .agent(new PolicyAgent(broker, resetPayload))
                     .subscriber(perEpisode).subscriber(all).maxHz(o.hz()).numEpisodes(o.episodes())
-                    .maxEpisodeSteps(o.stepsPerEpisode()).build();
+                    .maxEpisodeSteps(o.stepsPerEpisode());
+            for (Subscriber watcher : watchers) {
+                loopBuilder.subscriber(watcher);
+            }
+            ControlLoop loop = loopBuilder.build();
             long start = System.nanoTime();
-            runtime.run();
+            loop.run();
             Duration wall = Duration.ofNanos(System.nanoTime() - start);
 
             long chunks;
@@ -100,9 +132,9 @@ public final class AlohaDemo {
                 chunks = ((ActionChunkBroker) broker).chunksRequested();
                 waits = chunks; // the sync broker makes the robot wait for every chunk
             }
-            long steps = runtime.steps();
-            return new DemoResult((int) runtime.episodes(), steps, chunks, waits, runtime.missedDeadlines(),
-                    all.summary(runtime.missedDeadlines()), perEpisode.summaries(),
+            long steps = loop.steps();
+            return new DemoResult((int) loop.episodes(), steps, chunks, waits, loop.missedDeadlines(),
+                    all.summary(loop.missedDeadlines()), perEpisode.summaries(),
                     steps == 0 ? 0 : env.resizeNanos() / env.observations(), imagePath(), uri, wall);
         } finally {
             if (broker != null) {
@@ -116,7 +148,11 @@ public final class AlohaDemo {
         }
     }
 
-    /** {@code native (AVX2)}, {@code native (scalar)} or {@code java}: what resizes the frames now. */
+    /**
+     * {@code native (AVX2)}, {@code native (scalar)} or {@code java}: what resizes the frames now.
+     *
+     * @return the image path in use
+     */
     public static String imagePath() {
         if (!"native".equals(ImageTools.backendName())) {
             return "java";

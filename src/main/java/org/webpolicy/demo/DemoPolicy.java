@@ -17,6 +17,7 @@ import org.webpolicy.policy.Policy;
  */
 public final class DemoPolicy implements Policy {
 
+    /** Steps in each chunk the policy answers. */
     public static final int CHUNK_LENGTH = 50;
 
     /**
@@ -40,6 +41,7 @@ public final class DemoPolicy implements Policy {
     private final AtomicLong calls = new AtomicLong();
     private final AtomicLong resets = new AtomicLong();
 
+    /** @param inferenceTime how long each chunk pretends to take (slept on the calling thread) */
     public DemoPolicy(Duration inferenceTime) {
         this.inferenceTime = inferenceTime;
     }
@@ -75,12 +77,20 @@ public final class DemoPolicy implements Policy {
         return true;
     }
 
-    /** Chunks answered so far. */
+    /**
+     * Chunks answered so far.
+     *
+     * @return the count
+     */
     public long calls() {
         return calls.get();
     }
 
-    /** Resets received so far. */
+    /**
+     * Resets received so far.
+     *
+     * @return the count
+     */
     public long resets() {
         return resets.get();
     }

@@ -30,9 +30,13 @@ public final class SimulatedAlohaEnvironment implements Environment {
 
     /** The camera names, as openpi's ALOHA client has them (without {@code cam_low}). */
     public static final List<String> CAMERAS = List.of("cam_high", "cam_left_wrist", "cam_right_wrist");
+    /** Joints in the state vector and in each action: 2 arms of 6 joints and a gripper each. */
     public static final int STATE_DIM = 14;
+    /** Camera frame height, pixels. */
     public static final int FRAME_HEIGHT = 480;
+    /** Camera frame width, pixels. */
     public static final int FRAME_WIDTH = 640;
+    /** Side of the square images the model gets, after {@code resizeWithPad}. */
     public static final int MODEL_IMAGE_SIZE = 224;
     private static final int DISTINCT_FRAMES = 6;
 
@@ -44,6 +48,7 @@ public final class SimulatedAlohaEnvironment implements Environment {
     private long observations;
     private long resizeNanos;
 
+    /** @param prompt the task prompt sent with every observation */
     public SimulatedAlohaEnvironment(String prompt) {
         this.prompt = prompt;
         for (int f = 0; f < DISTINCT_FRAMES; f++) {
@@ -117,12 +122,20 @@ public final class SimulatedAlohaEnvironment implements Environment {
         step++;
     }
 
-    /** Observations made so far (one per step). */
+    /**
+     * Observations made so far (one per step).
+     *
+     * @return the count
+     */
     public long observations() {
         return observations;
     }
 
-    /** Time spent in {@link ImageTools#resizeWithPad} so far, all cameras of all steps. */
+    /**
+     * Time spent in {@link ImageTools#resizeWithPad} so far, all cameras of all steps.
+     *
+     * @return nanoseconds
+     */
     public long resizeNanos() {
         return resizeNanos;
     }

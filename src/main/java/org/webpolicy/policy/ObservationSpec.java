@@ -36,15 +36,39 @@ public final class ObservationSpec {
     /** A dimension that matches any size; sent as nil in the metadata (Python's None). */
     public static final long ANY = -1;
 
-    /** What one key must hold: an array (dtype may be null for any) or, when {@code shape} is null and the kind is STRING, a str. */
+    /**
+     * What one key must hold: an array (dtype may be null for any) or, when {@code shape} is null
+     * and the kind is STRING, a str.
+     *
+     * @param kind array or string
+     * @param dtype the dtype an array must have, or null for any
+     * @param shape the shape an array must have ({@link #ANY} dims match any size), or null for any
+     */
     public record Entry(Kind kind, DType dtype, long[] shape) {
         /** Arrays or strings. */
-        public enum Kind { ARRAY, STRING }
+        public enum Kind {
+            /** An {@code NdArray}. */
+            ARRAY,
+            /** A str. */
+            STRING
+        }
 
+        /**
+         * Copies {@code shape}, so the entry cannot change after it is made.
+         *
+         * @param kind array or string
+         * @param dtype the dtype an array must have, or null for any
+         * @param shape the shape an array must have ({@link #ANY} dims match any size), or null for any
+         */
         public Entry {
             shape = shape == null ? null : shape.clone();
         }
 
+        /**
+         * The shape an array must have.
+         *
+         * @return a copy of the shape, or null for any shape (and for strings)
+         */
         @Override
         public long[] shape() {
             return shape == null ? null : shape.clone();
@@ -72,11 +96,20 @@ public final class ObservationSpec {
         this.entries = Collections.unmodifiableMap(new LinkedHashMap<>(entries));
     }
 
+    /**
+     * A builder of a spec with no keys yet.
+     *
+     * @return the builder
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** The keys and what each must hold, in the order they were added. */
+    /**
+     * The keys and what each must hold, in the order they were added.
+     *
+     * @return an unmodifiable map
+     */
     public Map<String, Entry> entries() {
         return entries;
     }
@@ -84,6 +117,7 @@ public final class ObservationSpec {
     /**
      * Checks one observation.
      *
+     * @param observation the observation, as the policy would get it
      * @throws IllegalArgumentException naming each key that is missing or does not match, e.g.
      *     {@code images/cam_high: dim 1 is 480, expected 224 (shape (3, 224, 224))}
      */
@@ -124,7 +158,7 @@ public final class ObservationSpec {
             return value instanceof String ? null : "expected a str, got " + describe(value);
         }
         if (!(value instanceof NdArray array)) {
-            return "expected an array of " + spec + ", got " + describe(value);
+            return "expected " + expectedArray(spec) + ", got " + describe(value) + wrapHint(value, spec);
         }
         if (spec.dtype() != null && !spec.dtype().equals(array.dtype())) {
             return "dtype " + array.dtype().str() + ", expected " + spec.dtype().str();
@@ -147,6 +181,31 @@ public final class ObservationSpec {
         return null;
     }
 
+    /** For example {@code a float64 array (<f8) of shape (14,)}. */
+    private static String expectedArray(Entry spec) {
+        String name = spec.dtype() == null ? null : spec.dtype().name();
+        String dtype = name == null ? "an array of any dtype"
+                : ("aeiou".indexOf(name.charAt(0)) >= 0 ? "an " : "a ") + name + " array (" + spec.dtype().str() + ")";
+        return dtype + (spec.shape == null ? "" : " of shape " + render(spec.shape));
+    }
+
+    /**
+     * A list of numbers where an array is expected is the usual slip of a Java caller (a
+     * {@code List<Double>} state): the codec packs it as a msgpack array, as Python packs a list,
+     * and numpy then sees a list, not an ndarray. Say how to send the array instead.
+     */
+    private static String wrapHint(Object value, Entry spec) {
+        if (!(value instanceof List<?> list) || list.isEmpty() || !list.stream().allMatch(Number.class::isInstance)) {
+            return "";
+        }
+        String factory = spec.dtype() != null && spec.dtype().equals(DType.FLOAT32) ? "ofFloat32" : "ofFloat64";
+        String hint = "; wrap it with NdArray." + factory + "(list)";
+        if (spec.dtype() != null && !spec.dtype().equals(DType.FLOAT32) && !spec.dtype().equals(DType.FLOAT64)) {
+            hint = "; send an NdArray of dtype " + spec.dtype().str() + " instead (NdArray.fromBytes, NdArray.ofInt64, ...)";
+        }
+        return hint;
+    }
+
     private static String describe(Object v) {
         if (v == null) {
             return "nil";
@@ -154,8 +213,11 @@ public final class ObservationSpec {
         if (v instanceof Map) {
             return "a map";
         }
-        if (v instanceof List) {
-            return "a list";
+        if (v instanceof List<?> list) {
+            if (!list.isEmpty() && list.stream().allMatch(Number.class::isInstance)) {
+                return "a list of " + list.size() + (list.size() == 1 ? " number" : " numbers");
+            }
+            return "a list of " + list.size() + (list.size() == 1 ? " value" : " values");
         }
         if (v instanceof byte[]) {
             return "bin";
@@ -177,6 +239,8 @@ public final class ObservationSpec {
     /**
      * The spec as a metadata value: {@code {key: {"dtype": "<f4" or nil, "shape": [3, nil, ...] or
      * nil}}} for arrays (nil dims match any size) and {@code {key: {"type": "str"}}} for strings.
+     *
+     * @return the value to put under {@code observation_spec} in the metadata
      */
     public Map<String, Object> toMetadata() {
         Map<String, Object> out = new LinkedHashMap<>();
@@ -203,35 +267,76 @@ public final class ObservationSpec {
 
     /**
      * Reads a spec from {@link #toMetadata()}'s form (as a client receives it); dims may be nil or
-     * -1 for any size.
+     * -1 for any size. An entry whose {@code type} is absent is an array, as in the Python peers.
      *
-     * @throws IllegalArgumentException when the value is not such a spec
+     * @param metadata the {@code observation_spec} value of a metadata frame
+     * @return the spec it describes
+     * @throws IllegalArgumentException when the value is not such a spec; the message names the
+     *     key and what is wrong with it (a dimension that is not an integer, an unknown dtype, ...)
      */
     public static ObservationSpec fromMetadata(Map<?, ?> metadata) {
+        if (metadata == null) {
+            throw new IllegalArgumentException("an observation spec is a map of str keys, got nil");
+        }
         Builder b = builder();
         metadata.forEach((k, v) -> {
-            if (!(k instanceof String key) || !(v instanceof Map<?, ?> m)) {
-                throw new IllegalArgumentException("an observation spec maps str keys to maps, got " + k + " -> " + v);
+            if (!(k instanceof String key)) {
+                throw new IllegalArgumentException("an observation spec maps str keys to maps, got the key "
+                        + describe(k) + " (" + k + ")");
             }
-            if ("str".equals(m.get("type"))) {
-                b.string(key);
+            if (!(v instanceof Map<?, ?> m)) {
+                throw new IllegalArgumentException(key + ": expected a map like {\"type\": \"ndarray\", \"dtype\": ...,"
+                        + " \"shape\": [...]}, got " + describe(v));
+            }
+            Object type = m.get("type");
+            if ("str".equals(type)) {
+                b.put(key, new Entry(Entry.Kind.STRING, null, null));
                 return;
             }
-            Object dtype = m.get("dtype");
-            Object shape = m.get("shape");
-            long[] dims = null;
-            if (shape instanceof List<?> list) {
-                dims = new long[list.size()];
-                for (int i = 0; i < dims.length; i++) {
-                    Object d = list.get(i);
-                    dims[i] = d == null ? ANY : ((Number) d).longValue();
-                }
-            } else if (shape != null) {
-                throw new IllegalArgumentException(key + ": shape must be a list or nil, got " + shape);
+            if (type != null && !"ndarray".equals(type)) {
+                throw new IllegalArgumentException(key + ": type must be \"ndarray\" or \"str\", got "
+                        + (type instanceof String t ? "\"" + t + "\"" : describe(type)));
             }
-            b.put(key, new Entry(Entry.Kind.ARRAY, dtype == null ? null : DType.parse(dtype.toString()), dims));
+            b.put(key, new Entry(Entry.Kind.ARRAY, dtypeOf(key, m.get("dtype")), dimsOf(key, m.get("shape"))));
         });
         return b.build();
+    }
+
+    private static DType dtypeOf(String key, Object dtype) {
+        if (dtype == null) {
+            return null;
+        }
+        if (!(dtype instanceof String text)) {
+            throw new IllegalArgumentException(key + ": dtype must be a str such as \"<f4\" or nil, got " + describe(dtype));
+        }
+        try {
+            return DType.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(key + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static long[] dimsOf(String key, Object shape) {
+        if (shape == null) {
+            return null;
+        }
+        if (!(shape instanceof List<?> list)) {
+            throw new IllegalArgumentException(key + ": shape must be a list or nil, got " + describe(shape));
+        }
+        long[] dims = new long[list.size()];
+        for (int i = 0; i < dims.length; i++) {
+            Object d = list.get(i);
+            if (d == null) {
+                dims[i] = ANY;
+            } else if ((d instanceof Long || d instanceof Integer || d instanceof Short || d instanceof Byte)
+                    && ((Number) d).longValue() >= ANY) {
+                dims[i] = ((Number) d).longValue();
+            } else {
+                throw new IllegalArgumentException(key + ": dim " + i + " of the shape must be a size, nil or -1, got "
+                        + (d instanceof Number || d instanceof String ? d.toString() : describe(d)));
+            }
+        }
+        return dims;
     }
 
     @Override
@@ -256,7 +361,15 @@ public final class ObservationSpec {
         private Builder() {
         }
 
-        /** An array of exactly this dtype and shape; {@link #ANY} dims match any size. */
+        /**
+         * An array of exactly this dtype and shape; {@link #ANY} dims match any size.
+         *
+         * @param key the observation key; {@code /} reaches into nested maps
+         * @param dtype the dtype the array must have
+         * @param shape the dimensions ({@link #ANY} for any size)
+         * @return this builder
+         * @throws IllegalArgumentException for a dimension below -1, or a key given twice or empty
+         */
         public Builder array(String key, DType dtype, long... shape) {
             Objects.requireNonNull(dtype, "dtype");
             for (long d : shape) {
@@ -267,17 +380,36 @@ public final class ObservationSpec {
             return put(key, new Entry(Entry.Kind.ARRAY, dtype, shape));
         }
 
-        /** An array of this dtype and any shape. */
+        /**
+         * An array of this dtype and any shape.
+         *
+         * @param key the observation key; {@code /} reaches into nested maps
+         * @param dtype the dtype the array must have
+         * @return this builder
+         * @throws IllegalArgumentException for a key given twice or empty
+         */
         public Builder array(String key, DType dtype) {
             return put(key, new Entry(Entry.Kind.ARRAY, Objects.requireNonNull(dtype, "dtype"), null));
         }
 
-        /** An array of any dtype and shape. */
+        /**
+         * An array of any dtype and shape.
+         *
+         * @param key the observation key; {@code /} reaches into nested maps
+         * @return this builder
+         * @throws IllegalArgumentException for a key given twice or empty
+         */
         public Builder anyArray(String key) {
             return put(key, new Entry(Entry.Kind.ARRAY, null, null));
         }
 
-        /** A str. */
+        /**
+         * A str.
+         *
+         * @param key the observation key; {@code /} reaches into nested maps
+         * @return this builder
+         * @throws IllegalArgumentException for a key given twice or empty
+         */
         public Builder string(String key) {
             return put(key, new Entry(Entry.Kind.STRING, null, null));
         }
@@ -290,6 +422,11 @@ public final class ObservationSpec {
             return this;
         }
 
+        /**
+         * Makes the spec; the builder may be reused, the spec does not change with it.
+         *
+         * @return the spec
+         */
         public ObservationSpec build() {
             return new ObservationSpec(entries);
         }

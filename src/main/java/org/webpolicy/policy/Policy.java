@@ -16,22 +16,37 @@ import java.util.Map;
  */
 public interface Policy extends AutoCloseable {
 
-    /** Computes the action for one observation. Failures are thrown as unchecked exceptions. */
+    /**
+     * Computes the action for one observation. Failures are thrown as unchecked exceptions.
+     *
+     * @param observation a map of wire values (see the interface doc)
+     * @return the action, a map of wire values
+     */
     Map<String, Object> step(Map<String, Object> observation);
 
     /**
      * Starts a new episode. {@code payload} is empty when the caller sent none; it may carry
      * e.g. a new task prompt.
+     *
+     * @param payload what the caller sent with the reset; never null
      */
     default void reset(Map<String, Object> payload) {
     }
 
-    /** What the policy tells clients when they connect (sent as the metadata frame). */
+    /**
+     * What the policy tells clients when they connect (sent as the metadata frame).
+     *
+     * @return a map of wire values; empty by default
+     */
     default Map<String, Object> metadata() {
         return Map.of();
     }
 
-    /** True when {@link #step} may be called from several threads at once. */
+    /**
+     * True when {@link #step} may be called from several threads at once.
+     *
+     * @return false by default: callers serialize their calls
+     */
     default boolean isThreadSafe() {
         return false;
     }

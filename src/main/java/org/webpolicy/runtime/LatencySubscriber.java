@@ -13,7 +13,7 @@ import org.slf4j.LoggerFactory;
  * Records each step's action latency and missed deadline; at the end of each episode logs a
  * {@link LatencySummary} (SLF4J, INFO), hands it to an optional consumer and keeps it.
  *
- * <p>Thread-safe: the runtime's thread records, any thread may read the summaries.
+ * <p>Thread-safe: the loop's thread records, any thread may read the summaries.
  */
 public final class LatencySubscriber implements Subscriber {
 
@@ -31,7 +31,11 @@ public final class LatencySubscriber implements Subscriber {
         this(summary -> { });
     }
 
-    /** Logs each episode's summary and passes it to {@code onSummary} (on the runtime's thread). */
+    /**
+     * Logs each episode's summary and passes it to {@code onSummary} (on the loop's thread).
+     *
+     * @param onSummary told of each episode's summary when the episode ends
+     */
     public LatencySubscriber(Consumer<LatencySummary> onSummary) {
         this.onSummary = Objects.requireNonNull(onSummary, "onSummary");
     }
@@ -65,12 +69,20 @@ public final class LatencySubscriber implements Subscriber {
         onSummary.accept(summary);
     }
 
-    /** The summaries of the episodes ended so far, in order. */
+    /**
+     * The summaries of the episodes ended so far, in order.
+     *
+     * @return a copy of them
+     */
     public synchronized List<LatencySummary> summaries() {
         return List.copyOf(summaries);
     }
 
-    /** The last episode's summary, once one has ended. */
+    /**
+     * The last episode's summary, once one has ended.
+     *
+     * @return the summary, or empty before the first episode ended
+     */
     public synchronized Optional<LatencySummary> lastSummary() {
         return summaries.isEmpty() ? Optional.empty() : Optional.of(summaries.get(summaries.size() - 1));
     }

@@ -18,7 +18,15 @@ import java.util.Locale;
  */
 public record LatencySummary(int episode, int steps, Duration p50, Duration p99, Duration max, long missedDeadlines) {
 
-    /** Summarises the first {@code count} of {@code latencyNanos} (not modified). */
+    /**
+     * Summarises the first {@code count} of {@code latencyNanos} (not modified).
+     *
+     * @param episode the episode, from 0
+     * @param latencyNanos the latencies, in nanoseconds; only the first {@code count} are read
+     * @param count how many latencies there are
+     * @param missedDeadlines the episode's missed deadlines, passed through
+     * @return the summary; all durations zero when {@code count} is 0
+     */
     public static LatencySummary of(int episode, long[] latencyNanos, int count, long missedDeadlines) {
         if (count == 0) {
             return new LatencySummary(episode, 0, Duration.ZERO, Duration.ZERO, Duration.ZERO, missedDeadlines);

@@ -15,12 +15,21 @@ public final class PolicyAgent implements Agent {
     private final Policy policy;
     private final Map<String, Object> resetPayload;
 
-    /** Resets the policy with an empty payload at each episode. */
+    /**
+     * Resets the policy with an empty payload at each episode.
+     *
+     * @param policy the policy asked for every action; the agent does not close it
+     */
     public PolicyAgent(Policy policy) {
         this(policy, Map.of());
     }
 
-    /** Resets the policy with {@code resetPayload} (e.g. a new prompt) at each episode. */
+    /**
+     * Resets the policy with {@code resetPayload} (e.g. a new prompt) at each episode.
+     *
+     * @param policy the policy asked for every action; the agent does not close it
+     * @param resetPayload sent with every reset (copied)
+     */
     public PolicyAgent(Policy policy, Map<String, Object> resetPayload) {
         this.policy = Objects.requireNonNull(policy, "policy");
         this.resetPayload = Collections.unmodifiableMap(new LinkedHashMap<>(resetPayload));

@@ -6,37 +6,47 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
-/** A {@link Runtime} running on its own thread ({@link Runtime#runInNewThread()}). */
+/** A {@link ControlLoop} running on its own thread ({@link ControlLoop#runInNewThread()}). */
 public final class RunHandle {
 
-    private final Runtime runtime;
+    private final ControlLoop loop;
     private final Thread thread;
     private final CompletableFuture<Void> done;
 
-    RunHandle(Runtime runtime, Thread thread, CompletableFuture<Void> done) {
-        this.runtime = runtime;
+    RunHandle(ControlLoop loop, Thread thread, CompletableFuture<Void> done) {
+        this.loop = loop;
         this.thread = thread;
         this.done = done;
     }
 
-    /** The thread running the loop. */
+    /**
+     * The thread running the loop.
+     *
+     * @return the thread, for names and stack traces
+     */
     public Thread thread() {
         return thread;
     }
 
-    /** True once the run has ended, normally or not. */
+    /**
+     * True once the run has ended, normally or not.
+     *
+     * @return whether the run has ended
+     */
     public boolean isDone() {
         return done.isDone();
     }
 
-    /** Asks the runtime to stop ({@link Runtime#stop()}); does not wait. */
+    /** Asks the loop to stop ({@link ControlLoop#stop()}); does not wait. */
     public void stop() {
-        runtime.stop();
+        loop.stop();
     }
 
     /**
-     * Waits for the run to end; rethrows its failure, the very exception thrown on the runtime's
+     * Waits for the run to end; rethrows its failure, the very exception thrown on the loop's
      * thread (so its stack trace is that thread's).
+     *
+     * @throws InterruptedException when the waiting thread is interrupted
      */
     public void await() throws InterruptedException {
         try {
@@ -49,6 +59,10 @@ public final class RunHandle {
     /**
      * Waits up to {@code timeout}; true when the run ended in time. Rethrows its failure as
      * {@link #await()} does.
+     *
+     * @param timeout how long to wait at most
+     * @return true when the run ended within the timeout
+     * @throws InterruptedException when the waiting thread is interrupted
      */
     public boolean await(Duration timeout) throws InterruptedException {
         try {
@@ -68,6 +82,6 @@ public final class RunHandle {
         if (cause instanceof Error err) {
             throw err;
         }
-        return new IllegalStateException("The runtime failed", cause);
+        return new IllegalStateException("The control loop failed", cause);
     }
 }

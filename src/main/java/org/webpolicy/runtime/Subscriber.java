@@ -1,8 +1,8 @@
 package org.webpolicy.runtime;
 
 /**
- * Watches a {@link Runtime} (logging, recording, latency statistics). Every method is called on
- * the runtime's thread, between steps, so a slow subscriber delays the robot. Every method does
+ * Watches a {@link ControlLoop} (logging, recording, latency statistics). Every method is called on
+ * the loop's thread, between steps, so a slow subscriber delays the robot. Every method does
  * nothing by default.
  */
 public interface Subscriber {
@@ -11,11 +11,15 @@ public interface Subscriber {
     default void onEpisodeStart() {
     }
 
-    /** After each step's action was applied. */
+    /**
+     * After each step's action was applied.
+     *
+     * @param step what happened in the step
+     */
     default void onStep(StepInfo step) {
     }
 
-    /** After the last step of an episode (also when the runtime was stopped). */
+    /** After the last step of an episode (also when the loop was stopped). */
     default void onEpisodeEnd() {
     }
 }

@@ -51,7 +51,7 @@ class ActionChunkBrokerTest {
     @Test
     void servesEachStepOfTheChunkThenAsksAgainWithTheCurrentObservation() {
         Scripted policy = new Scripted(n -> chunk(n, 8));
-        ActionChunkBroker broker = new ActionChunkBroker(policy, 5);
+        ActionChunkBroker broker = ActionChunkBroker.builder(policy, 5).build();
         List<Float> firsts = new ArrayList<>();
         for (long t = 0; t < 12; t++) {
             firsts.add(first(broker.step(observation(t))));
@@ -65,7 +65,7 @@ class ActionChunkBrokerTest {
     void slicesArraysAsViewsAndPassesOtherValuesThrough() {
         Map<String, Object> reply = chunk(0, 4);
         NdArray actions = (NdArray) reply.get("actions");
-        ActionChunkBroker broker = new ActionChunkBroker(new Scripted(n -> reply), 4);
+        ActionChunkBroker broker = ActionChunkBroker.builder(new Scripted(n -> reply), 4).build();
         broker.step(observation(0));
         Map<String, Object> action = broker.step(observation(1));
         NdArray step = (NdArray) action.get("actions");
@@ -85,7 +85,7 @@ class ActionChunkBrokerTest {
         Map<String, Object> reply = new LinkedHashMap<>();
         reply.put("arm", inner);
         reply.put("both", List.of(NdArray.ofFloat64(new double[] {1, 2, 3, 4, 5, 6}, 3, 2), 42L));
-        ActionChunkBroker broker = new ActionChunkBroker(new Scripted(n -> reply), 3);
+        ActionChunkBroker broker = ActionChunkBroker.builder(new Scripted(n -> reply), 3).build();
         broker.step(observation(0));
         broker.step(observation(1));
         Map<String, Object> action = broker.step(observation(2));
@@ -102,7 +102,7 @@ class ActionChunkBrokerTest {
     @Test
     void resetResetsThePolicyAndDropsTheChunk() {
         Scripted policy = new Scripted(n -> chunk(n, 10));
-        ActionChunkBroker broker = new ActionChunkBroker(policy, 10);
+        ActionChunkBroker broker = ActionChunkBroker.builder(policy, 10).build();
         broker.step(observation(0));
         broker.step(observation(1));
         broker.reset(Map.of("prompt", "fold"));
@@ -114,13 +114,13 @@ class ActionChunkBrokerTest {
     @Test
     void closeClosesTheWrappedPolicy() {
         Scripted policy = new Scripted(n -> chunk(n, 2));
-        new ActionChunkBroker(policy, 2).close();
+        ActionChunkBroker.builder(policy, 2).build().close();
         assertTrue(policy.closed);
     }
 
     @Test
     void aChunkShorterThanTheHorizonIsRefusedByName() {
-        ActionChunkBroker broker = new ActionChunkBroker(new Scripted(n -> chunk(n, 3)), 5);
+        ActionChunkBroker broker = ActionChunkBroker.builder(new Scripted(n -> chunk(n, 3)), 5).build();
         ActionChunkException e = assertThrows(ActionChunkException.class, () -> broker.step(observation(0)));
         assertTrue(e.getMessage().contains("'actions'"), e.getMessage());
         assertTrue(e.getMessage().contains("3 steps") && e.getMessage().contains("horizon 5"), e.getMessage());
@@ -131,7 +131,7 @@ class ActionChunkBrokerTest {
         Map<String, Object> reply = new LinkedHashMap<>();
         reply.put("actions", NdArray.zeros(org.webpolicy.array.DType.FLOAT32, 10, 14));
         reply.put("a", Map.of("b", NdArray.zeros(org.webpolicy.array.DType.FLOAT32, 8)));
-        ActionChunkBroker broker = new ActionChunkBroker(new Scripted(n -> reply), 5);
+        ActionChunkBroker broker = ActionChunkBroker.builder(new Scripted(n -> reply), 5).build();
         ActionChunkException e = assertThrows(ActionChunkException.class, () -> broker.step(observation(0)));
         assertTrue(e.getMessage().contains("'actions' has 10") && e.getMessage().contains("'a/b' has 8"), e.getMessage());
     }
@@ -141,20 +141,20 @@ class ActionChunkBrokerTest {
         Map<String, Object> reply = new LinkedHashMap<>();
         reply.put("actions", NdArray.zeros(org.webpolicy.array.DType.FLOAT32, 10, 14));
         reply.put("extra", List.of("x", NdArray.ofFloat32(new float[] {1f}).reshape()));
-        ActionChunkBroker broker = new ActionChunkBroker(new Scripted(n -> reply), 5);
+        ActionChunkBroker broker = ActionChunkBroker.builder(new Scripted(n -> reply), 5).build();
         ActionChunkException e = assertThrows(ActionChunkException.class, () -> broker.step(observation(0)));
         assertTrue(e.getMessage().contains("'extra/1' is 0-d"), e.getMessage());
     }
 
     @Test
     void aReplyWithoutArraysIsRefused() {
-        ActionChunkBroker broker = new ActionChunkBroker(new Scripted(n -> Map.of("status", "ok")), 5);
+        ActionChunkBroker broker = ActionChunkBroker.builder(new Scripted(n -> Map.of("status", "ok")), 5).build();
         ActionChunkException e = assertThrows(ActionChunkException.class, () -> broker.step(observation(0)));
         assertTrue(e.getMessage().contains("no arrays") && e.getMessage().contains("status"), e.getMessage());
     }
 
     @Test
     void theHorizonMustBePositive() {
-        assertThrows(IllegalArgumentException.class, () -> new ActionChunkBroker(new Scripted(n -> chunk(n, 1)), 0));
+        assertThrows(IllegalArgumentException.class, () -> ActionChunkBroker.builder(new Scripted(n -> chunk(n, 1)), 0).build());
     }
 }

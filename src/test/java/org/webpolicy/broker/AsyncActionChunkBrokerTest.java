@@ -222,25 +222,40 @@ class AsyncActionChunkBrokerTest {
     }
 
     /**
-     * Real time, as a robot runs it: a policy taking 30 ms, a tick every 20 ms, horizon 10. With
-     * threshold 7 a request has 6 ticks (120 ms, four times the policy's time, so a loaded test
-     * machine does not decide the outcome) before the chunk runs out, so only the first call
-     * waits; with threshold 1 the broker asks only when the chunk is empty and waits nearly every
-     * time (a robot tick that oversleeps may hide one request).
+     * A policy that answers {@code latencyTicks} ticks after it is asked (the test hands out its
+     * permit then and waits until the reply is in), horizon 10, over 60 ticks. With threshold 7 a
+     * request has 6 ticks before the chunk runs out, so a policy 5 ticks slow never makes the robot
+     * wait after the first call; with threshold 1 the broker asks only when the chunk is empty and
+     * waits at every boundary, even for a policy that answers at once. Tick counts, not sleeps:
+     * the outcome does not depend on how loaded the machine is.
      */
     @Test
     void withEnoughThresholdTheRobotNeverWaitsForASlowPolicy() throws Exception {
-        assertEquals(1, waitsOver60Ticks(7));
-        long waitsWithoutLead = waitsOver60Ticks(1);
-        assertTrue(waitsWithoutLead >= 4, "threshold 1 waited only " + waitsWithoutLead + " times in 6 chunks");
+        assertEquals(1, waitsOver60Ticks(7, 5));
+        assertEquals(6, waitsOver60Ticks(1, 0), "one wait per chunk of 10 in 60 ticks");
     }
 
-    private long waitsOver60Ticks(int threshold) throws InterruptedException {
-        ChunkPolicies.Slow policy = new ChunkPolicies.Slow(10, 30);
-        AsyncActionChunkBroker broker = track(AsyncActionChunkBroker.builder(policy, 10).threshold(threshold).build());
+    private long waitsOver60Ticks(int threshold, int latencyTicks) throws InterruptedException {
+        ChunkPolicies.Gated policy = new ChunkPolicies.Gated(10);
+        gated.add(policy);
+        // The first call is answered at once (the robot waits for it whatever the threshold);
+        // with latency 0 every call is.
+        policy.permits.release(latencyTicks == 0 ? 1000 : 1);
+        AsyncActionChunkBroker broker = track(AsyncActionChunkBroker.builder(policy, 10).threshold(threshold)
+                .waitTimeout(Duration.ofSeconds(10)).build());
+        long requested = 0;
+        long askedAt = -1;
         for (long t = 0; t < 60; t++) {
             broker.step(observation(t));
-            Thread.sleep(20);
+            if (t > 0 && broker.chunksRequested() > requested) {
+                askedAt = t;
+            }
+            requested = broker.chunksRequested();
+            if (askedAt >= 0 && t == askedAt + latencyTicks - 1) {
+                policy.permits.release();
+                await(broker::hasUnusedReply);
+                askedAt = -1;
+            }
         }
         assertTrue(broker.chunksRequested() >= 6, "asked " + broker.chunksRequested() + " times");
         return broker.waits();

@@ -104,28 +104,4 @@ final class ChunkPolicies {
             closed = true;
         }
     }
-
-    /** Answers {@link #chunk} after sleeping {@code millis} of real time. */
-    static final class Slow implements Policy {
-        final int length;
-        final long millis;
-        final AtomicInteger calls = new AtomicInteger();
-
-        Slow(int length, long millis) {
-            this.length = length;
-            this.millis = millis;
-        }
-
-        @Override
-        public Map<String, Object> step(Map<String, Object> observation) {
-            int n = calls.getAndIncrement();
-            try {
-                Thread.sleep(millis);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
-            return chunk(n, length);
-        }
-    }
 }

@@ -30,6 +30,9 @@ import org.junit.jupiter.api.Test;
  * (default fixed, so CI runs the same inputs each time). Findings are written to
  * {@code target/fuzz-findings/}; each one fixed becomes a file in
  * {@code src/test/resources/fuzz-regressions/}, which {@link #regressionsStayFixed} replays.
+ *
+ * <p>The campaign is tagged {@code campaign}: it runs with {@code -Pcampaigns} (CI,
+ * {@code scripts/fuzz}); the regressions run in every build.
  */
 @Tag("fuzz")
 class DecoderFuzzTest {
@@ -41,6 +44,7 @@ class DecoderFuzzTest {
     private final MsgpackCodec codec = new MsgpackCodec();
 
     @Test
+    @Tag("campaign")
     void mutatedGoldenMessagesDecodeOrFailWithADecodeException() {
         assertTrue(SECONDS > 0, "fuzz.seconds must be positive");
         assertTimeoutPreemptively(Duration.ofSeconds(SECONDS + 120), this::campaign,

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -62,7 +63,8 @@ class ObservationSpecTest {
                 rejection(observation(NdArray.zeros(DType.UINT8, 3, 480, 640), state, "p")));
         Map<String, Object> listState = observation(cam, null, "p");
         listState.put("state", List.of(1.0, 2.0));
-        assertEquals("state: expected an array of <f4 (*,), got a list", rejection(listState));
+        assertEquals("state: expected a float32 array (<f4) of shape (*,), got a list of 2 numbers;"
+                + " wrap it with NdArray.ofFloat32(list)", rejection(listState));
         assertEquals("state: missing", rejection(observation(cam, null, "p")));
         Map<String, Object> notAMap = observation(null, state, "p");
         notAMap.put("images", "cam_high");
@@ -89,6 +91,61 @@ class ObservationSpecTest {
         // -1 is read as a wildcard too
         ObservationSpec minusOne = ObservationSpec.fromMetadata(Map.of("s", Map.of("dtype", "<f4", "shape", List.of(-1L))));
         assertEquals(ALOHA.entries().get("state"), minusOne.entries().get("s"));
+    }
+
+    @Test
+    void aListOfNumbersWhereAFloat64ArrayIsExpectedSaysHowToWrapIt() {
+        ObservationSpec spec = ObservationSpec.builder().array("state", DType.FLOAT64, 14).build();
+        List<Double> state = new ArrayList<>();
+        for (int i = 0; i < 14; i++) {
+            state.add(i * 0.5);
+        }
+        String message = assertThrows(IllegalArgumentException.class,
+                () -> spec.check(Map.of("state", state))).getMessage();
+        assertEquals("state: expected a float64 array (<f8) of shape (14,), got a list of 14 numbers;"
+                + " wrap it with NdArray.ofFloat64(list)", message);
+        // and the wrapped list passes, with the same values
+        NdArray wrapped = NdArray.ofFloat64(state);
+        spec.check(Map.of("state", wrapped));
+        assertEquals(6.5, wrapped.toDoubleArray()[13]);
+        // other dtypes get no float factory, mixed lists no hint
+        ObservationSpec ints = ObservationSpec.builder().array("ids", DType.parse("<i4"), 2).build();
+        assertEquals("ids: expected an int32 array (<i4) of shape (2,), got a list of 2 numbers;"
+                + " send an NdArray of dtype <i4 instead (NdArray.fromBytes, NdArray.ofInt64, ...)",
+                assertThrows(IllegalArgumentException.class, () -> ints.check(Map.of("ids", List.of(1L, 2L)))).getMessage());
+        assertEquals("ids: expected an int32 array (<i4) of shape (2,), got a list of 2 values",
+                assertThrows(IllegalArgumentException.class, () -> ints.check(Map.of("ids", List.of(1L, "x")))).getMessage());
+    }
+
+    @Test
+    void malformedMetadataIsAnIllegalArgumentNamingTheKey() {
+        assertMalformed("state: dim 0 of the shape must be a size, nil or -1, got fourteen",
+                Map.of("state", Map.of("dtype", "<f8", "shape", List.of("fourteen"))));
+        assertMalformed("state: dim 1 of the shape must be a size, nil or -1, got 2.5",
+                Map.of("state", Map.of("dtype", "<f8", "shape", List.of(3L, 2.5))));
+        assertMalformed("state: dim 0 of the shape must be a size, nil or -1, got -3",
+                Map.of("state", Map.of("dtype", "<f8", "shape", List.of(-3L))));
+        assertMalformed("state: dim 0 of the shape must be a size, nil or -1, got a map",
+                Map.of("state", Map.of("dtype", "<f8", "shape", List.of(Map.of()))));
+        assertMalformed("state: shape must be a list or nil, got a str",
+                Map.of("state", Map.of("dtype", "<f8", "shape", "(14,)")));
+        assertMalformed("state: dtype must be a str such as \"<f4\" or nil, got Long",
+                Map.of("state", Map.of("dtype", 8L)));
+        String badDtype = assertThrows(IllegalArgumentException.class,
+                () -> ObservationSpec.fromMetadata(Map.of("state", Map.of("dtype", "<q9")))).getMessage();
+        assertTrue(badDtype.startsWith("state: "), badDtype);
+        assertMalformed("state: type must be \"ndarray\" or \"str\", got \"tensor\"",
+                Map.of("state", Map.of("type", "tensor")));
+        assertMalformed("state: expected a map like {\"type\": \"ndarray\", \"dtype\": ..., \"shape\": [...]}, got a list of 1 number",
+                Map.of("state", List.of(14L)));
+        assertMalformed("an observation spec maps str keys to maps, got the key Long (7)",
+                Map.of(7L, Map.of("type", "str")));
+        assertMalformed("an observation spec is a map of str keys, got nil", null);
+    }
+
+    private static void assertMalformed(String expected, Map<?, ?> metadata) {
+        assertEquals(expected, assertThrows(IllegalArgumentException.class,
+                () -> ObservationSpec.fromMetadata(metadata)).getMessage());
     }
 
     @Test

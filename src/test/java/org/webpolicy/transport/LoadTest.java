@@ -23,6 +23,7 @@ import org.webpolicy.array.NdArray;
  * clients) size them; {@code scripts/soak} runs 100 000 steps.
  */
 @Tag("load")
+@Tag("campaign") // runs with -Pcampaigns (CI and the scripts), not in the default build
 class LoadTest {
 
     private static final int CYCLES = Integer.getInteger("churn.cycles", 1000);

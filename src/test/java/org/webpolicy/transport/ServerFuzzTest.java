@@ -27,6 +27,7 @@ import org.webpolicy.codec.MsgpackCodec;
  * <p>{@code -Dfuzz.server.seconds} bounds it (default 8); {@code -Dfuzz.seed} picks the inputs.
  */
 @Tag("fuzz")
+@Tag("campaign") // runs with -Pcampaigns (CI and the scripts), not in the default build
 class ServerFuzzTest {
 
     private static final long SECONDS = Long.getLong("fuzz.server.seconds", 8);

@@ -1,5 +1,6 @@
 package org.webpolicy.consumer;
 
+import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 import org.webpolicy.array.NdArray;
 import org.webpolicy.array.Shape;
@@ -8,7 +9,8 @@ import org.webpolicy.nativelib.NativeLibrary;
 
 /**
  * Resizes a 480x640 RGB image to 224x224 with the native code forced on, then with it off, and
- * checks that both give the same bytes. Exits non-zero on any failure.
+ * checks that both give the same bytes; checks that the command line and its dependencies did not
+ * come with the library. Exits non-zero on any failure.
  */
 public final class ConsumerMain {
 
@@ -16,6 +18,15 @@ public final class ConsumerMain {
     }
 
     public static void main(String[] args) {
+        for (String absent : new String[] {"org.webpolicy.cli.Main", "org.webpolicy.demo.AlohaDemo",
+                "picocli.CommandLine", "com.fasterxml.jackson.databind.ObjectMapper"}) {
+            try {
+                Class.forName(absent);
+                throw new IllegalStateException(absent + " came with the library; it belongs to the command line");
+            } catch (ClassNotFoundException expected) {
+                // as it should be
+            }
+        }
         byte[] pixels = new byte[480 * 640 * 3];
         for (int i = 0; i < pixels.length; i++) {
             pixels[i] = (byte) (i * 31 + i / 1920);
@@ -25,6 +36,7 @@ public final class ConsumerMain {
         System.setProperty(NativeLibrary.PROPERTY, "on");
         String backend = ImageTools.backendName(); // throws, with the reason, if the library cannot load
         NdArray fast = ImageTools.resizeWithPad(image, 224, 224);
+        long firstResizeMs = ManagementFactory.getRuntimeMXBean().getUptime();
 
         System.setProperty(NativeLibrary.PROPERTY, "off");
         NdArray reference = ImageTools.resizeWithPad(image, 224, 224);
@@ -38,6 +50,7 @@ public final class ConsumerMain {
         if (!Arrays.equals(fast.toByteArray(), reference.toByteArray())) {
             throw new IllegalStateException("native and Java outputs differ");
         }
-        System.out.println("consumer OK: native resize 480x640x3 -> " + fast.shape() + " matches the Java path");
+        System.out.println("consumer OK: native resize 480x640x3 -> " + fast.shape() + " matches the Java path;"
+                + " first resize done " + firstResizeMs + " ms after the JVM started");
     }
 }

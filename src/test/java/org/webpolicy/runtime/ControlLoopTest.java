@@ -17,7 +17,7 @@ import java.util.function.LongUnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.webpolicy.policy.Policy;
 
-class RuntimeTest {
+class ControlLoopTest {
 
     /** Records every call; the episode is complete after {@code completeAfter} steps (0: never). */
     static final class RecordingEnvironment implements Environment {
@@ -116,11 +116,11 @@ class RuntimeTest {
         RecordingEnvironment env = new RecordingEnvironment(null, 0);
         TimedAgent agent = new TimedAgent(null, s -> 0);
         RecordingSubscriber sub = new RecordingSubscriber();
-        Runtime runtime = Runtime.builder().environment(env).agent(agent).subscriber(sub)
+        ControlLoop loop = ControlLoop.builder().environment(env).agent(agent).subscriber(sub)
                 .numEpisodes(3).maxEpisodeSteps(4).build();
-        runtime.run();
+        loop.run();
         // openpi's Python runtime would run 5 steps per episode here (its check precedes the count).
-        assertEquals(12, runtime.steps());
+        assertEquals(12, loop.steps());
         assertEquals(12, agent.calls);
         assertEquals(List.of("start", "step 0.0", "step 0.1", "step 0.2", "step 0.3", "end",
                 "start", "step 1.0", "step 1.1", "step 1.2", "step 1.3", "end",
@@ -128,14 +128,14 @@ class RuntimeTest {
         assertEquals(4, env.resets, "one per episode and a final one");
         assertEquals("env.reset", env.events.get(env.events.size() - 1));
         assertEquals(3, agent.resets);
-        assertEquals(3, runtime.episodes());
+        assertEquals(3, loop.episodes());
     }
 
     @Test
     void anEpisodeEndsWhenTheEnvironmentSaysSo() {
         RecordingEnvironment env = new RecordingEnvironment(null, 5);
         RecordingSubscriber sub = new RecordingSubscriber();
-        Runtime.builder().environment(env).agent(new TimedAgent(null, s -> 0)).subscriber(sub)
+        ControlLoop.builder().environment(env).agent(new TimedAgent(null, s -> 0)).subscriber(sub)
                 .numEpisodes(2).maxEpisodeSteps(100).build().run();
         assertEquals(10, sub.steps.size());
         assertEquals(4, sub.steps.get(9).stepIndex());
@@ -145,7 +145,7 @@ class RuntimeTest {
     void theObservationGoesToTheAgentAndItsActionToTheEnvironment() {
         RecordingEnvironment env = new RecordingEnvironment(null, 0);
         RecordingSubscriber sub = new RecordingSubscriber();
-        Runtime.builder().environment(env).agent(new TimedAgent(null, s -> 0)).subscriber(sub)
+        ControlLoop.builder().environment(env).agent(new TimedAgent(null, s -> 0)).subscriber(sub)
                 .maxEpisodeSteps(2).build().run();
         assertEquals(List.of("env.reset", "apply 0", "apply 1", "env.reset"), env.events);
         assertEquals(Map.of("step", 1L), sub.steps.get(1).observation());
@@ -159,14 +159,14 @@ class RuntimeTest {
         FakeClock clock = new FakeClock(ms(3));
         RecordingEnvironment env = new RecordingEnvironment(clock, 0);
         RecordingSubscriber sub = new RecordingSubscriber();
-        Runtime runtime = Runtime.builder().environment(env).agent(new TimedAgent(clock, s -> ms(5)))
+        ControlLoop loop = ControlLoop.builder().environment(env).agent(new TimedAgent(clock, s -> ms(5)))
                 .subscriber(sub).maxHz(50).maxEpisodeSteps(100).clock(clock).build();
-        runtime.run();
+        loop.run();
         long start = env.stepStarts.get(0);   // step 0 needs no sleep, so it has no overshoot
         for (int k = 1; k < 100; k++) {
             assertEquals(start + k * ms(20) + ms(3), env.stepStarts.get(k), "step " + k);
         }
-        assertEquals(0, runtime.missedDeadlines());
+        assertEquals(0, loop.missedDeadlines());
         assertTrue(sub.steps.stream().allMatch(s -> s.actionLatencyNanos() == ms(5) && !s.deadlineMissed()));
     }
 
@@ -178,16 +178,16 @@ class RuntimeTest {
         RecordingEnvironment env = new RecordingEnvironment(clock, 0);
         RecordingSubscriber sub = new RecordingSubscriber();
         LatencySubscriber latency = new LatencySubscriber();
-        Runtime runtime = Runtime.builder().environment(env)
+        ControlLoop loop = ControlLoop.builder().environment(env)
                 .agent(new TimedAgent(clock, s -> s == 1 ? ms(45) : ms(5)))
                 .subscriber(sub).subscriber(latency).maxHz(50).maxEpisodeSteps(5).clock(clock).build();
-        runtime.run();
+        loop.run();
         long start = env.stepStarts.get(0);
         List<Long> offsets = env.stepStarts.stream().map(t -> (t - start) / 1_000_000).toList();
         assertEquals(List.of(0L, 20L, 80L, 100L, 120L), offsets);
         assertEquals(List.of(false, true, false, false, false), sub.steps.stream().map(StepInfo::deadlineMissed).toList());
         assertEquals(List.of(0L, 2L, 0L, 0L, 0L), sub.steps.stream().map(StepInfo::ticksSkipped).toList());
-        assertEquals(1, runtime.missedDeadlines());
+        assertEquals(1, loop.missedDeadlines());
 
         LatencySummary summary = latency.lastSummary().orElseThrow();
         assertEquals(5, summary.steps());
@@ -202,7 +202,7 @@ class RuntimeTest {
         FakeClock clock = new FakeClock();
         RecordingEnvironment env = new RecordingEnvironment(clock, 0);
         RecordingSubscriber sub = new RecordingSubscriber();
-        Runtime.builder().environment(env).agent(new TimedAgent(clock, s -> ms(20)))
+        ControlLoop.builder().environment(env).agent(new TimedAgent(clock, s -> ms(20)))
                 .subscriber(sub).maxHz(50).maxEpisodeSteps(3).clock(clock).build().run();
         assertTrue(sub.steps.stream().noneMatch(StepInfo::deadlineMissed));
         assertEquals(ms(40), env.stepStarts.get(2) - env.stepStarts.get(0));
@@ -212,7 +212,7 @@ class RuntimeTest {
     void unpacedRunsNeverSleepOrMiss() {
         FakeClock clock = new FakeClock();
         RecordingSubscriber sub = new RecordingSubscriber();
-        Runtime.builder().environment(new RecordingEnvironment(clock, 0)).agent(new TimedAgent(clock, s -> ms(100)))
+        ControlLoop.builder().environment(new RecordingEnvironment(clock, 0)).agent(new TimedAgent(clock, s -> ms(100)))
                 .subscriber(sub).maxEpisodeSteps(3).clock(clock).build().run();
         assertTrue(clock.sleepDeadlines.isEmpty());
         assertTrue(sub.steps.stream().noneMatch(StepInfo::deadlineMissed));
@@ -221,14 +221,14 @@ class RuntimeTest {
     @Test
     void markEpisodeCompleteEndsTheEpisodeAfterTheCurrentStep() {
         RecordingSubscriber sub = new RecordingSubscriber();
-        Runtime runtime = Runtime.builder().environment(new RecordingEnvironment(null, 0))
+        ControlLoop loop = ControlLoop.builder().environment(new RecordingEnvironment(null, 0))
                 .agent(new TimedAgent(null, s -> 0)).subscriber(sub).numEpisodes(2).maxEpisodeSteps(6).build();
         sub.onStep = s -> {
             if (s.episode() == 0 && s.stepIndex() == 2) {
-                runtime.markEpisodeComplete();
+                loop.markEpisodeComplete();
             }
         };
-        runtime.run();
+        loop.run();
         assertEquals(List.of("start", "step 0.0", "step 0.1", "step 0.2", "end", "start"), sub.events.subList(0, 6));
         assertEquals(3 + 6, sub.steps.size(), "the second episode runs in full");
     }
@@ -237,14 +237,14 @@ class RuntimeTest {
     void stopEndsTheRunAfterTheCurrentStepAndStillResetsTheEnvironment() {
         RecordingEnvironment env = new RecordingEnvironment(null, 0);
         RecordingSubscriber sub = new RecordingSubscriber();
-        Runtime runtime = Runtime.builder().environment(env).agent(new TimedAgent(null, s -> 0)).subscriber(sub)
+        ControlLoop loop = ControlLoop.builder().environment(env).agent(new TimedAgent(null, s -> 0)).subscriber(sub)
                 .numEpisodes(3).build();
         sub.onStep = s -> {
             if (s.stepIndex() == 1) {
-                runtime.stop();
+                loop.stop();
             }
         };
-        runtime.run();
+        loop.run();
         assertEquals(List.of("start", "step 0.0", "step 0.1", "end"), sub.events);
         assertEquals(2, env.resets);
     }
@@ -252,10 +252,10 @@ class RuntimeTest {
     @Test
     void runInNewThreadCanBeStoppedFromAnotherThread() throws Exception {
         RecordingEnvironment env = new RecordingEnvironment(null, 0);
-        Runtime runtime = Runtime.builder().environment(env).agent(new TimedAgent(null, s -> 0)).maxHz(1000).build();
-        RunHandle handle = runtime.runInNewThread();
-        assertEquals("webpolicy-runtime", handle.thread().getName());
-        while (runtime.steps() < 3) {
+        ControlLoop loop = ControlLoop.builder().environment(env).agent(new TimedAgent(null, s -> 0)).maxHz(1000).build();
+        RunHandle handle = loop.runInNewThread();
+        assertEquals("webpolicy-control-loop", handle.thread().getName());
+        while (loop.steps() < 3) {
             Thread.sleep(1);
         }
         handle.stop();
@@ -280,8 +280,8 @@ class RuntimeTest {
             public void reset() {
             }
         };
-        Runtime runtime = Runtime.builder().environment(env).agent(agent).build();
-        RunHandle handle = runtime.runInNewThread();
+        ControlLoop loop = ControlLoop.builder().environment(env).agent(agent).build();
+        RunHandle handle = loop.runInNewThread();
         IllegalStateException thrown = assertThrows(IllegalStateException.class, handle::await);
         assertSame(boom, thrown);
         assertEquals(2, env.resets);
@@ -289,10 +289,10 @@ class RuntimeTest {
 
     @Test
     void aRuntimeRunsOnce() {
-        Runtime runtime = Runtime.builder().environment(new RecordingEnvironment(null, 1))
+        ControlLoop loop = ControlLoop.builder().environment(new RecordingEnvironment(null, 1))
                 .agent(new TimedAgent(null, s -> 0)).build();
-        runtime.run();
-        assertThrows(IllegalStateException.class, runtime::run);
+        loop.run();
+        assertThrows(IllegalStateException.class, loop::run);
     }
 
     @Test
@@ -317,9 +317,9 @@ class RuntimeTest {
 
     @Test
     void optionsAreChecked() {
-        assertThrows(IllegalArgumentException.class, () -> Runtime.builder().maxHz(-1));
-        assertThrows(IllegalArgumentException.class, () -> Runtime.builder().maxHz(Double.NaN));
-        assertThrows(IllegalArgumentException.class, () -> Runtime.builder().maxEpisodeSteps(-1));
-        assertThrows(NullPointerException.class, () -> Runtime.builder().agent(new TimedAgent(null, s -> 0)).build());
+        assertThrows(IllegalArgumentException.class, () -> ControlLoop.builder().maxHz(-1));
+        assertThrows(IllegalArgumentException.class, () -> ControlLoop.builder().maxHz(Double.NaN));
+        assertThrows(IllegalArgumentException.class, () -> ControlLoop.builder().maxEpisodeSteps(-1));
+        assertThrows(NullPointerException.class, () -> ControlLoop.builder().agent(new TimedAgent(null, s -> 0)).build());
     }
 }

@@ -1,4 +1,4 @@
-package org.webpolicy.demo;
+package org.webpolicy.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,7 +7,9 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
-import org.webpolicy.cli.Main;
+import org.webpolicy.demo.AlohaDemo;
+import org.webpolicy.demo.DemoPolicy;
+import org.webpolicy.demo.DemoResult;
 import org.webpolicy.transport.PolicyServer;
 import picocli.CommandLine;
 

@@ -12,12 +12,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The control loop: runs episodes of environment → agent → environment at up to
- * {@code maxHz}, as openpi's {@code openpi_client.runtime.Runtime}.
+ * {@code maxHz}, as openpi's {@code openpi_client.runtime.Runtime} (named otherwise here so that it
+ * does not shadow {@code java.lang.Runtime}).
  *
  * <pre>{@code
- * Runtime runtime = Runtime.builder().environment(robot).agent(new PolicyAgent(broker))
+ * ControlLoop loop = ControlLoop.builder().environment(robot).agent(new PolicyAgent(broker))
  *         .subscriber(new LatencySubscriber()).maxHz(50).maxEpisodeSteps(1000).build();
- * runtime.run();
+ * loop.run();
  * }</pre>
  *
  * <h2>An episode</h2>
@@ -43,15 +44,15 @@ import org.slf4j.LoggerFactory;
  * default, as in Python) runs unpaced. Time comes from the {@link PacingClock}, real by default.
  *
  * <h2>Threading and lifecycle</h2>
- * A runtime runs once, on the thread calling {@link #run()} or on the one
+ * A loop runs once, on the thread calling {@link #run()} or on the one
  * {@link #runInNewThread()} starts. {@link #markEpisodeComplete()} and {@link #stop()} may be
  * called from any thread; both take effect after the current step (a paced loop may finish its
  * sleep first: at most one period). A mark made before an episode has started is forgotten at
- * its start, as in Python. The runtime closes nothing it was given.
+ * its start, as in Python. The loop closes nothing it was given.
  */
-public final class Runtime {
+public final class ControlLoop {
 
-    private static final Logger log = LoggerFactory.getLogger(Runtime.class);
+    private static final Logger log = LoggerFactory.getLogger(ControlLoop.class);
 
     private final Environment environment;
     private final Agent agent;
@@ -68,7 +69,7 @@ public final class Runtime {
     private final AtomicLong missedDeadlines = new AtomicLong();
     private final AtomicLong episodesRun = new AtomicLong();
 
-    private Runtime(Builder b) {
+    private ControlLoop(Builder b) {
         this.environment = Objects.requireNonNull(b.environment, "environment");
         this.agent = Objects.requireNonNull(b.agent, "agent");
         this.subscribers = List.copyOf(b.subscribers);
@@ -78,6 +79,11 @@ public final class Runtime {
         this.clock = b.clock;
     }
 
+    /**
+     * A builder; an environment and an agent are required.
+     *
+     * @return the builder
+     */
     public static Builder builder() {
         return new Builder();
     }
@@ -85,11 +91,11 @@ public final class Runtime {
     /**
      * Runs every episode, then resets the environment once more. Returns when done or stopped.
      *
-     * @throws IllegalStateException when this runtime has already run
+     * @throws IllegalStateException when this loop has already run
      */
     public void run() {
         if (!started.compareAndSet(false, true)) {
-            throw new IllegalStateException("A Runtime runs once; build another");
+            throw new IllegalStateException("A ControlLoop runs once; build another");
         }
         Throwable failure = null;
         try {
@@ -112,7 +118,12 @@ public final class Runtime {
         }
     }
 
-    /** Starts {@link #run()} on a new (non-daemon) thread named {@code webpolicy-runtime}. */
+    /**
+     * Starts {@link #run()} on a new (non-daemon) thread named {@code webpolicy-control-loop}.
+     *
+     * @return a handle to stop the run, wait for it and see its failure
+     * @throws IllegalStateException when this loop has already run
+     */
     public RunHandle runInNewThread() {
         CompletableFuture<Void> done = new CompletableFuture<>();
         Thread thread = new Thread(() -> {
@@ -122,7 +133,7 @@ public final class Runtime {
             } catch (Throwable t) { // handed to whoever awaits the handle
                 done.completeExceptionally(t);
             }
-        }, "webpolicy-runtime");
+        }, "webpolicy-control-loop");
         thread.start();
         return new RunHandle(this, thread, done);
     }
@@ -137,17 +148,29 @@ public final class Runtime {
         stopRequested = true;
     }
 
-    /** Steps taken so far, over all episodes. */
+    /**
+     * Steps taken so far, over all episodes.
+     *
+     * @return the step count
+     */
     public long steps() {
         return steps.get();
     }
 
-    /** Steps so far that missed their deadline, over all episodes. */
+    /**
+     * Steps so far that missed their deadline, over all episodes.
+     *
+     * @return the missed deadlines
+     */
     public long missedDeadlines() {
         return missedDeadlines.get();
     }
 
-    /** Episodes started so far. */
+    /**
+     * Episodes started so far.
+     *
+     * @return the episode count
+     */
     public long episodes() {
         return episodesRun.get();
     }
@@ -219,7 +242,7 @@ public final class Runtime {
         }
     }
 
-    /** Options of a {@link Runtime}: an environment and an agent are required. */
+    /** Options of a {@link ControlLoop}: an environment and an agent are required. */
     public static final class Builder {
         private Environment environment;
         private Agent agent;
@@ -232,29 +255,57 @@ public final class Runtime {
         private Builder() {
         }
 
+        /**
+         * The robot the loop drives. Required.
+         *
+         * @param environment the environment; the loop does not close it
+         * @return this builder
+         */
         public Builder environment(Environment environment) {
             this.environment = Objects.requireNonNull(environment, "environment");
             return this;
         }
 
+        /**
+         * Chooses the actions. Required.
+         *
+         * @param agent the agent, e.g. a {@link PolicyAgent} over a broker
+         * @return this builder
+         */
         public Builder agent(Agent agent) {
             this.agent = Objects.requireNonNull(agent, "agent");
             return this;
         }
 
-        /** Adds a subscriber; they are told in the order added. */
+        /**
+         * Adds a subscriber; they are told in the order added.
+         *
+         * @param subscriber told of episodes and steps, on the loop's thread
+         * @return this builder
+         */
         public Builder subscriber(Subscriber subscriber) {
             subscribers.add(Objects.requireNonNull(subscriber, "subscriber"));
             return this;
         }
 
-        /** Adds subscribers, in order. */
+        /**
+         * Adds subscribers, in order.
+         *
+         * @param more the subscribers
+         * @return this builder
+         */
         public Builder subscribers(List<? extends Subscriber> more) {
             more.forEach(this::subscriber);
             return this;
         }
 
-        /** Steps per second at most; default 0, unpaced. */
+        /**
+         * Steps per second at most; default 0, unpaced.
+         *
+         * @param maxHz the rate; 0 for no pacing
+         * @return this builder
+         * @throws IllegalArgumentException when negative, infinite or NaN
+         */
         public Builder maxHz(double maxHz) {
             if (!(maxHz >= 0) || Double.isInfinite(maxHz)) {
                 throw new IllegalArgumentException("maxHz must be finite and at least 0, got " + maxHz);
@@ -263,7 +314,13 @@ public final class Runtime {
             return this;
         }
 
-        /** Episodes to run; default 1. */
+        /**
+         * Episodes to run; default 1.
+         *
+         * @param numEpisodes how many episodes
+         * @return this builder
+         * @throws IllegalArgumentException when negative
+         */
         public Builder numEpisodes(int numEpisodes) {
             if (numEpisodes < 0) {
                 throw new IllegalArgumentException("numEpisodes must be at least 0, got " + numEpisodes);
@@ -272,7 +329,13 @@ public final class Runtime {
             return this;
         }
 
-        /** Steps per episode at most (exactly this many unless the episode ends first); default 0, no limit. */
+        /**
+         * Steps per episode at most (exactly this many unless the episode ends first); default 0, no limit.
+         *
+         * @param maxEpisodeSteps the limit; 0 for none
+         * @return this builder
+         * @throws IllegalArgumentException when negative
+         */
         public Builder maxEpisodeSteps(long maxEpisodeSteps) {
             if (maxEpisodeSteps < 0) {
                 throw new IllegalArgumentException("maxEpisodeSteps must be at least 0, got " + maxEpisodeSteps);
@@ -281,14 +344,25 @@ public final class Runtime {
             return this;
         }
 
-        /** The clock pacing steps; default {@link PacingClock#system()}. */
+        /**
+         * The clock pacing steps; default {@link PacingClock#system()}.
+         *
+         * @param clock the clock; tests pass a fake one
+         * @return this builder
+         */
         public Builder clock(PacingClock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
             return this;
         }
 
-        public Runtime build() {
-            return new Runtime(this);
+        /**
+         * Makes the loop; the builder may be reused.
+         *
+         * @return a loop that runs once
+         * @throws NullPointerException when no environment or no agent was given
+         */
+        public ControlLoop build() {
+            return new ControlLoop(this);
         }
     }
 }

@@ -1,33 +1,41 @@
-package org.webpolicy.demo;
+package org.webpolicy.cli;
 
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicLong;
+import org.webpolicy.demo.AlohaDemo;
+import org.webpolicy.demo.DemoPolicy;
+import org.webpolicy.demo.DemoResult;
+import org.webpolicy.demo.SimulatedAlohaEnvironment;
 import org.webpolicy.runtime.LatencySummary;
+import org.webpolicy.runtime.StepInfo;
+import org.webpolicy.runtime.Subscriber;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code webpolicy demo}: runs {@link AlohaDemo} and prints what happened. */
+/** {@code webpolicy demo}: runs {@link AlohaDemo} and prints what happened, with progress on long runs. */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Drive a simulated ALOHA robot through the runtime loop, a chunk broker and a WebSocket policy server.")
-public final class DemoCommand implements Callable<Integer> {
+        description = "Drive a simulated ALOHA robot through the control loop, a chunk broker and a WebSocket policy server.")
+final class DemoCommand implements Callable<Integer> {
 
-    @Option(names = "--steps", description = "Steps per episode (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", description = "Steps per episode, at least 1 (default: ${DEFAULT-VALUE}).")
     int steps = 300;
 
-    @Option(names = "--episodes", description = "Episodes (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--episodes", description = "Episodes, at least 1 (default: ${DEFAULT-VALUE}).")
     int episodes = 1;
 
-    @Option(names = "--hz", description = "Control rate (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--hz", description = "Control rate, above 0 (default: ${DEFAULT-VALUE}).")
     double hz = 50;
 
-    @Option(names = "--broker", description = "sync or async (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--broker", converter = Choices.Brokers.class, completionCandidates = Choices.Brokers.class,
+            description = "Chunk broker: ${COMPLETION-CANDIDATES} (default: async).")
     AlohaDemo.BrokerKind broker = AlohaDemo.BrokerKind.ASYNC;
 
-    @Option(names = "--action-horizon", description = "Steps used of each 50-step chunk (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--action-horizon", description = "Steps used of each 50-step chunk, 1-50 (default: ${DEFAULT-VALUE}).")
     int actionHorizon = 25;
 
     @Option(names = "--threshold", description = "Async broker: ask for the next chunk with fewer actions left (default: ${DEFAULT-VALUE}).")
@@ -48,13 +56,20 @@ public final class DemoCommand implements Callable<Integer> {
 
     private DemoResult result;
 
-    /** The last run's result (for tests and embedding), null before one finished. */
-    public DemoResult result() {
+    /** The last run's result (for tests), null before one finished. */
+    DemoResult result() {
         return result;
     }
 
     @Override
     public Integer call() {
+        Arguments check = new Arguments(spec).atLeast("--steps", steps, 1).atLeast("--episodes", episodes, 1)
+                .require(hz > 0 && Double.isFinite(hz), "--hz must be a rate above 0, got " + hz)
+                .between("--action-horizon", actionHorizon, 1, DemoPolicy.CHUNK_LENGTH)
+                .atLeast("--inference-ms", inferenceMs, 0).webSocketUri("--connect", connect);
+        if (broker == AlohaDemo.BrokerKind.ASYNC) {
+            check.between("--threshold", threshold, 1, actionHorizon);
+        }
         PrintWriter out = spec.commandLine().getOut();
         AlohaDemo.Options options = new AlohaDemo.Options(hz, steps, episodes, broker, actionHorizon, threshold,
                 Duration.ofMillis(inferenceMs), connect, prompt);
@@ -65,7 +80,19 @@ public final class DemoCommand implements Callable<Integer> {
                 broker.name().toLowerCase(Locale.ROOT), actionHorizon,
                 broker == AlohaDemo.BrokerKind.ASYNC ? ", threshold " + threshold : "", hz, steps, episodes);
         out.flush();
-        result = AlohaDemo.run(options);
+        Progress progress = Progress.on(spec.commandLine().getErr(), "demo", (long) steps * episodes);
+        AtomicLong done = new AtomicLong();
+        Subscriber onStep = new Subscriber() {
+            @Override
+            public void onStep(StepInfo step) {
+                progress.update(done.incrementAndGet());
+            }
+        };
+        try {
+            result = AlohaDemo.run(options, onStep);
+        } finally {
+            progress.finish();
+        }
         LatencySummary all = result.latency();
         out.printf(Locale.ROOT, "policy:            %s%s%n", result.policyUri(),
                 connect == null ? " (in-process server, " + inferenceMs + " ms per chunk)" : "");

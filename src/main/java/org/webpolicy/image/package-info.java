@@ -1,0 +1,6 @@
+/**
+ * The Python clients' image preprocessing, byte for byte: {@link org.webpolicy.image.ImageTools}
+ * ({@code convertToUint8}, {@code resizeWithPad} with Pillow's bilinear filter), in C++ where the
+ * native library loads and in Java everywhere, with the same output.
+ */
+package org.webpolicy.image;
