@@ -306,8 +306,9 @@ bool pillow_resize(const uint8_t* in, int in_h, int in_w, int c, int out_h, int 
         const std::ptrdiff_t in_stride = static_cast<std::ptrdiff_t>(in_w) * c;
 #ifdef WP_X86
         const bool avx2 = simd && cpu_has_avx2();
+#elif defined(__aarch64__)
+        const bool neon = simd && cpu_has_neon();
 #else
-        const bool avx2 = false;
         (void)simd;
 #endif
         if (!horizontal && !vertical) {
@@ -322,6 +323,11 @@ bool pillow_resize(const uint8_t* in, int in_h, int in_w, int c, int out_h, int 
                 vertical_avx2(src, stride, shift, row_bytes, vc, out_h, out, out_stride);
                 return;
             }
+#elif defined(__aarch64__)
+            if (neon) {
+                vertical_neon(src, stride, shift, row_bytes, vc, out_h, out, out_stride);
+                return;
+            }
 #endif
             vertical_scalar(src, stride, shift, row_bytes, vc, out_h, out, out_stride, acc);
         };
@@ -329,6 +335,11 @@ bool pillow_resize(const uint8_t* in, int in_h, int in_w, int c, int out_h, int 
 #ifdef WP_X86
             if (avx2) {
                 horizontal_avx2(src, in_stride, rows, in_w, c, hc, out_w, dst, dst_stride);
+                return;
+            }
+#elif defined(__aarch64__)
+            if (neon) {
+                horizontal_neon(src, in_stride, rows, in_w, c, hc, out_w, dst, dst_stride);
                 return;
             }
 #endif
