@@ -1,5 +1,8 @@
 package org.webpolicy.consumer;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import org.webpolicy.array.NdArray;
 import org.webpolicy.array.Shape;
@@ -8,14 +11,15 @@ import org.webpolicy.nativelib.NativeLibrary;
 
 /**
  * Resizes a 480x640 RGB image to 224x224 with the native code forced on, then with it off, and
- * checks that both give the same bytes. Exits non-zero on any failure.
+ * checks that both give the same bytes, and that the native path loaded no OpenCV library (the
+ * Pillow-exact library needs only the C and C++ runtimes). Exits non-zero on any failure.
  */
 public final class ConsumerMain {
 
     private ConsumerMain() {
     }
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws IOException {
         byte[] pixels = new byte[480 * 640 * 3];
         for (int i = 0; i < pixels.length; i++) {
             pixels[i] = (byte) (i * 31 + i / 1920);
@@ -38,6 +42,13 @@ public final class ConsumerMain {
         if (!Arrays.equals(fast.toByteArray(), reference.toByteArray())) {
             throw new IllegalStateException("native and Java outputs differ");
         }
+        for (String mapping : Files.readAllLines(Path.of("/proc/self/maps"))) {
+            if (mapping.contains("libopencv") || mapping.contains("libopenblas")) {
+                throw new IllegalStateException("the exact resize loaded OpenCV: " + mapping);
+            }
+        }
+        System.setProperty(NativeLibrary.PROPERTY, "auto");
+        System.out.println("consumer: " + ImageTools.backendDetails() + ", no OpenCV library loaded");
         System.out.println("consumer OK: native resize 480x640x3 -> " + fast.shape() + " matches the Java path");
     }
 }
