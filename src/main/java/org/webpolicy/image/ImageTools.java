@@ -68,6 +68,9 @@ public final class ImageTools {
      * as numpy does on x86-64: NaN or a product outside the int32 range gives 0, anything else
      * wraps modulo 256 (-25.5 gives 231, 306 gives 50, 1e10 gives 0). Any other dtype, even
      * int32, comes back unchanged: the same object.
+     *
+     * @param image any array
+     * @return a uint8 array of the same shape, or {@code image} itself when it is not floating
      */
     public static NdArray convertToUint8(NdArray image) {
         return convertToUint8(image, kernels());
@@ -106,6 +109,11 @@ public final class ImageTools {
      * 40x58 to 224x224 gives 154x223), pasted at {@code ((int) ((height - rh) / 2.0),
      * (int) ((width - rw) / 2.0))}.
      *
+     * @param images {@code [..., h, w, c]} uint8 images (c = 2, 3 or 4) or one grayscale {@code [h, w]}
+     * @param height the output height
+     * @param width the output width
+     * @return the resized and padded images, {@code [..., height, width, c]} (see above for 2-D
+     *     input), or {@code images} itself when it already has that size
      * @throws IllegalArgumentException naming the problem for: a rank below 2, a non-uint8 array,
      *     {@code [h, w, 1]} (use {@code [h, w]} for grayscale), more than 4 channels, a target side
      *     of 0 or less, or a resized side of 0 (a 1x1000 image fitted to 224x224), or an output

@@ -25,34 +25,58 @@ final class OpenCvResize {
     private OpenCvResize() {
     }
 
+    /** Larger direct buffers are not kept between calls. */
+    private static final int MAX_CACHED_BYTES = 16 << 20;
+
+    /**
+     * A thread's direct input and output buffers, reused by its next image. A resize never
+     * waits inside, so a fork-join worker cannot start a second one on the same thread meanwhile.
+     */
+    private static final ThreadLocal<ByteBuffer[]> SCRATCH = ThreadLocal.withInitial(() -> new ByteBuffer[2]);
+
+    private static ByteBuffer scratch(int slot, int bytes) {
+        ByteBuffer[] buffers = SCRATCH.get();
+        ByteBuffer b = buffers[slot];
+        if (b == null || b.capacity() < bytes) {
+            b = ByteBuffer.allocateDirect(Math.max(bytes, 1 << 16));
+            buffers[slot] = bytes <= MAX_CACHED_BYTES ? b : null;
+        }
+        return b;
+    }
+
     /**
      * Resizes each of {@code count} images as {@link ImageKernels#resizeWithPad} does, with
      * OpenCV's interpolation instead of Pillow's filter.
      */
     static void resizeWithPad(NdArray images, int count, int channels, ResizeGeometry g, byte[] out,
                               ApproximateFilter filter) {
-        byte[] src = images.toByteArray();
         int inBytes = Math.multiplyExact(Math.multiplyExact(g.inHeight(), g.inWidth()), channels);
         int frameBytes = Math.multiplyExact(Math.multiplyExact(g.outHeight(), g.outWidth()), channels);
-        if ((long) inBytes * count != src.length || (long) frameBytes * count != out.length) {
+        if ((long) inBytes * count != images.nbytes() || (long) frameBytes * count != out.length) {
             throw new IllegalArgumentException(count + " images of " + g + " do not match an input of "
-                    + src.length + " bytes and an output of " + out.length + " bytes");
+                    + images.nbytes() + " bytes and an output of " + out.length + " bytes");
         }
+        boolean alpha = channels == 2 || channels == 4;
+        byte[] heap = alpha ? images.toByteArray() : null; // premultiplied from a copy
+        ByteBuffer data = images.data();
         int interpolation = filter == ApproximateFilter.AREA ? opencv_imgproc.INTER_AREA : opencv_imgproc.INTER_LINEAR;
-        ImageTools.forEachImage(count, (long) inBytes * count,
-                i -> resizeOne(src, i * inBytes, channels, g, out, i * frameBytes, interpolation));
+        ImageTools.forEachImage(count, (long) inBytes * count, i -> {
+            ByteBuffer in = scratch(0, inBytes);
+            if (alpha) {
+                in.put(0, JavaImageKernels.premultiplied(heap, i * inBytes, inBytes / channels, channels), 0, inBytes);
+            } else {
+                in.put(0, data, i * inBytes, inBytes);
+            }
+            resizeOne(in, channels, g, out, i * frameBytes, interpolation);
+        });
     }
 
-    private static void resizeOne(byte[] src, int srcOffset, int c, ResizeGeometry g, byte[] out, int outOffset,
-                                  int interpolation) {
+    private static void resizeOne(ByteBuffer in, int c, ResizeGeometry g, byte[] out, int outOffset, int interpolation) {
         int h = g.inHeight();
         int w = g.inWidth();
         int rh = g.resizedHeight();
         int rw = g.resizedWidth();
-        boolean alpha = c == 2 || c == 4;
-        ByteBuffer in = ByteBuffer.allocateDirect(h * w * c);
-        in.put(0, alpha ? JavaImageKernels.premultiplied(src, srcOffset, h * w, c) : src, alpha ? 0 : srcOffset, h * w * c);
-        ByteBuffer resized = ByteBuffer.allocateDirect(rh * rw * c);
+        ByteBuffer resized = scratch(1, rh * rw * c);
         try (BytePointer inPtr = new BytePointer(in);
              BytePointer outPtr = new BytePointer(resized);
              Mat srcMat = new Mat(h, w, opencv_core.CV_8UC(c), inPtr, (long) w * c);
@@ -69,7 +93,7 @@ final class OpenCvResize {
         for (int y = 0; y < rh; y++) {
             resized.get(y * rw * c, out, pasteOffset + y * stride, rw * c);
         }
-        if (alpha) {
+        if (c == 2 || c == 4) {
             JavaImageKernels.unpremultiply(out, pasteOffset, stride, rh, rw, c);
         }
     }
