@@ -39,6 +39,14 @@ void float_to_u8(const uint8_t* src, int item_size, std::size_t n, uint8_t* dst,
 bool cpu_has_avx2();
 bool cpu_has_neon();
 
+#if defined(__x86_64__) || defined(__i386__)
+// The AVX2 kernels (pillow_resize_avx2.cpp), with the arguments of the scalar passes.
+void horizontal_avx2(const uint8_t* in, std::ptrdiff_t in_stride, int rows, int in_w, int c, const Coefficients& hc,
+                     int out_w, uint8_t* out, std::ptrdiff_t out_stride);
+void vertical_avx2(const uint8_t* in, std::ptrdiff_t in_stride, int row_shift, int row_bytes, const Coefficients& vc,
+                   int out_h, uint8_t* out, std::ptrdiff_t out_stride);
+#endif
+
 #if defined(__aarch64__)
 // The NEON kernels (pillow_resize_neon.cpp), with the arguments of the scalar passes.
 void horizontal_neon(const uint8_t* in, std::ptrdiff_t in_stride, int rows, int in_w, int c, const Coefficients& hc,
