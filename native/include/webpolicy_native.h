@@ -1,5 +1,6 @@
 // webpolicy native layer: image kernels called from Java through one JavaCPP binding
-// (org.webpolicy.nativelib.ImageNative) and from the C++ tests in native/tests.
+// (org.webpolicy.nativelib.ImageNative) and from the C++ tests in native/tests. It depends on
+// the C and C++ runtimes only (no OpenCV): see scripts/check_glibc_floor for the oldest glibc.
 //
 // Every function checks its sizes and buffer lengths itself and returns a WP_* status; none
 // throws. The Java side checks the same bounds before calling, so a bad argument is caught twice.
@@ -13,18 +14,18 @@
 #define WP_EINVAL (-1)   /* a size or parameter is out of range */
 #define WP_EBOUNDS (-2)  /* a buffer is too small for the sizes given */
 #define WP_ENOMEM (-3)   /* scratch memory could not be allocated */
-#define WP_EOPENCV (-4)  /* OpenCV raised an error */
 
-#define WP_OPENCV_LINEAR 0 /* cv::INTER_LINEAR */
-#define WP_OPENCV_AREA 1   /* cv::INTER_AREA */
+#define WP_SIMD_SCALAR 0 /* the scalar kernels run */
+#define WP_SIMD_NEON 1   /* the NEON kernels run (aarch64) */
+#define WP_SIMD_AVX2 2   /* the AVX2 kernels run (x86-64) */
 
 /* Version of this native layer; the Java side refuses a library of another version. */
 int wp_native_version();
 
-/* 2 when the AVX2 kernels run, 0 when the scalar ones do (no AVX2, or disabled). */
+/* Which kernels run: WP_SIMD_AVX2 or WP_SIMD_NEON where the CPU has them, else WP_SIMD_SCALAR. */
 int wp_simd_level();
 
-/* Enables (1) or disables (0) the AVX2 kernels, for tests and benchmarks; both give the same bytes. */
+/* Enables (1) or disables (0) the SIMD kernels, for tests and benchmarks; both give the same bytes. */
 void wp_set_simd_enabled(int enabled);
 
 /*
@@ -38,15 +39,6 @@ int wp_resize_with_pad_u8(const uint8_t* src, int64_t src_len, int64_t src_off,
                           int in_h, int in_w, int channels,
                           int resized_h, int resized_w, int top, int left, int out_h, int out_w,
                           uint8_t* dst, int64_t dst_len, int64_t dst_off);
-
-/*
- * The same geometry with OpenCV's cv::resize (WP_OPENCV_LINEAR or WP_OPENCV_AREA): faster, NOT
- * Pillow's output (a few levels off; see docs/IMAGE.md). Alpha is premultiplied as above.
- */
-int wp_resize_with_pad_u8_opencv(const uint8_t* src, int64_t src_len, int64_t src_off,
-                                 int in_h, int in_w, int channels,
-                                 int resized_h, int resized_w, int top, int left, int out_h, int out_w,
-                                 uint8_t* dst, int64_t dst_len, int64_t dst_off, int interpolation);
 
 /*
  * numpy's (255 * x).astype(uint8) on x86-64 for count little-endian floats of item_size bytes

@@ -21,8 +21,8 @@ struct Coefficients {
 Coefficients compute_coefficients(int in_size, int out_size);
 
 // Resizes in_h x in_w x c (rows contiguous) to out_h x out_w x c written with rows out_stride
-// bytes apart. c in 1..4; no alpha handling here. simd selects the AVX2 kernels when the CPU has
-// them. Returns false when scratch memory cannot be allocated.
+// bytes apart. c in 1..4; no alpha handling here. simd selects the AVX2 (x86-64) or NEON
+// (aarch64) kernels when the CPU has them. Returns false when scratch memory cannot be allocated.
 bool pillow_resize(const uint8_t* in, int in_h, int in_w, int c, int out_h, int out_w,
                    uint8_t* out, std::ptrdiff_t out_stride, bool simd);
 
@@ -31,7 +31,29 @@ void premultiply(const uint8_t* in, uint8_t* out, std::size_t pixels, int c);
 // Pillow's RGBa -> RGBA, in place over rows x cols pixels with rows stride bytes apart.
 void unpremultiply(uint8_t* img, std::ptrdiff_t stride, int rows, int cols, int c);
 
+// numpy's (255 * x).astype(uint8) for n little-endian floats of item_size bytes (2, 4 or 8);
+// simd selects the NEON loop on aarch64.
+void float_to_u8(const uint8_t* src, int item_size, std::size_t n, uint8_t* dst, bool simd);
+
+// Run-time CPU checks, each false on the other architecture.
 bool cpu_has_avx2();
+bool cpu_has_neon();
+
+#if defined(__x86_64__) || defined(__i386__)
+// The AVX2 kernels (pillow_resize_avx2.cpp), with the arguments of the scalar passes.
+void horizontal_avx2(const uint8_t* in, std::ptrdiff_t in_stride, int rows, int in_w, int c, const Coefficients& hc,
+                     int out_w, uint8_t* out, std::ptrdiff_t out_stride);
+void vertical_avx2(const uint8_t* in, std::ptrdiff_t in_stride, int row_shift, int row_bytes, const Coefficients& vc,
+                   int out_h, uint8_t* out, std::ptrdiff_t out_stride);
+#endif
+
+#if defined(__aarch64__)
+// The NEON kernels (pillow_resize_neon.cpp), with the arguments of the scalar passes.
+void horizontal_neon(const uint8_t* in, std::ptrdiff_t in_stride, int rows, int in_w, int c, const Coefficients& hc,
+                     int out_w, uint8_t* out, std::ptrdiff_t out_stride);
+void vertical_neon(const uint8_t* in, std::ptrdiff_t in_stride, int row_shift, int row_bytes, const Coefficients& vc,
+                   int out_h, uint8_t* out, std::ptrdiff_t out_stride);
+#endif
 
 }  // namespace webpolicy
 

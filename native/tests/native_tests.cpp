@@ -1,7 +1,8 @@
 // C++ tests of the native layer, meant to run under AddressSanitizer + UBSan
-// (scripts/native_asan_test). Every buffer is a std::vector of the exact size, so any read or
-// write past an image is reported. The kernels are compared, AVX2 and scalar, with a direct
-// reference written for clarity rather than speed.
+// (scripts/native_asan_test) and, cross-built for aarch64, under qemu (scripts/arm64_test). Every
+// buffer is a std::vector of the exact size, so any read or write past an image is reported. The
+// kernels are compared, SIMD (AVX2 or NEON) and scalar, with a direct reference written for
+// clarity rather than speed, and with the Python goldens (golden_cases.cpp).
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -10,6 +11,7 @@
 #include <random>
 #include <vector>
 
+#include "golden_cases.h"
 #include "pillow_resize.h"
 #include "webpolicy_native.h"
 
@@ -188,7 +190,7 @@ void test_random_cases() {
             check_case(rng, s[0], s[1], c, s[2], s[3]);
             cases++;
         }
-    std::printf("resize: %d cases compared with the reference (scalar and AVX2)\n", cases);
+    std::printf("resize: %d cases compared with the reference (scalar and SIMD)\n", cases);
 }
 
 void test_bounds_and_arguments() {
@@ -212,6 +214,10 @@ void test_bounds_and_arguments() {
     CHECK(call(in_len, 0, 10, 20, 3, 0, 40, 0, 0, 30, 40, out_len, 0) == WP_EINVAL, "zero height");
     CHECK(call(in_len, 0, 0, 20, 3, 20, 40, 0, 0, 30, 40, out_len, 0) == WP_EINVAL, "empty input");
     CHECK(call(in_len, 0, 100000, 100000, 3, 20, 40, 0, 0, 30, 40, out_len, 0) == WP_EINVAL, "huge input");
+    CHECK(call(in_len, 0, 10, 20, 3, 20, 40, 0, 0, INT32_MAX, INT32_MAX, out_len, 0) == WP_EINVAL,
+          "a frame whose byte count overflows 64 bits");
+    CHECK(call(in_len, 0, INT32_MAX, INT32_MAX, 4, 20, 40, 0, 0, 30, 40, out_len, 0) == WP_EINVAL,
+          "an input whose byte count overflows 64 bits");
     // A frame inside a larger buffer: nothing outside it is written.
     std::vector<uint8_t> big(out.size() + 64, 0xAB);
     CHECK(wp_resize_with_pad_u8(img.data(), in_len, 0, 10, 20, 3, 20, 40, 5, 0, 30, 40, big.data(),
@@ -250,32 +256,57 @@ void test_float_to_u8() {
     std::printf("float_to_u8: checked\n");
 }
 
-void test_opencv() {
-    std::mt19937 rng(7);
-    for (int c = 1; c <= 4; c++) {
-        const std::vector<uint8_t> img = random_image(rng, 480, 640, c);
-        for (int interp : {WP_OPENCV_AREA, WP_OPENCV_LINEAR}) {
-            std::vector<uint8_t> out(224 * 224 * static_cast<size_t>(c), 0xEE);
-            const int rc = wp_resize_with_pad_u8_opencv(img.data(), static_cast<int64_t>(img.size()), 0, 480, 640, c,
-                                                        168, 224, 28, 0, 224, 224, out.data(),
-                                                        static_cast<int64_t>(out.size()), 0, interp);
-            CHECK(rc == WP_OK, "opencv status %d", rc);
-            for (size_t i = 0; i < 28 * 224 * static_cast<size_t>(c); i++) CHECK(out[i] == 0, "padding touched");
+// The SIMD conversion loop against the scalar one on every kind of value, at every length
+// around the SIMD step (tails) and from unaligned addresses.
+void test_float_to_u8_simd_matches_scalar() {
+    std::mt19937 rng(99);
+    const double specials[] = {0.0, -0.0, 1.0, -1.0, 0.5, 8421504.498039216, 2147483647.0 / 255, -2147483648.0 / 255,
+                               1e10, -1e10, NAN, INFINITY, -INFINITY, 65504.0 / 255, 65520.0 / 255, 6e-8, 1e-45};
+    int compared = 0;
+    for (int item : {2, 4, 8}) {
+        for (int n = 1; n <= 40; n++) {
+            std::vector<uint8_t> src(static_cast<size_t>(n) * item + 1);
+            for (int i = 0; i < n; i++) {
+                const double v = rng() % 3 == 0 ? specials[rng() % (sizeof specials / sizeof specials[0])]
+                                                : (static_cast<double>(rng()) / rng.max() - 0.25) * (rng() % 2 ? 2.5 : 3e5);
+                uint8_t* p = src.data() + 1 + static_cast<size_t>(i) * item;  // one byte off any alignment
+                if (item == 8) {
+                    std::memcpy(p, &v, 8);
+                } else if (item == 4) {
+                    const float f = static_cast<float>(v);
+                    std::memcpy(p, &f, 4);
+                } else {
+                    const uint16_t h = static_cast<uint16_t>(rng());  // every float16 bit pattern
+                    std::memcpy(p, &h, 2);
+                }
+            }
+            std::vector<uint8_t> simd(static_cast<size_t>(n)), scalar(static_cast<size_t>(n));
+            const int64_t len = static_cast<int64_t>(src.size()) - 1;
+            wp_set_simd_enabled(1);
+            CHECK(wp_float_to_u8(src.data() + 1, len, item, n, simd.data(), n) == WP_OK, "simd status");
+            wp_set_simd_enabled(0);
+            CHECK(wp_float_to_u8(src.data() + 1, len, item, n, scalar.data(), n) == WP_OK, "scalar status");
+            wp_set_simd_enabled(1);
+            for (int i = 0; i < n; i++)
+                CHECK(simd[static_cast<size_t>(i)] == scalar[static_cast<size_t>(i)],
+                      "item size %d, n %d, element %d: SIMD %d, scalar %d", item, n, i, simd[static_cast<size_t>(i)],
+                      scalar[static_cast<size_t>(i)]);
+            compared += n;
         }
     }
-    CHECK(wp_resize_with_pad_u8_opencv(nullptr, 0, 0, 1, 1, 3, 1, 1, 0, 0, 1, 1, nullptr, 0, 0, 0) == WP_EINVAL,
-          "null");
-    std::printf("opencv: checked\n");
+    std::printf("float_to_u8: %d values, SIMD loop equals the scalar one\n", compared);
 }
 
 }  // namespace
 
-int main() {
+// native_tests [golden-dir]: the golden directory defaults to the source tree's.
+int main(int argc, char** argv) {
     std::printf("native version %d, simd level %d\n", wp_native_version(), wp_simd_level());
     test_random_cases();
     test_bounds_and_arguments();
     test_float_to_u8();
-    test_opencv();
+    test_float_to_u8_simd_matches_scalar();
+    failures += run_golden_cases(argc > 1 ? argv[1] : WEBPOLICY_GOLDEN_DIR);
     if (failures != 0) {
         std::printf("%d FAILURES\n", failures);
         return 1;

@@ -149,15 +149,15 @@ public final class AlohaDemo {
     }
 
     /**
-     * {@code native (AVX2)}, {@code native (scalar)} or {@code java}: what resizes the frames now.
+     * What resizes the frames now.
      *
-     * @return the image path in use
+     * @return {@code native (AVX2)}, {@code native (NEON)}, {@code native (scalar)} or {@code java}
      */
     public static String imagePath() {
         if (!"native".equals(ImageTools.backendName())) {
             return "java";
         }
-        return NativeLibrary.isLoaded() && ImageNative.wp_simd_level() >= 2 ? "native (AVX2)" : "native (scalar)";
+        return "native (" + (NativeLibrary.isLoaded() ? ImageNative.simdName(ImageNative.wp_simd_level()) : "scalar") + ")";
     }
 
     /** Every step's latency, across episodes. */

@@ -7,6 +7,7 @@ import org.webpolicy.array.DType;
 import org.webpolicy.array.NdArray;
 import org.webpolicy.array.Shape;
 import org.webpolicy.nativelib.NativeLibrary;
+import org.webpolicy.nativelib.OpenCvLibrary;
 
 /**
  * The Python clients' image preprocessing ({@code openpi_client.image_tools}), byte for byte:
@@ -31,9 +32,30 @@ public final class ImageTools {
     private ImageTools() {
     }
 
-    /** {@code "native"} or {@code "java"}: which implementation runs now, per {@code webpolicy.native}. */
+    /**
+     * Which implementation runs now, per {@code webpolicy.native}.
+     *
+     * @return {@code "native"} or {@code "java"}
+     */
     public static String backendName() {
         return kernels().name();
+    }
+
+    /**
+     * Which implementation runs now and why, for logs: {@code "native (linux-arm64, NEON
+     * kernels)"}, {@code "java (webpolicy.native=off)"} or {@code "java (no native build for Mac OS
+     * X aarch64 ...)"}.
+     *
+     * @return the implementation's name with the platform and kernels, or the reason for Java
+     */
+    public static String backendDetails() {
+        ImageKernels k = kernels();
+        if (k == NativeImageKernels.INSTANCE) {
+            return k.name() + " (" + NativeLibrary.describe() + ")";
+        }
+        String why = NativeLibrary.Mode.fromSystemProperty() == NativeLibrary.Mode.OFF
+                ? NativeLibrary.PROPERTY + "=off" : NativeLibrary.describe();
+        return k.name() + " (" + why + ")";
     }
 
     static ImageKernels kernels() {
@@ -46,6 +68,9 @@ public final class ImageTools {
      * as numpy does on x86-64: NaN or a product outside the int32 range gives 0, anything else
      * wraps modulo 256 (-25.5 gives 231, 306 gives 50, 1e10 gives 0). Any other dtype, even
      * int32, comes back unchanged: the same object.
+     *
+     * @param image any array
+     * @return a uint8 array of the same shape, or {@code image} itself when it is not floating
      */
     public static NdArray convertToUint8(NdArray image) {
         return convertToUint8(image, kernels());
@@ -84,6 +109,11 @@ public final class ImageTools {
      * 40x58 to 224x224 gives 154x223), pasted at {@code ((int) ((height - rh) / 2.0),
      * (int) ((width - rw) / 2.0))}.
      *
+     * @param images {@code [..., h, w, c]} uint8 images (c = 2, 3 or 4) or one grayscale {@code [h, w]}
+     * @param height the output height
+     * @param width the output width
+     * @return the resized and padded images, {@code [..., height, width, c]} (see above for 2-D
+     *     input), or {@code images} itself when it already has that size
      * @throws IllegalArgumentException naming the problem for: a rank below 2, a non-uint8 array,
      *     {@code [h, w, 1]} (use {@code [h, w]} for grayscale), more than 4 channels, a target side
      *     of 0 or less, or a resized side of 0 (a 1x1000 image fitted to 224x224), or an output
@@ -96,17 +126,24 @@ public final class ImageTools {
     /**
      * The same geometry as {@link #resizeWithPad} with OpenCV's {@code cv::resize} instead of
      * Pillow's filter: faster, but NOT the bytes the Python clients produce (see docs/IMAGE.md
-     * for how far it is). Never chosen automatically. Needs the native library whatever
-     * {@code webpolicy.native} says.
+     * for how far it is). Never chosen automatically. Runs OpenCV through the
+     * {@code org.bytedeco:opencv} preset (its linux-x86_64 and linux-arm64 natives, glibc 2.35 or
+     * newer), whatever {@code webpolicy.native} says; the Pillow-exact path never needs OpenCV.
      *
-     * @throws IllegalStateException when the native library cannot be loaded
+     * @param images {@code [..., h, w, c]} uint8 images (c = 2, 3 or 4) or one grayscale {@code [h, w]}
+     * @param height the output height
+     * @param width the output width
+     * @param filter OpenCV's interpolation
+     * @return the resized and padded images, shaped as {@link #resizeWithPad} shapes them
+     * @throws IllegalStateException when OpenCV's natives cannot be loaded
      * @throws IllegalArgumentException as {@link #resizeWithPad}
+     * @throws NullPointerException if {@code filter} is null
      */
     public static NdArray resizeWithPadApproximate(NdArray images, int height, int width, ApproximateFilter filter) {
         java.util.Objects.requireNonNull(filter, "filter");
-        NativeLibrary.requireLoaded();
+        OpenCvLibrary.requireLoaded();
         return resize(images, height, width, (in, count, c, g, out) ->
-                NativeImageKernels.INSTANCE.resizeWithPadOpenCv(in, count, c, g, out, filter));
+                OpenCvResize.resizeWithPad(in, count, c, g, out, filter));
     }
 
     static NdArray resizeWithPad(NdArray images, int height, int width, ImageKernels kernels) {

@@ -9,8 +9,9 @@ import org.webpolicy.nativelib.NativeLibrary;
 
 /**
  * The image kernels in C++ ({@link ImageNative}): the same bytes as {@link JavaImageKernels},
- * several times faster (AVX2 where the CPU has it). Every size and bound is checked here before
- * the call, so no argument can make the native code read or write outside its buffers.
+ * several times faster (AVX2 or NEON where the CPU has it). Sizes are checked here, for clear
+ * messages, and again by the binding and the C++ code, which refuse any call that would read or
+ * write outside its buffers.
  *
  * <p>The native code works on direct memory: the input is copied once into a direct buffer and
  * the output copied once out of one. Each calling thread keeps its buffers (up to
@@ -82,17 +83,6 @@ final class NativeImageKernels implements ImageKernels {
 
     @Override
     public void resizeWithPad(NdArray images, int count, int channels, ResizeGeometry g, byte[] out) {
-        resize(images, count, channels, g, out, null);
-    }
-
-    /** The same geometry through OpenCV's {@code cv::resize}: close to Pillow, not equal. */
-    void resizeWithPadOpenCv(NdArray images, int count, int channels, ResizeGeometry g, byte[] out,
-                             ApproximateFilter filter) {
-        resize(images, count, channels, g, out, Objects.requireNonNull(filter, "filter"));
-    }
-
-    private void resize(NdArray images, int count, int channels, ResizeGeometry g, byte[] out,
-                        ApproximateFilter opencv) {
         if (channels < 1 || channels > 4) {
             throw new IllegalArgumentException("Images must have 1 to 4 channels, not " + channels);
         }
@@ -118,15 +108,8 @@ final class NativeImageKernels implements ImageKernels {
             ImageTools.forEachImage(count, inBytes * count, i -> {
                 long srcOff = i * inBytes;
                 long dstOff = i * frameBytes;
-                int status = opencv == null
-                        ? ImageNative.wp_resize_with_pad_u8(src, src.capacity(), srcOff,
-                                g.inHeight(), g.inWidth(), channels, g.resizedHeight(), g.resizedWidth(), g.top(),
-                                g.left(), g.outHeight(), g.outWidth(), dst, dst.capacity(), dstOff)
-                        : ImageNative.wp_resize_with_pad_u8_opencv(src, src.capacity(), srcOff,
-                                g.inHeight(), g.inWidth(), channels, g.resizedHeight(), g.resizedWidth(), g.top(),
-                                g.left(), g.outHeight(), g.outWidth(), dst, dst.capacity(), dstOff,
-                                opencv == ApproximateFilter.AREA ? ImageNative.OPENCV_AREA : ImageNative.OPENCV_LINEAR);
-                check(status, opencv == null ? "resize" : "OpenCV resize");
+                ImageNative.resizeWithPad(src, srcOff, g.inHeight(), g.inWidth(), channels, g.resizedHeight(),
+                        g.resizedWidth(), g.top(), g.left(), g.outHeight(), g.outWidth(), dst, dstOff);
             });
             dst.get(0, out, 0, out.length);
         } finally {
@@ -150,23 +133,10 @@ final class NativeImageKernels implements ImageKernels {
             ByteBuffer in = scratch.in(src.nbytes());
             ByteBuffer out = scratch.out(n);
             in.put(0, src.data(), 0, src.nbytes());
-            check(ImageNative.wp_float_to_u8(in, in.capacity(), item, n, out, out.capacity()), "float to uint8 conversion");
+            ImageNative.floatsToUint8(in, item, n, out);
             out.get(0, dst, 0, n);
         } finally {
             scratch.release();
-        }
-    }
-
-    private static void check(int status, String what) {
-        if (status != ImageNative.OK) {
-            String meaning = switch (status) {
-                case -1 -> "invalid argument";
-                case -2 -> "buffer too small";
-                case -3 -> "out of memory";
-                case -4 -> "OpenCV error";
-                default -> "unknown status";
-            };
-            throw new IllegalStateException("Native " + what + " failed with status " + status + " (" + meaning + ")");
         }
     }
 }

@@ -42,7 +42,6 @@ class ApproximateResizeTest {
 
     @Test
     void sameGeometryAndCloseToPillowOnSmoothImages() {
-        Backends.nativeKernels();
         NdArray img = smooth(480, 640, 3);
         NdArray exact = ImageTools.resizeWithPad(img, 224, 224, Backends.java());
         for (ApproximateFilter f : ApproximateFilter.values()) {

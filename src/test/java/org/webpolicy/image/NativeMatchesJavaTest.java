@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
 import org.webpolicy.array.DType;
 import org.webpolicy.array.Half;
 import org.webpolicy.array.NdArray;
@@ -18,9 +19,12 @@ import org.webpolicy.array.Shape;
 import org.webpolicy.nativelib.ImageNative;
 
 /**
- * Thousands of random sizes and contents: the native code (with and without AVX2) gives
- * exactly the Java code's bytes. Seeded, so a failure names a case that can be replayed.
+ * Thousands of random sizes and contents: the native code (with and without its SIMD kernels,
+ * AVX2 or NEON) gives exactly the Java code's bytes. Seeded, so a failure names a case that can
+ * be replayed. Disabled, and reported so, in a Java-only build, which has no native code.
  */
+@DisabledIfSystemProperty(named = Backends.NATIVE_SKIPPED, matches = "true",
+        disabledReason = "Java-only build (webpolicy.native.skip): no native library to compare")
 class NativeMatchesJavaTest {
 
     private final ImageKernels nativeKernels = Backends.nativeKernels();
@@ -76,7 +80,7 @@ class NativeMatchesJavaTest {
     }
 
     @Test
-    void smallRandomImagesWithAvx2() {
+    void smallRandomImagesWithSimd() {
         ImageNative.wp_set_simd_enabled(1);
         compareResize(new Random(1), 2000, 40, 48);
     }

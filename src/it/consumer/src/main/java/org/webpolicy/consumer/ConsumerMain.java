@@ -1,6 +1,9 @@
 package org.webpolicy.consumer;
 
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import org.webpolicy.array.NdArray;
 import org.webpolicy.array.Shape;
@@ -9,15 +12,16 @@ import org.webpolicy.nativelib.NativeLibrary;
 
 /**
  * Resizes a 480x640 RGB image to 224x224 with the native code forced on, then with it off, and
- * checks that both give the same bytes; checks that the command line and its dependencies did not
- * come with the library. Exits non-zero on any failure.
+ * checks that both give the same bytes, that the native path loaded no OpenCV library (the
+ * Pillow-exact library needs only the C and C++ runtimes), and that the command line and its
+ * dependencies did not come with the library. Exits non-zero on any failure.
  */
 public final class ConsumerMain {
 
     private ConsumerMain() {
     }
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws IOException {
         for (String absent : new String[] {"org.webpolicy.cli.Main", "org.webpolicy.demo.AlohaDemo",
                 "picocli.CommandLine", "com.fasterxml.jackson.databind.ObjectMapper"}) {
             try {
@@ -50,6 +54,13 @@ public final class ConsumerMain {
         if (!Arrays.equals(fast.toByteArray(), reference.toByteArray())) {
             throw new IllegalStateException("native and Java outputs differ");
         }
+        for (String mapping : Files.readAllLines(Path.of("/proc/self/maps"))) {
+            if (mapping.contains("libopencv") || mapping.contains("libopenblas")) {
+                throw new IllegalStateException("the exact resize loaded OpenCV: " + mapping);
+            }
+        }
+        System.setProperty(NativeLibrary.PROPERTY, "auto");
+        System.out.println("consumer: " + ImageTools.backendDetails() + ", no OpenCV library loaded");
         System.out.println("consumer OK: native resize 480x640x3 -> " + fast.shape() + " matches the Java path;"
                 + " first resize done " + firstResizeMs + " ms after the JVM started");
     }
