@@ -3,6 +3,7 @@ package org.webpolicy.transport;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -68,7 +69,7 @@ public final class PolicyServer implements AutoCloseable {
         this.calls = new PolicyCalls(policy.isThreadSafe(), options.policyTimeout, options.maxConcurrentRequests);
         this.workers = ServerThreads.workers(options.maxConcurrentRequests);
         ProtocolCore core = new ProtocolCore(policy, options, calls);
-        this.endpoint = new ServerEndpoint(options, core, workers, housekeeping, new ClientLog());
+        this.endpoint = new ServerEndpoint(options, core, workers, housekeeping, this::failed);
     }
 
     /**
@@ -121,13 +122,49 @@ public final class PolicyServer implements AutoCloseable {
         return endpoint.openConnections();
     }
 
+    /** Connections accepted and not yet closed, handshake or not (for tests and the campaign). */
+    int acceptedConnections() {
+        return endpoint.acceptedConnections();
+    }
+
+    /** Inbound message bytes held now from the server's budget (for tests and the campaign). */
+    long inboundBytes() {
+        return endpoint.inboundBytes();
+    }
+
+    /** The WebSocket side, for tests that play the library's part. */
+    ServerEndpoint endpoint() {
+        return endpoint;
+    }
+
     /**
-     * Blocks until the server has been closed.
+     * Blocks until the server has been closed, by {@link #close()} or because it failed.
      *
+     * @return empty after a plain {@link #close()}; the cause when the server went down by itself
+     *     (e.g. its listening socket was lost, or a network thread ran out of memory): a process
+     *     serving only this server should then exit non-zero, so that its supervisor restarts it
      * @throws InterruptedException when interrupted while waiting
      */
-    public void awaitClose() throws InterruptedException {
+    public Optional<Throwable> awaitClose() throws InterruptedException {
         stopped.await();
+        return Optional.ofNullable(endpoint.failure());
+    }
+
+    /**
+     * The cause when the server has failed and is going down (health checks then get 503), or
+     * empty while it serves.
+     *
+     * @return the failure, if any
+     */
+    public Optional<Throwable> failure() {
+        return Optional.ofNullable(endpoint.failure());
+    }
+
+    /** The endpoint failed for good: close everything, on a thread of our own (not the library's). */
+    private void failed(Throwable cause) {
+        Thread closer = new Thread(this::close, "webpolicy-failure-close");
+        closer.setDaemon(true);
+        closer.start();
     }
 
     /**
@@ -145,7 +182,7 @@ public final class PolicyServer implements AutoCloseable {
             }
             return;
         }
-        endpoint.closing = true;
+        endpoint.startClosing();
         try {
             // Requests already queued see the flag and fail fast; those running are waited for.
             workers.shutdown();

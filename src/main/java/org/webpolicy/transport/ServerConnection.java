@@ -16,7 +16,21 @@ final class ServerConnection {
     /** Set once the connection is failed or closed: nothing more is sent on it. */
     volatile boolean closed;
 
+    /** When the current one-second window of pings began, and pings answered in it. */
+    private long pingWindowStart = System.nanoTime();
+    private int pingsInWindow;
+
     ServerConnection(Executor workers) {
         this.requests = new SerialExecutor(workers);
+    }
+
+    /** Counts a ping; false when this connection has already sent {@code perSecond} this second. */
+    synchronized boolean admitPing(int perSecond) {
+        long now = System.nanoTime();
+        if (now - pingWindowStart >= 1_000_000_000L) {
+            pingWindowStart = now;
+            pingsInWindow = 0;
+        }
+        return ++pingsInWindow <= perSecond;
     }
 }

@@ -2,20 +2,21 @@ package org.webpolicy.transport;
 
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.CancelledKeyException;
+import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.java_websocket.WebSocket;
 import org.java_websocket.WebSocketImpl;
 import org.java_websocket.enums.ReadyState;
 import org.java_websocket.framing.CloseFrame;
+import org.java_websocket.framing.Framedata;
 import org.java_websocket.handshake.ClientHandshake;
 import org.java_websocket.server.DefaultSSLWebSocketServerFactory;
 import org.java_websocket.server.WebSocketServer;
@@ -31,34 +32,47 @@ final class ServerEndpoint extends WebSocketServer {
 
     private static final Logger log = LoggerFactory.getLogger(PolicyServer.class);
 
+    /** Pings answered per connection and second; more close the connection (1008). */
+    static final int MAX_PINGS_PER_SECOND = 50;
+
     private final ServerOptions options;
     private final ProtocolCore core;
     private final ThreadPoolExecutor workers;
     private final Housekeeping housekeeping;
     private final ClientLog clientLog;
+    private final InboundBudget budget;
+    private final ConnectionSlots slots;
+    private final RequestRunner requests;
+    private final Consumer<Throwable> onFatal;
     /** Connections accepted whose handshake has not finished, with when they were accepted. */
     private final Map<WebSocket, Long> handshaking = new ConcurrentHashMap<>();
     private final CountDownLatch started = new CountDownLatch(1);
     private volatile Exception startFailure;
     private volatile int openConnections;
     private final Object openLock = new Object();
-    volatile boolean closing;
+    private volatile boolean closing;
+    private volatile Throwable failure;
 
     ServerEndpoint(ServerOptions options, ProtocolCore core, ThreadPoolExecutor workers, Housekeeping housekeeping,
-            ClientLog clientLog) {
-        this(options, core, workers, housekeeping, clientLog, new Admission(options.apiKey));
+            Consumer<Throwable> onFatal) {
+        this(options, core, workers, housekeeping, onFatal, new Admission(options.apiKey), new ClientLog(),
+                new InboundBudget(options.inboundMemoryBytes));
     }
 
     private ServerEndpoint(ServerOptions options, ProtocolCore core, ThreadPoolExecutor workers, Housekeeping housekeeping,
-            ClientLog clientLog, Admission admission) {
+            Consumer<Throwable> onFatal, Admission admission, ClientLog clientLog, InboundBudget budget) {
         super(new InetSocketAddress(options.host, options.port), decoderThreads(),
-                List.of(new HandshakeDraft(admission, options.maxMessageBytes)));
+                List.of(new HandshakeDraft(admission, options.maxMessageBytes, budget, clientLog)));
         admission.endpoint = this;
         this.options = options;
         this.core = core;
         this.workers = workers;
         this.housekeeping = housekeeping;
         this.clientLog = clientLog;
+        this.budget = budget;
+        this.onFatal = onFatal;
+        this.slots = new ConnectionSlots(options.maxConnections, housekeeping, clientLog);
+        this.requests = new RequestRunner(options, core, budget, housekeeping, clientLog, this::onWriteDemand);
         setTcpNoDelay(true);
         setReuseAddr(true);
         setReceiveBufferSize(PolicyServer.READ_BUFFER_BYTES);
@@ -86,6 +100,11 @@ final class ServerEndpoint extends WebSocketServer {
         public boolean full() {
             return endpoint.full();
         }
+
+        @Override
+        public boolean failed() {
+            return endpoint.failure != null;
+        }
     }
 
     private static int decoderThreads() {
@@ -108,52 +127,56 @@ final class ServerEndpoint extends WebSocketServer {
     }
 
     boolean full() {
-        return openConnections >= options.maxConnections || closing;
+        return openConnections >= options.maxConnections || closing || failure != null;
+    }
+
+    /** Connections accepted and not yet closed, handshake or not. */
+    int acceptedConnections() {
+        return slots.accepted();
+    }
+
+    /** Inbound message bytes held now, over all connections. */
+    long inboundBytes() {
+        return budget.used();
+    }
+
+    /** Stops taking requests: those queued fail fast, new connections get 503. */
+    void startClosing() {
+        closing = true;
+        requests.closing = true;
     }
 
     @Override
     public void onStart() {
+        slots.checkDescriptorLimit(options.maxConnections);
         long every = Math.max(10, Math.min(1000, options.handshakeTimeout.toMillis() / 4));
         housekeeping.every(every, this::sweep);
         started.countDown();
+    }
+
+    @Override
+    protected boolean onConnect(SelectionKey key) {
+        return slots.beforeAccept(key);
     }
 
     // The library creates a connection's buffers when it accepts it and releases them when it
     // closes, handshake or not: the only hooks that see a connection before its handshake.
     @Override
     protected void allocateBuffers(WebSocket conn) throws InterruptedException {
+        slots.opened();
         handshaking.put(conn, System.nanoTime());
         super.allocateBuffers(conn);
     }
 
     @Override
     protected void releaseBuffers(WebSocket conn) throws InterruptedException {
+        // Called once per connection: the library closes a connection once, whatever the path.
         handshaking.remove(conn);
-        super.releaseBuffers(conn);
-    }
-
-    /**
-     * The library writes on its selector thread and can lose a write queued from another thread:
-     * when its selector finds the queue empty just before we queue a frame and asks for write
-     * readiness, it then withdraws that request, and the frame waits for the next event on the
-     * connection (up to a ping interval). Fuzzing caught a reply stuck this way. Look again
-     * shortly after every send (and every sweep) and ask again when frames wait unwritten.
-     */
-    void flushSoon(WebSocket conn) {
-        housekeeping.later(1, () -> flushIfStuck(conn));
-    }
-
-    private void flushIfStuck(WebSocket conn) {
-        WebSocketImpl impl = (WebSocketImpl) conn;
-        SelectionKey key = impl.getSelectionKey();
-        try {
-            if (!impl.outQueue.isEmpty() && key != null && key.isValid()
-                    && (key.interestOps() & SelectionKey.OP_WRITE) == 0) {
-                onWriteDemand(conn);
-            }
-        } catch (CancelledKeyException e) {
-            // closed meanwhile
+        if (conn.getDraft() instanceof WireDraft draft) {
+            draft.reset(); // gives back what its partly received frame held of the budget
         }
+        slots.closed();
+        super.releaseBuffers(conn);
     }
 
     /**
@@ -163,7 +186,13 @@ final class ServerEndpoint extends WebSocketServer {
      */
     private void sweep() {
         for (WebSocket conn : getConnections()) {
-            flushIfStuck(conn);
+            requests.flushIfStuck(conn);
+        }
+        SelectionKey listener = slots.acceptKey();
+        if (listener != null && !listener.channel().isOpen() && !closing && failure == null) {
+            // The library closes its listening socket when an accept fails (e.g. EMFILE despite
+            // the slots' guard) and logs it only at TRACE: the port is dead, so say so and go down.
+            fatal(new IllegalStateException("The listening socket was closed by the WebSocket library"));
         }
         long now = System.nanoTime();
         long limit = options.handshakeTimeout.toNanos();
@@ -207,21 +236,14 @@ final class ServerEndpoint extends WebSocketServer {
         }
         log.debug("Connection from {}", conn.getRemoteSocketAddress());
         conn.send(core.metadataMessage());
-        flushSoon(conn);
+        requests.flushSoon(conn);
     }
 
     @Override
     public void onMessage(WebSocket conn, ByteBuffer message) {
         ServerConnection session = conn.getAttachment();
-        if (session == null) {
-            return;
-        }
-        session.queued.incrementAndGet();
-        try {
-            session.requests.execute(() -> handle(conn, session, message));
-        } catch (RejectedExecutionException e) {
-            session.queued.decrementAndGet();
-            fail(conn, session, "The server is shutting down; request not run.");
+        if (session != null) {
+            requests.received(conn, session, message);
         }
     }
 
@@ -229,46 +251,31 @@ final class ServerEndpoint extends WebSocketServer {
     public void onMessage(WebSocket conn, String message) {
         ServerConnection session = conn.getAttachment();
         if (session != null) {
-            fail(conn, session, "Requests must be binary msgpack frames; got a text frame");
+            requests.fail(conn, session, "Requests must be binary msgpack frames; got a text frame");
         }
     }
 
-    private void handle(WebSocket conn, ServerConnection session, ByteBuffer message) {
-        try {
-            if (session.closed) {
+    /**
+     * The library answers every ping at once, so a client could queue pongs without end by never
+     * reading them, or keep the decoder threads busy answering: pings are bounded by rate and by
+     * the connection's unread bytes, as replies are.
+     */
+    @Override
+    public void onWebsocketPing(WebSocket conn, Framedata ping) {
+        ServerConnection session = conn.getAttachment();
+        if (session != null) {
+            if (!session.admitPing(MAX_PINGS_PER_SECOND)) {
+                requests.cut(conn, session, CloseFrame.POLICY_VALIDATION, "more than " + MAX_PINGS_PER_SECOND
+                        + " pings a second", false);
                 return;
             }
-            if (closing) {
-                throw new RequestFailure("The server is shutting down; request not run.");
+            if (RequestRunner.pendingBytes(conn, options.maxPendingReplyBytes) > options.maxPendingReplyBytes) {
+                requests.cut(conn, session, CloseFrame.POLICY_VALIDATION, "more than " + options.maxPendingReplyBytes
+                        + " bytes of replies and pongs left unread", true);
+                return;
             }
-            List<ByteBuffer> reply = core.answer(session.conversation, message);
-            if (!session.closed) {
-                conn.sendFrame(new EncodedMessage(reply));
-                flushSoon(conn);
-                session.conversation.replySent();
-            }
-        } catch (RuntimeException | Error e) {
-            fail(conn, session, ProtocolCore.describe(e));
-        } finally {
-            session.queued.decrementAndGet();
         }
-    }
-
-    /** Sends the reason as a text frame, then closes with 1011, as the Python servers do. */
-    private void fail(WebSocket conn, ServerConnection session, String text) {
-        if (session.closed) {
-            return;
-        }
-        session.closed = true;
-        clientLog.warn("Request from {} failed; closing the connection: {}", conn.getRemoteSocketAddress(),
-                ClientText.firstLine(text));
-        try {
-            conn.send(text);
-            conn.close(CloseFrame.UNEXPECTED_CONDITION, Envelope.ERROR_REASON);
-            flushSoon(conn);
-        } catch (RuntimeException e) {
-            log.debug("Could not report the failure to {}: {}", conn.getRemoteSocketAddress(), e.toString());
-        }
+        super.onWebsocketPing(conn, ping);
     }
 
     @Override
@@ -286,14 +293,39 @@ final class ServerEndpoint extends WebSocketServer {
 
     @Override
     public void onError(WebSocket conn, Exception ex) {
-        if (conn == null) {
-            // The server itself failed (e.g. the port is taken).
+        if (started.getCount() > 0) {
+            // The server itself failed to start (e.g. the port is taken).
             startFailure = ex;
             started.countDown();
             log.error("Policy server failed: {}", ex.toString());
             return;
         }
+        Throwable cause = ex.getCause() != null ? ex.getCause() : ex;
+        if (conn == null || cause instanceof VirtualMachineError || cause instanceof LinkageError) {
+            // The library calls this just before it stops the whole server (its selector thread
+            // failed, or a decoder thread caught an Error such as OutOfMemoryError): the port is
+            // about to die. Report the server down so that it does not live on serving no one.
+            fatal(cause);
+            return;
+        }
         log.debug("Connection error from {}: {}", conn.getRemoteSocketAddress(), ex.toString());
+    }
+
+    /** Records the first fatal failure and hands it to the server, which closes itself. */
+    private void fatal(Throwable cause) {
+        synchronized (this) {
+            if (failure != null) {
+                return;
+            }
+            failure = cause;
+        }
+        log.error("Policy server failed and is going down: {}", cause.toString());
+        onFatal.accept(cause);
+    }
+
+    /** The failure that brought the server down, or null. */
+    Throwable failure() {
+        return failure;
     }
 
     /**
@@ -303,7 +335,12 @@ final class ServerEndpoint extends WebSocketServer {
      */
     void stopAndCut() throws InterruptedException {
         List<WebSocket> open = new ArrayList<>(getConnections());
-        stop(1000, "Server shutting down");
+        try {
+            stop(1000, "Server shutting down");
+        } catch (ClosedSelectorException e) {
+            // The library's stop races its own selector thread, which exits (closing the selector)
+            // once the last connection is gone while stop still sends close frames to the rest.
+        }
         for (WebSocket conn : open) {
             if (conn.getReadyState() != ReadyState.CLOSED) {
                 ((WebSocketImpl) conn).closeConnection(CloseFrame.GOING_AWAY, "server stopped");
