@@ -132,7 +132,7 @@ final class FrameCodec {
         }
         int capacity = (int) Math.min(payloadLength, Math.max(MIN_PAYLOAD_CAPACITY, (long) GROWTH_FACTOR * needed));
         int more = capacity - payload.capacity();
-        if (budget != null && !budget.tryReserve(more)) {
+        if (budget != null && !budget.tryReserve(more, fragmented ? maxMessageBytes : payloadLength)) {
             throw new InvalidDataException(CloseFrame.TRY_AGAIN_LATER, "the server's inbound memory budget ("
                     + budget.limit() + " bytes) is spent; try again later");
         }

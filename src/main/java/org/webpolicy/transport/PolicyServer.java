@@ -223,7 +223,7 @@ public final class PolicyServer implements AutoCloseable {
         ObservationSpec observationSpec;
         int maxConcurrentRequests = 16;
         int maxQueuedRequests = 16;
-        long maxPendingReplyBytes = 64L << 20;
+        long maxPendingReplyBytes = 16L << 20;
         long inboundMemoryBytes;
 
         private Builder(Policy policy) {
@@ -402,7 +402,8 @@ public final class PolicyServer implements AutoCloseable {
         /**
          * The most reply bytes (replies, errors, pongs) one connection may leave unread: a client
          * that stops reading is closed with 1008 once this much waits to be written to it. One
-         * reply of any size is always sent when nothing waits. Default 64 MiB.
+         * reply of any size is always sent when nothing waits, so an honest client, which reads
+         * its reply before it sends the next request, never meets this bound. Default 16 MiB.
          *
          * @param maxPendingReplyBytes at least 64 KiB
          * @return this builder
@@ -420,7 +421,7 @@ public final class PolicyServer implements AutoCloseable {
          * The server-wide budget for inbound message bytes: frames being received and requests
          * waiting to be answered, over all connections. Buffers grow only as bytes arrive; a
          * connection whose message would exceed the budget is closed with 1013 (try again later),
-         * never the server. Default half the maximum heap.
+         * never the server. Default a quarter of the maximum heap (at least 16 MiB).
          *
          * @param inboundMemoryBytes at least 1 MiB
          * @return this builder

@@ -57,7 +57,7 @@ final class RequestRunner {
             return;
         }
         long bytes = message.capacity();
-        if (!budget.tryReserve(bytes)) {
+        if (!budget.tryReserve(bytes, bytes)) {
             session.queued.decrementAndGet();
             cut(conn, session, CloseFrame.TRY_AGAIN_LATER, "the server's inbound memory budget is spent; try again later",
                     false);

@@ -164,6 +164,7 @@ final class ServerEndpoint extends WebSocketServer {
     @Override
     protected void allocateBuffers(WebSocket conn) throws InterruptedException {
         slots.opened();
+        conn.setAttachment(new ServerConnection(workers));
         handshaking.put(conn, System.nanoTime());
         super.allocateBuffers(conn);
     }
@@ -174,6 +175,12 @@ final class ServerEndpoint extends WebSocketServer {
         handshaking.remove(conn);
         if (conn.getDraft() instanceof WireDraft draft) {
             draft.reset(); // gives back what its partly received frame held of the budget
+        }
+        ServerConnection session = conn.getAttachment();
+        if (session != null && session.markGone()) {
+            synchronized (openLock) {
+                openConnections--;
+            }
         }
         slots.closed();
         super.releaseBuffers(conn);
@@ -229,8 +236,10 @@ final class ServerEndpoint extends WebSocketServer {
             ((WebSocketImpl) conn).flushAndClose(CloseFrame.NORMAL, "plain HTTP", false);
             return;
         }
-        ServerConnection session = new ServerConnection(workers);
-        conn.setAttachment(session);
+        ServerConnection session = conn.getAttachment();
+        if (!session.markOpen()) {
+            return; // closed while it opened
+        }
         synchronized (openLock) {
             openConnections++;
         }
@@ -280,14 +289,6 @@ final class ServerEndpoint extends WebSocketServer {
 
     @Override
     public void onClose(WebSocket conn, int code, String reason, boolean remote) {
-        ServerConnection session = conn.getAttachment();
-        if (session == null) {
-            return;
-        }
-        session.closed = true;
-        synchronized (openLock) {
-            openConnections--;
-        }
         log.debug("Connection from {} closed: {} {}", conn.getRemoteSocketAddress(), code, reason);
     }
 

@@ -63,8 +63,11 @@ final class ServerOptions {
         return sslContext != null;
     }
 
-    /** Half the heap: the rest is for decoded requests, replies waiting to be written and the policy. */
+    /**
+     * A quarter of the heap: the rest is for decoded requests, the library's copy of a fragmented
+     * message, replies waiting to be written and the policy itself.
+     */
     static long defaultInboundMemory() {
-        return Math.max(16L << 20, Runtime.getRuntime().maxMemory() / 2);
+        return Math.max(16L << 20, Runtime.getRuntime().maxMemory() / 4);
     }
 }

@@ -74,9 +74,9 @@ public final class AttackCampaign {
         honest.forEach(Thread::start);
         Thread.sleep(3000);
         long[] before = last();
-        List<Thread> attackers = startAttacks();
         attacking = true;
         latencies = attackLatency;
+        List<Thread> attackers = startAttacks();
         long[] during = new long[before.length];
         long end = System.nanoTime() + seconds * 1_000_000_000L;
         while (System.nanoTime() < end) {
@@ -143,6 +143,7 @@ public final class AttackCampaign {
                     (got == (float) seq ? checked : crossed).incrementAndGet();
                 } catch (RuntimeException e) {
                     lost.incrementAndGet();
+                    System.err.println("honest client " + id + ": step " + seq + " failed: " + e);
                 }
                 Thread.sleep(2);
             }
@@ -184,7 +185,13 @@ public final class AttackCampaign {
                         attack.once(count);
                     } catch (IOException e) {
                         // the server cut us: that is what it should do
+                        if (System.getenv("CAMPAIGN_DEBUG") != null) {
+                            System.err.println("attack '" + name + "': " + e);
+                        }
                     } catch (InterruptedException e) {
+                        return;
+                    } catch (RuntimeException e) {
+                        System.err.println("attack '" + name + "' failed: " + e);
                         return;
                     }
                 }
