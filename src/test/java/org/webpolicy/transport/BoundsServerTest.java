@@ -170,9 +170,12 @@ class BoundsServerTest {
     void aPingFloodIsClosed1008() throws Exception {
         PolicyServer server = open.serve(PolicyServer.builder(new TestPolicies.Echo()));
         WireSocket w = wire(server);
+        // One write: pings still arriving when the server closes would make its close a reset.
+        java.io.ByteArrayOutputStream flood = new java.io.ByteArrayOutputStream();
         for (int i = 0; i < 500; i++) {
-            w.sendFrame(WireSocket.PING, new byte[] {(byte) i});
+            flood.write(WireSocket.frame(WireSocket.PING, new byte[] {(byte) i}, true));
         }
+        w.write(flood.toByteArray());
         assertEquals(1008, closeCode(w));
         Probes.assertServes(server);
     }
@@ -267,7 +270,8 @@ class BoundsServerTest {
         int limit = 2 + ConnectionSlots.HANDSHAKE_SLACK;
         assertTrue(Probes.await(() -> server.acceptedConnections() >= limit, Duration.ofSeconds(10)));
         Thread.sleep(300);
-        assertTrue(server.acceptedConnections() <= limit + 1, server.acceptedConnections() + " accepted");
+        // Each pause still lets the accept already asked for through: a few over, never the 100.
+        assertTrue(server.acceptedConnections() <= limit + 4, server.acceptedConnections() + " accepted");
         for (Socket s : silent) {
             s.close();
         }
