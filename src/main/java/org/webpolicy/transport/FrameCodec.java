@@ -46,7 +46,7 @@ final class FrameCodec {
      * claim): memory follows the bytes on the wire, and a frame that arrives in large reads is
      * still copied once, not once per doubling.
      */
-    static final int GROWTH_FACTOR = 4;
+    static final int GROWTH_FACTOR = 8;
     /** The most frames one fragmented message may have; empty continuation frames count too. */
     static final int MAX_FRAGMENTS = 1024;
 

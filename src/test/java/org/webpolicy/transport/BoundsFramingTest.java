@@ -55,7 +55,7 @@ class BoundsFramingTest {
         InboundBudget budget = new InboundBudget(2 * MIB);
         FrameCodec first = new FrameCodec(64 * MIB, FrameCodec.Masking.REQUIRED, budget);
         FrameCodec second = new FrameCodec(64 * MIB, FrameCodec.Masking.REQUIRED, budget);
-        first.decode(ByteBuffer.wrap(WireSocket.frameHeader(WireSocket.BINARY, 8L * MIB, true, new byte[400_000])));
+        first.decode(ByteBuffer.wrap(WireSocket.frameHeader(WireSocket.BINARY, 8L * MIB, true, new byte[200_000])));
         assertTrue(budget.used() > 0);
         InvalidDataException refused = assertThrows(InvalidDataException.class,
                 () -> second.decode(ByteBuffer.wrap(WireSocket.frameHeader(WireSocket.BINARY, 8L * MIB, true, new byte[600_000]))));
