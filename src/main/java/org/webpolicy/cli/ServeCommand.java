@@ -90,7 +90,12 @@ final class ServeCommand implements Callable<Integer> {
         System.out.println("Serving the " + new Choices.ServedPolicies().display(policy) + " policy on ws://" + host + ":" + server.port()
                 + " (GET /healthz for health checks)");
         System.out.flush();
-        server.awaitClose();
+        java.util.Optional<Throwable> failure = server.awaitClose();
+        if (failure.isPresent()) {
+            // Exit non-zero so that a supervisor restarts the server.
+            System.err.println("The policy server failed: " + failure.get());
+            return 3;
+        }
         return 0;
     }
 

@@ -4,6 +4,9 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -11,6 +14,7 @@ import org.java_websocket.enums.Opcode;
 import org.java_websocket.exceptions.InvalidDataException;
 import org.java_websocket.exceptions.InvalidFrameException;
 import org.java_websocket.exceptions.LimitExceededException;
+import org.java_websocket.framing.CloseFrame;
 import org.java_websocket.framing.Framedata;
 import org.java_websocket.framing.FramedataImpl1;
 
@@ -19,20 +23,36 @@ import org.java_websocket.framing.FramedataImpl1;
  * and unmasks one byte at a time and copies a large frame twice while it arrives, which costs
  * milliseconds per camera observation; this touches each payload byte once, eight at a time.
  *
- * <p>One decoder per connection: it holds the frame being received. No extensions are
- * negotiated, so any RSV bit is a protocol error.
+ * <p>One decoder per connection: it holds the frame being received. The protocol is enforced
+ * where the bytes are parsed, with the close code the RFC names: a frame masked the wrong way for
+ * the sender's role (1002), RSV bits (no extension is negotiated), unknown opcodes, oversized or
+ * fragmented control frames, a bad close frame (1002, or 1007 for a reason that is not UTF-8), a
+ * frame or a fragmented message over the limit, or too many fragments (1009). Memory is taken
+ * only as bytes arrive, and from the server's {@link InboundBudget} when there is one (1013 when
+ * it is spent).
  */
 final class FrameCodec {
 
+    /** Which way the peer's frames must be masked: a client's always, a server's never. */
+    enum Masking { REQUIRED, FORBIDDEN, EITHER }
+
     private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     private static final int MAX_CONTROL_PAYLOAD = 125;
+    private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
+    /** A payload buffer starts no larger than this, whatever its header claims. */
+    static final int MIN_PAYLOAD_CAPACITY = 64 << 10;
     /**
-     * The payload buffer starts at most this large and doubles as bytes arrive, so a header that
-     * claims a large (but allowed) frame and then sends nothing costs little memory.
+     * A buffer grows to at most this many times the bytes received so far (and never past the
+     * claim): memory follows the bytes on the wire, and a frame that arrives in large reads is
+     * still copied once, not once per doubling.
      */
-    static final int INITIAL_PAYLOAD_CAPACITY = 8 << 20;
+    static final int GROWTH_FACTOR = 8;
+    /** The most frames one fragmented message may have; empty continuation frames count too. */
+    static final int MAX_FRAGMENTS = 1024;
 
-    private final int maxFrameBytes;
+    private final int maxMessageBytes;
+    private final Masking masking;
+    private final InboundBudget budget;
     private final byte[] header = new byte[14];
     private int headerBytes;
     /** The payload received so far, or null between frames. */
@@ -40,13 +60,31 @@ final class FrameCodec {
     private int payloadLength;
     private byte first;
     private int maskKey;
+    /** Whether a fragmented message is under way, its opcode, bytes so far and frames so far. */
+    private boolean fragmented;
+    private long fragmentedBytes;
+    private int fragments;
+    /** Bytes taken from the budget for the frame being received and the fragments held. */
+    private long charged;
+    private boolean released;
 
-    FrameCodec(int maxFrameBytes) {
-        this.maxFrameBytes = maxFrameBytes;
+    /** A decoder that accepts frames masked or not, with no memory budget (tests and tools). */
+    FrameCodec(int maxMessageBytes) {
+        this(maxMessageBytes, Masking.EITHER, null);
+    }
+
+    FrameCodec(int maxMessageBytes, Masking masking, InboundBudget budget) {
+        this.maxMessageBytes = maxMessageBytes;
+        this.masking = masking;
+        this.budget = budget;
     }
 
     /** Consumes all of {@code in} and returns the frames it completed (a partial one is kept). */
-    List<Framedata> decode(ByteBuffer in) throws InvalidDataException {
+    synchronized List<Framedata> decode(ByteBuffer in) throws InvalidDataException {
+        if (released) {
+            in.position(in.limit());
+            return List.of();
+        }
         List<Framedata> frames = new ArrayList<>(1);
         while (in.hasRemaining()) {
             if (payload == null && !readHeader(in)) {
@@ -62,24 +100,59 @@ final class FrameCodec {
         return frames;
     }
 
-    /** Forgets a partly received frame. */
-    void reset() {
+    /** Forgets a partly received frame and message, and gives their memory back to the budget. */
+    synchronized void reset() {
         headerBytes = 0;
         payload = null;
+        fragmented = false;
+        giveBack();
     }
 
-    private void ensureCapacity(int needed) {
+    /** Resets for good: the connection is gone, and anything it still sends is ignored. */
+    synchronized void release() {
+        reset();
+        released = true;
+    }
+
+    /** Bytes this decoder holds from the budget. */
+    synchronized long charged() {
+        return charged;
+    }
+
+    private void giveBack() {
+        if (budget != null && charged > 0) {
+            budget.release(charged);
+        }
+        charged = 0;
+    }
+
+    private void ensureCapacity(int needed) throws InvalidDataException {
         if (needed <= payload.capacity()) {
             return;
         }
-        int capacity = (int) Math.min(payloadLength, Math.max(needed, 2L * payload.capacity()));
-        ByteBuffer bigger = ByteBuffer.allocate(capacity);
+        int capacity = (int) Math.min(payloadLength, Math.max(MIN_PAYLOAD_CAPACITY, (long) GROWTH_FACTOR * needed));
+        int more = capacity - payload.capacity();
+        if (budget != null && !budget.tryReserve(more, fragmented ? maxMessageBytes : payloadLength)) {
+            throw new InvalidDataException(CloseFrame.TRY_AGAIN_LATER, "the server's inbound memory budget ("
+                    + budget.limit() + " bytes) is spent; try again later");
+        }
+        ByteBuffer bigger;
+        try {
+            bigger = ByteBuffer.allocate(capacity);
+        } catch (OutOfMemoryError e) {
+            // This connection asked for more than the heap has now: refuse it, not the server.
+            if (budget != null) {
+                budget.release(more);
+            }
+            throw new InvalidDataException(CloseFrame.TRY_AGAIN_LATER, "out of memory for a frame of " + payloadLength + " bytes");
+        }
+        charged += budget != null ? more : 0;
         payload.flip();
         bigger.put(payload);
         payload = bigger;
     }
 
-    /** Collects header bytes; true once the header is complete and a payload buffer exists. */
+    /** Collects header bytes; true once the header is complete and checked. */
     private boolean readHeader(ByteBuffer in) throws InvalidDataException {
         while (in.hasRemaining()) {
             header[headerBytes++] = in.get();
@@ -100,39 +173,119 @@ final class FrameCodec {
                 }
             }
             first = header[0];
-            if ((first & 0x70) != 0) {
-                throw new InvalidFrameException("RSV bits set, but no extension was negotiated");
-            }
-            Opcode opcode = opcode(first & 0x0f);
-            boolean control = opcode == Opcode.CLOSING || opcode == Opcode.PING || opcode == Opcode.PONG;
-            if (control && length > MAX_CONTROL_PAYLOAD) {
-                throw new InvalidFrameException("control frame with " + length + " bytes (at most 125 allowed)");
-            }
-            // A negative length is a 64-bit length with the top bit set: also over the limit.
-            if (length < 0 || length > maxFrameBytes) {
-                throw new LimitExceededException("frame of " + Long.toUnsignedString(length)
-                        + " bytes exceeds the limit of " + maxFrameBytes + " bytes", maxFrameBytes);
-            }
+            check(masked, length);
             int at = 2 + sizeBytes;
             maskKey = masked
                     ? (header[at] & 0xff) | (header[at + 1] & 0xff) << 8 | (header[at + 2] & 0xff) << 16 | (header[at + 3] & 0xff) << 24
                     : 0;
             headerBytes = 0;
             payloadLength = (int) length;
-            payload = ByteBuffer.allocate(Math.min(payloadLength, INITIAL_PAYLOAD_CAPACITY));
+            // Nothing is set aside for the claim: the buffer grows as the payload arrives.
+            payload = EMPTY.duplicate();
             return true;
         }
         return false;
     }
 
+    private void check(boolean masked, long length) throws InvalidDataException {
+        if (masked && masking == Masking.FORBIDDEN) {
+            throw new InvalidFrameException("masked frame from a server (RFC 6455 5.1)");
+        }
+        if (!masked && masking == Masking.REQUIRED) {
+            throw new InvalidFrameException("unmasked frame from a client (RFC 6455 5.1)");
+        }
+        if ((first & 0x70) != 0) {
+            throw new InvalidFrameException("RSV bits set, but no extension was negotiated");
+        }
+        Opcode opcode = opcode(first & 0x0f);
+        boolean fin = (first & 0x80) != 0;
+        boolean control = opcode == Opcode.CLOSING || opcode == Opcode.PING || opcode == Opcode.PONG;
+        if (control) {
+            if (length > MAX_CONTROL_PAYLOAD) {
+                throw new InvalidFrameException("control frame with " + length + " bytes (at most 125 allowed)");
+            }
+            if (!fin) {
+                throw new InvalidFrameException("fragmented control frame");
+            }
+            return;
+        }
+        // A negative length is a 64-bit length with the top bit set: also over the limit.
+        if (length < 0 || length > maxMessageBytes) {
+            throw new LimitExceededException("frame of " + Long.toUnsignedString(length)
+                    + " bytes exceeds the limit of " + maxMessageBytes + " bytes", maxMessageBytes);
+        }
+        if (opcode == Opcode.CONTINUOUS) {
+            if (!fragmented) {
+                throw new InvalidFrameException("continuation frame without a message to continue");
+            }
+            if (++fragments > MAX_FRAGMENTS) {
+                throw new LimitExceededException("message in more than " + MAX_FRAGMENTS + " fragments", maxMessageBytes);
+            }
+            fragmentedBytes += length;
+            if (fragmentedBytes > maxMessageBytes) {
+                throw new LimitExceededException("fragmented message of more than " + maxMessageBytes + " bytes so far",
+                        maxMessageBytes);
+            }
+        } else if (fragmented) {
+            throw new InvalidFrameException("new message before the fragmented one was finished");
+        } else if (!fin) {
+            fragmented = true;
+            fragmentedBytes = length;
+            fragments = 1;
+        }
+    }
+
     private Framedata finish() throws InvalidDataException {
-        FramedataImpl1 frame = FramedataImpl1.get(opcode(first & 0x0f));
-        frame.setFin((first & 0x80) != 0);
+        Opcode opcode = opcode(first & 0x0f);
+        boolean fin = (first & 0x80) != 0;
         payload.flip();
+        if (opcode == Opcode.CLOSING) {
+            checkClose(payload);
+        }
+        FramedataImpl1 frame = FramedataImpl1.get(opcode);
+        frame.setFin(fin);
         frame.setPayload(payload);
         payload = null;
-        frame.isValid();
+        if (opcode == Opcode.CONTINUOUS && fin) {
+            fragmented = false;
+        }
+        if (!fragmented) {
+            // The message is whole and leaves this decoder: its bytes are no longer ours to hold.
+            giveBack();
+        }
+        if (opcode != Opcode.CONTINUOUS && fin) {
+            // A fragment's text may end inside a character: the library checks the whole message.
+            frame.isValid();
+        }
         return frame;
+    }
+
+    /**
+     * The library's own check of a close frame throws a NullPointerException on a reason that is
+     * not UTF-8 and leaves the connection open: check it here first.
+     */
+    private static void checkClose(ByteBuffer payload) throws InvalidDataException {
+        int n = payload.remaining();
+        if (n == 0) {
+            return;
+        }
+        if (n == 1) {
+            throw new InvalidFrameException("close frame with a 1-byte payload");
+        }
+        int code = ((payload.get(payload.position()) & 0xff) << 8) | (payload.get(payload.position() + 1) & 0xff);
+        boolean valid = code >= 1000 && code <= 1014 && code != 1004 && code != 1005 && code != 1006
+                || code >= 3000 && code <= 4999;
+        if (!valid) {
+            throw new InvalidFrameException("close code " + code + " may not be sent");
+        }
+        ByteBuffer reason = payload.duplicate();
+        reason.position(reason.position() + 2);
+        try {
+            StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(reason);
+        } catch (CharacterCodingException e) {
+            throw new InvalidDataException(CloseFrame.NO_UTF8, "close reason is not UTF-8");
+        }
     }
 
     private static Opcode opcode(int code) throws InvalidFrameException {

@@ -3,20 +3,27 @@ package org.webpolicy.transport;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.util.Base64;
 import java.util.List;
 import org.java_websocket.drafts.Draft;
 import org.java_websocket.enums.HandshakeState;
 import org.java_websocket.exceptions.InvalidHandshakeException;
 import org.java_websocket.handshake.ClientHandshake;
 import org.java_websocket.handshake.HandshakeBuilder;
+import org.java_websocket.handshake.HandshakeImpl1Client;
 import org.java_websocket.handshake.Handshakedata;
 import org.java_websocket.handshake.ServerHandshake;
 import org.java_websocket.handshake.ServerHandshakeBuilder;
 
 /**
- * The server's draft: {@link WireDraft} framing, plus the plain HTTP answers a policy
- * server owes that the WebSocket library has no place for: {@code 200 OK} on {@code GET /healthz},
- * {@code 401} for a missing or wrong API key and {@code 503} when the connection limit is reached.
+ * The server's draft and handshake gate: {@link WireDraft} framing, plus the plain HTTP answers a
+ * policy server owes that the WebSocket library has no place for: {@code 200 OK} on
+ * {@code GET /healthz} ({@code 503} once the server has failed), {@code 400} for a request that is
+ * not a valid WebSocket upgrade (not {@code GET}, not HTTP/1.1, no {@code Upgrade: websocket} or
+ * {@code Connection: Upgrade}, a {@code Sec-WebSocket-Key} that is not 16 bytes in base64),
+ * {@code 426} with {@code Sec-WebSocket-Version: 13} for another version, {@code 401} for a
+ * missing or wrong API key and {@code 503} when the connection limit is reached. The library
+ * itself answers most of these with 101 or 404 (RFC 6455 4.2.1 and 4.2.2 ask for 400 and 426).
  *
  * <p>The library copies the draft for every connection, so one instance sees one handshake and
  * may remember what it decided ({@link #plainStatus()}); the server closes such connections as
@@ -44,14 +51,17 @@ final class HandshakeDraft extends WireDraft {
 
         /** True when another connection would exceed the limit. */
         boolean full();
+
+        /** True once the server has failed and is going down: health checks get 503. */
+        boolean failed();
     }
 
     private final Gate gate;
     /** 0 for a WebSocket connection; the HTTP status sent instead of upgrading otherwise. */
     private int plainStatus;
 
-    HandshakeDraft(Gate gate, int maxMessageBytes) {
-        super(maxMessageBytes);
+    HandshakeDraft(Gate gate, int maxMessageBytes, InboundBudget budget, ClientLog clientLog) {
+        super(maxMessageBytes, budget, clientLog);
         this.gate = gate;
     }
 
@@ -64,18 +74,40 @@ final class HandshakeDraft extends WireDraft {
         if (buf.remaining() > MAX_HANDSHAKE_BYTES) {
             throw new InvalidHandshakeException("Handshake larger than " + MAX_HANDSHAKE_BYTES + " bytes");
         }
-        return super.translateHandshake(buf);
+        try {
+            return super.translateHandshake(buf);
+        } catch (InvalidHandshakeException e) {
+            // Not GET, not HTTP/1.1, or a malformed head: the library would answer 404; RFC 6455
+            // asks for 400. Hand it a stand-in request that acceptHandshakeAsServer answers so.
+            plainStatus = 400;
+            HandshakeImpl1Client standIn = new HandshakeImpl1Client();
+            standIn.setResourceDescriptor("/");
+            return standIn;
+        }
     }
 
     @Override
     public HandshakeState acceptHandshakeAsServer(ClientHandshake request) throws InvalidHandshakeException {
+        if (plainStatus != 0) {
+            return HandshakeState.MATCHED;
+        }
         String path = request.getResourceDescriptor();
         int query = path.indexOf('?');
         if (query >= 0) {
             path = path.substring(0, query);
         }
         if (path.equals("/healthz")) {
-            plainStatus = 200;
+            plainStatus = gate.failed() ? 503 : 200;
+            return HandshakeState.MATCHED;
+        }
+        if (!hasToken(request.getFieldValue("Upgrade"), "websocket")
+                || !hasToken(request.getFieldValue("Connection"), "upgrade")
+                || !validKey(request.getFieldValue("Sec-WebSocket-Key"))) {
+            plainStatus = 400;
+            return HandshakeState.MATCHED;
+        }
+        if (!"13".equals(request.getFieldValue("Sec-WebSocket-Version").trim())) {
+            plainStatus = 426;
             return HandshakeState.MATCHED;
         }
         if (!authorized(request.getFieldValue("Authorization"))) {
@@ -87,6 +119,25 @@ final class HandshakeDraft extends WireDraft {
             return HandshakeState.MATCHED;
         }
         return super.acceptHandshakeAsServer(request);
+    }
+
+    /** Whether a comma-separated header value holds {@code token}, in any case. */
+    private static boolean hasToken(String value, String token) {
+        for (String part : value.split(",")) {
+            if (part.trim().equalsIgnoreCase(token)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** RFC 6455 4.1: a nonce of 16 random bytes in base64. */
+    private static boolean validKey(String key) {
+        try {
+            return !key.isBlank() && Base64.getDecoder().decode(key.trim()).length == 16;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     private boolean authorized(String header) {
@@ -110,6 +161,7 @@ final class HandshakeDraft extends WireDraft {
         }
         HandshakeBuilder built = super.postProcessHandshakeResponseAsServer(request, response);
         built.put(PROTOCOL_HEADER, ENVELOPE);
+        built.put(REQUEST_ID_HEADER, ECHO);
         return built;
     }
 
@@ -120,24 +172,30 @@ final class HandshakeDraft extends WireDraft {
         }
         String body = switch (plainStatus) {
             case 200 -> "OK\n";
+            case 400 -> "Bad Request: not a valid WebSocket upgrade (RFC 6455 4.2.1)\n";
             case 401 -> "Unauthorized: missing or wrong API key\n";
-            default -> "Service Unavailable: too many connections\n";
+            case 426 -> "Upgrade Required: this server speaks WebSocket version 13\n";
+            default -> gate.failed() ? "Service Unavailable: the server has failed\n"
+                    : "Service Unavailable: too many connections\n";
         };
         String reason = switch (plainStatus) {
             case 200 -> "OK";
+            case 400 -> "Bad Request";
             case 401 -> "Unauthorized";
+            case 426 -> "Upgrade Required";
             default -> "Service Unavailable";
         };
         String head = "HTTP/1.1 " + plainStatus + " " + reason + "\r\n"
                 + "Content-Type: text/plain; charset=utf-8\r\n"
                 + "Content-Length: " + body.length() + "\r\n"
                 + (plainStatus == 401 ? "WWW-Authenticate: Api-Key\r\n" : "")
+                + (plainStatus == 426 ? "Sec-WebSocket-Version: 13\r\n" : "")
                 + "Connection: close\r\n\r\n";
         return List.of(ByteBuffer.wrap((head + body).getBytes(StandardCharsets.US_ASCII)));
     }
 
     @Override
     public Draft copyInstance() {
-        return new HandshakeDraft(gate, maxMessageBytes());
+        return new HandshakeDraft(gate, maxMessageBytes(), budget(), clientLog());
     }
 }

@@ -1,8 +1,10 @@
 package org.webpolicy.transport;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import org.java_websocket.WebSocketImpl;
 import org.java_websocket.drafts.Draft;
 import org.java_websocket.drafts.Draft_6455;
 import org.java_websocket.enums.Role;
@@ -14,25 +16,85 @@ import org.java_websocket.framing.Framedata;
  * {@link FrameCodec} instead of the library's byte-at-a-time masking. Used by both the client and,
  * through {@link HandshakeDraft}, the server. The library copies a draft per connection, so the
  * decoder state here belongs to one connection.
+ *
+ * <p>The decoder is made when the library tells the draft its role: a server's draft then wants
+ * masked frames and a client's unmasked ones. A frame that breaks the protocol closes the
+ * connection with the RFC's code through {@link ProtocolViolation}, logged under the server's
+ * rate limit, instead of an exception the library would log with a stack trace each time.
  */
 class WireDraft extends Draft_6455 {
 
     private final int maxMessageBytes;
-    private final FrameCodec frames;
+    private final InboundBudget budget;
+    private final ClientLog clientLog;
+    private FrameCodec frames;
 
+    /**
+     * A client's draft: no memory budget (its replies are bounded by {@code maxMessageBytes}).
+     *
+     * @param maxMessageBytes the largest message accepted
+     */
     WireDraft(int maxMessageBytes) {
+        this(maxMessageBytes, null, null);
+    }
+
+    WireDraft(int maxMessageBytes, InboundBudget budget, ClientLog clientLog) {
         super(Collections.emptyList(), maxMessageBytes);
         this.maxMessageBytes = maxMessageBytes;
-        this.frames = new FrameCodec(maxMessageBytes);
+        this.budget = budget;
+        this.clientLog = clientLog;
     }
 
     final int maxMessageBytes() {
         return maxMessageBytes;
     }
 
+    final InboundBudget budget() {
+        return budget;
+    }
+
+    final ClientLog clientLog() {
+        return clientLog;
+    }
+
+    private synchronized FrameCodec frames() {
+        if (frames == null) {
+            FrameCodec.Masking masking = role == Role.SERVER ? FrameCodec.Masking.REQUIRED : FrameCodec.Masking.FORBIDDEN;
+            frames = new FrameCodec(maxMessageBytes, masking, budget);
+        }
+        return frames;
+    }
+
     @Override
-    public List<Framedata> translateFrame(ByteBuffer buffer) throws InvalidDataException {
-        return frames.decode(buffer);
+    public List<Framedata> translateFrame(ByteBuffer buffer) {
+        FrameCodec codec = frames();
+        try {
+            return codec.decode(buffer);
+        } catch (InvalidDataException e) {
+            buffer.position(buffer.limit());
+            codec.release();
+            List<Framedata> violation = new ArrayList<>(1);
+            violation.add(new ProtocolViolation(e));
+            return violation;
+        }
+    }
+
+    @Override
+    public void processFrame(WebSocketImpl connection, Framedata frame) throws InvalidDataException {
+        if (frame instanceof ProtocolViolation violation) {
+            if (clientLog != null) {
+                clientLog.warn("Closing {} with {}: {}", connection.getRemoteSocketAddress(), violation.closeCode(),
+                        ClientText.quote(violation.reason()));
+            }
+            connection.close(violation.closeCode(), closeReason(violation.reason()));
+            return;
+        }
+        super.processFrame(connection, frame);
+    }
+
+    /** A close reason must fit a control frame (123 bytes of UTF-8); ours are ASCII. */
+    private static String closeReason(String reason) {
+        return reason.length() <= 120 ? reason : reason.substring(0, 120);
     }
 
     @Override
@@ -43,11 +105,13 @@ class WireDraft extends Draft_6455 {
     @Override
     public void reset() {
         super.reset();
-        frames.reset();
+        if (frames != null) {
+            frames.release();
+        }
     }
 
     @Override
     public Draft copyInstance() {
-        return new WireDraft(maxMessageBytes);
+        return new WireDraft(maxMessageBytes, budget, clientLog);
     }
 }

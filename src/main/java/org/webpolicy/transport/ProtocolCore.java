@@ -1,0 +1,178 @@
+package org.webpolicy.transport;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.ByteBuffer;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.webpolicy.codec.DecodeException;
+import org.webpolicy.codec.EncodeException;
+import org.webpolicy.codec.MsgpackCodec;
+import org.webpolicy.policy.Policy;
+
+/**
+ * What the server does with one request, whatever carries it: bytes in, bytes out. Decodes the
+ * message, tells the raw (openpi) form from the envelope (webpolicy) form, checks the
+ * observation, calls the policy and encodes the reply with its metadata and timing. Knows
+ * nothing of sockets or frames.
+ *
+ * <p>A request that cannot be answered throws {@link RequestFailure} with a reason for the
+ * client; anything else the policy throws is passed on, and {@link #describe(Throwable)} turns it
+ * into the text the Python servers send (the stack trace).
+ */
+final class ProtocolCore {
+
+    private final Policy policy;
+    private final MsgpackCodec codec;
+    private final ServerOptions options;
+    private final PolicyCalls calls;
+    private final byte[] metadataMessage;
+
+    ProtocolCore(Policy policy, ServerOptions options, PolicyCalls calls) {
+        this.policy = policy;
+        this.options = options;
+        this.calls = calls;
+        this.codec = new MsgpackCodec(options.maxDepth);
+        Map<String, Object> metadata = options.metadata != null ? options.metadata : policy.metadata();
+        if (options.observationSpec != null) {
+            metadata = new LinkedHashMap<>(metadata == null ? Map.of() : metadata);
+            metadata.put("observation_spec", options.observationSpec.toMetadata());
+        }
+        this.metadataMessage = codec.pack(metadata == null ? Map.of() : metadata);
+    }
+
+    /** The message every connection gets first. */
+    byte[] metadataMessage() {
+        return metadataMessage;
+    }
+
+    /** What the core remembers of one connection between its requests: openpi's timing. */
+    static final class Conversation {
+        /** When the current openpi-style loop began: after the previous reply was sent. */
+        private long loopStart = System.nanoTime();
+        /** The previous request's whole duration, for {@code server_timing.prev_total_ms}. */
+        private Double prevTotalMs;
+
+        /** Marks the reply to the current request as sent: the next loop starts now. */
+        void replySent() {
+            long now = System.nanoTime();
+            prevTotalMs = (now - loopStart) / 1e6;
+            loopStart = now;
+        }
+    }
+
+    /** The encoded reply to {@code message}, as the codec's segments (array data by reference). */
+    List<ByteBuffer> answer(Conversation conversation, ByteBuffer message) {
+        Object decoded;
+        try {
+            decoded = codec.unpack(message);
+        } catch (DecodeException e) {
+            throw new RequestFailure("Could not decode the request (" + e.problem() + "): "
+                    + ClientText.quote(e.getMessage(), 4 * ClientText.MAX_QUOTED_CHARS));
+        }
+        if (!(decoded instanceof Map<?, ?> request)) {
+            throw new RequestFailure("A request must be a msgpack map, got " + typeOf(decoded));
+        }
+        Object op = request.get(Envelope.OP);
+        if (op == null) {
+            Map<String, Object> observation = asStringMap(request, "observation");
+            long t0 = System.nanoTime();
+            Map<String, Object> action = step(observation);
+            double inferMs = (System.nanoTime() - t0) / 1e6;
+            return encode(options.serverTiming ? withTiming(action, inferMs, conversation.prevTotalMs) : action);
+        }
+        Object requestId = request.get(Envelope.REQUEST_ID);
+        if (Envelope.OP_STEP.equals(op)) {
+            Object obs = request.get(Envelope.OBS);
+            if (!(obs instanceof Map<?, ?> obsMap)) {
+                throw new RequestFailure("A step envelope needs an 'obs' map, got " + typeOf(obs));
+            }
+            Map<String, Object> reply = new LinkedHashMap<>();
+            reply.put(Envelope.ACTION, step(asStringMap(obsMap, "obs")));
+            return encode(withRequestId(reply, requestId));
+        }
+        if (Envelope.OP_RESET.equals(op)) {
+            Object payload = request.get(Envelope.PAYLOAD);
+            if (payload != null && !(payload instanceof Map)) {
+                throw new RequestFailure("A reset envelope's 'payload' must be a map, got " + typeOf(payload));
+            }
+            Map<String, Object> payloadMap = payload == null ? Map.of() : asStringMap((Map<?, ?>) payload, "payload");
+            calls.call(() -> {
+                policy.reset(payloadMap);
+                return null;
+            });
+            Map<String, Object> reply = new LinkedHashMap<>();
+            reply.put(Envelope.RESET_ACK, true);
+            return encode(withRequestId(reply, requestId));
+        }
+        throw new RequestFailure("Unknown " + Envelope.OP + " '" + ClientText.quote(op) + "': expected 'step' or 'reset'");
+    }
+
+    private Map<String, Object> step(Map<String, Object> observation) {
+        if (options.observationCheck != null) {
+            try {
+                options.observationCheck.accept(observation);
+            } catch (IllegalArgumentException e) {
+                throw new RequestFailure("Observation rejected: " + ClientText.quote(e.getMessage(), 4 * ClientText.MAX_QUOTED_CHARS));
+            }
+        }
+        Map<String, Object> action = calls.call(() -> policy.step(observation));
+        if (action == null) {
+            throw new RequestFailure("The policy returned null instead of an action map");
+        }
+        return action;
+    }
+
+    /** The request id our clients send in envelope requests is copied into the reply, unchanged. */
+    private static Map<String, Object> withRequestId(Map<String, Object> reply, Object requestId) {
+        if (requestId != null) {
+            reply.put(Envelope.REQUEST_ID, requestId);
+        }
+        return reply;
+    }
+
+    /** openpi adds {@code server_timing} to every raw-form action. */
+    private static Map<String, Object> withTiming(Map<String, Object> action, double inferMs, Double prevTotalMs) {
+        Map<String, Object> timed = new LinkedHashMap<>(action);
+        Map<String, Object> timing = new LinkedHashMap<>();
+        timing.put("infer_ms", inferMs);
+        if (prevTotalMs != null) {
+            timing.put("prev_total_ms", prevTotalMs);
+        }
+        timed.put(Envelope.SERVER_TIMING, timing);
+        return timed;
+    }
+
+    private List<ByteBuffer> encode(Object reply) {
+        try {
+            return codec.encode(reply);
+        } catch (EncodeException e) {
+            throw new RequestFailure("The policy's reply cannot be sent: " + e.getMessage());
+        }
+    }
+
+    /** The text a client gets for a failed request: the reason, or the stack trace of the policy's exception. */
+    static String describe(Throwable failure) {
+        if (failure instanceof RequestFailure) {
+            return failure.getMessage();
+        }
+        StringWriter out = new StringWriter();
+        failure.printStackTrace(new PrintWriter(out));
+        return out.toString();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> asStringMap(Map<?, ?> map, String what) {
+        for (Object key : map.keySet()) {
+            if (!(key instanceof String)) {
+                throw new RequestFailure("The " + what + " must have str keys; key " + ClientText.quote(key) + " is bin");
+            }
+        }
+        return (Map<String, Object>) map;
+    }
+
+    private static String typeOf(Object v) {
+        return v == null ? "nothing" : v.getClass().getSimpleName();
+    }
+}

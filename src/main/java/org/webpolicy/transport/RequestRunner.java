@@ -1,0 +1,185 @@
+package org.webpolicy.transport;
+
+import java.nio.ByteBuffer;
+import java.nio.channels.CancelledKeyException;
+import java.nio.channels.SelectionKey;
+import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
+import org.java_websocket.WebSocket;
+import org.java_websocket.WebSocketImpl;
+import org.java_websocket.framing.CloseFrame;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs the requests of open connections through the {@link ProtocolCore} on the worker pool and
+ * writes the replies, within each connection's bounds: requests queued
+ * ({@code maxQueuedRequests}), reply bytes waiting to be written ({@code maxPendingReplyBytes})
+ * and the server's inbound memory budget. A connection past a bound is closed (1008 or 1013);
+ * every other connection carries on.
+ */
+final class RequestRunner {
+
+    private static final Logger log = LoggerFactory.getLogger(PolicyServer.class);
+
+    private final ServerOptions options;
+    private final ProtocolCore core;
+    private final InboundBudget budget;
+    private final Housekeeping housekeeping;
+    private final ClientLog clientLog;
+    private final WriteDemand writeDemand;
+    volatile boolean closing;
+
+    /** Asks the library's selector to write a connection's queued frames. */
+    interface WriteDemand {
+        void request(WebSocket conn);
+    }
+
+    RequestRunner(ServerOptions options, ProtocolCore core, InboundBudget budget, Housekeeping housekeeping,
+            ClientLog clientLog, WriteDemand writeDemand) {
+        this.options = options;
+        this.core = core;
+        this.budget = budget;
+        this.housekeeping = housekeeping;
+        this.clientLog = clientLog;
+        this.writeDemand = writeDemand;
+    }
+
+    /** A request arrived (on a decoder thread): queue it for the connection's turn on a worker. */
+    void received(WebSocket conn, ServerConnection session, ByteBuffer message) {
+        if (session.closed) {
+            return;
+        }
+        if (session.queued.incrementAndGet() > options.maxQueuedRequests) {
+            session.queued.decrementAndGet();
+            cut(conn, session, CloseFrame.POLICY_VALIDATION, "more than " + options.maxQueuedRequests
+                    + " requests waiting for their replies", false);
+            return;
+        }
+        long bytes = message.capacity();
+        if (!budget.tryReserve(bytes, bytes)) {
+            session.queued.decrementAndGet();
+            cut(conn, session, CloseFrame.TRY_AGAIN_LATER, "the server's inbound memory budget is spent; try again later",
+                    false);
+            return;
+        }
+        try {
+            session.requests.execute(() -> handle(conn, session, message, bytes));
+        } catch (RejectedExecutionException e) {
+            session.queued.decrementAndGet();
+            budget.release(bytes);
+            fail(conn, session, "The server is shutting down; request not run.");
+        }
+    }
+
+    private void handle(WebSocket conn, ServerConnection session, ByteBuffer message, long bytes) {
+        try {
+            if (session.closed) {
+                return;
+            }
+            if (closing) {
+                throw new RequestFailure("The server is shutting down; request not run.");
+            }
+            List<ByteBuffer> reply = core.answer(session.conversation, message);
+            if (session.closed) {
+                return;
+            }
+            long waiting = pendingBytes(conn, options.maxPendingReplyBytes);
+            if (waiting > options.maxPendingReplyBytes) {
+                cut(conn, session, CloseFrame.POLICY_VALIDATION, "more than " + options.maxPendingReplyBytes
+                        + " reply bytes left unread", true);
+                return;
+            }
+            conn.sendFrame(new EncodedMessage(reply));
+            flushSoon(conn);
+            session.conversation.replySent();
+        } catch (RuntimeException | Error e) {
+            // OutOfMemoryError included: this request fails and its connection closes; the
+            // server, its threads and every other connection carry on.
+            fail(conn, session, ProtocolCore.describe(e));
+        } finally {
+            budget.release(bytes);
+            session.queued.decrementAndGet();
+        }
+    }
+
+    /**
+     * Bytes queued to {@code conn} and not yet written, counted up to just past {@code enough}
+     * (a connection that reads nothing may have many small frames queued).
+     */
+    static long pendingBytes(WebSocket conn, long enough) {
+        long total = 0;
+        for (ByteBuffer frame : ((WebSocketImpl) conn).outQueue) {
+            total += frame.remaining();
+            if (total > enough) {
+                break;
+            }
+        }
+        return total;
+    }
+
+    /** Sends the reason as a text frame, then closes with 1011, as the Python servers do. */
+    void fail(WebSocket conn, ServerConnection session, String text) {
+        if (session.closed) {
+            return;
+        }
+        session.closed = true;
+        clientLog.warn("Request from {} failed; closing the connection: {}", conn.getRemoteSocketAddress(),
+                ClientText.firstLine(text));
+        try {
+            conn.send(text);
+            conn.close(CloseFrame.UNEXPECTED_CONDITION, Envelope.ERROR_REASON);
+            flushSoon(conn);
+        } catch (RuntimeException e) {
+            log.debug("Could not report the failure to {}: {}", conn.getRemoteSocketAddress(), e.toString());
+        }
+    }
+
+    /**
+     * Closes a connection past one of its bounds with {@code code}. The close frame is queued,
+     * and the socket is cut a second later whether or not the client answers it; when the bound
+     * is on unread bytes ({@code now}), the socket is cut at once: the close frame would only wait
+     * behind what the client left unread, and freeing that memory is what the bound is for.
+     */
+    void cut(WebSocket conn, ServerConnection session, int code, String reason, boolean now) {
+        if (session.closed) {
+            return;
+        }
+        session.closed = true;
+        clientLog.warn("Closing {} with {}: {}", conn.getRemoteSocketAddress(), code, reason);
+        WebSocketImpl impl = (WebSocketImpl) conn;
+        if (now) {
+            impl.closeConnection(code, reason);
+            return;
+        }
+        conn.close(code, reason);
+        flushSoon(conn);
+        if (!housekeeping.later(1000, () -> impl.closeConnection(code, reason))) {
+            impl.closeConnection(code, reason);
+        }
+    }
+
+    /**
+     * The library writes on its selector thread and can lose a write queued from another thread:
+     * when its selector finds the queue empty just before we queue a frame and asks for write
+     * readiness, it then withdraws that request, and the frame waits for the next event on the
+     * connection (up to a ping interval). Fuzzing caught a reply stuck this way. Look again
+     * shortly after every send (and every sweep) and ask again when frames wait unwritten.
+     */
+    void flushSoon(WebSocket conn) {
+        housekeeping.later(1, () -> flushIfStuck(conn));
+    }
+
+    void flushIfStuck(WebSocket conn) {
+        WebSocketImpl impl = (WebSocketImpl) conn;
+        SelectionKey key = impl.getSelectionKey();
+        try {
+            if (!impl.outQueue.isEmpty() && key != null && key.isValid()
+                    && (key.interestOps() & SelectionKey.OP_WRITE) == 0) {
+                writeDemand.request(conn);
+            }
+        } catch (CancelledKeyException e) {
+            // closed meanwhile
+        }
+    }
+}

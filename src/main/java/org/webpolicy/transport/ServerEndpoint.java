@@ -1,0 +1,351 @@
+package org.webpolicy.transport;
+
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.SelectionKey;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.java_websocket.WebSocket;
+import org.java_websocket.WebSocketImpl;
+import org.java_websocket.enums.ReadyState;
+import org.java_websocket.framing.CloseFrame;
+import org.java_websocket.framing.Framedata;
+import org.java_websocket.handshake.ClientHandshake;
+import org.java_websocket.server.DefaultSSLWebSocketServerFactory;
+import org.java_websocket.server.WebSocketServer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Java-WebSocket side of the server: connections, handshakes, messages in and replies out.
+ * What a request means is the {@link ProtocolCore}'s business; this class moves its bytes and
+ * decides, where the library's own behaviour is unsafe, what happens instead (each place says why).
+ */
+final class ServerEndpoint extends WebSocketServer {
+
+    private static final Logger log = LoggerFactory.getLogger(PolicyServer.class);
+
+    /** Pings answered per connection and second; more close the connection (1008). */
+    static final int MAX_PINGS_PER_SECOND = 50;
+
+    private final ServerOptions options;
+    private final ProtocolCore core;
+    private final ThreadPoolExecutor workers;
+    private final Housekeeping housekeeping;
+    private final ClientLog clientLog;
+    private final InboundBudget budget;
+    private final ConnectionSlots slots;
+    private final RequestRunner requests;
+    private final Consumer<Throwable> onFatal;
+    /** Connections accepted whose handshake has not finished, with when they were accepted. */
+    private final Map<WebSocket, Long> handshaking = new ConcurrentHashMap<>();
+    private final CountDownLatch started = new CountDownLatch(1);
+    private volatile Exception startFailure;
+    private volatile int openConnections;
+    private final Object openLock = new Object();
+    private volatile boolean closing;
+    private volatile Throwable failure;
+
+    ServerEndpoint(ServerOptions options, ProtocolCore core, ThreadPoolExecutor workers, Housekeeping housekeeping,
+            Consumer<Throwable> onFatal) {
+        this(options, core, workers, housekeeping, onFatal, new Admission(options.apiKey), new ClientLog(),
+                new InboundBudget(options.inboundMemoryBytes));
+    }
+
+    private ServerEndpoint(ServerOptions options, ProtocolCore core, ThreadPoolExecutor workers, Housekeeping housekeeping,
+            Consumer<Throwable> onFatal, Admission admission, ClientLog clientLog, InboundBudget budget) {
+        super(new InetSocketAddress(options.host, options.port), decoderThreads(),
+                List.of(new HandshakeDraft(admission, options.maxMessageBytes, budget, clientLog)));
+        admission.endpoint = this;
+        this.options = options;
+        this.core = core;
+        this.workers = workers;
+        this.housekeeping = housekeeping;
+        this.clientLog = clientLog;
+        this.budget = budget;
+        this.onFatal = onFatal;
+        this.slots = new ConnectionSlots(options.maxConnections, housekeeping, clientLog);
+        this.requests = new RequestRunner(options, core, budget, housekeeping, clientLog, this::onWriteDemand);
+        setTcpNoDelay(true);
+        setReuseAddr(true);
+        setReceiveBufferSize(PolicyServer.READ_BUFFER_BYTES);
+        setConnectionLostTimeout((int) Math.max(1, options.pingInterval.toSeconds()));
+        if (options.sslContext != null) {
+            setWebSocketFactory(new DefaultSSLWebSocketServerFactory(options.sslContext));
+        }
+    }
+
+    /** The handshake gate's questions, answered by this endpoint once it exists. */
+    private static final class Admission implements HandshakeDraft.Gate {
+        private final byte[] apiKey;
+        private volatile ServerEndpoint endpoint;
+
+        Admission(byte[] apiKey) {
+            this.apiKey = apiKey;
+        }
+
+        @Override
+        public byte[] apiKey() {
+            return apiKey;
+        }
+
+        @Override
+        public boolean full() {
+            return endpoint.full();
+        }
+
+        @Override
+        public boolean failed() {
+            return endpoint.failure != null;
+        }
+    }
+
+    private static int decoderThreads() {
+        return Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
+    }
+
+    /** Waits until the port is bound; throws with the reason when it could not be. */
+    void awaitStarted() throws InterruptedException {
+        if (!started.await(30, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("Server did not start within 30 s");
+        }
+        if (startFailure != null) {
+            throw new IllegalStateException("Could not start the policy server on " + options.host + ":" + options.port
+                    + ": " + startFailure.getMessage(), startFailure);
+        }
+    }
+
+    int openConnections() {
+        return openConnections;
+    }
+
+    boolean full() {
+        return openConnections >= options.maxConnections || closing || failure != null;
+    }
+
+    /** Connections accepted and not yet closed, handshake or not. */
+    int acceptedConnections() {
+        return slots.accepted();
+    }
+
+    /** Inbound message bytes held now, over all connections. */
+    long inboundBytes() {
+        return budget.used();
+    }
+
+    /** Stops taking requests: those queued fail fast, new connections get 503. */
+    void startClosing() {
+        closing = true;
+        requests.closing = true;
+    }
+
+    @Override
+    public void onStart() {
+        slots.checkDescriptorLimit(options.maxConnections);
+        long every = Math.max(10, Math.min(1000, options.handshakeTimeout.toMillis() / 4));
+        housekeeping.every(every, this::sweep);
+        started.countDown();
+    }
+
+    @Override
+    protected boolean onConnect(SelectionKey key) {
+        return slots.beforeAccept(key);
+    }
+
+    // The library creates a connection's buffers when it accepts it and releases them when it
+    // closes, handshake or not: the only hooks that see a connection before its handshake.
+    @Override
+    protected void allocateBuffers(WebSocket conn) throws InterruptedException {
+        slots.opened();
+        conn.setAttachment(new ServerConnection(workers));
+        handshaking.put(conn, System.nanoTime());
+        super.allocateBuffers(conn);
+    }
+
+    @Override
+    protected void releaseBuffers(WebSocket conn) throws InterruptedException {
+        // Called once per connection: the library closes a connection once, whatever the path.
+        handshaking.remove(conn);
+        if (conn.getDraft() instanceof WireDraft draft) {
+            draft.reset(); // gives back what its partly received frame held of the budget
+        }
+        ServerConnection session = conn.getAttachment();
+        if (session != null && session.markGone()) {
+            synchronized (openLock) {
+                openConnections--;
+            }
+        }
+        slots.closed();
+        super.releaseBuffers(conn);
+    }
+
+    /**
+     * Runs every quarter of the handshake timeout (at most every second): asks again for frames
+     * stranded unwritten, and closes connections whose handshake is overdue (pings only cover
+     * connections that finished theirs).
+     */
+    private void sweep() {
+        for (WebSocket conn : getConnections()) {
+            requests.flushIfStuck(conn);
+        }
+        SelectionKey listener = slots.acceptKey();
+        if (listener != null && !listener.channel().isOpen() && !closing && failure == null) {
+            // The library closes its listening socket when an accept fails (e.g. EMFILE despite
+            // the slots' guard) and logs it only at TRACE: the port is dead, so say so and go down.
+            fatal(new IllegalStateException("The listening socket was closed by the WebSocket library"));
+        }
+        long now = System.nanoTime();
+        long limit = options.handshakeTimeout.toNanos();
+        handshaking.forEach((conn, since) -> {
+            if (conn.getReadyState() != ReadyState.NOT_YET_CONNECTED) {
+                handshaking.remove(conn);
+            } else if (now - since > limit) {
+                handshaking.remove(conn);
+                log.debug("Closing {}: no handshake within {} ms", conn.getRemoteSocketAddress(),
+                        options.handshakeTimeout.toMillis());
+                ((WebSocketImpl) conn).closeConnection(CloseFrame.NEVER_CONNECTED, "handshake timeout");
+            }
+        });
+    }
+
+    @Override
+    public void onClosing(WebSocket conn, int code, String reason, boolean remote) {
+        if (conn.getReadyState() == ReadyState.NOT_YET_CONNECTED) {
+            // A refused handshake (not HTTP, not an upgrade, too large): the library queues its
+            // HTTP error answer but, with no draft chosen, never closes the socket and goes on
+            // buffering what arrives. Close it once the answer has had time to go out.
+            WebSocketImpl impl = (WebSocketImpl) conn;
+            if (!housekeeping.later(50, () -> impl.closeConnection(CloseFrame.NEVER_CONNECTED, "handshake refused"))) {
+                impl.closeConnection(CloseFrame.NEVER_CONNECTED, "server closing");
+            }
+        }
+    }
+
+    @Override
+    public void onOpen(WebSocket conn, ClientHandshake handshake) {
+        handshaking.remove(conn);
+        if (conn.getDraft() instanceof HandshakeDraft d && d.plainStatus() != 0) {
+            // A health check or a refused handshake: the HTTP answer is written; hang up.
+            ((WebSocketImpl) conn).flushAndClose(CloseFrame.NORMAL, "plain HTTP", false);
+            return;
+        }
+        ServerConnection session = conn.getAttachment();
+        if (!session.markOpen()) {
+            return; // closed while it opened
+        }
+        synchronized (openLock) {
+            openConnections++;
+        }
+        log.debug("Connection from {}", conn.getRemoteSocketAddress());
+        conn.send(core.metadataMessage());
+        requests.flushSoon(conn);
+    }
+
+    @Override
+    public void onMessage(WebSocket conn, ByteBuffer message) {
+        ServerConnection session = conn.getAttachment();
+        if (session != null) {
+            requests.received(conn, session, message);
+        }
+    }
+
+    @Override
+    public void onMessage(WebSocket conn, String message) {
+        ServerConnection session = conn.getAttachment();
+        if (session != null) {
+            requests.fail(conn, session, "Requests must be binary msgpack frames; got a text frame");
+        }
+    }
+
+    /**
+     * The library answers every ping at once, so a client could queue pongs without end by never
+     * reading them, or keep the decoder threads busy answering: pings are bounded by rate and by
+     * the connection's unread bytes, as replies are.
+     */
+    @Override
+    public void onWebsocketPing(WebSocket conn, Framedata ping) {
+        ServerConnection session = conn.getAttachment();
+        if (session != null) {
+            if (!session.admitPing(MAX_PINGS_PER_SECOND)) {
+                requests.cut(conn, session, CloseFrame.POLICY_VALIDATION, "more than " + MAX_PINGS_PER_SECOND
+                        + " pings a second", false);
+                return;
+            }
+            if (RequestRunner.pendingBytes(conn, options.maxPendingReplyBytes) > options.maxPendingReplyBytes) {
+                requests.cut(conn, session, CloseFrame.POLICY_VALIDATION, "more than " + options.maxPendingReplyBytes
+                        + " bytes of replies and pongs left unread", true);
+                return;
+            }
+        }
+        super.onWebsocketPing(conn, ping);
+    }
+
+    @Override
+    public void onClose(WebSocket conn, int code, String reason, boolean remote) {
+        log.debug("Connection from {} closed: {} {}", conn.getRemoteSocketAddress(), code, reason);
+    }
+
+    @Override
+    public void onError(WebSocket conn, Exception ex) {
+        if (started.getCount() > 0) {
+            // The server itself failed to start (e.g. the port is taken).
+            startFailure = ex;
+            started.countDown();
+            log.error("Policy server failed: {}", ex.toString());
+            return;
+        }
+        Throwable cause = ex.getCause() != null ? ex.getCause() : ex;
+        if (conn == null || cause instanceof VirtualMachineError || cause instanceof LinkageError) {
+            // The library calls this just before it stops the whole server (its selector thread
+            // failed, or a decoder thread caught an Error such as OutOfMemoryError): the port is
+            // about to die. Report the server down so that it does not live on serving no one.
+            fatal(cause);
+            return;
+        }
+        log.debug("Connection error from {}: {}", conn.getRemoteSocketAddress(), ex.toString());
+    }
+
+    /** Records the first fatal failure and hands it to the server, which closes itself. */
+    private void fatal(Throwable cause) {
+        synchronized (this) {
+            if (failure != null) {
+                return;
+            }
+            failure = cause;
+        }
+        log.error("Policy server failed and is going down: {}", cause.toString());
+        onFatal.accept(cause);
+    }
+
+    /** The failure that brought the server down, or null. */
+    Throwable failure() {
+        return failure;
+    }
+
+    /**
+     * Stops the library's server, then cuts what its stop leaves open: it waits a few milliseconds
+     * for close handshakes and then leaves the sockets of unfinished ones open, and their clients
+     * would wait for their own timeouts.
+     */
+    void stopAndCut() throws InterruptedException {
+        List<WebSocket> open = new ArrayList<>(getConnections());
+        try {
+            stop(1000, "Server shutting down");
+        } catch (ClosedSelectorException e) {
+            // The library's stop races its own selector thread, which exits (closing the selector)
+            // once the last connection is gone while stop still sends close frames to the rest.
+        }
+        for (WebSocket conn : open) {
+            if (conn.getReadyState() != ReadyState.CLOSED) {
+                ((WebSocketImpl) conn).closeConnection(CloseFrame.GOING_AWAY, "server stopped");
+            }
+        }
+    }
+}

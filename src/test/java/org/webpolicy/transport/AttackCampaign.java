@@ -1,0 +1,383 @@
+package org.webpolicy.transport;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.webpolicy.array.NdArray;
+import org.webpolicy.codec.MsgpackCodec;
+
+/**
+ * {@code scripts/attack_campaign}: every attack of issue 10 at once against a server with default
+ * options in a child JVM ({@code -Xmx256m}, {@code ulimit -n 1024}), while eight honest clients
+ * step with sequence numbers. Prints the server's memory, descriptors and threads before, during
+ * and after, the honest clients' latency, and how many replies were checked, lost or crossed.
+ * Exits non-zero when a reply was lost or crossed or the server went down.
+ */
+public final class AttackCampaign {
+
+    private static final MsgpackCodec CODEC = new MsgpackCodec();
+    private final List<long[]> stats = Collections.synchronizedList(new ArrayList<>());
+    private final AtomicLong checked = new AtomicLong();
+    private final AtomicLong lost = new AtomicLong();
+    private final AtomicLong crossed = new AtomicLong();
+    private final Map<String, AtomicLong> attacks = Collections.synchronizedMap(new LinkedHashMap<>());
+    private final List<Long> baseLatency = Collections.synchronizedList(new ArrayList<>());
+    private final List<Long> attackLatency = Collections.synchronizedList(new ArrayList<>());
+    private volatile List<Long> latencies = baseLatency;
+    private volatile boolean attacking;
+    private volatile boolean done;
+    private volatile String serverEnd = "still running";
+    private int port;
+
+    private AttackCampaign() {
+    }
+
+    /**
+     * Runs the campaign.
+     *
+     * @param args the attack's length in seconds (default 30)
+     * @throws Exception when the server cannot be started
+     */
+    public static void main(String[] args) throws Exception {
+        int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 30;
+        System.exit(new AttackCampaign().run(seconds));
+    }
+
+    private int run(int seconds) throws Exception {
+        String java = System.getProperty("java.home") + "/bin/java";
+        String command = "ulimit -n 1024 && exec '" + java + "' -Xmx256m -cp '" + System.getProperty("java.class.path")
+                + "' " + CampaignServer.class.getName();
+        Process server = new ProcessBuilder("bash", "-c", command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        BufferedReader out = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
+        String first = out.readLine();
+        if (first == null || !first.startsWith("PORT ")) {
+            throw new IllegalStateException("the server did not start: " + first);
+        }
+        port = Integer.parseInt(first.substring(5).trim());
+        Thread reader = daemon("stats", () -> readStats(out));
+        reader.start();
+        List<Thread> honest = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            int id = i;
+            honest.add(daemon("honest-" + i, () -> honestClient(id)));
+        }
+        honest.forEach(Thread::start);
+        Thread.sleep(3000);
+        long[] before = last();
+        attacking = true;
+        latencies = attackLatency;
+        List<Thread> attackers = startAttacks();
+        long[] during = new long[before.length];
+        long end = System.nanoTime() + seconds * 1_000_000_000L;
+        while (System.nanoTime() < end) {
+            Thread.sleep(250);
+            long[] now = last();
+            for (int i = 0; i < now.length; i++) {
+                during[i] = Math.max(during[i], now[i]);
+            }
+        }
+        attacking = false;
+        latencies = baseLatency;
+        for (Thread t : attackers) {
+            t.join(15_000);
+        }
+        Thread.sleep(5000);
+        long[] after = last();
+        done = true;
+        for (Thread t : honest) {
+            t.join(10_000);
+        }
+        boolean healthy = healthz();
+        server.getOutputStream().close();
+        server.waitFor();
+        report(seconds, before, during, after, healthy);
+        return lost.get() == 0 && crossed.get() == 0 && healthy && serverEnd.equals("CLOSED") ? 0 : 1;
+    }
+
+    private void readStats(BufferedReader out) {
+        try {
+            for (String line = out.readLine(); line != null; line = out.readLine()) {
+                if (line.startsWith("STATS ")) {
+                    String[] f = line.substring(6).trim().split(" ");
+                    long[] v = new long[f.length];
+                    for (int i = 0; i < f.length; i++) {
+                        v[i] = Long.parseLong(f[i]);
+                    }
+                    stats.add(v);
+                } else {
+                    serverEnd = line;
+                }
+            }
+        } catch (IOException e) {
+            serverEnd = "lost: " + e;
+        }
+    }
+
+    private long[] last() {
+        synchronized (stats) {
+            return stats.isEmpty() ? new long[7] : stats.get(stats.size() - 1).clone();
+        }
+    }
+
+    /** Steps with its own sequence numbers and checks each reply carries the one it sent. */
+    private void honestClient(int id) {
+        PolicyClient client = PolicyClient.builder().host("127.0.0.1").port(port).connectTimeout(Duration.ofSeconds(10))
+                .requestTimeout(Duration.ofSeconds(10)).build();
+        try {
+            for (int seq = id * 10_000_000; !done; seq++) {
+                long t0 = System.nanoTime();
+                try {
+                    Map<String, Object> action = client.step(TestPolicies.observation(seq));
+                    latencies.add(System.nanoTime() - t0);
+                    float got = ((NdArray) ((Map<?, ?>) action.get("echo")).get("state")).getFloat(0);
+                    (got == (float) seq ? checked : crossed).incrementAndGet();
+                } catch (RuntimeException e) {
+                    lost.incrementAndGet();
+                    System.err.println("honest client " + id + ": step " + seq + " failed: " + e);
+                }
+                Thread.sleep(2);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            client.close();
+        }
+    }
+
+    // ---- the attacks, each in a loop of its own until the campaign ends ----
+
+    private List<Thread> startAttacks() {
+        List<Thread> threads = new ArrayList<>();
+        attack(threads, "claims: 500 connections, each a header claiming 100 MiB", 1, this::claims);
+        attack(threads, "fragments: non-final 64 KiB continuations without end", 2, w -> fragments(w, 64 << 10));
+        attack(threads, "fragments: empty continuations without end", 1, w -> fragments(w, 0));
+        attack(threads, "requests back to back, replies never read", 4, this::neverReads);
+        attack(threads, "ping flood, pongs never read", 2, w -> pings(w, false));
+        attack(threads, "ping flood, pongs read", 1, w -> pings(w, true));
+        attack(threads, "idle clients: 900 open connections", 1, this::idle);
+        attack(threads, "a 1 MB op string with a carriage return", 1, this::longOp);
+        attack(threads, "unmasked frames (protocol violations)", 1, this::unmasked);
+        attack(threads, "bad handshakes (POST, no key, version 8)", 1, this::badHandshakes);
+        threads.forEach(Thread::start);
+        return threads;
+    }
+
+    private interface Attack {
+        void once(AtomicLong count) throws IOException, InterruptedException;
+    }
+
+    private void attack(List<Thread> threads, String name, int copies, Attack attack) {
+        AtomicLong count = attacks.computeIfAbsent(name, k -> new AtomicLong());
+        for (int i = 0; i < copies; i++) {
+            threads.add(daemon("attack", () -> {
+                while (attacking) {
+                    try {
+                        attack.once(count);
+                    } catch (IOException e) {
+                        // the server cut us: that is what it should do
+                        if (System.getenv("CAMPAIGN_DEBUG") != null) {
+                            System.err.println("attack '" + name + "': " + e);
+                        }
+                    } catch (InterruptedException e) {
+                        return;
+                    } catch (RuntimeException e) {
+                        System.err.println("attack '" + name + "' failed: " + e);
+                        return;
+                    }
+                }
+            }));
+        }
+    }
+
+    private void claims(AtomicLong count) throws IOException, InterruptedException {
+        List<Socket> held = new ArrayList<>();
+        try {
+            for (int i = 0; i < 500 && attacking; i++) {
+                Socket s = rawOpen();
+                held.add(s);
+                write(s, WireSocket.frameHeader(WireSocket.BINARY, 100L << 20, true, new byte[0]));
+                count.incrementAndGet();
+            }
+            while (attacking) {
+                Thread.sleep(100);
+            }
+        } finally {
+            closeAll(held);
+        }
+    }
+
+    private void fragments(AtomicLong count, int size) throws IOException {
+        try (Socket s = rawOpen()) {
+            write(s, WireSocket.frame(WireSocket.BINARY, new byte[size], false));
+            byte[] frame = WireSocket.frame(0, new byte[size], false);
+            count.incrementAndGet();
+            while (attacking) {
+                write(s, frame);
+            }
+        }
+    }
+
+    private void neverReads(AtomicLong count) throws IOException {
+        try (Socket s = rawOpen()) {
+            s.setReceiveBufferSize(16 << 10);
+            byte[] frame = WireSocket.frame(WireSocket.BINARY, CODEC.pack(Map.of("blob", new byte[64 << 10])), true);
+            count.incrementAndGet();
+            while (attacking) {
+                write(s, frame);
+            }
+        }
+    }
+
+    private void pings(AtomicLong count, boolean read) throws IOException {
+        try (WireSocket w = WireSocket.open(port)) {
+            count.incrementAndGet();
+            byte[] ping = WireSocket.frame(WireSocket.PING, new byte[] {1}, true);
+            while (attacking) {
+                w.write(ping);
+                if (read && w.readFrame() == null) {
+                    return;
+                }
+            }
+        }
+    }
+
+    private void idle(AtomicLong count) throws InterruptedException {
+        List<Socket> held = new ArrayList<>();
+        try {
+            for (int i = 0; i < 900 && attacking; i++) {
+                try {
+                    held.add(rawOpen());
+                    count.incrementAndGet();
+                } catch (IOException e) {
+                    Thread.sleep(50); // the server stopped accepting for now
+                }
+            }
+            while (attacking) {
+                Thread.sleep(100);
+            }
+        } finally {
+            closeAll(held);
+        }
+    }
+
+    private void longOp(AtomicLong count) throws IOException {
+        byte[] request = CODEC.pack(Map.of(Envelope.OP, "x\r\n2026-01-01 [main] ERROR forged" + "y".repeat(1 << 20)));
+        try (WireSocket w = WireSocket.open(port)) {
+            w.sendFrame(WireSocket.BINARY, request);
+            count.incrementAndGet();
+            while (w.readMessage() != null) {
+                // the error text, then the close
+            }
+        }
+    }
+
+    private void unmasked(AtomicLong count) throws IOException {
+        try (WireSocket w = WireSocket.open(port)) {
+            w.write(new byte[] {(byte) 0x82, 0x01, 0x00});
+            count.incrementAndGet();
+            while (w.readMessage() != null) {
+                // until the close
+            }
+        }
+    }
+
+    private void badHandshakes(AtomicLong count) throws IOException {
+        String good = WireSocket.upgradeRequest("");
+        for (String bad : List.of(good.replace("GET", "POST"), good.replace("Sec-WebSocket-Key", "X-Key"),
+                good.replace("Version: 13", "Version: 8"))) {
+            try (WireSocket w = WireSocket.tcp(port)) {
+                w.write(bad.getBytes(StandardCharsets.US_ASCII));
+                w.readHttpHead();
+                count.incrementAndGet();
+            }
+        }
+    }
+
+    private Socket rawOpen() throws IOException {
+        Socket s = new Socket();
+        s.connect(new java.net.InetSocketAddress("127.0.0.1", port), 1000);
+        s.setSoTimeout(5000);
+        OutputStream out = s.getOutputStream();
+        out.write(WireSocket.upgradeRequest("").getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        return s;
+    }
+
+    private static void write(Socket s, byte[] bytes) throws IOException {
+        OutputStream out = s.getOutputStream();
+        out.write(bytes);
+        out.flush();
+    }
+
+    private static void closeAll(List<Socket> sockets) {
+        for (Socket s : sockets) {
+            try {
+                s.close();
+            } catch (IOException e) {
+                // closing
+            }
+        }
+    }
+
+    private boolean healthz() {
+        try (WireSocket w = WireSocket.tcp(port)) {
+            w.write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            return w.readHttpHead().startsWith("HTTP/1.1 200");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static Thread daemon(String name, Runnable body) {
+        Thread t = new Thread(body, name);
+        t.setDaemon(true);
+        return t;
+    }
+
+    private void report(int seconds, long[] before, long[] during, long[] after, boolean healthy) {
+        String[] what = {"heap used (MiB)", "heap after GC (MiB)", "descriptors", "threads", "open connections",
+            "accepted connections", "inbound bytes held (MiB)"};
+        boolean[] mib = {true, true, false, false, false, false, true};
+        System.out.println("| server (-Xmx256m, ulimit -n 1024) | before | during (max) | after |");
+        System.out.println("| --- | --- | --- | --- |");
+        for (int i = 0; i < what.length; i++) {
+            System.out.println("| " + what[i] + " | " + fmt(before[i], mib[i]) + " | " + fmt(during[i], mib[i]) + " | "
+                    + fmt(after[i], mib[i]) + " |");
+        }
+        System.out.println();
+        System.out.println("| attack (" + seconds + " s, all at once) | connections or rounds |");
+        System.out.println("| --- | --- |");
+        attacks.forEach((name, n) -> System.out.println("| " + name + " | " + n.get() + " |"));
+        System.out.println();
+        System.out.printf("FIGURE campaign: honest latency p50/p99 %.2f/%.2f ms before, %.2f/%.2f ms under attack; "
+                + "replies checked %d, lost %d, crossed %d; /healthz after: %s; server end: %s%n",
+                pct(baseLatency, 50), pct(baseLatency, 99), pct(attackLatency, 50), pct(attackLatency, 99),
+                checked.get(), lost.get(), crossed.get(), healthy ? "200" : "not 200", serverEnd);
+    }
+
+    private static String fmt(long v, boolean mib) {
+        return mib ? String.format("%.1f", v / 1048576.0) : Long.toString(v);
+    }
+
+    private static double pct(List<Long> nanos, int p) {
+        List<Long> sorted;
+        synchronized (nanos) {
+            sorted = new ArrayList<>(nanos);
+        }
+        if (sorted.isEmpty()) {
+            return Double.NaN;
+        }
+        Collections.sort(sorted);
+        return sorted.get(Math.min(sorted.size() - 1, sorted.size() * p / 100)) / 1e6;
+    }
+}
