@@ -1,10 +1,12 @@
 package org.webpolicy.codec;
 
+import org.webpolicy.WebPolicyException;
+
 /**
  * A message could not be decoded. The message says what was wrong and where; {@link #problem()}
  * tells the kinds apart for code that reacts to them.
  */
-public final class DecodeException extends RuntimeException {
+public final class DecodeException extends WebPolicyException {
 
     /** The ways a message can be wrong. */
     public enum Problem {

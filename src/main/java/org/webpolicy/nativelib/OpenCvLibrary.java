@@ -20,17 +20,37 @@ public final class OpenCvLibrary {
     private OpenCvLibrary() {
     }
 
+    /** The OpenCV preset this library is built and tested with (OpenCvLibraryTest holds it to the pom's). */
+    static final String OPENCV_VERSION = "4.13.0-1.5.13";
+
+    /** The OpenBLAS preset OpenCV's natives need at run time, of the same JavaCPP release. */
+    static final String OPENBLAS_VERSION = "0.3.31-1.5.13";
+
     /**
      * Loads OpenCV's core and imgproc natives on first call, or fails.
      *
-     * @throws IllegalStateException naming the reason when they cannot be loaded
+     * @throws IllegalStateException naming the reason and, since OpenCV is an opt-in dependency,
+     *     the Maven coordinates to add for this platform
      */
     public static void requireLoaded() {
         if (!STATE.isLoaded()) {
-            throw new IllegalStateException("The approximate (OpenCV) resize needs the org.bytedeco opencv and openblas"
-                    + " natives for " + platform() + ", which could not be loaded: "
-                    + STATE.failureReason().orElse("unknown reason"));
+            throw new IllegalStateException(notLoadedMessage(platform(),
+                    STATE.failureReason().orElse("unknown reason")));
         }
+    }
+
+    /**
+     * What a caller of the approximate resize reads when OpenCV did not load: most often its jars
+     * are simply absent, as webpolicy-java does not bring them, so the message says what to add.
+     */
+    static String notLoadedMessage(String platform, String reason) {
+        return "The approximate (OpenCV) resize needs OpenCV, which webpolicy-java leaves out unless asked for:"
+                + " add the dependencies org.bytedeco:opencv:" + OPENCV_VERSION
+                + ", org.bytedeco:opencv:" + OPENCV_VERSION + ":" + platform
+                + " and org.bytedeco:openblas:" + OPENBLAS_VERSION + ":" + platform
+                + " (groupId:artifactId:version:classifier; the README's \"Image tools\" shows them as XML)."
+                + " OpenCV's natives also need glibc 2.35 or newer. It could not be loaded on " + platform
+                + ": " + reason;
     }
 
     /**

@@ -41,7 +41,7 @@ import org.slf4j.LoggerFactory;
  * next slot's deadline has missed it ({@link StepInfo#deadlineMissed()}); the loop then does not
  * run steps back to back to catch up but starts the next one at the next deadline still ahead,
  * skipping the slots that passed ({@link StepInfo#ticksSkipped()}). {@code maxHz = 0} (the
- * default, as in Python) runs unpaced. Time comes from the {@link PacingClock}, real by default.
+ * default, as in Python) runs unpaced, on the system's monotonic clock ({@link System#nanoTime()}).
  *
  * <h2>Threading and lifecycle</h2>
  * A loop runs once, on the thread calling {@link #run()} or on the one
@@ -345,12 +345,13 @@ public final class ControlLoop {
         }
 
         /**
-         * The clock pacing steps; default {@link PacingClock#system()}.
+         * The clock pacing steps; default {@link PacingClock#system()}. Package-private: only
+         * the tests replace it.
          *
          * @param clock the clock; tests pass a fake one
          * @return this builder
          */
-        public Builder clock(PacingClock clock) {
+        Builder clock(PacingClock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
             return this;
         }

@@ -4,9 +4,10 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * The time source and sleep of a {@link ControlLoop}: {@link #system()} for real robots, a fake in
- * tests so that pacing is checked without waiting or depending on the machine's load.
+ * tests so that pacing is checked without waiting or depending on the machine's load. Internal:
+ * the tests' seam, not an option of the loop.
  */
-public interface PacingClock {
+interface PacingClock {
 
     /**
      * A monotonic time in nanoseconds, as {@link System#nanoTime()}.

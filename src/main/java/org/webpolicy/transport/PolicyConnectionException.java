@@ -1,5 +1,7 @@
 package org.webpolicy.transport;
 
+import org.webpolicy.WebPolicyException;
+
 /**
  * The client could not get an answer over the connection: the server could not be reached within
  * the connect timeout, the connection closed, a reply did not come in time, or the server broke
@@ -8,7 +10,7 @@ package org.webpolicy.transport;
  * the request is unknown; the client never resends it on its own, and drops the connection, so
  * the next call starts on a fresh one.
  */
-public final class PolicyConnectionException extends RuntimeException {
+public final class PolicyConnectionException extends WebPolicyException {
 
     /**
      * A failure described by {@code message}.

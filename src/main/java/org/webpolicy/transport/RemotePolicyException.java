@@ -1,11 +1,13 @@
 package org.webpolicy.transport;
 
+import org.webpolicy.WebPolicyException;
+
 /**
  * The server reported that a request failed: its policy threw, or it could not use what it was
  * sent. {@link #serverText()} is the text the server sent (for Python servers, the traceback).
  * The server closes the connection after such an error; the client reconnects on its next call.
  */
-public final class RemotePolicyException extends RuntimeException {
+public final class RemotePolicyException extends WebPolicyException {
 
     /** The text the server sent, whole. */
     private final String serverText;

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import org.webpolicy.array.NdArray;
 import org.webpolicy.array.Shape;
+import org.webpolicy.image.ApproximateFilter;
 import org.webpolicy.image.ImageTools;
 import org.webpolicy.nativelib.NativeLibrary;
 
@@ -14,7 +15,10 @@ import org.webpolicy.nativelib.NativeLibrary;
  * Resizes a 480x640 RGB image to 224x224 with the native code forced on, then with it off, and
  * checks that both give the same bytes, that the native path loaded no OpenCV library (the
  * Pillow-exact library needs only the C and C++ runtimes), and that the command line and its
- * dependencies did not come with the library. Exits non-zero on any failure.
+ * dependencies did not come with the library. Then the approximate resize: without arguments
+ * OpenCV is absent (it is opt-in) and the error must name the coordinates to add; with the
+ * argument {@code opencv} (the consumer built with the README's opt-in dependencies) it must work.
+ * Exits non-zero on any failure.
  */
 public final class ConsumerMain {
 
@@ -63,5 +67,27 @@ public final class ConsumerMain {
         System.out.println("consumer: " + ImageTools.backendDetails() + ", no OpenCV library loaded");
         System.out.println("consumer OK: native resize 480x640x3 -> " + fast.shape() + " matches the Java path;"
                 + " first resize done " + firstResizeMs + " ms after the JVM started");
+
+        boolean optedIn = args.length > 0 && args[0].equals("opencv");
+        String platform = org.bytedeco.javacpp.Loader.getPlatform();
+        try {
+            long start = System.nanoTime();
+            NdArray approximate = ImageTools.resizeWithPadApproximate(image, 224, 224, ApproximateFilter.LINEAR);
+            if (!optedIn) {
+                throw new IllegalStateException("the approximate resize ran without the opt-in OpenCV dependencies");
+            }
+            if (!approximate.shape().equals(Shape.of(224, 224, 3))) {
+                throw new IllegalStateException("unexpected shape of the approximate resize " + approximate.shape());
+            }
+            System.out.printf("consumer OK: approximate (OpenCV) resize with the opt-in dependencies, first call"
+                    + " %d ms (OpenCV loaded with it)%n", (System.nanoTime() - start) / 1_000_000);
+        } catch (IllegalStateException e) {
+            String expected = "org.bytedeco:opencv:";
+            if (optedIn || !e.getMessage().contains(expected) || !e.getMessage().contains(":" + platform)) {
+                throw e;
+            }
+            System.out.println("consumer OK: without OpenCV the approximate resize says what to add: "
+                    + e.getMessage().substring(0, e.getMessage().indexOf(" (groupId")));
+        }
     }
 }

@@ -1,0 +1,45 @@
+package org.webpolicy.nativelib;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * OpenCV is an opt-in dependency: when it does not load, the approximate resize's error names the
+ * coordinates to add, and they are the versions the build uses. (That a consumer without them gets
+ * this error is checked by scripts/check_consumer, with the installed artifact.)
+ */
+class OpenCvLibraryTest {
+
+    private static String pomProperty(String name) throws IOException {
+        String pom = Files.readString(Path.of("pom.xml"));
+        Matcher m = Pattern.compile("<" + Pattern.quote(name) + ">([^<]+)</").matcher(pom);
+        assertTrue(m.find(), "pom.xml has no property " + name);
+        return m.group(1);
+    }
+
+    @Test
+    void theVersionsNamedAreThePoms() throws IOException {
+        assertEquals(pomProperty("opencv.version"), OpenCvLibrary.OPENCV_VERSION);
+        assertEquals(pomProperty("openblas.version"), OpenCvLibrary.OPENBLAS_VERSION);
+    }
+
+    @Test
+    void theErrorSaysWhatToAddForThisPlatform() {
+        String message = OpenCvLibrary.notLoadedMessage("linux-arm64",
+                "java.lang.NoClassDefFoundError: org/bytedeco/opencv/global/opencv_imgproc");
+        for (String expected : new String[] {
+            "org.bytedeco:opencv:" + OpenCvLibrary.OPENCV_VERSION + ",",
+            "org.bytedeco:opencv:" + OpenCvLibrary.OPENCV_VERSION + ":linux-arm64",
+            "org.bytedeco:openblas:" + OpenCvLibrary.OPENBLAS_VERSION + ":linux-arm64",
+            "NoClassDefFoundError: org/bytedeco/opencv/global/opencv_imgproc"}) {
+            assertTrue(message.contains(expected), "missing '" + expected + "' in: " + message);
+        }
+    }
+}
