@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #define WP_OK 0
-#define WP_EINVAL (-1)   /* a size or parameter is out of range */
+#define WP_EINVAL (-1)   /* a size or parameter is out of range, or buffers overlap */
 #define WP_EBOUNDS (-2)  /* a buffer is too small for the sizes given */
 #define WP_ENOMEM (-3)   /* scratch memory could not be allocated */
 
@@ -47,5 +47,22 @@ int wp_resize_with_pad_u8(const uint8_t* src, int64_t src_len, int64_t src_off,
  */
 int wp_float_to_u8(const uint8_t* src, int64_t src_len, int item_size, int64_t count,
                    uint8_t* dst, int64_t dst_len);
+
+/*
+ * Layout of count uint8 images of h x w pixels and c channels (1 to 4), one after the other.
+ * wp_hwc_to_chw_u8 writes each [h, w, c] image as [c, h, w]; wp_chw_to_hwc_u8 the reverse.
+ * swap_rb != 0 also exchanges channels 0 and 2 (RGB <-> BGR, RGBA <-> BGRA; c must be 3 or 4).
+ * src and dst must not overlap.
+ */
+int wp_hwc_to_chw_u8(const uint8_t* src, int64_t src_len, int64_t count, int h, int w, int c, int swap_rb,
+                     uint8_t* dst, int64_t dst_len);
+int wp_chw_to_hwc_u8(const uint8_t* src, int64_t src_len, int64_t count, int h, int w, int c, int swap_rb,
+                     uint8_t* dst, int64_t dst_len);
+
+/*
+ * Exchanges channels 0 and 2 of pixels interleaved pixels of c (3 or 4) uint8 channels:
+ * RGB <-> BGR, RGBA <-> BGRA. dst may be src (in place); other overlaps are refused.
+ */
+int wp_swap_rb_u8(const uint8_t* src, int64_t src_len, int64_t pixels, int c, uint8_t* dst, int64_t dst_len);
 
 #endif

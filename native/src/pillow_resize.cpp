@@ -125,6 +125,27 @@ Coefficients compute_coefficients(int in_size, int out_size) {
     return c;
 }
 
+const Coefficients& cached_coefficients(int in_size, int out_size) {
+    struct Entry {
+        int in_size;
+        int out_size;
+        std::unique_ptr<Coefficients> coefficients;
+    };
+    thread_local std::vector<Entry> cache;  // least recently used first
+    for (std::size_t i = 0; i < cache.size(); i++) {
+        if (cache[i].in_size == in_size && cache[i].out_size == out_size) {
+            Entry hit = std::move(cache[i]);
+            cache.erase(cache.begin() + static_cast<std::ptrdiff_t>(i));
+            cache.push_back(std::move(hit));
+            return *cache.back().coefficients;
+        }
+    }
+    auto built = std::make_unique<Coefficients>(compute_coefficients(in_size, out_size));
+    if (cache.size() >= static_cast<std::size_t>(kCachedCoefficients)) cache.erase(cache.begin());
+    cache.push_back({in_size, out_size, std::move(built)});
+    return *cache.back().coefficients;
+}
+
 bool pillow_resize(const uint8_t* in, int in_h, int in_w, int c, int out_h, int out_w,
                    uint8_t* out, std::ptrdiff_t out_stride, bool simd) {
     try {
@@ -173,20 +194,27 @@ bool pillow_resize(const uint8_t* in, int in_h, int in_w, int c, int out_h, int 
             horizontal_scalar(src, in_stride, rows, c, hc, out_w, dst, dst_stride);
         };
         if (!horizontal) {
-            vpass(in, in_stride, 0, compute_coefficients(in_h, out_h));
+            vpass(in, in_stride, 0, cached_coefficients(in_h, out_h));
             return true;
         }
-        const Coefficients hc = compute_coefficients(in_w, out_w);
+        const Coefficients& hc = cached_coefficients(in_w, out_w);
         if (!vertical) {
             hpass(in, in_h, hc, out, out_stride);
             return true;
         }
-        const Coefficients vc = compute_coefficients(in_h, out_h);
+        // hc was the most recent entry, so this second lookup cannot evict it.
+        const Coefficients& vc = cached_coefficients(in_h, out_h);
         // Only the input rows the vertical pass reads go through the horizontal pass.
         const int first_row = vc.first[0];
         const int last_row = vc.first[static_cast<std::size_t>(out_h) - 1] + vc.count[static_cast<std::size_t>(out_h) - 1];
         const std::ptrdiff_t tmp_stride = static_cast<std::ptrdiff_t>(out_w) * c;
-        std::vector<uint8_t> tmp(static_cast<std::size_t>(last_row - first_row) * static_cast<std::size_t>(tmp_stride));
+        // Per-thread and kept: every byte used is written by the horizontal pass first.
+        thread_local std::vector<uint8_t> tmp;
+        const std::size_t tmp_bytes = static_cast<std::size_t>(last_row - first_row) * static_cast<std::size_t>(tmp_stride);
+        if (tmp.size() < tmp_bytes) tmp.resize(tmp_bytes);
+        if (tmp.capacity() > (std::size_t{64} << 20) && tmp_bytes < tmp.capacity() / 4) {
+            std::vector<uint8_t>(tmp_bytes).swap(tmp);  // do not keep a huge buffer for small images
+        }
         hpass(in + first_row * in_stride, last_row - first_row, hc, tmp.data(), tmp_stride);
         vpass(tmp.data(), tmp_stride, first_row, vc);
         return true;

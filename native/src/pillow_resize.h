@@ -4,11 +4,17 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace webpolicy {
 
 constexpr int kPrecisionBits = 32 - 8 - 2;
+
+// Tables a SIMD kernel derives from Coefficients (see Coefficients::plans).
+struct KernelPlan {
+    virtual ~KernelPlan() = default;
+};
 
 // The filter window of each output sample along one axis, in 22-bit fixed point.
 struct Coefficients {
@@ -16,9 +22,22 @@ struct Coefficients {
     std::vector<int> first;      // first input index of each output sample
     std::vector<int> count;      // number of input samples of each output sample
     std::vector<int32_t> weights;  // weights[out * ksize + tap]; zero past count[out]
+    // A SIMD kernel's tables derived from these coefficients, per channel count (index c - 1),
+    // built on first use. Coefficients come from a per-thread cache (cached_coefficients), so
+    // only the owning thread touches them.
+    // (unique_ptr, not shared_ptr: shared_ptr's reference counts make libstdc++ reference
+    // __libc_single_threaded, which needs glibc 2.32, above the floor.)
+    mutable std::unique_ptr<KernelPlan> plans[4];
 };
 
 Coefficients compute_coefficients(int in_size, int out_size);
+
+// The coefficients of (in_size, out_size) from this thread's cache of recent geometries: a
+// camera stream resizes the same geometry every frame, and the tables are a fixed cost per call.
+// The result stays valid until this thread has asked for kCachedCoefficients other geometries
+// (a resize asks for two: the horizontal and the vertical axis).
+constexpr int kCachedCoefficients = 8;
+const Coefficients& cached_coefficients(int in_size, int out_size);
 
 // Resizes in_h x in_w x c (rows contiguous) to out_h x out_w x c written with rows out_stride
 // bytes apart. c in 1..4; no alpha handling here. simd selects the AVX2 (x86-64) or NEON

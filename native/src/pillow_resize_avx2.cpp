@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -39,37 +40,66 @@ template <int C>
 __attribute__((target("avx2"))) void horizontal_avx2_c(const uint8_t* in, std::ptrdiff_t in_stride, int rows,
                                                        int in_w, const Coefficients& hc, int out_w, uint8_t* out,
                                                        std::ptrdiff_t out_stride) {
-    const int ksize = hc.ksize;
-    const int pairs = (out_w + 1) / 2;
-    // Weights per pair and step: 8 ints, [4 taps of the even output | 4 taps of the odd one].
-    const int max_groups = (ksize + 3) / 4;
-    std::vector<int32_t> wts(static_cast<std::size_t>(pairs) * max_groups * 8, 0);
-    std::vector<int> groups(static_cast<std::size_t>(pairs), 0);
-    std::vector<int> starts(static_cast<std::size_t>(pairs) * 2, 0);
-    for (int p = 0; p < pairs; p++) {
-        for (int half = 0; half < 2; half++) {
-            const int xx = std::min(2 * p + half, out_w - 1);
-            const int n = hc.count[xx];
-            starts[static_cast<std::size_t>(2 * p + half)] = hc.first[xx] * C;
-            groups[static_cast<std::size_t>(p)] = std::max(groups[static_cast<std::size_t>(p)], (n + 3) / 4);
-            for (int j = 0; j < n; j++) {
-                wts[(static_cast<std::size_t>(p) * max_groups + j / 4) * 8 + half * 4 + j % 4] =
-                    hc.weights[static_cast<std::size_t>(xx) * ksize + j];
+    struct Plan : KernelPlan {
+        int pairs;
+        int max_groups;
+        std::vector<int32_t> wts;
+        std::vector<int> groups;
+        std::vector<int> starts;
+        std::ptrdiff_t read_end;
+        std::vector<uint8_t> padded_row;
+    };
+    std::unique_ptr<KernelPlan>& slot = hc.plans[C - 1];
+    if (!slot) {
+        auto plan = std::make_unique<Plan>();
+        const int ksize = hc.ksize;
+        const int pairs = (out_w + 1) / 2;
+        // Weights per pair and step: 8 ints, [4 taps of the even output | 4 taps of the odd one].
+        const int max_groups = (ksize + 3) / 4;
+        plan->pairs = pairs;
+        plan->max_groups = max_groups;
+        std::vector<int32_t>& wts = plan->wts;
+        std::vector<int>& groups = plan->groups;
+        std::vector<int>& starts = plan->starts;
+        wts.assign(static_cast<std::size_t>(pairs) * max_groups * 8, 0);
+        groups.assign(static_cast<std::size_t>(pairs), 0);
+        starts.assign(static_cast<std::size_t>(pairs) * 2, 0);
+        for (int p = 0; p < pairs; p++) {
+            for (int half = 0; half < 2; half++) {
+                const int xx = std::min(2 * p + half, out_w - 1);
+                const int n = hc.count[xx];
+                starts[static_cast<std::size_t>(2 * p + half)] = hc.first[xx] * C;
+                groups[static_cast<std::size_t>(p)] = std::max(groups[static_cast<std::size_t>(p)], (n + 3) / 4);
+                for (int j = 0; j < n; j++) {
+                    wts[(static_cast<std::size_t>(p) * max_groups + j / 4) * 8 + half * 4 + j % 4] =
+                        hc.weights[static_cast<std::size_t>(xx) * ksize + j];
+                }
             }
         }
-    }
-    // A step reads 16 bytes from C * (first + 4g), which can pass the end of the row (an
-    // output at the border runs as many steps as its pair partner). Rows where a read would
-    // pass the end of the rows given are read from a zero-padded copy.
-    std::ptrdiff_t read_end = static_cast<std::ptrdiff_t>(in_w) * C;
-    for (int p = 0; p < pairs; p++) {
-        const std::ptrdiff_t last_step = 4 * (groups[static_cast<std::size_t>(p)] - 1);
-        for (int half = 0; half < 2; half++) {
-            const std::ptrdiff_t start = starts[static_cast<std::size_t>(2 * p + half)] + last_step * C;
-            read_end = std::max(read_end, start + 16);
+        // A step reads 16 bytes from C * (first + 4g), which can pass the end of the row (an
+        // output at the border runs as many steps as its pair partner). Rows where a read would
+        // pass the end of the rows given are read from a zero-padded copy.
+        std::ptrdiff_t read_end = static_cast<std::ptrdiff_t>(in_w) * C;
+        for (int p = 0; p < pairs; p++) {
+            const std::ptrdiff_t last_step = 4 * (groups[static_cast<std::size_t>(p)] - 1);
+            for (int half = 0; half < 2; half++) {
+                const std::ptrdiff_t start = starts[static_cast<std::size_t>(2 * p + half)] + last_step * C;
+                read_end = std::max(read_end, start + 16);
+            }
         }
+        plan->read_end = read_end;
+        plan->padded_row.assign(static_cast<std::size_t>(read_end), 0);
+        slot = std::move(plan);
     }
-    std::vector<uint8_t> padded_row(static_cast<std::size_t>(read_end), 0);
+    // Built for these coefficients, hence for this in_w and out_w (cached_coefficients' key).
+    Plan& plan = static_cast<Plan&>(*slot);
+    const int pairs = plan.pairs;
+    const int max_groups = plan.max_groups;
+    const std::vector<int32_t>& wts = plan.wts;
+    const std::vector<int>& groups = plan.groups;
+    const std::vector<int>& starts = plan.starts;
+    const std::ptrdiff_t read_end = plan.read_end;
+    std::vector<uint8_t>& padded_row = plan.padded_row;
     const std::ptrdiff_t total = static_cast<std::ptrdiff_t>(rows) * in_stride;
 
     __m256i ctrl[C];

@@ -11,7 +11,7 @@
 
 namespace {
 
-constexpr int kNativeVersion = 1;
+constexpr int kNativeVersion = 2;
 
 std::atomic<int> simd_enabled{1};
 
@@ -56,8 +56,20 @@ int wp_resize_with_pad_u8(const uint8_t* src, int64_t src_len, int64_t src_off, 
     if (status != WP_OK) return status;
     const uint8_t* in = src + src_off;
     const std::ptrdiff_t stride = static_cast<std::ptrdiff_t>(out_w) * channels;
-    std::memset(dst + dst_off, 0, static_cast<std::size_t>(out_h) * static_cast<std::size_t>(stride));
-    uint8_t* paste = dst + dst_off + top * stride + static_cast<std::ptrdiff_t>(left) * channels;
+    // Only the padding is zeroed: the resize writes every byte of the pasted rectangle.
+    uint8_t* frame = dst + dst_off;
+    const std::size_t row_bytes = static_cast<std::size_t>(stride);
+    const std::size_t left_bytes = static_cast<std::size_t>(left) * channels;
+    const std::size_t right_bytes = static_cast<std::size_t>(out_w - left - resized_w) * channels;
+    std::memset(frame, 0, static_cast<std::size_t>(top) * row_bytes);
+    for (int y = top; y < top + resized_h; y++) {
+        uint8_t* row = frame + static_cast<std::ptrdiff_t>(y) * stride;
+        if (left_bytes != 0) std::memset(row, 0, left_bytes);
+        if (right_bytes != 0) std::memset(row + row_bytes - right_bytes, 0, right_bytes);
+    }
+    std::memset(frame + static_cast<std::ptrdiff_t>(top + resized_h) * stride, 0,
+                static_cast<std::size_t>(out_h - top - resized_h) * row_bytes);
+    uint8_t* paste = frame + top * stride + static_cast<std::ptrdiff_t>(left) * channels;
     const bool simd = simd_enabled.load() != 0;
     const bool alpha = channels == 2 || channels == 4;
     try {

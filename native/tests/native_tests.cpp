@@ -297,6 +297,61 @@ void test_float_to_u8_simd_matches_scalar() {
     std::printf("float_to_u8: %d values, SIMD loop equals the scalar one\n", compared);
 }
 
+// HWC <-> CHW and the red/blue swap against index-by-index loops, each buffer of its exact size
+// (so AddressSanitizer reports any stray read), round trips, and the argument checks.
+void test_layout() {
+    std::mt19937 rng(29);
+    int cases = 0;
+    for (int trial = 0; trial < 300; trial++) {
+        const int n = 1 + static_cast<int>(rng() % 3);
+        const int h = static_cast<int>(rng() % 17);
+        const int w = static_cast<int>(rng() % 17);
+        const int c = 1 + static_cast<int>(rng() % 4);
+        const int swap = c >= 3 ? static_cast<int>(rng() % 2) : 0;
+        const std::size_t bytes = static_cast<std::size_t>(n) * h * w * c;
+        std::vector<uint8_t> in(bytes), chw(bytes), back(bytes), expected(bytes);
+        for (auto& b : in) b = static_cast<uint8_t>(rng());
+        for (int i = 0; i < n; i++)
+            for (int y = 0; y < h; y++)
+                for (int x = 0; x < w; x++)
+                    for (int ch = 0; ch < c; ch++) {
+                        const int from = swap && (ch == 0 || ch == 2) ? 2 - ch : ch;
+                        expected[((static_cast<std::size_t>(i) * c + ch) * h + y) * w + x] =
+                            in[((static_cast<std::size_t>(i) * h + y) * w + x) * c + from];
+                    }
+        CHECK(wp_hwc_to_chw_u8(in.data(), static_cast<int64_t>(bytes), n, h, w, c, swap, chw.data(),
+                               static_cast<int64_t>(bytes)) == WP_OK, "hwc_to_chw status");
+        CHECK(chw == expected, "hwc_to_chw %dx%dx%dx%d swap %d", n, h, w, c, swap);
+        CHECK(wp_chw_to_hwc_u8(chw.data(), static_cast<int64_t>(bytes), n, h, w, c, swap, back.data(),
+                               static_cast<int64_t>(bytes)) == WP_OK, "chw_to_hwc status");
+        CHECK(back == in, "chw_to_hwc round trip %dx%dx%dx%d swap %d", n, h, w, c, swap);
+        if (c >= 3) {
+            std::vector<uint8_t> swapped(bytes);
+            const int64_t pixels = static_cast<int64_t>(n) * h * w;
+            CHECK(wp_swap_rb_u8(in.data(), static_cast<int64_t>(bytes), pixels, c, swapped.data(),
+                                static_cast<int64_t>(bytes)) == WP_OK, "swap status");
+            CHECK(wp_swap_rb_u8(swapped.data(), static_cast<int64_t>(bytes), pixels, c, swapped.data(),
+                                static_cast<int64_t>(bytes)) == WP_OK, "in-place swap status");
+            CHECK(swapped == in, "swap twice %dx%dx%dx%d", n, h, w, c);
+        }
+        cases++;
+    }
+    uint8_t buf[48] = {0};
+    uint8_t out[48] = {0};
+    CHECK(wp_hwc_to_chw_u8(buf, 47, 1, 4, 4, 3, 0, out, 48) == WP_EBOUNDS, "short src");
+    CHECK(wp_hwc_to_chw_u8(buf, 48, 1, 4, 4, 3, 0, out, 47) == WP_EBOUNDS, "short dst");
+    CHECK(wp_hwc_to_chw_u8(buf, 48, 1, 4, 4, 5, 0, out, 48) == WP_EINVAL, "5 channels");
+    CHECK(wp_hwc_to_chw_u8(buf, 48, 1, 4, 6, 2, 1, out, 48) == WP_EINVAL, "swap of 2 channels");
+    CHECK(wp_hwc_to_chw_u8(buf, 48, 1, 4, 4, 3, 0, buf + 8, 40) == WP_EBOUNDS, "overlap, short");
+    CHECK(wp_chw_to_hwc_u8(buf, 48, 1, 2, 2, 3, 0, buf + 4, 44) == WP_EINVAL, "overlap");
+    CHECK(wp_hwc_to_chw_u8(buf, 48, -1, 4, 4, 3, 0, out, 48) == WP_EINVAL, "negative count");
+    CHECK(wp_hwc_to_chw_u8(buf, 48, INT64_MAX / 2, 65535, 65535, 4, 0, out, 48) == WP_EINVAL, "overflow");
+    CHECK(wp_swap_rb_u8(buf, 48, 15, 3, buf + 1, 47) == WP_EINVAL, "partial overlap");
+    CHECK(wp_swap_rb_u8(buf, 48, INT64_MAX / 2, 4, out, 48) == WP_EINVAL, "pixel overflow");
+    CHECK(wp_swap_rb_u8(nullptr, 48, 1, 3, out, 48) == WP_EINVAL, "null");
+    std::printf("layout: %d cases and the argument checks\n", cases);
+}
+
 }  // namespace
 
 // native_tests [golden-dir]: the golden directory defaults to the source tree's.
@@ -306,6 +361,7 @@ int main(int argc, char** argv) {
     test_bounds_and_arguments();
     test_float_to_u8();
     test_float_to_u8_simd_matches_scalar();
+    test_layout();
     failures += run_golden_cases(argc > 1 ? argv[1] : WEBPOLICY_GOLDEN_DIR);
     if (failures != 0) {
         std::printf("%d FAILURES\n", failures);

@@ -37,6 +37,8 @@ public class ImageBench {
     private NdArray hd;
     private NdArray batch4;
     private NdArray floats;
+    private NdArray vgaDirect;
+    private java.nio.ByteBuffer out224;
 
     @Setup
     public void setUp() {
@@ -45,6 +47,16 @@ public class ImageBench {
         hd = ImageBenchTable.noise(720, 1280, 3);
         batch4 = ImageBenchTable.noise(4, 480, 640, 3);
         floats = ImageBenchTable.unitFloats(480 * 640 * 3);
+        java.nio.ByteBuffer direct = java.nio.ByteBuffer.allocateDirect(vga.nbytes());
+        direct.put(vga.data()).flip();
+        vgaDirect = NdArray.wrap(vga.dtype(), vga.shape(), direct);
+        out224 = java.nio.ByteBuffer.allocate(224 * 224 * 3);
+    }
+
+    /** A camera frame's case: the input in direct memory, the output in the caller's array. */
+    @Benchmark
+    public NdArray resize480x640To224DirectInto() {
+        return ImageTools.resizeWithPad(vgaDirect, 224, 224, out224);
     }
 
     @Benchmark

@@ -1,7 +1,6 @@
 package org.webpolicy.image;
 
 import java.nio.ByteBuffer;
-import java.util.Arrays;
 import java.util.stream.IntStream;
 import org.webpolicy.array.DType;
 import org.webpolicy.array.NdArray;
@@ -142,18 +141,68 @@ public final class ImageTools {
     public static NdArray resizeWithPadApproximate(NdArray images, int height, int width, ApproximateFilter filter) {
         java.util.Objects.requireNonNull(filter, "filter");
         OpenCvLibrary.requireLoaded();
-        return resize(images, height, width, (in, count, c, g, out) ->
-                OpenCvResize.resizeWithPad(in, count, c, g, out, filter));
+        return resize(images, height, width, null, (in, count, c, g, out) ->
+                OpenCvResize.resizeWithPad(in, count, c, g, out.array(), filter));
+    }
+
+    /**
+     * {@link #resizeWithPad(NdArray, int, int)} into the caller's memory: the result is written
+     * into {@code out} from its position (which does not move), so a stream of frames needs no
+     * new output array per call, and the native code writes there directly (a direct buffer in
+     * place, a heap buffer's array pinned for the call). Unlike the allocating form, an image
+     * already of the target size is copied into {@code out} too.
+     *
+     * @param images {@code [..., h, w, c]} uint8 images (c = 2, 3 or 4) or one grayscale {@code [h, w]}
+     * @param height the output height
+     * @param width the output width
+     * @param out where the result goes: at least {@link #resizeWithPadShape} bytes remaining, writable
+     * @return the result: an array over {@code out}'s bytes (no copy), valid while they are not changed
+     * @throws IllegalArgumentException as {@link #resizeWithPad(NdArray, int, int)}, or when
+     *     {@code out} is read-only or has too few bytes remaining
+     * @throws NullPointerException if {@code images} or {@code out} is null
+     */
+    public static NdArray resizeWithPad(NdArray images, int height, int width, ByteBuffer out) {
+        java.util.Objects.requireNonNull(out, "out");
+        return resizeWithPad(images, height, width, out, kernels());
+    }
+
+    /**
+     * The shape {@link #resizeWithPad(NdArray, int, int)} returns for images of {@code shape}, to
+     * size an output buffer: {@code [..., height, width, c]}, or {@code [1, height, width]} for a
+     * 2-D grayscale shape.
+     *
+     * @param shape the input shape, {@code [..., h, w, c]} or {@code [h, w]}
+     * @param height the output height
+     * @param width the output width
+     * @return the output shape (its byte count is its size: uint8)
+     * @throws IllegalArgumentException for a rank below 2
+     */
+    public static Shape resizeWithPadShape(Shape shape, int height, int width) {
+        int rank = shape.rank();
+        if (rank < 2) {
+            throw new IllegalArgumentException("resizeWithPad needs images of shape [..., h, w, c] or [h, w], got " + shape);
+        }
+        if (rank == 2) {
+            return Shape.of(1L, height, width);
+        }
+        long[] dims = shape.toArray();
+        dims[rank - 3] = height;
+        dims[rank - 2] = width;
+        return Shape.of(dims);
     }
 
     static NdArray resizeWithPad(NdArray images, int height, int width, ImageKernels kernels) {
-        return resize(images, height, width, kernels::resizeWithPad);
+        return resize(images, height, width, null, kernels::resizeWithPad);
+    }
+
+    static NdArray resizeWithPad(NdArray images, int height, int width, ByteBuffer out, ImageKernels kernels) {
+        return resize(images, height, width, out, kernels::resizeWithPad);
     }
 
     /** A batch resize, as {@link ImageKernels#resizeWithPad}. */
     @FunctionalInterface
     private interface BatchResize {
-        void apply(NdArray images, int count, int channels, ResizeGeometry g, byte[] out);
+        void apply(NdArray images, int count, int channels, ResizeGeometry g, ByteBuffer out);
     }
 
     /**
@@ -170,7 +219,7 @@ public final class ImageTools {
         }
     }
 
-    private static NdArray resize(NdArray images, int height, int width, BatchResize op) {
+    private static NdArray resize(NdArray images, int height, int width, ByteBuffer into, BatchResize op) {
         java.util.Objects.requireNonNull(images, "images");
         Shape shape = images.shape();
         int rank = shape.rank();
@@ -179,7 +228,7 @@ public final class ImageTools {
                     + shape);
         }
         boolean gray = rank == 2;
-        if (!gray && shape.dim(-3) == height && shape.dim(-2) == width) {
+        if (!gray && shape.dim(-3) == height && shape.dim(-2) == width && into == null) {
             return images;
         }
         if (!images.dtype().equals(DType.UINT8)) {
@@ -187,43 +236,49 @@ public final class ImageTools {
                     + " of shape " + shape + " (convert floats with convertToUint8 first)");
         }
         int channels = gray ? 1 : toInt(shape.dim(-1), "channel count");
+        if (!gray && channels > 4 && shape.dim(-3) >= 1 && shape.dim(-3) <= 4) {
+            throw new IllegalArgumentException("resizeWithPad takes channels-last images [..., h, w, c], got " + shape
+                    + ", which looks channels-first (CHW, " + shape.dim(-3) + " channels of " + shape.dim(-2) + "x"
+                    + shape.dim(-1) + "): convert with ImageLayout.chwToHwc first (and hwcToChw after)");
+        }
         if (!gray && channels == 1) {
             throw new IllegalArgumentException("Single-channel images of shape " + shape
                     + " are not supported (Pillow refuses [h, w, 1]): pass grayscale as [h, w]");
         }
         if (!gray && (channels < 2 || channels > 4)) {
             throw new IllegalArgumentException("Images must have 2 (LA), 3 (RGB) or 4 (RGBA) channels, got "
-                    + channels + " in shape " + shape);
+                    + channels + " in shape " + shape + " (channels-last: [..., h, w, c])");
         }
         int h = toInt(shape.dim(gray ? 0 : -3), "height");
         int w = toInt(shape.dim(gray ? 1 : -2), "width");
         ResizeGeometry g = ResizeGeometry.of(h, w, height, width);
 
-        long[] outDims;
-        long count;
-        if (gray) {
-            outDims = new long[] {1, height, width};
-            count = 1;
-        } else {
-            long[] dims = shape.toArray();
-            outDims = Arrays.copyOf(dims, rank);
-            outDims[rank - 3] = height;
-            outDims[rank - 2] = width;
-            count = 1;
-            for (int i = 0; i < rank - 3; i++) {
-                count *= dims[i];
-            }
+        long count = 1;
+        for (int i = 0; i < rank - 3; i++) {
+            count *= shape.dim(i);
         }
-        Shape outShape = Shape.of(outDims);
+        Shape outShape = resizeWithPadShape(shape, height, width);
         long outBytes = NdArray.byteSize(DType.UINT8, outShape);
         if (outBytes > NdArray.MAX_BYTES) {
             throw new IllegalArgumentException("Output of shape " + outShape + " is too large");
         }
-        byte[] out = new byte[(int) outBytes];
+        ByteBuffer out;
+        if (into == null) {
+            out = ByteBuffer.wrap(new byte[(int) outBytes]);
+        } else {
+            if (into.isReadOnly()) {
+                throw new IllegalArgumentException("The output buffer is read-only");
+            }
+            if (into.remaining() < outBytes) {
+                throw new IllegalArgumentException("The output buffer has " + into.remaining() + " bytes remaining, "
+                        + "the result of shape " + outShape + " needs " + outBytes);
+            }
+            out = into.slice(into.position(), (int) outBytes);
+        }
         if (count > 0) {
             op.apply(images, (int) count, channels, g, out);
         }
-        return NdArray.wrap(DType.UINT8, outShape, ByteBuffer.wrap(out));
+        return NdArray.wrap(DType.UINT8, outShape, out);
     }
 
     private static int toInt(long value, String what) {

@@ -1,5 +1,6 @@
 package org.webpolicy.image;
 
+import java.nio.ByteBuffer;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 import java.nio.ShortBuffer;
@@ -108,12 +109,39 @@ final class JavaImageKernels implements ImageKernels {
     }
 
     @Override
-    public void resizeWithPad(NdArray images, int count, int channels, ResizeGeometry g, byte[] out) {
+    public void resizeWithPad(NdArray images, int count, int channels, ResizeGeometry g, ByteBuffer out) {
         byte[] src = images.toByteArray();
         int inBytes = g.inHeight() * g.inWidth() * channels;
         int frameBytes = g.outHeight() * g.outWidth() * channels;
+        if ((long) frameBytes * count != out.remaining()) {
+            throw new IllegalArgumentException(count + " frames of " + g + " do not fill " + out.remaining() + " bytes");
+        }
+        boolean inPlace = out.hasArray() && !out.isReadOnly();
+        byte[] dst = inPlace ? out.array() : new byte[out.remaining()];
+        int base = inPlace ? out.arrayOffset() + out.position() : 0;
+        if (inPlace) {
+            java.util.Arrays.fill(dst, base, base + out.remaining(), (byte) 0);
+        }
         ImageTools.forEachImage(count, (long) inBytes * count,
-                i -> resizeOne(src, i * inBytes, channels, g, out, i * frameBytes));
+                i -> resizeOne(src, i * inBytes, channels, g, dst, base + i * frameBytes));
+        if (!inPlace) {
+            out.duplicate().put(dst);
+        }
+    }
+
+    @Override
+    public void hwcToChw(NdArray src, int count, int h, int w, int c, boolean swapRedBlue, byte[] dst) {
+        JavaLayoutKernels.hwcToChw(src, count, h, w, c, swapRedBlue, dst);
+    }
+
+    @Override
+    public void chwToHwc(NdArray src, int count, int h, int w, int c, boolean swapRedBlue, byte[] dst) {
+        JavaLayoutKernels.chwToHwc(src, count, h, w, c, swapRedBlue, dst);
+    }
+
+    @Override
+    public void swapRedBlue(NdArray src, long pixels, int c, byte[] dst) {
+        JavaLayoutKernels.swapRedBlue(src, pixels, c, dst);
     }
 
     /** One image at {@code src[srcOffset..]} into the zero-filled frame at {@code dst[dstOffset..]}. */

@@ -13,11 +13,13 @@ import org.webpolicy.nativelib.NativeLibrary;
  * messages, and again by the binding and the C++ code, which refuse any call that would read or
  * write outside its buffers.
  *
- * <p>The native code works on direct memory: the input is copied once into a direct buffer and
- * the output copied once out of one. Each calling thread keeps its buffers (up to
- * {@value #MAX_CACHED_BYTES} bytes each) for its next call, so a steady stream of frames
- * allocates only its results; a call made while the thread's buffers are in use (a task stolen
- * by a waiting fork-join worker) gets fresh ones.
+ * <p>Memory: an array over direct memory (a camera frame, {@code NdArray.wrap} of a direct
+ * buffer) is read in place; an array over a heap buffer is copied once into a direct buffer,
+ * since an array does not expose its bytes. Results are written straight into the output array
+ * or buffer (a heap array is pinned for the call), never through a copy. Each calling thread
+ * keeps its input buffer (up to {@value #MAX_CACHED_BYTES} bytes) for its next call; a call made
+ * while the thread's buffer is in use (a task stolen by a waiting fork-join worker) gets a fresh
+ * one. The C++ code keeps each thread's filter coefficients for its recent geometries.
  *
  * <p>Use only once {@link NativeLibrary#isLoaded()} is true. Thread-safe.
  */
@@ -82,7 +84,7 @@ final class NativeImageKernels implements ImageKernels {
     }
 
     @Override
-    public void resizeWithPad(NdArray images, int count, int channels, ResizeGeometry g, byte[] out) {
+    public void resizeWithPad(NdArray images, int count, int channels, ResizeGeometry g, ByteBuffer out) {
         if (channels < 1 || channels > 4) {
             throw new IllegalArgumentException("Images must have 1 to 4 channels, not " + channels);
         }
@@ -93,25 +95,80 @@ final class NativeImageKernels implements ImageKernels {
         Objects.checkFromIndexSize(g.left(), g.resizedWidth(), g.outWidth());
         long inBytes = (long) g.inHeight() * g.inWidth() * channels;
         long frameBytes = (long) g.outHeight() * g.outWidth() * channels;
-        if (count < 0 || inBytes * count != images.nbytes() || frameBytes * count != out.length) {
+        if (count < 0 || inBytes * count != images.nbytes() || frameBytes * count != out.remaining()) {
             throw new IllegalArgumentException(count + " images of " + g + " do not match an input of "
-                    + images.nbytes() + " bytes and an output of " + out.length + " bytes");
+                    + images.nbytes() + " bytes and an output of " + out.remaining() + " bytes");
+        }
+        if (out.isReadOnly()) {
+            throw new IllegalArgumentException("The output buffer is read-only");
         }
         if (count == 0) {
             return;
         }
-        Scratch scratch = acquire();
+        ByteBuffer direct = images.data();
+        Scratch scratch = direct.isDirect() ? null : acquire();
         try {
-            ByteBuffer src = scratch.in(images.nbytes());
-            ByteBuffer dst = scratch.out(out.length);
-            src.put(0, images.data(), 0, images.nbytes());
+            // A direct array (a camera frame, a caller's direct buffer) is read in place; a heap
+            // one is copied once, since an array does not expose its bytes for pinning.
+            ByteBuffer src = direct.isDirect() ? direct : scratch.in(images.nbytes());
+            if (scratch != null) {
+                src.put(0, direct, 0, images.nbytes());
+            }
             ImageTools.forEachImage(count, inBytes * count, i -> {
                 long srcOff = i * inBytes;
                 long dstOff = i * frameBytes;
-                ImageNative.resizeWithPad(src, srcOff, g.inHeight(), g.inWidth(), channels, g.resizedHeight(),
-                        g.resizedWidth(), g.top(), g.left(), g.outHeight(), g.outWidth(), dst, dstOff);
+                if (out.isDirect()) {
+                    ImageNative.resizeWithPad(src, srcOff, g.inHeight(), g.inWidth(), channels, g.resizedHeight(),
+                            g.resizedWidth(), g.top(), g.left(), g.outHeight(), g.outWidth(), out, dstOff);
+                } else {
+                    ImageNative.resizeWithPad(src, srcOff, g.inHeight(), g.inWidth(), channels, g.resizedHeight(),
+                            g.resizedWidth(), g.top(), g.left(), g.outHeight(), g.outWidth(), out.array(),
+                            out.arrayOffset() + out.position() + dstOff);
+                }
             });
-            dst.get(0, out, 0, out.length);
+        } finally {
+            if (scratch != null) {
+                scratch.release();
+            }
+        }
+    }
+
+    /** {@code src}'s bytes as a direct buffer: its own when direct, else a copy in {@code scratch}. */
+    private static ByteBuffer directInput(NdArray src, Scratch scratch) {
+        ByteBuffer data = src.data();
+        if (data.isDirect()) {
+            return data;
+        }
+        ByteBuffer in = scratch.in(src.nbytes());
+        in.put(0, data, 0, src.nbytes());
+        return in.slice(0, src.nbytes());
+    }
+
+    @Override
+    public void hwcToChw(NdArray src, int count, int h, int w, int c, boolean swapRedBlue, byte[] dst) {
+        Scratch scratch = acquire();
+        try {
+            ImageNative.hwcToChw(directInput(src, scratch), count, h, w, c, swapRedBlue, dst);
+        } finally {
+            scratch.release();
+        }
+    }
+
+    @Override
+    public void chwToHwc(NdArray src, int count, int h, int w, int c, boolean swapRedBlue, byte[] dst) {
+        Scratch scratch = acquire();
+        try {
+            ImageNative.chwToHwc(directInput(src, scratch), count, h, w, c, swapRedBlue, dst);
+        } finally {
+            scratch.release();
+        }
+    }
+
+    @Override
+    public void swapRedBlue(NdArray src, long pixels, int c, byte[] dst) {
+        Scratch scratch = acquire();
+        try {
+            ImageNative.swapRedBlue(directInput(src, scratch), pixels, c, dst);
         } finally {
             scratch.release();
         }

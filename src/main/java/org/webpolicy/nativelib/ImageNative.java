@@ -3,6 +3,7 @@ package org.webpolicy.nativelib;
 import java.nio.ByteBuffer;
 import java.util.Objects;
 import org.bytedeco.javacpp.annotation.Cast;
+import org.bytedeco.javacpp.annotation.CriticalRegion;
 import org.bytedeco.javacpp.annotation.Platform;
 
 /**
@@ -25,7 +26,7 @@ import org.bytedeco.javacpp.annotation.Platform;
 public final class ImageNative {
 
     /** The native layer version this binding expects ({@code wp_native_version()}). */
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
 
     /** {@code wp_simd_level()}: the scalar kernels run. */
     public static final int SIMD_SCALAR = 0;
@@ -117,6 +118,108 @@ public final class ImageNative {
     }
 
     /**
+     * {@link #resizeWithPad(ByteBuffer, long, int, int, int, int, int, int, int, int, int, ByteBuffer, long)}
+     * into a heap array: the native code writes into {@code dst} itself (pinned for the call, no
+     * copy), so a caller's own output array needs no direct buffer in between.
+     *
+     * @param src the input image bytes: a direct buffer
+     * @param srcOffset where the image starts in {@code src}'s remaining bytes
+     * @param inH input height, at least 1
+     * @param inW input width, at least 1
+     * @param channels 1 (L), 2 (LA), 3 (RGB) or 4 (RGBA); alpha is premultiplied as Pillow does
+     * @param resizedH resized height, at least 1
+     * @param resizedW resized width, at least 1
+     * @param top first row of the pasted image in the frame
+     * @param left first column of the pasted image in the frame
+     * @param outH frame height, at least {@code top + resizedH}
+     * @param outW frame width, at least {@code left + resizedW}
+     * @param dst the frame's array
+     * @param dstOffset where the frame starts in {@code dst}
+     * @throws NullPointerException if {@code src} or {@code dst} is null
+     * @throws IllegalArgumentException as the direct-buffer form
+     * @throws IllegalStateException if the native code cannot allocate its scratch memory
+     */
+    public static void resizeWithPad(ByteBuffer src, long srcOffset, int inH, int inW, int channels,
+                                     int resizedH, int resizedW, int top, int left, int outH, int outW,
+                                     byte[] dst, long dstOffset) {
+        ByteBuffer in = region(src, "src", false);
+        Objects.requireNonNull(dst, "dst");
+        int status = wp_resize_with_pad_u8(in, in.capacity(), srcOffset, inH, inW, channels, resizedH, resizedW,
+                top, left, outH, outW, dst, dst.length, dstOffset);
+        check(status, () -> "resize of " + inH + "x" + inW + "x" + channels + " at offset " + srcOffset + " of "
+                + in.capacity() + " bytes to " + resizedH + "x" + resizedW + " at (" + top + ", " + left + ") of a "
+                + outH + "x" + outW + " frame at offset " + dstOffset + " of a " + dst.length + "-byte array");
+    }
+
+    /**
+     * Rewrites {@code count} uint8 images of {@code h x w x c}, one after the other, as
+     * {@code c x h x w} (HWC to CHW), exchanging channels 0 and 2 on the way when
+     * {@code swapRedBlue} (BGR to RGB).
+     *
+     * @param src the images, from its position: a direct buffer
+     * @param count how many images
+     * @param h image height
+     * @param w image width
+     * @param c channels, 1 to 4
+     * @param swapRedBlue also exchange channels 0 and 2 (needs 3 or 4 channels)
+     * @param dst the result, from index 0 (pinned for the call, written in place)
+     * @throws NullPointerException if {@code src} or {@code dst} is null
+     * @throws IllegalArgumentException if {@code src} is not direct, a buffer is too small or a
+     *     size is out of range
+     */
+    public static void hwcToChw(ByteBuffer src, long count, int h, int w, int c, boolean swapRedBlue, byte[] dst) {
+        ByteBuffer in = region(src, "src", false);
+        Objects.requireNonNull(dst, "dst");
+        int status = wp_hwc_to_chw_u8(in, in.capacity(), count, h, w, c, swapRedBlue ? 1 : 0, dst, dst.length);
+        check(status, () -> "HWC to CHW of " + count + " images of " + h + "x" + w + "x" + c + " from "
+                + in.capacity() + " into " + dst.length + " bytes");
+    }
+
+    /**
+     * Rewrites {@code count} uint8 images of {@code c x h x w}, one after the other, as
+     * {@code h x w x c} (CHW to HWC), exchanging channels 0 and 2 on the way when
+     * {@code swapRedBlue}.
+     *
+     * @param src the images, from its position: a direct buffer
+     * @param count how many images
+     * @param h image height
+     * @param w image width
+     * @param c channels, 1 to 4
+     * @param swapRedBlue also exchange channels 0 and 2 (needs 3 or 4 channels)
+     * @param dst the result, from index 0 (pinned for the call, written in place)
+     * @throws NullPointerException if {@code src} or {@code dst} is null
+     * @throws IllegalArgumentException if {@code src} is not direct, a buffer is too small or a
+     *     size is out of range
+     */
+    public static void chwToHwc(ByteBuffer src, long count, int h, int w, int c, boolean swapRedBlue, byte[] dst) {
+        ByteBuffer in = region(src, "src", false);
+        Objects.requireNonNull(dst, "dst");
+        int status = wp_chw_to_hwc_u8(in, in.capacity(), count, h, w, c, swapRedBlue ? 1 : 0, dst, dst.length);
+        check(status, () -> "CHW to HWC of " + count + " images of " + h + "x" + w + "x" + c + " from "
+                + in.capacity() + " into " + dst.length + " bytes");
+    }
+
+    /**
+     * Exchanges channels 0 and 2 of {@code pixels} interleaved pixels of {@code c} uint8 channels
+     * (RGB to BGR and back, RGBA to BGRA).
+     *
+     * @param src the pixels, from its position: a direct buffer
+     * @param pixels how many pixels
+     * @param c channels, 3 or 4
+     * @param dst the result, from index 0 (pinned for the call, written in place)
+     * @throws NullPointerException if {@code src} or {@code dst} is null
+     * @throws IllegalArgumentException if {@code src} is not direct, a buffer is too small or a
+     *     size is out of range
+     */
+    public static void swapRedBlue(ByteBuffer src, long pixels, int c, byte[] dst) {
+        ByteBuffer in = region(src, "src", false);
+        Objects.requireNonNull(dst, "dst");
+        int status = wp_swap_rb_u8(in, in.capacity(), pixels, c, dst, dst.length);
+        check(status, () -> "red/blue swap of " + pixels + " pixels of " + c + " channels from " + in.capacity()
+                + " into " + dst.length + " bytes");
+    }
+
+    /**
      * numpy's {@code (255 * x).astype(uint8)} on x86-64 for {@code count} little-endian floats
      * of {@code itemSize} bytes: the product in the input's precision, truncated; NaN or outside
      * int32 gives 0, anything else keeps its low byte.
@@ -170,6 +273,27 @@ public final class ImageNative {
             @Cast("const uint8_t*") ByteBuffer src, @Cast("int64_t") long srcLen, @Cast("int64_t") long srcOff,
             int inH, int inW, int channels, int resizedH, int resizedW, int top, int left, int outH, int outW,
             @Cast("uint8_t*") ByteBuffer dst, @Cast("int64_t") long dstLen, @Cast("int64_t") long dstOff);
+
+    @CriticalRegion
+    private static native int wp_resize_with_pad_u8(
+            @Cast("const uint8_t*") ByteBuffer src, @Cast("int64_t") long srcLen, @Cast("int64_t") long srcOff,
+            int inH, int inW, int channels, int resizedH, int resizedW, int top, int left, int outH, int outW,
+            @Cast("uint8_t*") byte[] dst, @Cast("int64_t") long dstLen, @Cast("int64_t") long dstOff);
+
+    @CriticalRegion
+    private static native int wp_hwc_to_chw_u8(@Cast("const uint8_t*") ByteBuffer src, @Cast("int64_t") long srcLen,
+                                               @Cast("int64_t") long count, int h, int w, int c, int swapRb,
+                                               @Cast("uint8_t*") byte[] dst, @Cast("int64_t") long dstLen);
+
+    @CriticalRegion
+    private static native int wp_chw_to_hwc_u8(@Cast("const uint8_t*") ByteBuffer src, @Cast("int64_t") long srcLen,
+                                               @Cast("int64_t") long count, int h, int w, int c, int swapRb,
+                                               @Cast("uint8_t*") byte[] dst, @Cast("int64_t") long dstLen);
+
+    @CriticalRegion
+    private static native int wp_swap_rb_u8(@Cast("const uint8_t*") ByteBuffer src, @Cast("int64_t") long srcLen,
+                                            @Cast("int64_t") long pixels, int c,
+                                            @Cast("uint8_t*") byte[] dst, @Cast("int64_t") long dstLen);
 
     private static native int wp_float_to_u8(@Cast("const uint8_t*") ByteBuffer src, @Cast("int64_t") long srcLen,
                                              int itemSize, @Cast("int64_t") long count,
