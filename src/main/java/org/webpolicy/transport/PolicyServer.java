@@ -230,13 +230,23 @@ public final class PolicyServer implements AutoCloseable {
             this.policy = Objects.requireNonNull(policy, "policy");
         }
 
-        /** The address to bind; default {@code 0.0.0.0} (all interfaces), as openpi. */
+        /**
+         * The address to bind; default {@code 0.0.0.0} (all interfaces), as openpi.
+         *
+         * @param host the address to bind
+         * @return this builder
+         */
         public Builder host(String host) {
             this.host = Objects.requireNonNull(host, "host");
             return this;
         }
 
-        /** The port; default 8000, as openpi. 0 binds a free port ({@link PolicyServer#port()}). */
+        /**
+         * The port; default 8000, as openpi. 0 binds a free port ({@link PolicyServer#port()}).
+         *
+         * @param port the port, or 0 for a free one
+         * @return this builder
+         */
         public Builder port(int port) {
             if (port < 0 || port > 65535) {
                 throw new IllegalArgumentException("port must be 0..65535, got " + port);
@@ -248,19 +258,32 @@ public final class PolicyServer implements AutoCloseable {
         /**
          * Requires {@code Authorization: Api-Key <key>} at the handshake (compared in constant
          * time; a missing or wrong key gets HTTP 401). Default: no key checked, as openpi.
+         *
+         * @param apiKey the expected key, or null to check none
+         * @return this builder
          */
         public Builder apiKey(String apiKey) {
             this.apiKey = apiKey;
             return this;
         }
 
-        /** The metadata frame sent on connect; default {@link Policy#metadata()}. */
+        /**
+         * The metadata frame sent on connect; default {@link Policy#metadata()}.
+         *
+         * @param metadata the metadata map sent on connect
+         * @return this builder
+         */
         public Builder metadata(Map<String, Object> metadata) {
             this.metadata = metadata;
             return this;
         }
 
-        /** Whether raw-form actions get openpi's {@code server_timing}; default true. */
+        /**
+         * Whether raw-form actions get openpi's {@code server_timing}; default true.
+         *
+         * @param serverTiming whether to add server_timing
+         * @return this builder
+         */
         public Builder serverTiming(boolean serverTiming) {
             this.serverTiming = serverTiming;
             return this;
@@ -270,6 +293,9 @@ public final class PolicyServer implements AutoCloseable {
          * The largest message accepted; larger ones close the connection with 1009 before the
          * claimed size is allocated. Default 256 MiB (about 70 times 4 cameras of 3x480x640).
          * The Python servers have no limit.
+         *
+         * @param maxMessageBytes the limit in bytes
+         * @return this builder
          */
         public Builder maxMessageBytes(int maxMessageBytes) {
             if (maxMessageBytes < 1024) {
@@ -283,6 +309,9 @@ public final class PolicyServer implements AutoCloseable {
          * How often connections are pinged; one that answers no ping for 1.5 intervals is
          * closed. Default 20 s, as the Python peers. Pings are answered while the policy runs, so
          * long policy calls do not trip it.
+         *
+         * @param pingInterval the interval between pings
+         * @return this builder
          */
         public Builder pingInterval(Duration pingInterval) {
             if (pingInterval.toSeconds() < 1) {
@@ -292,7 +321,12 @@ public final class PolicyServer implements AutoCloseable {
             return this;
         }
 
-        /** The most WebSocket connections at once; more are refused with HTTP 503. Default 1024. */
+        /**
+         * The most WebSocket connections at once; more are refused with HTTP 503. Default 1024.
+         *
+         * @param maxConnections the most connections at once
+         * @return this builder
+         */
         public Builder maxConnections(int maxConnections) {
             if (maxConnections < 1) {
                 throw new IllegalArgumentException("maxConnections must be at least 1");
@@ -305,13 +339,21 @@ public final class PolicyServer implements AutoCloseable {
          * A deadline for each policy call; a call past it fails that request (error frame and
          * 1011) and is interrupted. Default none, as the Python servers. A serialized policy that
          * ignores interrupts still holds the policy until it returns.
+         *
+         * @param policyTimeout the deadline, or null for none
+         * @return this builder
          */
         public Builder policyTimeout(Duration policyTimeout) {
             this.policyTimeout = policyTimeout;
             return this;
         }
 
-        /** How long {@link PolicyServer#close()} waits for requests in flight; default 5 s. */
+        /**
+         * How long {@link PolicyServer#close()} waits for requests in flight; default 5 s.
+         *
+         * @param shutdownGrace how long close waits
+         * @return this builder
+         */
         public Builder shutdownGrace(Duration shutdownGrace) {
             this.shutdownGrace = Objects.requireNonNull(shutdownGrace);
             return this;
@@ -322,6 +364,9 @@ public final class PolicyServer implements AutoCloseable {
          * check) handshake, TLS included; one that has not finished by then is closed, so
          * connections that send nothing, or trickle their headers, cannot pile up. Default 10 s.
          * The Python servers have none.
+         *
+         * @param handshakeTimeout the longest handshake
+         * @return this builder
          */
         public Builder handshakeTimeout(Duration handshakeTimeout) {
             if (handshakeTimeout.toMillis() < 1) {
@@ -331,13 +376,23 @@ public final class PolicyServer implements AutoCloseable {
             return this;
         }
 
-        /** Serve {@code wss://} with this TLS context. Default: plain {@code ws://}. */
+        /**
+         * Serve {@code wss://} with this TLS context. Default: plain {@code ws://}.
+         *
+         * @param sslContext the TLS context, or null for plain ws://
+         * @return this builder
+         */
         public Builder sslContext(SSLContext sslContext) {
             this.sslContext = sslContext;
             return this;
         }
 
-        /** The codec's nesting limit for requests; default {@value MsgpackCodec#DEFAULT_MAX_DEPTH}. */
+        /**
+         * The codec's nesting limit for requests; default {@value MsgpackCodec#DEFAULT_MAX_DEPTH}.
+         *
+         * @param maxDepth the deepest nesting accepted
+         * @return this builder
+         */
         public Builder maxDepth(int maxDepth) {
             this.maxDepth = maxDepth;
             return this;
@@ -347,6 +402,9 @@ public final class PolicyServer implements AutoCloseable {
          * A check run on every observation before the policy sees it; it rejects one by throwing
          * {@link IllegalArgumentException} with a message naming the problem, which the client
          * receives. Default: none.
+         *
+         * @param observationCheck the check, or null for none
+         * @return this builder
          */
         public Builder observationCheck(Consumer<Map<String, Object>> observationCheck) {
             this.observationCheck = observationCheck;
@@ -358,6 +416,9 @@ public final class PolicyServer implements AutoCloseable {
          * answered with an error naming each key and what is wrong, then 1011) and advertises the
          * spec as {@code observation_spec} in the metadata frame. Runs before
          * {@link #observationCheck} when both are set. Default: none.
+         *
+         * @param spec the spec, or null for none
+         * @return this builder
          */
         public Builder observationSpec(ObservationSpec spec) {
             this.observationSpec = spec;
