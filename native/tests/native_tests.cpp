@@ -302,10 +302,11 @@ void test_float_to_u8_simd_matches_scalar() {
 void test_layout() {
     std::mt19937 rng(29);
     int cases = 0;
-    for (int trial = 0; trial < 300; trial++) {
+    for (int trial = 0; trial < 600; trial++) {
+        wp_set_simd_enabled(trial % 2);  // the SIMD de-interleave and the scalar loop
         const int n = 1 + static_cast<int>(rng() % 3);
         const int h = static_cast<int>(rng() % 17);
-        const int w = static_cast<int>(rng() % 17);
+        const int w = static_cast<int>(rng() % 41);
         const int c = 1 + static_cast<int>(rng() % 4);
         const int swap = c >= 3 ? static_cast<int>(rng() % 2) : 0;
         const std::size_t bytes = static_cast<std::size_t>(n) * h * w * c;
@@ -336,6 +337,7 @@ void test_layout() {
         }
         cases++;
     }
+    wp_set_simd_enabled(1);
     uint8_t buf[48] = {0};
     uint8_t out[48] = {0};
     CHECK(wp_hwc_to_chw_u8(buf, 47, 1, 4, 4, 3, 0, out, 48) == WP_EBOUNDS, "short src");

@@ -51,6 +51,11 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--prompt", description = "Task prompt (default: ${DEFAULT-VALUE}).")
     String prompt = "fold the towel";
 
+    @Option(names = "--camera", paramLabel = "PATH|INDEX|URL",
+            description = "A real camera for the images (repeatable, up to 3, in the order cam_high, cam_left_wrist,"
+                    + " cam_right_wrist): a video file, a device index, a URL or a GStreamer pipeline. Needs OpenCV.")
+    java.util.List<String> cameras = new java.util.ArrayList<>();
+
     @Spec
     CommandSpec spec;
 
@@ -70,6 +75,12 @@ final class DemoCommand implements Callable<Integer> {
         if (broker == AlohaDemo.BrokerKind.ASYNC) {
             check.between("--threshold", threshold, 1, actionHorizon);
         }
+        check.require(cameras.size() <= SimulatedAlohaEnvironment.CAMERAS.size(),
+                "--camera may be given at most " + SimulatedAlohaEnvironment.CAMERAS.size() + " times, got " + cameras.size());
+        java.util.List<org.webpolicy.camera.CameraSource> sources = new java.util.ArrayList<>();
+        for (String c : cameras) {
+            sources.add(org.webpolicy.camera.CameraSource.parse(c));
+        }
         PrintWriter out = spec.commandLine().getOut();
         AlohaDemo.Options options = new AlohaDemo.Options(hz, steps, episodes, broker, actionHorizon, threshold,
                 Duration.ofMillis(inferenceMs), connect, prompt);
@@ -79,6 +90,9 @@ final class DemoCommand implements Callable<Integer> {
                 SimulatedAlohaEnvironment.MODEL_IMAGE_SIZE, SimulatedAlohaEnvironment.MODEL_IMAGE_SIZE,
                 broker.name().toLowerCase(Locale.ROOT), actionHorizon,
                 broker == AlohaDemo.BrokerKind.ASYNC ? ", threshold " + threshold : "", hz, steps, episodes);
+        if (!sources.isEmpty()) {
+            out.printf(Locale.ROOT, "cameras:           %s%n", sources);
+        }
         out.flush();
         Progress progress = Progress.on(spec.commandLine().getErr(), "demo", (long) steps * episodes);
         AtomicLong done = new AtomicLong();
@@ -89,7 +103,7 @@ final class DemoCommand implements Callable<Integer> {
             }
         };
         try {
-            result = AlohaDemo.run(options, onStep);
+            result = AlohaDemo.run(options, sources, onStep);
         } finally {
             progress.finish();
         }

@@ -86,7 +86,45 @@ public final class AlohaDemo {
      * @throws RuntimeException whatever stopped the run: no server, a failed step
      */
     public static DemoResult run(Options o, Subscriber... watchers) {
-        SimulatedAlohaEnvironment env = new SimulatedAlohaEnvironment(o.prompt());
+        return run(o, List.of(), watchers);
+    }
+
+    /**
+     * Runs the demo with real cameras feeding the images (one to three; OpenCV's natives needed);
+     * every server, client, camera and thread it started is closed when it returns.
+     *
+     * @param o what to run
+     * @param cameraSources the cameras, in the order of {@link SimulatedAlohaEnvironment#CAMERAS};
+     *     empty for the drawn frames
+     * @param watchers more subscribers of the control loop (progress, recording), told of every step
+     * @return what the run did
+     * @throws RuntimeException whatever stopped the run: no server, a camera that cannot open or
+     *     stopped, a failed step
+     */
+    public static DemoResult run(Options o, List<org.webpolicy.camera.CameraSource> cameraSources,
+                                 Subscriber... watchers) {
+        if (cameraSources.size() > SimulatedAlohaEnvironment.CAMERAS.size()) {
+            throw new IllegalArgumentException("At most " + SimulatedAlohaEnvironment.CAMERAS.size() + " cameras, got "
+                    + cameraSources.size());
+        }
+        org.webpolicy.camera.CameraGroup cameras = null;
+        if (!cameraSources.isEmpty()) {
+            Map<String, org.webpolicy.camera.CameraSource> named = new java.util.LinkedHashMap<>();
+            for (int i = 0; i < cameraSources.size(); i++) {
+                named.put(SimulatedAlohaEnvironment.CAMERAS.get(i), cameraSources.get(i));
+            }
+            cameras = org.webpolicy.camera.CameraGroup.open(named, org.webpolicy.camera.Camera.Options.DEFAULT);
+        }
+        try {
+            return run(o, new SimulatedAlohaEnvironment(o.prompt(), cameras), watchers);
+        } finally {
+            if (cameras != null) {
+                cameras.close();
+            }
+        }
+    }
+
+    private static DemoResult run(Options o, SimulatedAlohaEnvironment env, Subscriber... watchers) {
         PolicyServer server = null;
         PolicyClient policy = null;
         Policy broker = null;

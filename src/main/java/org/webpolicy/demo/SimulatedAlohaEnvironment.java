@@ -47,9 +47,31 @@ public final class SimulatedAlohaEnvironment implements Environment {
     private long step;
     private long observations;
     private long resizeNanos;
+    /** Real cameras feeding the images instead of the drawn frames, or null. */
+    private final org.webpolicy.camera.CameraGroup cameras;
+    private final org.webpolicy.camera.FrameConverter toModel = new org.webpolicy.camera.FrameConverter(
+            MODEL_IMAGE_SIZE, MODEL_IMAGE_SIZE, org.webpolicy.camera.FrameConverter.Layout.CHW);
 
     /** @param prompt the task prompt sent with every observation */
     public SimulatedAlohaEnvironment(String prompt) {
+        this(prompt, null);
+    }
+
+    /**
+     * The simulated robot with real cameras: each observation takes one new frame from every
+     * camera of {@code cameras} (camera {@code i} feeds {@code CAMERAS.get(i)}; with fewer than
+     * three, the last one also feeds the rest), converted to RGB {@code [3, 224, 224]}.
+     *
+     * @param prompt the task prompt sent with every observation
+     * @param cameras one to three running cameras, or null for the drawn frames; the caller closes them
+     * @throws IllegalArgumentException for more than three cameras
+     */
+    public SimulatedAlohaEnvironment(String prompt, org.webpolicy.camera.CameraGroup cameras) {
+        if (cameras != null && cameras.cameras().size() > CAMERAS.size()) {
+            throw new IllegalArgumentException("The simulated ALOHA has " + CAMERAS.size() + " cameras, got "
+                    + cameras.cameras().size());
+        }
+        this.cameras = cameras;
         this.prompt = prompt;
         for (int f = 0; f < DISTINCT_FRAMES; f++) {
             frames[f] = drawFrame(f);
@@ -88,6 +110,35 @@ public final class SimulatedAlohaEnvironment implements Environment {
 
     @Override
     public Map<String, Object> getObservation() {
+        Map<String, Object> images = cameras == null ? drawnImages() : cameraImages();
+        observations++;
+        Map<String, Object> obs = new LinkedHashMap<>();
+        obs.put("state", NdArray.ofFloat64(state.clone()));
+        obs.put("images", images);
+        obs.put("prompt", prompt);
+        return obs;
+    }
+
+    /** One new frame per camera, converted; a camera that stopped or stalls fails the step. */
+    private Map<String, Object> cameraImages() {
+        org.webpolicy.camera.CameraGroup.Step frames;
+        try {
+            frames = cameras.next(java.time.Duration.ofSeconds(2));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while waiting for camera frames", e);
+        }
+        long start = System.nanoTime();
+        java.util.List<NdArray> converted = new java.util.ArrayList<>(toModel.convert(frames).values());
+        resizeNanos += System.nanoTime() - start;
+        Map<String, Object> images = new LinkedHashMap<>();
+        for (int cam = 0; cam < CAMERAS.size(); cam++) {
+            images.put(CAMERAS.get(cam), converted.get(Math.min(cam, converted.size() - 1)));
+        }
+        return images;
+    }
+
+    private Map<String, Object> drawnImages() {
         NdArray frame = frames[(int) (step % DISTINCT_FRAMES)];
         Map<String, Object> images = new LinkedHashMap<>();
         for (int cam = 0; cam < CAMERAS.size(); cam++) {
@@ -98,12 +149,7 @@ public final class SimulatedAlohaEnvironment implements Environment {
             resizeNanos += System.nanoTime() - start;
             images.put(CAMERAS.get(cam), channelsFirst(resized));
         }
-        observations++;
-        Map<String, Object> obs = new LinkedHashMap<>();
-        obs.put("state", NdArray.ofFloat64(state.clone()));
-        obs.put("images", images);
-        obs.put("prompt", prompt);
-        return obs;
+        return images;
     }
 
     /**

@@ -45,6 +45,35 @@ class DemoCommandTest {
     }
 
     @Test
+    void theDemoTakesItsImagesFromRealCamerasGivenWithCamera(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        java.nio.file.Path video = dir.resolve("cam.avi");
+        org.bytedeco.opencv.opencv_videoio.VideoWriter writer = new org.bytedeco.opencv.opencv_videoio.VideoWriter(
+                video.toString(), org.bytedeco.opencv.opencv_videoio.VideoWriter.fourcc((byte) 'M', (byte) 'J',
+                (byte) 'P', (byte) 'G'), 30.0, new org.bytedeco.opencv.opencv_core.Size(320, 240), true);
+        assertTrue(writer.isOpened(), "VideoWriter cannot write MJPG/AVI here");
+        for (int n = 0; n < 150; n++) { // 5 s at 30 Hz, more than the steps need
+            org.bytedeco.opencv.opencv_core.Mat m = new org.bytedeco.opencv.opencv_core.Mat(240, 320,
+                    org.bytedeco.opencv.global.opencv_core.CV_8UC3,
+                    new org.bytedeco.opencv.opencv_core.Scalar(n, 255 - n, 128, 0));
+            writer.write(m);
+            m.close();
+        }
+        writer.release();
+        StringWriter out = new StringWriter();
+        DemoResult r = runDemo(out, "--steps", "20", "--camera", video.toString(), "--camera", video.toString());
+        assertEquals(20, r.steps());
+        assertTrue(out.toString().contains("cameras:           [file " + video + ", file " + video + "]"), out.toString());
+        assertTrue(r.resizeNanosPerStep() > 0);
+        CommandLine cli = Main.commandLine();
+        StringWriter err = new StringWriter();
+        cli.setErr(new PrintWriter(err, true));
+        cli.setOut(new PrintWriter(new StringWriter(), true));
+        int status = cli.execute("demo", "--steps", "5", "--camera", dir.resolve("missing.avi").toString());
+        assertTrue(status != 0, "a missing camera file fails the run");
+        assertTrue(err.toString().contains("missing.avi") && err.toString().contains("no such file"), err.toString());
+    }
+
+    @Test
     void theSyncBrokerWaitsForEveryChunkOverSeveralEpisodes() {
         DemoResult r = runDemo(new StringWriter(), "--steps", "30", "--episodes", "2", "--broker", "sync",
                 "--hz", "200", "--action-horizon", "10", "--inference-ms", "0");
