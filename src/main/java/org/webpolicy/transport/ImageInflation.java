@@ -33,6 +33,10 @@ final class ImageInflation {
      *     bound, or when the budget cannot hold the decoded bytes now
      */
     <T> T inflated(Map<String, Object> observation, InboundBudget budget, Function<Map<String, Object>, T> use) {
+        if (observation.containsKey(ImageCompression.MARKER)) {
+            throw new RequestFailure("Observation rejected: an observation is a map of values; this one is marked as a"
+                    + " compressed image itself (key " + ImageCompression.MARKER + ")");
+        }
         long declared = declaredBytes(observation);
         if (declared == 0) {
             return use.apply(observation); // nothing compressed: nothing to decode or to hold
@@ -60,9 +64,9 @@ final class ImageInflation {
 
     /**
      * The bytes the compressed images in {@code value} declare (the product of each shape), or
-     * {@link Long#MAX_VALUE} once past any bound. A malformed shape counts nothing here:
-     * {@link ImageCompression#decompress} refuses it with its own message. (Nesting is already
-     * bounded by the codec's depth limit.)
+     * {@link Long#MAX_VALUE} once past any bound; 0 when there is none. A malformed shape counts
+     * 1, so that decoding runs and {@link ImageCompression#decompress} refuses it with its own
+     * message. (Nesting is already bounded by the codec's depth limit.)
      */
     static long declaredBytes(Object value) {
         if (value instanceof Map<?, ?> m) {
@@ -87,12 +91,12 @@ final class ImageInflation {
 
     private static long shapeBytes(Object shape) {
         if (!(shape instanceof List<?> dims)) {
-            return 0;
+            return 1;
         }
         long product = 1;
         for (Object d : dims) {
             if (!(d instanceof Long || d instanceof Integer) || ((Number) d).longValue() < 1) {
-                return 0;
+                return 1;
             }
             long n = ((Number) d).longValue();
             if (product > Long.MAX_VALUE / n) {

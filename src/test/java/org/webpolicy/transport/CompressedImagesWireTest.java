@@ -191,13 +191,19 @@ class CompressedImagesWireTest {
     }
 
     private static void assertFailsWith(RawClient raw, byte[] message, String expected) throws InterruptedException {
+        assertFailsWith(raw, message, "", expected);
+    }
+
+    private static void assertFailsWith(RawClient raw, byte[] message, String what, String expected)
+            throws InterruptedException {
         raw.nextBinary(); // metadata
         raw.send(message);
         RawClient.Event text = raw.next();
-        assertNotNull(text.text(), "an error text first, got " + text);
-        assertTrue(text.text().contains(expected), text.text());
+        assertNotNull(text.text(), what + "an error text first, got " + (text.binary() != null
+                ? CODEC.unpack(text.binary()) : text));
+        assertTrue(text.text().contains(expected), what + text.text());
         RawClient.Event close = raw.next();
-        assertEquals(1011, close.closeCode(), "then close 1011, as every failed request");
+        assertEquals(1011, close.closeCode(), what + "then close 1011, as every failed request");
     }
 
     @Test
@@ -236,12 +242,18 @@ class CompressedImagesWireTest {
             badCodec.put("codec", "gif");
             hostile.add(withImage(badCodec));
             expected.add("codec must be \"png\" or \"jpeg\"");
+            // A malformed shape: still decoded (and refused), never passed on as a map.
+            hostile.add(withImage(pngImage(List.of(32L, -32L, 3L), realPng)));
+            expected.add("Compressed image at images/cam_high: shape must be 3 positive integers");
+            // A marker at the top: the observation itself claims to be an image.
+            hostile.add(CODEC.pack(pngImage(List.of(32L, 32L, 3L), realPng)));
+            expected.add("marked as a compressed image itself");
 
             for (int i = 0; i < hostile.size(); i++) {
                 RawClient raw = new RawClient(server.port(), offer);
                 assertTrue(raw.connectBlocking(10, TimeUnit.SECONDS));
                 assertEquals("png", raw.handshake.getFieldValue(ImageCodecNegotiation.HEADER));
-                assertFailsWith(raw, hostile.get(i), expected.get(i));
+                assertFailsWith(raw, hostile.get(i), "case " + i + ": ", expected.get(i));
                 raw.close();
                 honest.step(obs); // the honest client is served throughout, on its own connection
                 assertEquals(obs, policy.seen.get(policy.seen.size() - 1));
