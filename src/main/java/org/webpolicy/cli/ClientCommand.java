@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
+import org.webpolicy.image.compression.ImageCodec;
 import org.webpolicy.runtime.LatencySummary;
 import org.webpolicy.transport.PolicyClient;
 import org.webpolicy.transport.ProtocolMode;
@@ -45,6 +46,10 @@ final class ClientCommand implements Callable<Integer> {
             description = "Request framing: ${COMPLETION-CANDIDATES} (default: auto).")
     ProtocolMode protocol = ProtocolMode.AUTO;
 
+    @Option(names = "--image-codec", converter = ImageCodecs.class, completionCandidates = ImageCodecs.class,
+            description = ImageCodecs.DESCRIPTION)
+    ImageCodec imageCodec = ImageCodec.RAW;
+
     @Option(names = "--connect-timeout-s", description = "Give up connecting after this many seconds (default: 30).")
     Integer connectTimeoutSeconds;
 
@@ -60,7 +65,8 @@ final class ClientCommand implements Callable<Integer> {
         if (connectTimeoutSeconds != null) {
             check.atLeast("--connect-timeout-s", connectTimeoutSeconds, 1);
         }
-        PolicyClient.Builder builder = PolicyClient.builder().apiKey(apiKey).protocolMode(protocol);
+        PolicyClient.Builder builder = PolicyClient.builder().apiKey(apiKey).protocolMode(protocol)
+                .imageCodec(imageCodec);
         if (uri != null) {
             builder.uri(uri);
         } else {
@@ -97,6 +103,10 @@ final class ClientCommand implements Callable<Integer> {
             LatencySummary summary = latencies.summary();
             out.printf("Sent %d of %d %s observations to %s (%s form) in %.3f s%n", latencies.count(), numSteps,
                     name, client.uri(), client.usesEnvelope() ? "envelope" : "raw", totalS);
+            if (imageCodec != ImageCodec.RAW) {
+                out.println(client.imageCodecInUse() == imageCodec ? "Images sent as " + imageCodec + " (the server accepted it)"
+                        : "Images sent raw: the server did not accept " + imageCodec);
+            }
             if (latencies.count() > 0) {
                 out.printf("Latency ms: mean %.3f, p50 %.3f, p99 %.3f%n", latencies.meanMs(),
                         Latencies.millis(summary.p50()), Latencies.millis(summary.p99()));

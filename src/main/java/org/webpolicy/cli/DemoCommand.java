@@ -9,6 +9,7 @@ import org.webpolicy.demo.AlohaDemo;
 import org.webpolicy.demo.DemoPolicy;
 import org.webpolicy.demo.DemoResult;
 import org.webpolicy.demo.SimulatedAlohaEnvironment;
+import org.webpolicy.image.compression.ImageCodec;
 import org.webpolicy.runtime.LatencySummary;
 import org.webpolicy.runtime.StepInfo;
 import org.webpolicy.runtime.Subscriber;
@@ -48,6 +49,10 @@ final class DemoCommand implements Callable<Integer> {
             description = "Use the policy server at this ws:// URI instead of an in-process one.")
     String connect;
 
+    @Option(names = "--image-codec", converter = ImageCodecs.class, completionCandidates = ImageCodecs.class,
+            description = ImageCodecs.DESCRIPTION)
+    ImageCodec imageCodec = ImageCodec.RAW;
+
     @Option(names = "--prompt", description = "Task prompt (default: ${DEFAULT-VALUE}).")
     String prompt = "fold the towel";
 
@@ -83,7 +88,7 @@ final class DemoCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         AlohaDemo.Options options = new AlohaDemo.Options(hz, steps, episodes, broker, actionHorizon, threshold,
-                Duration.ofMillis(inferenceMs), connect, prompt);
+                Duration.ofMillis(inferenceMs), connect, prompt, imageCodec);
         out.printf(Locale.ROOT, "Simulated ALOHA: 3 cameras %dx%d resized to %dx%d, state float64 (14,), %s broker"
                         + " (horizon %d%s) at %.0f Hz, %d step(s) x %d episode(s)%n",
                 SimulatedAlohaEnvironment.FRAME_HEIGHT, SimulatedAlohaEnvironment.FRAME_WIDTH,
@@ -118,6 +123,8 @@ final class DemoCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "missed deadlines:  %d%n", result.missedDeadlines());
         out.printf(Locale.ROOT, "image resize:      %.3f ms per step (3 cameras)%n", result.resizeNanosPerStep() / 1e6);
         out.printf(Locale.ROOT, "image path:        %s%n", result.imagePath());
+        out.printf(Locale.ROOT, "images on wire:    %s%s%n", result.imageCodec(), imageCodec.equals(result.imageCodec()) ? ""
+                : " (" + imageCodec + " asked for; the server did not accept it)");
         out.flush();
         return 0;
     }

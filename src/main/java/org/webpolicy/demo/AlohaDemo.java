@@ -8,6 +8,7 @@ import java.util.Objects;
 import org.webpolicy.broker.ActionChunkBroker;
 import org.webpolicy.broker.AsyncActionChunkBroker;
 import org.webpolicy.image.ImageTools;
+import org.webpolicy.image.compression.ImageCodec;
 import org.webpolicy.nativelib.ImageNative;
 import org.webpolicy.nativelib.NativeLibrary;
 import org.webpolicy.policy.Policy;
@@ -46,11 +47,38 @@ public final class AlohaDemo {
      * @param inferenceTime how long the in-process policy pretends to think
      * @param connectUri an external server's ws:// URI, or null for the in-process one
      * @param prompt the task prompt sent with each observation
+     * @param imageCodec how camera images travel when the server accepts it (raw otherwise)
      */
     public record Options(double hz, int stepsPerEpisode, int episodes, BrokerKind broker, int actionHorizon,
-            int threshold, Duration inferenceTime, String connectUri, String prompt) {
+            int threshold, Duration inferenceTime, String connectUri, String prompt, ImageCodec imageCodec) {
         /**
          * Checks what the demo cannot run with.
+         *
+         * @param hz control rate
+         * @param stepsPerEpisode steps in each episode, at least 1
+         * @param episodes episodes to run, at least 1
+         * @param broker sync or async
+         * @param actionHorizon steps of each chunk used
+         * @param threshold for the async broker: ask for the next chunk with fewer actions left
+         * @param inferenceTime how long the in-process policy pretends to think
+         * @param connectUri an external server's ws:// URI, or null for the in-process one
+         * @param prompt the task prompt sent with each observation
+         * @param imageCodec how camera images travel when the server accepts it (raw otherwise)
+         * @throws NullPointerException when broker, inferenceTime, prompt or imageCodec is null
+         * @throws IllegalArgumentException when steps or episodes are below 1
+         */
+        public Options {
+            Objects.requireNonNull(imageCodec, "imageCodec");
+            Objects.requireNonNull(broker, "broker");
+            Objects.requireNonNull(inferenceTime, "inferenceTime");
+            Objects.requireNonNull(prompt, "prompt");
+            if (stepsPerEpisode < 1 || episodes < 1) {
+                throw new IllegalArgumentException("steps and episodes must be at least 1");
+            }
+        }
+
+        /**
+         * Options with images sent raw.
          *
          * @param hz control rate
          * @param stepsPerEpisode steps in each episode, at least 1
@@ -64,13 +92,10 @@ public final class AlohaDemo {
          * @throws NullPointerException when broker, inferenceTime or prompt is null
          * @throws IllegalArgumentException when steps or episodes are below 1
          */
-        public Options {
-            Objects.requireNonNull(broker, "broker");
-            Objects.requireNonNull(inferenceTime, "inferenceTime");
-            Objects.requireNonNull(prompt, "prompt");
-            if (stepsPerEpisode < 1 || episodes < 1) {
-                throw new IllegalArgumentException("steps and episodes must be at least 1");
-            }
+        public Options(double hz, int stepsPerEpisode, int episodes, BrokerKind broker, int actionHorizon, int threshold,
+                Duration inferenceTime, String connectUri, String prompt) {
+            this(hz, stepsPerEpisode, episodes, broker, actionHorizon, threshold, inferenceTime, connectUri, prompt,
+                    ImageCodec.RAW);
         }
     }
 
@@ -129,7 +154,8 @@ public final class AlohaDemo {
         PolicyClient policy = null;
         Policy broker = null;
         try {
-            PolicyClient.Builder client = PolicyClient.builder().connectTimeout(Duration.ofSeconds(10));
+            PolicyClient.Builder client = PolicyClient.builder().connectTimeout(Duration.ofSeconds(10))
+                    .imageCodec(o.imageCodec());
             if (o.connectUri() == null) {
                 server = PolicyServer.builder(new DemoPolicy(o.inferenceTime()))
                         .observationSpec(DemoPolicy.OBSERVATION_SPEC).host("127.0.0.1").port(0).build().start();
@@ -173,7 +199,8 @@ public final class AlohaDemo {
             long steps = loop.steps();
             return new DemoResult((int) loop.episodes(), steps, chunks, waits, loop.missedDeadlines(),
                     all.summary(loop.missedDeadlines()), perEpisode.summaries(),
-                    steps == 0 ? 0 : env.resizeNanos() / env.observations(), imagePath(), uri, wall);
+                    steps == 0 ? 0 : env.resizeNanos() / env.observations(), imagePath(), uri, wall,
+                    policy.imageCodecInUse());
         } finally {
             if (broker != null) {
                 broker.close(); // closes the client too

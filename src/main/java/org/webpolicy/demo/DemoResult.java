@@ -2,6 +2,7 @@ package org.webpolicy.demo;
 
 import java.time.Duration;
 import java.util.List;
+import org.webpolicy.image.compression.ImageCodec;
 import org.webpolicy.runtime.LatencySummary;
 
 /**
@@ -18,8 +19,9 @@ import org.webpolicy.runtime.LatencySummary;
  * @param imagePath {@code native (AVX2)}, {@code native (scalar)} or {@code java}
  * @param policyUri where the policy ran
  * @param wallTime how long the episodes took
+ * @param imageCodec how images travelled: the codec asked for when the server accepted it, raw otherwise
  */
 public record DemoResult(int episodes, long steps, long chunksRequested, long waits, long missedDeadlines,
         LatencySummary latency, List<LatencySummary> perEpisode, long resizeNanosPerStep, String imagePath,
-        String policyUri, Duration wallTime) {
+        String policyUri, Duration wallTime, ImageCodec imageCodec) {
 }

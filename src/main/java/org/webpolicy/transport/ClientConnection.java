@@ -14,6 +14,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.webpolicy.codec.DecodeException;
 import org.webpolicy.codec.MsgpackCodec;
+import org.webpolicy.image.compression.ImageCodecNegotiation;
 
 /**
  * One WebSocket connection of a {@link PolicyClient}: it opens, reads the metadata frame, then
@@ -49,6 +50,7 @@ final class ClientConnection implements ClientEndpoint.Listener {
     private volatile boolean handshakeDone;
     private volatile boolean envelope;
     private volatile boolean echoesIds;
+    private volatile boolean compressesImages;
     private volatile Exception error;
     private volatile String endReason;
     private volatile Map<String, Object> metadata = Map.of();
@@ -63,6 +65,7 @@ final class ClientConnection implements ClientEndpoint.Listener {
         if (options.apiKey() != null) {
             headers.put("Authorization", "Api-Key " + options.apiKey());
         }
+        ImageCodecNegotiation.offer(options.imageCodec()).ifPresent(token -> headers.put(ImageCodecNegotiation.HEADER, token));
         this.endpoint = new ClientEndpoint(options.uri(), options, headers, connectTimeoutMillis, this);
     }
 
@@ -138,6 +141,14 @@ final class ClientConnection implements ClientEndpoint.Listener {
     /** True when the server announced that it echoes request ids (and so envelope requests carry one). */
     boolean echoesIds() {
         return echoesIds;
+    }
+
+    /**
+     * True when the server accepted the offered image codec: observations go with their images
+     * compressed. False for {@code raw}, and against servers that did not answer the offer.
+     */
+    boolean compressesImages() {
+        return compressesImages;
     }
 
     /** True while open and not broken: the next request may use it. */
@@ -286,6 +297,8 @@ final class ClientConnection implements ClientEndpoint.Listener {
             case AUTO -> announced;
         };
         echoesIds = envelope && HandshakeDraft.ECHO.equals(handshake.getFieldValue(HandshakeDraft.REQUEST_ID_HEADER));
+        String accepted = handshake.getFieldValue(ImageCodecNegotiation.HEADER);
+        compressesImages = offered(options) && ImageCodecNegotiation.accepted(options.imageCodec(), accepted.isEmpty() ? null : accepted);
         handshakeDone = true;
         settled.countDown();
     }
@@ -311,6 +324,10 @@ final class ClientConnection implements ClientEndpoint.Listener {
     @Override
     public void error(Exception e) {
         error = e;
+    }
+
+    private static boolean offered(ClientOptions options) {
+        return ImageCodecNegotiation.offer(options.imageCodec()).isPresent();
     }
 
     private static long millis(long nanos) {

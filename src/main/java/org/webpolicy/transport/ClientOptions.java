@@ -4,6 +4,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.Objects;
 import javax.net.ssl.SSLContext;
+import org.webpolicy.image.compression.ImageCodec;
 
 /**
  * Everything a {@link PolicyClient} was built with, fixed at {@link PolicyClient.Builder#build()}:
@@ -21,10 +22,11 @@ import javax.net.ssl.SSLContext;
  * @param maxMessageBytes the largest reply accepted
  * @param maxDepth the deepest nesting a reply may have
  * @param sslContext the TLS context for {@code wss://}, or null for {@code ws://}
+ * @param imageCodec how images travel when the server accepts it ({@link ImageCodec#RAW}: as arrays, no offer)
  */
 record ClientOptions(URI uri, String apiKey, ProtocolMode protocolMode, Duration retryInterval, Duration connectTimeout,
         Duration requestTimeout, Duration pingInterval, boolean reconnect, int maxMessageBytes, int maxDepth,
-        SSLContext sslContext) {
+        SSLContext sslContext, ImageCodec imageCodec) {
 
     /** The openpi client's pause between attempts. */
     static final Duration DEFAULT_RETRY_INTERVAL = Duration.ofSeconds(5);
@@ -42,6 +44,7 @@ record ClientOptions(URI uri, String apiKey, ProtocolMode protocolMode, Duration
     ClientOptions {
         Objects.requireNonNull(uri, "uri");
         Objects.requireNonNull(protocolMode, "protocolMode");
+        Objects.requireNonNull(imageCodec, "imageCodec");
         positive(retryInterval, "retryInterval");
         positive(connectTimeout, "connectTimeout");
         positive(requestTimeout, "requestTimeout");
@@ -69,6 +72,6 @@ record ClientOptions(URI uri, String apiKey, ProtocolMode protocolMode, Duration
         return "ClientOptions[uri=" + uri + ", apiKey=" + (apiKey == null ? "none" : "set") + ", protocolMode=" + protocolMode
                 + ", retryInterval=" + retryInterval + ", connectTimeout=" + connectTimeout + ", requestTimeout="
                 + requestTimeout + ", pingInterval=" + pingInterval + ", reconnect=" + reconnect + ", maxMessageBytes="
-                + maxMessageBytes + ", maxDepth=" + maxDepth + ", tls=" + (sslContext != null) + "]";
+                + maxMessageBytes + ", maxDepth=" + maxDepth + ", tls=" + (sslContext != null) + ", imageCodec=" + imageCodec + "]";
     }
 }

@@ -9,6 +9,7 @@ import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.webpolicy.codec.MsgpackCodec;
+import org.webpolicy.image.compression.ImageCompression;
 
 /**
  * The state behind a {@link PolicyClient}: the current connection, whose turn it is to use it,
@@ -82,9 +83,14 @@ final class ClientSession {
         }
     }
 
-    /** One step: the observation raw, or in a step envelope; returns the action. */
-    Map<String, Object> step(Map<String, Object> observation) {
+    /**
+     * One step: the observation raw, or in a step envelope; returns the action. Its images are
+     * compressed only on a connection whose server accepted the offered codec.
+     */
+    Map<String, Object> step(Map<String, Object> original) {
         return call(c -> {
+            Map<String, Object> observation = c.compressesImages()
+                    ? ImageCompression.compress(original, options.imageCodec()) : original;
             if (!c.envelope()) {
                 return asMap(c.exchange(observation), "action");
             }

@@ -14,6 +14,7 @@ import org.java_websocket.handshake.HandshakeImpl1Client;
 import org.java_websocket.handshake.Handshakedata;
 import org.java_websocket.handshake.ServerHandshake;
 import org.java_websocket.handshake.ServerHandshakeBuilder;
+import org.webpolicy.image.compression.ImageCodecNegotiation;
 
 /**
  * The server's draft and handshake gate: {@link WireDraft} framing, plus the plain HTTP answers a
@@ -54,11 +55,18 @@ final class HandshakeDraft extends WireDraft {
 
         /** True once the server has failed and is going down: health checks get 503. */
         boolean failed();
+
+        /** True when a client's offer of compressed images is accepted (see {@link ImageCodecNegotiation}). */
+        default boolean acceptsImageCodecs() {
+            return false;
+        }
     }
 
     private final Gate gate;
     /** 0 for a WebSocket connection; the HTTP status sent instead of upgrading otherwise. */
     private int plainStatus;
+    /** The image codec token this connection's handshake accepted, or null (images come as arrays). */
+    private String acceptedImageCodec;
 
     HandshakeDraft(Gate gate, int maxMessageBytes, InboundBudget budget, ClientLog clientLog) {
         super(maxMessageBytes, budget, clientLog);
@@ -67,6 +75,11 @@ final class HandshakeDraft extends WireDraft {
 
     int plainStatus() {
         return plainStatus;
+    }
+
+    /** The image codec accepted in this handshake ({@code png} or {@code jpeg}), or null for none. */
+    String acceptedImageCodec() {
+        return acceptedImageCodec;
     }
 
     @Override
@@ -162,6 +175,13 @@ final class HandshakeDraft extends WireDraft {
         HandshakeBuilder built = super.postProcessHandshakeResponseAsServer(request, response);
         built.put(PROTOCOL_HEADER, ENVELOPE);
         built.put(REQUEST_ID_HEADER, ECHO);
+        if (gate.acceptsImageCodecs()) {
+            String offer = request.hasFieldValue(ImageCodecNegotiation.HEADER) ? request.getFieldValue(ImageCodecNegotiation.HEADER) : null;
+            acceptedImageCodec = ImageCodecNegotiation.accept(offer).orElse(null);
+            if (acceptedImageCodec != null) {
+                built.put(ImageCodecNegotiation.HEADER, acceptedImageCodec);
+            }
+        }
         return built;
     }
 

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Objects;
 import javax.net.ssl.SSLContext;
 import org.webpolicy.codec.MsgpackCodec;
+import org.webpolicy.image.compression.ImageCodec;
 import org.webpolicy.policy.Policy;
 
 /**
@@ -112,6 +113,18 @@ public final class PolicyClient implements Policy {
     }
 
     /**
+     * How images travel on the current connection: the codec of {@link Builder#imageCodec} when
+     * the server accepted it in its handshake, {@link ImageCodec#RAW} otherwise (and while not
+     * connected).
+     *
+     * @return the codec images are sent with now
+     */
+    public ImageCodec imageCodecInUse() {
+        ClientConnection c = session.connection();
+        return c != null && c.compressesImages() ? options.imageCodec() : ImageCodec.RAW;
+    }
+
+    /**
      * Sends one observation and returns the server's action.
      *
      * @param observation the observation map
@@ -171,6 +184,7 @@ public final class PolicyClient implements Policy {
         private boolean reconnect = true;
         private int maxMessageBytes = Integer.MAX_VALUE;
         private SSLContext sslContext;
+        private ImageCodec imageCodec = ImageCodec.RAW;
 
         private Builder() {
         }
@@ -325,6 +339,23 @@ public final class PolicyClient implements Policy {
         }
 
         /**
+         * How the images of an observation (uint8 arrays of rank 3, see
+         * {@link org.webpolicy.image.compression.ImageCompression}) travel; default
+         * {@link ImageCodec#RAW}. With PNG or JPEG the handshake offers the codec, and images are
+         * compressed only on a connection whose server accepted it (a server of ours, which turns
+         * them back into arrays before its policy sees them). Any other server, such as the Python
+         * openpi and webpolicy servers, receives raw arrays, byte for byte as with RAW.
+         *
+         * @param imageCodec raw, PNG (lossless) or JPEG at a quality
+         * @return this builder
+         * @throws NullPointerException when {@code imageCodec} is null
+         */
+        public Builder imageCodec(ImageCodec imageCodec) {
+            this.imageCodec = Objects.requireNonNull(imageCodec, "imageCodec");
+            return this;
+        }
+
+        /**
          * A client with a copy of these options; it connects on its first call.
          *
          * @return the new client
@@ -347,7 +378,8 @@ public final class PolicyClient implements Policy {
                 }
             }
             return new PolicyClient(new ClientOptions(uri, apiKey, protocolMode, retryInterval, connectTimeout,
-                    requestTimeout, pingInterval, reconnect, maxMessageBytes, MsgpackCodec.DEFAULT_MAX_DEPTH, tls));
+                    requestTimeout, pingInterval, reconnect, maxMessageBytes, MsgpackCodec.DEFAULT_MAX_DEPTH, tls,
+                    imageCodec));
         }
     }
 }

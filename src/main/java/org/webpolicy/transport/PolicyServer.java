@@ -225,6 +225,7 @@ public final class PolicyServer implements AutoCloseable {
         int maxQueuedRequests = 16;
         long maxPendingReplyBytes = 16L << 20;
         long inboundMemoryBytes;
+        boolean acceptImageCodecs = true;
 
         private Builder(Policy policy) {
             this.policy = Objects.requireNonNull(policy, "policy");
@@ -493,6 +494,26 @@ public final class PolicyServer implements AutoCloseable {
                 throw new IllegalArgumentException("inboundMemoryBytes must be at least 1 MiB, got " + inboundMemoryBytes);
             }
             this.inboundMemoryBytes = inboundMemoryBytes;
+            return this;
+        }
+
+        /**
+         * Whether a client's offer of compressed images (PNG or JPEG, header
+         * {@value org.webpolicy.image.compression.ImageCodecNegotiation#HEADER}) is accepted;
+         * default true. On a connection that accepted, every observation's compressed images are
+         * decoded back to arrays before the observation check and the policy, so the policy never
+         * sees the difference. Decoding is bounded by this server's own limits: the arrays an
+         * observation declares may hold at most {@link #maxMessageBytes} bytes in all, and are
+         * charged to the {@link #inboundMemoryBytes} budget while the request runs; a compressed
+         * image that is malformed, disagrees with its declared shape or is over a bound fails its
+         * request (error text and 1011). With false, the handshake accepts nothing and clients
+         * send raw arrays, as to the Python servers.
+         *
+         * @param acceptImageCodecs true to accept compressed images
+         * @return this builder
+         */
+        public Builder acceptImageCodecs(boolean acceptImageCodecs) {
+            this.acceptImageCodecs = acceptImageCodecs;
             return this;
         }
 

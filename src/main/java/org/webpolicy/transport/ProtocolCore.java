@@ -27,6 +27,7 @@ final class ProtocolCore {
     private final MsgpackCodec codec;
     private final ServerOptions options;
     private final PolicyCalls calls;
+    private final ImageInflation images;
     private final byte[] metadataMessage;
 
     ProtocolCore(Policy policy, ServerOptions options, PolicyCalls calls) {
@@ -34,6 +35,7 @@ final class ProtocolCore {
         this.options = options;
         this.calls = calls;
         this.codec = new MsgpackCodec(options.maxDepth);
+        this.images = new ImageInflation(options.maxMessageBytes);
         Map<String, Object> metadata = options.metadata != null ? options.metadata : policy.metadata();
         if (options.observationSpec != null) {
             metadata = new LinkedHashMap<>(metadata == null ? Map.of() : metadata);
@@ -53,6 +55,13 @@ final class ProtocolCore {
         private long loopStart = System.nanoTime();
         /** The previous request's whole duration, for {@code server_timing.prev_total_ms}. */
         private Double prevTotalMs;
+        /** Set when the handshake accepted compressed images: their decoded bytes are held here. */
+        private volatile InboundBudget imageBudget;
+
+        /** The handshake accepted an image codec: observations' images are decoded, held in {@code budget}. */
+        void decompressImages(InboundBudget budget) {
+            imageBudget = budget;
+        }
 
         /** Marks the reply to the current request as sent: the next loop starts now. */
         void replySent() {
@@ -78,7 +87,7 @@ final class ProtocolCore {
         if (op == null) {
             Map<String, Object> observation = asStringMap(request, "observation");
             long t0 = System.nanoTime();
-            Map<String, Object> action = step(observation);
+            Map<String, Object> action = step(conversation, observation);
             double inferMs = (System.nanoTime() - t0) / 1e6;
             return encode(options.serverTiming ? withTiming(action, inferMs, conversation.prevTotalMs) : action);
         }
@@ -89,7 +98,7 @@ final class ProtocolCore {
                 throw new RequestFailure("A step envelope needs an 'obs' map, got " + typeOf(obs));
             }
             Map<String, Object> reply = new LinkedHashMap<>();
-            reply.put(Envelope.ACTION, step(asStringMap(obsMap, "obs")));
+            reply.put(Envelope.ACTION, step(conversation, asStringMap(obsMap, "obs")));
             return encode(withRequestId(reply, requestId));
         }
         if (Envelope.OP_RESET.equals(op)) {
@@ -107,6 +116,12 @@ final class ProtocolCore {
             return encode(withRequestId(reply, requestId));
         }
         throw new RequestFailure("Unknown " + Envelope.OP + " '" + ClientText.quote(op) + "': expected 'step' or 'reset'");
+    }
+
+    /** Decodes compressed images first where the handshake accepted them, so the check and the policy see arrays. */
+    private Map<String, Object> step(Conversation conversation, Map<String, Object> observation) {
+        InboundBudget budget = conversation.imageBudget;
+        return budget == null ? step(observation) : images.inflated(observation, budget, this::step);
     }
 
     private Map<String, Object> step(Map<String, Object> observation) {

@@ -105,6 +105,11 @@ final class ServerEndpoint extends WebSocketServer {
         public boolean failed() {
             return endpoint.failure != null;
         }
+
+        @Override
+        public boolean acceptsImageCodecs() {
+            return endpoint.options.acceptImageCodecs;
+        }
     }
 
     private static int decoderThreads() {
@@ -244,6 +249,9 @@ final class ServerEndpoint extends WebSocketServer {
             openConnections++;
         }
         log.debug("Connection from {}", conn.getRemoteSocketAddress());
+        if (conn.getDraft() instanceof HandshakeDraft d && d.acceptedImageCodec() != null) {
+            session.conversation.decompressImages(budget);
+        }
         conn.send(core.metadataMessage());
         requests.flushSoon(conn);
     }

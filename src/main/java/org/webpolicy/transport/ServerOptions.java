@@ -31,6 +31,7 @@ final class ServerOptions {
     final int maxQueuedRequests;
     final long maxPendingReplyBytes;
     final long inboundMemoryBytes;
+    final boolean acceptImageCodecs;
 
     ServerOptions(PolicyServer.Builder b) {
         host = b.host;
@@ -57,6 +58,7 @@ final class ServerOptions {
         maxQueuedRequests = b.maxQueuedRequests;
         maxPendingReplyBytes = b.maxPendingReplyBytes;
         inboundMemoryBytes = b.inboundMemoryBytes > 0 ? b.inboundMemoryBytes : defaultInboundMemory();
+        acceptImageCodecs = b.acceptImageCodecs;
     }
 
     boolean secure() {

@@ -133,6 +133,24 @@ class CommandLineTest {
     }
 
     @Test
+    void imageCodecIsOfferedAndReportedOrRefusedWithItsForms() {
+        assertRefused("Image codec must be raw, png, jpeg or jpeg:QUALITY (1-100), got 'gif'", "client", "--image-codec", "gif");
+        assertRefused("JPEG quality must be 1 to 100, got 0", "demo", "--image-codec", "jpeg:0");
+        Policy counting = observation -> Map.of("actions", NdArray.ofFloat32(new float[14], 1, 14));
+        for (boolean accept : new boolean[] {true, false}) {
+            try (PolicyServer server = PolicyServer.builder(counting).acceptImageCodecs(accept).host("127.0.0.1").port(0)
+                    .build().start()) {
+                Object[] r = runCaptured("client", "--host", "127.0.0.1", "--port", String.valueOf(server.port()),
+                        "--num-steps", "2", "--image-codec", "jpeg:80", "--connect-timeout-s", "10");
+                assertEquals(0, r[0], "stderr:\n" + r[2]);
+                String expected = accept ? "Images sent as jpeg:80 (the server accepted it)"
+                        : "Images sent raw: the server did not accept jpeg:80";
+                assertTrue(((String) r[1]).contains(expected), (String) r[1]);
+            }
+        }
+    }
+
+    @Test
     void clientCommandExitsNonZeroWhenAStepFails() {
         try (PolicyServer server = PolicyServer.builder(ServePolicies.failAfter(2, Map.of())).host("127.0.0.1").port(0)
                 .build().start()) {

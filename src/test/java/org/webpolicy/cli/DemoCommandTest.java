@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.webpolicy.demo.AlohaDemo;
 import org.webpolicy.demo.DemoPolicy;
 import org.webpolicy.demo.DemoResult;
+import org.webpolicy.image.compression.ImageCodec;
 import org.webpolicy.transport.PolicyServer;
 import picocli.CommandLine;
 
@@ -93,6 +94,26 @@ class DemoCommandTest {
             assertEquals(20, r.steps());
             assertEquals(r.chunksRequested(), policy.calls(), "every chunk came from the external server");
             assertEquals(1, policy.resets(), "the episode's reset reached it");
+        }
+    }
+
+    @Test
+    void imagesTravelCompressedWhenTheServerAcceptsAndRawWhenItDeclines() {
+        StringWriter out = new StringWriter();
+        DemoResult r = runDemo(out, "--steps", "20", "--hz", "200", "--image-codec", "jpeg:80");
+        assertEquals(20, r.steps(), "the demo policy's observation spec passes the decoded images");
+        assertEquals(ImageCodec.jpeg(80), r.imageCodec());
+        assertTrue(out.toString().contains("images on wire:    jpeg:80\n"), out.toString());
+
+        DemoPolicy policy = new DemoPolicy(Duration.ZERO);
+        try (PolicyServer server = PolicyServer.builder(policy).acceptImageCodecs(false).host("127.0.0.1").port(0)
+                .build().start()) {
+            StringWriter declined = new StringWriter();
+            r = runDemo(declined, "--steps", "10", "--hz", "200", "--image-codec", "png",
+                    "--connect", "ws://127.0.0.1:" + server.port());
+            assertEquals(ImageCodec.RAW, r.imageCodec());
+            assertTrue(declined.toString().contains("images on wire:    raw (png asked for; the server did not accept it)"),
+                    declined.toString());
         }
     }
 }
