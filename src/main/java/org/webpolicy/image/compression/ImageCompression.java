@@ -124,9 +124,16 @@ public final class ImageCompression {
     public static Map<String, Object> decompress(Map<String, Object> observation, Limits limits) {
         Objects.requireNonNull(observation, "observation");
         Objects.requireNonNull(limits, "limits");
+        Object out = decompressValue(observation, limits, "");
+        if (!(out instanceof Map<?, ?>)) {
+            // The observation itself was marked as one compressed image: an observation is a map
+            // of named values, never a bare image.
+            throw new IllegalArgumentException("The observation itself is marked as a compressed image ("
+                    + MARKER + " at the top level); images must be values inside the observation map");
+        }
         @SuppressWarnings("unchecked")
-        Map<String, Object> out = (Map<String, Object>) decompressValue(observation, limits, "");
-        return out;
+        Map<String, Object> map = (Map<String, Object>) out;
+        return map;
     }
 
     // ---------------------------------------------------------------- compress

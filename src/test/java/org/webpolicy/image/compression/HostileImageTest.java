@@ -46,6 +46,14 @@ class HostileImageTest {
     }
 
     @Test
+    void anObservationMarkedAsOneImageIsRefusedByName() {
+        Map<String, Object> whole = valid(ImageCodec.PNG);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ImageCompression.decompress(ImageCompressionTest.roundTripThroughMsgpack(whole)));
+        assertMentions(e.getMessage(), "observation itself", ImageCompression.MARKER);
+    }
+
+    @Test
     void malformedFieldsAreNamed() {
         assertMentions(refused(m -> m.put("codec", "gif"), ImageCodec.PNG), "codec must be");
         assertMentions(refused(m -> m.put(ImageCompression.MARKER, false), ImageCodec.PNG), "must be true");
