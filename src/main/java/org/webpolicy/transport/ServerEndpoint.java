@@ -169,6 +169,19 @@ final class ServerEndpoint extends WebSocketServer {
         super.allocateBuffers(conn);
     }
 
+    /**
+     * The library reads every socket into buffers made here, a fixed pool of at most
+     * 2 x decoder threads + 1 of {@link PolicyServer#READ_BUFFER_BYTES} each, shared by all
+     * connections and given back after each read is decoded. Its own are heap buffers, which the
+     * JDK fills through a temporary direct buffer of its own, copying every byte received once
+     * more; a direct buffer is filled by the socket read itself. Nothing keeps these buffers past
+     * a read: the frame decoder copies (and unmasks) their bytes into the message's own buffer.
+     */
+    @Override
+    public ByteBuffer createBuffer() {
+        return ByteBuffer.allocateDirect(PolicyServer.READ_BUFFER_BYTES);
+    }
+
     @Override
     protected void releaseBuffers(WebSocket conn) throws InterruptedException {
         // Called once per connection: the library closes a connection once, whatever the path.
