@@ -43,6 +43,7 @@ final class ServerEndpoint extends WebSocketServer {
     private final InboundBudget budget;
     private final ConnectionSlots slots;
     private final RequestRunner requests;
+    private final WriteWake writeWake = new WriteWake();
     private final Consumer<Throwable> onFatal;
     /** Connections accepted whose handshake has not finished, with when they were accepted. */
     private final Map<WebSocket, Long> handshaking = new ConcurrentHashMap<>();
@@ -72,7 +73,7 @@ final class ServerEndpoint extends WebSocketServer {
         this.budget = budget;
         this.onFatal = onFatal;
         this.slots = new ConnectionSlots(options.maxConnections, housekeeping, clientLog);
-        this.requests = new RequestRunner(options, core, budget, housekeeping, clientLog, this::onWriteDemand);
+        this.requests = new RequestRunner(options, core, budget, housekeeping, clientLog, this::onWriteDemand, writeWake);
         setTcpNoDelay(true);
         setReuseAddr(true);
         setReceiveBufferSize(PolicyServer.READ_BUFFER_BYTES);
@@ -164,6 +165,9 @@ final class ServerEndpoint extends WebSocketServer {
     @Override
     protected void allocateBuffers(WebSocket conn) throws InterruptedException {
         slots.opened();
+        // On the selector thread, where the library accepts: the first accept makes the
+        // selector known to the write wake-up.
+        writeWake.register(((WebSocketImpl) conn).getSelectionKey().selector(), this);
         conn.setAttachment(new ServerConnection(workers));
         handshaking.put(conn, System.nanoTime());
         super.allocateBuffers(conn);
@@ -298,6 +302,7 @@ final class ServerEndpoint extends WebSocketServer {
             }
         }
         super.onWebsocketPing(conn, ping);
+        requests.flushSoon(conn); // the pong is queued from a decoder thread, as replies are
     }
 
     @Override
@@ -360,5 +365,6 @@ final class ServerEndpoint extends WebSocketServer {
                 ((WebSocketImpl) conn).closeConnection(CloseFrame.GOING_AWAY, "server stopped");
             }
         }
+        writeWake.close();
     }
 }
