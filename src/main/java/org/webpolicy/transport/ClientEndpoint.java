@@ -32,8 +32,15 @@ final class ClientEndpoint extends WebSocketClient {
         void error(Exception e);
     }
 
+    /** Request frames up to this size are built in one buffer kept for the connection's next one. */
+    static final int KEPT_FRAME_BYTES = 8 << 20;
+
     private final Listener listener;
     private final boolean tls;
+    /** Serialises request writes: the kept frame buffer is in use until its write returns. */
+    private final Object writeLock = new Object();
+    /** The last request frame's buffer, reused for the next (plain TCP only); null until one is kept. */
+    private ByteBuffer keptFrame;
     /** The library's read thread, once it called us: what {@link #awaitReader} waits for. */
     private volatile Thread reader;
 
@@ -64,12 +71,19 @@ final class ClientEndpoint extends WebSocketClient {
         // each call whole under its lock, so the writer thread's frames (pongs, the close frame)
         // land before or after this one, never inside it. TLS streams may split a write into
         // records without that guarantee: wss:// keeps the library's path.
-        ByteBuffer frame = FrameCodec.encode(message, true);
-        try (WriteWatchdog.Watch watch = WriteWatchdog.SHARED.watch(timeoutNanos,
-                () -> cut(tcp, "request not written within the request timeout"))) {
-            tcp.getOutputStream().write(frame.array(), frame.arrayOffset() + frame.position(), frame.remaining());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        // The frame is built in the buffer of the previous request when it fits: a camera
+        // observation no longer costs a fresh array, zeroed and then overwritten, per step.
+        synchronized (writeLock) {
+            ByteBuffer frame = FrameCodec.encode(message, true, keptFrame);
+            if (frame.capacity() <= KEPT_FRAME_BYTES) {
+                keptFrame = frame;
+            }
+            try (WriteWatchdog.Watch watch = WriteWatchdog.SHARED.watch(timeoutNanos,
+                    () -> cut(tcp, "request not written within the request timeout"))) {
+                tcp.getOutputStream().write(frame.array(), frame.arrayOffset() + frame.position(), frame.remaining());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
     }
 

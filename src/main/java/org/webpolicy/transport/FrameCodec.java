@@ -267,6 +267,16 @@ final class FrameCodec {
 
     /** The whole frame, masked with a fresh random key when {@code mask} (a client's frames). */
     static ByteBuffer encode(Framedata frame, boolean mask) {
+        return encode(frame, mask, null);
+    }
+
+    /**
+     * The whole frame as {@link #encode(Framedata, boolean)}, written into {@code reuse} when it
+     * is large enough (from its start; every byte up to the returned limit is overwritten), else
+     * into a new buffer: a caller that writes one frame at a time keeps one buffer instead of
+     * allocating, and zeroing, one as large as each message.
+     */
+    static ByteBuffer encode(Framedata frame, boolean mask, ByteBuffer reuse) {
         List<ByteBuffer> payload = frame instanceof EncodedMessage m ? m.segments() : List.of(frame.getPayloadData());
         long total = 0;
         for (ByteBuffer segment : payload) {
@@ -277,7 +287,10 @@ final class FrameCodec {
         }
         int length = (int) total;
         int sizeBytes = length <= 125 ? 0 : length <= 65535 ? 2 : 8;
-        ByteBuffer out = ByteBuffer.allocate(2 + sizeBytes + (mask ? 4 : 0) + length);
+        int frameBytes = 2 + sizeBytes + (mask ? 4 : 0) + length;
+        ByteBuffer out = reuse != null && reuse.hasArray() && reuse.capacity() >= frameBytes
+                ? reuse.clear().limit(frameBytes)
+                : ByteBuffer.allocate(frameBytes);
         int code = switch (frame.getOpcode()) {
             case CONTINUOUS -> 0;
             case TEXT -> 1;

@@ -28,6 +28,7 @@ final class RequestRunner {
     private final Housekeeping housekeeping;
     private final ClientLog clientLog;
     private final WriteDemand writeDemand;
+    private final WriteWake writeWake;
     volatile boolean closing;
 
     /** Asks the library's selector to write a connection's queued frames. */
@@ -36,13 +37,14 @@ final class RequestRunner {
     }
 
     RequestRunner(ServerOptions options, ProtocolCore core, InboundBudget budget, Housekeeping housekeeping,
-            ClientLog clientLog, WriteDemand writeDemand) {
+            ClientLog clientLog, WriteDemand writeDemand, WriteWake writeWake) {
         this.options = options;
         this.core = core;
         this.budget = budget;
         this.housekeeping = housekeeping;
         this.clientLog = clientLog;
         this.writeDemand = writeDemand;
+        this.writeWake = writeWake;
     }
 
     /** A request arrived (on a decoder thread): queue it for the connection's turn on a worker. */
@@ -163,11 +165,15 @@ final class RequestRunner {
      * The library writes on its selector thread and can lose a write queued from another thread:
      * when its selector finds the queue empty just before we queue a frame and asks for write
      * readiness, it then withdraws that request, and the frame waits for the next event on the
-     * connection (up to a ping interval). Fuzzing caught a reply stuck this way. Look again
-     * shortly after every send (and every sweep) and ask again when frames wait unwritten.
+     * connection (up to a ping interval). Fuzzing caught a reply stuck this way. After every send
+     * the selector thread itself asks again for write readiness where frames wait
+     * ({@link WriteWake}), which no withdrawal can race; only without the wake-up pipe, a timer
+     * looks again 1 ms later. The sweep looks at every connection each second as well.
      */
     void flushSoon(WebSocket conn) {
-        housekeeping.later(1, () -> flushIfStuck(conn));
+        if (!writeWake.demand(conn)) {
+            housekeeping.later(1, () -> flushIfStuck(conn));
+        }
     }
 
     void flushIfStuck(WebSocket conn) {

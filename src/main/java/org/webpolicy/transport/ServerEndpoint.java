@@ -43,6 +43,7 @@ final class ServerEndpoint extends WebSocketServer {
     private final InboundBudget budget;
     private final ConnectionSlots slots;
     private final RequestRunner requests;
+    private final WriteWake writeWake = new WriteWake();
     private final Consumer<Throwable> onFatal;
     /** Connections accepted whose handshake has not finished, with when they were accepted. */
     private final Map<WebSocket, Long> handshaking = new ConcurrentHashMap<>();
@@ -72,7 +73,7 @@ final class ServerEndpoint extends WebSocketServer {
         this.budget = budget;
         this.onFatal = onFatal;
         this.slots = new ConnectionSlots(options.maxConnections, housekeeping, clientLog);
-        this.requests = new RequestRunner(options, core, budget, housekeeping, clientLog, this::onWriteDemand);
+        this.requests = new RequestRunner(options, core, budget, housekeeping, clientLog, this::onWriteDemand, writeWake);
         setTcpNoDelay(true);
         setReuseAddr(true);
         setReceiveBufferSize(PolicyServer.READ_BUFFER_BYTES);
@@ -169,9 +170,25 @@ final class ServerEndpoint extends WebSocketServer {
     @Override
     protected void allocateBuffers(WebSocket conn) throws InterruptedException {
         slots.opened();
+        // On the selector thread, where the library accepts: the first accept makes the
+        // selector known to the write wake-up.
+        writeWake.register(((WebSocketImpl) conn).getSelectionKey().selector(), this);
         conn.setAttachment(new ServerConnection(workers));
         handshaking.put(conn, System.nanoTime());
         super.allocateBuffers(conn);
+    }
+
+    /**
+     * The library reads every socket into buffers made here, a fixed pool of at most
+     * 2 x decoder threads + 1 of {@link PolicyServer#READ_BUFFER_BYTES} each, shared by all
+     * connections and given back after each read is decoded. Its own are heap buffers, which the
+     * JDK fills through a temporary direct buffer of its own, copying every byte received once
+     * more; a direct buffer is filled by the socket read itself. Nothing keeps these buffers past
+     * a read: the frame decoder copies (and unmasks) their bytes into the message's own buffer.
+     */
+    @Override
+    public ByteBuffer createBuffer() {
+        return ByteBuffer.allocateDirect(PolicyServer.READ_BUFFER_BYTES);
     }
 
     @Override
@@ -293,6 +310,7 @@ final class ServerEndpoint extends WebSocketServer {
             }
         }
         super.onWebsocketPing(conn, ping);
+        requests.flushSoon(conn); // the pong is queued from a decoder thread, as replies are
     }
 
     @Override
@@ -355,5 +373,6 @@ final class ServerEndpoint extends WebSocketServer {
                 ((WebSocketImpl) conn).closeConnection(CloseFrame.GOING_AWAY, "server stopped");
             }
         }
+        writeWake.close();
     }
 }
