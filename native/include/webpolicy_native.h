@@ -1,5 +1,5 @@
 // webpolicy native layer: image kernels called from Java through one JavaCPP binding
-// (org.webpolicy.nativelib.ImageNative) and from the C++ tests in native/tests. It depends on
+// (org.webpolicy.internal.nativelib.ImageNative) and from the C++ tests in native/tests. It depends on
 // the C and C++ runtimes only (no OpenCV): see scripts/check_glibc_floor for the oldest glibc.
 //
 // Every function checks its sizes and buffer lengths itself and returns a WP_* status; none

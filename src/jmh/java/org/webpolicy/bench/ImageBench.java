@@ -15,7 +15,7 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.webpolicy.array.NdArray;
 import org.webpolicy.image.ApproximateFilter;
 import org.webpolicy.image.ImageTools;
-import org.webpolicy.nativelib.NativeLibrary;
+import org.webpolicy.internal.nativelib.NativeLibrary;
 
 /**
  * ImageTools through the public API, Java and native ({@code webpolicy.native=off|on}).

@@ -10,7 +10,7 @@ import org.webpolicy.array.NdArray;
 import org.webpolicy.codec.MsgpackCodec;
 import org.webpolicy.image.ApproximateFilter;
 import org.webpolicy.image.ImageTools;
-import org.webpolicy.nativelib.NativeLibrary;
+import org.webpolicy.internal.nativelib.NativeLibrary;
 
 /**
  * One-command image benchmark (scripts/bench_image): the median of repeated runs after a
@@ -126,7 +126,7 @@ public final class ImageBenchTable {
             int[] ds = diff(exactSmooth, s);
             System.out.printf(Locale.ROOT, "%-8s %9.3f %22d %15d (%.3f)%n", f, ms, dn[0], ds[0], ds[1] / (double) ds[2]);
         }
-        System.out.println("native SIMD level: " + org.webpolicy.nativelib.ImageNative.wp_simd_level()
+        System.out.println("native SIMD level: " + org.webpolicy.internal.nativelib.ImageNative.wp_simd_level()
                 + ", cores: " + Runtime.getRuntime().availableProcessors());
     }
 

@@ -29,7 +29,7 @@ import org.webpolicy.camera.FrameConverter;
 import org.webpolicy.codec.MsgpackCodec;
 import org.webpolicy.image.compression.ImageCodec;
 import org.webpolicy.image.compression.ImageCompression;
-import org.webpolicy.nativelib.NativeLibrary;
+import org.webpolicy.internal.nativelib.NativeLibrary;
 
 /**
  * The camera pipeline benchmark (scripts/bench_pipeline): per-step image work native vs Java in

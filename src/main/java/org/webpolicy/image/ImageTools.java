@@ -5,8 +5,8 @@ import java.util.stream.IntStream;
 import org.webpolicy.array.DType;
 import org.webpolicy.array.NdArray;
 import org.webpolicy.array.Shape;
-import org.webpolicy.nativelib.NativeLibrary;
-import org.webpolicy.nativelib.OpenCvLibrary;
+import org.webpolicy.internal.nativelib.NativeLibrary;
+import org.webpolicy.internal.nativelib.OpenCvLibrary;
 
 /**
  * The Python clients' image preprocessing ({@code openpi_client.image_tools}), byte for byte:
@@ -14,9 +14,15 @@ import org.webpolicy.nativelib.OpenCvLibrary;
  *
  * <h2>Native or Java</h2>
  * Both operations run in C++ when the native library loads and in Java otherwise, with the same
- * output bytes. The system property {@code webpolicy.native} selects: {@code auto} (default),
- * {@code on} (fail with {@link IllegalStateException} if the library cannot load) or {@code off};
- * see {@link NativeLibrary}. {@link #backendName()} tells which one runs.
+ * output bytes. The system property {@value #NATIVE_PROPERTY} selects: {@code auto} (default),
+ * {@code on} (fail with {@link IllegalStateException} if the library cannot load) or {@code off}.
+ * It is read at every call, so it can be changed at run time. {@link #backendName()} tells which
+ * one runs and {@link #backendDetails()} why.
+ *
+ * <p>The native library is built for linux-x86_64 and linux-arm64 (glibc 2.28 or newer) and ships
+ * in the jar. In {@code auto} mode a platform without a native build logs one INFO line, and a
+ * native build that does not load (an older glibc, a damaged cache) one WARN line with the
+ * loader's reason; neither is thrown.
  *
  * <h2>Threading</h2>
  * All methods are static and thread-safe. A batch of images is resized on the common
@@ -24,6 +30,13 @@ import org.webpolicy.nativelib.OpenCvLibrary;
  * calling thread.
  */
 public final class ImageTools {
+
+    /**
+     * The system property choosing the implementation: {@code auto} (default), {@code on} or
+     * {@code off}; any other value makes the image operations throw
+     * {@link IllegalArgumentException} naming it.
+     */
+    public static final String NATIVE_PROPERTY = NativeLibrary.PROPERTY;
 
     /** Below this many input bytes, a batch is resized on the calling thread. */
     private static final long PARALLEL_MIN_BYTES = 1 << 16;

@@ -4,8 +4,8 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Objects;
 import org.webpolicy.array.NdArray;
-import org.webpolicy.nativelib.ImageNative;
-import org.webpolicy.nativelib.NativeLibrary;
+import org.webpolicy.internal.nativelib.ImageNative;
+import org.webpolicy.internal.nativelib.NativeLibrary;
 
 /**
  * The image kernels in C++ ({@link ImageNative}): the same bytes as {@link JavaImageKernels},

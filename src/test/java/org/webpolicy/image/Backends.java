@@ -1,7 +1,7 @@
 package org.webpolicy.image;
 
 import java.util.stream.Stream;
-import org.webpolicy.nativelib.NativeLibrary;
+import org.webpolicy.internal.nativelib.NativeLibrary;
 
 /**
  * Both implementations, for parameterised tests; the native one must load (no silent skip).

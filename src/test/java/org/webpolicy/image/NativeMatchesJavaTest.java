@@ -16,7 +16,7 @@ import org.webpolicy.array.DType;
 import org.webpolicy.array.Half;
 import org.webpolicy.array.NdArray;
 import org.webpolicy.array.Shape;
-import org.webpolicy.nativelib.ImageNative;
+import org.webpolicy.internal.nativelib.ImageNative;
 
 /**
  * Thousands of random sizes and contents: the native code (with and without its SIMD kernels,

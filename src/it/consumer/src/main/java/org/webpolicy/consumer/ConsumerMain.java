@@ -9,7 +9,6 @@ import org.webpolicy.array.NdArray;
 import org.webpolicy.array.Shape;
 import org.webpolicy.image.ApproximateFilter;
 import org.webpolicy.image.ImageTools;
-import org.webpolicy.nativelib.NativeLibrary;
 
 /**
  * Resizes a 480x640 RGB image to 224x224 with the native code forced on, then with it off, and
@@ -41,12 +40,12 @@ public final class ConsumerMain {
         }
         NdArray image = NdArray.ofUint8(pixels, 480, 640, 3);
 
-        System.setProperty(NativeLibrary.PROPERTY, "on");
+        System.setProperty(ImageTools.NATIVE_PROPERTY, "on");
         String backend = ImageTools.backendName(); // throws, with the reason, if the library cannot load
         NdArray fast = ImageTools.resizeWithPad(image, 224, 224);
         long firstResizeMs = ManagementFactory.getRuntimeMXBean().getUptime();
 
-        System.setProperty(NativeLibrary.PROPERTY, "off");
+        System.setProperty(ImageTools.NATIVE_PROPERTY, "off");
         NdArray reference = ImageTools.resizeWithPad(image, 224, 224);
 
         if (!backend.equals("native")) {
@@ -63,7 +62,7 @@ public final class ConsumerMain {
                 throw new IllegalStateException("the exact resize loaded OpenCV: " + mapping);
             }
         }
-        System.setProperty(NativeLibrary.PROPERTY, "auto");
+        System.setProperty(ImageTools.NATIVE_PROPERTY, "auto");
         System.out.println("consumer: " + ImageTools.backendDetails() + ", no OpenCV library loaded");
         System.out.println("consumer OK: native resize 480x640x3 -> " + fast.shape() + " matches the Java path;"
                 + " first resize done " + firstResizeMs + " ms after the JVM started");

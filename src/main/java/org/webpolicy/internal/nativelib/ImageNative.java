@@ -1,4 +1,4 @@
-package org.webpolicy.nativelib;
+package org.webpolicy.internal.nativelib;
 
 import java.nio.ByteBuffer;
 import java.util.Objects;

@@ -1,4 +1,4 @@
-package org.webpolicy.nativelib;
+package org.webpolicy.internal.nativelib;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -76,7 +76,7 @@ class NativeLibraryTest {
     void anUnsupportedPlatformIsLoggedOnceAtInfoNamingWhatWasLookedFor() {
         String reason = NativeLibrary.unsupportedPlatformReason("macosx-arm64", "Mac OS X", "aarch64");
         assertTrue(reason.contains("Mac OS X aarch64") && reason.contains("macosx-arm64")
-                && reason.contains("org/webpolicy/nativelib/macosx-arm64/") && reason.contains("linux-arm64")
+                && reason.contains("org/webpolicy/internal/nativelib/macosx-arm64/") && reason.contains("linux-arm64")
                 && reason.contains("linux-x86_64"), reason);
         int[] attempts = {0};
         NativeLibrary.LoadOnce state = new NativeLibrary.LoadOnce(() -> {

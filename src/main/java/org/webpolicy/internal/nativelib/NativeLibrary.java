@@ -1,4 +1,4 @@
-package org.webpolicy.nativelib;
+package org.webpolicy.internal.nativelib;
 
 import java.util.Locale;
 import java.util.Optional;
@@ -215,7 +215,7 @@ public final class NativeLibrary {
     /** The INFO reason on a platform without a native build: OS, architecture, what was looked for. */
     static String unsupportedPlatformReason(String platform, String osName, String osArch) {
         return "no native build for " + osName + " " + osArch + " (JavaCPP platform " + platform
-                + "; looked for org/webpolicy/nativelib/" + platform + "/" + System.mapLibraryName("jniwebpolicy")
+                + "; looked for org/webpolicy/internal/nativelib/" + platform + "/" + System.mapLibraryName("jniwebpolicy")
                 + ", native builds exist for " + String.join(" and ", PLATFORMS.stream().sorted().toList()) + ")";
     }
 
@@ -228,7 +228,7 @@ public final class NativeLibrary {
             }
             String resource = platform + "/" + System.mapLibraryName("jniwebpolicy");
             if (ImageNative.class.getResource(resource) == null) {
-                return new Failure("this webpolicy jar was built without native libraries (no org/webpolicy/nativelib/"
+                return new Failure("this webpolicy jar was built without native libraries (no org/webpolicy/internal/nativelib/"
                         + resource + "; built with -Dwebpolicy.native.skip=true or without a C++ compiler)", true);
             }
             Loader.load(ImageNative.class);

@@ -1,4 +1,4 @@
-package org.webpolicy.nativelib;
+package org.webpolicy.internal.nativelib;
 
 import java.util.Optional;
 import org.bytedeco.javacpp.Loader;

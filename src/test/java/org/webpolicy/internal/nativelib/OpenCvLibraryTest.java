@@ -1,4 +1,4 @@
-package org.webpolicy.nativelib;
+package org.webpolicy.internal.nativelib;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
