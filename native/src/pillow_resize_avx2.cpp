@@ -29,6 +29,138 @@ inline uint8_t clip8(int32_t acc) {
 
 }  // namespace
 
+namespace {
+
+// Eight output bytes per vector (one 32-bit lane per output byte, that is per output pixel and
+// channel), two taps per step with 16-bit multiply-adds. A 22-bit weight k is split into
+// kh = k >> 11 and kl = k & 2047, both 16-bit; madd gives p0 * kl0 + p1 * kl1 and
+// p0 * kh0 + p1 * kh1 exactly in 32 bits, and (H << 11) + L is the 32-bit sum of the scalar
+// kernel, so the bytes are the same. Each 128-bit half (four output bytes) loads 16 bytes from
+// the window start of its first output pixel; a per-group byte shuffle places, for each of its
+// four output bytes, that pixel's channel at taps 2s and 2s + 1 as two 16-bit values. Usable
+// when every such window fits in those 16 bytes (madd_plan_fits); otherwise the pair kernel runs.
+struct MaddPlan : KernelPlan {
+    int groups = 0;               // ceil(out_w * C / 8)
+    std::vector<int> steps;       // per group: tap pairs to run
+    std::vector<int> starts;      // per group and half: byte offset of the load in the row
+    std::vector<int32_t> ctrl;    // per group: 8 ints of shuffle control (32 bytes)
+    std::vector<int32_t> wts;     // per group and step: 8 ints kl pairs, then 8 ints kh pairs
+    int max_steps = 0;
+    std::ptrdiff_t read_end = 0;
+    std::vector<uint8_t> padded_row;
+};
+
+// Builds the plan, or returns nullptr when some window does not fit in its half's 16 bytes.
+std::unique_ptr<MaddPlan> build_madd_plan(int C, int in_w, const Coefficients& hc, int out_w) {
+    auto plan = std::make_unique<MaddPlan>();
+    const int out_bytes = out_w * C;
+    const int groups = (out_bytes + 7) / 8;
+    const int ksize = hc.ksize;
+    const int max_steps = (ksize + 1) / 2;
+    plan->groups = groups;
+    plan->max_steps = max_steps;
+    plan->steps.assign(static_cast<std::size_t>(groups), 0);
+    plan->starts.assign(static_cast<std::size_t>(groups) * 2, 0);
+    plan->ctrl.assign(static_cast<std::size_t>(groups) * 8, 0);
+    plan->wts.assign(static_cast<std::size_t>(groups) * max_steps * 16, 0);
+    std::ptrdiff_t read_end = static_cast<std::ptrdiff_t>(in_w) * C;
+    for (int g = 0; g < groups; g++) {
+        int steps = 0;
+        for (int half = 0; half < 2; half++) {
+            const int first_byte = std::min(g * 8 + half * 4, out_bytes - 1);
+            const int base_px = first_byte / C;
+            const int start = hc.first[static_cast<std::size_t>(base_px)] * C;
+            plan->starts[static_cast<std::size_t>(2 * g + half)] = start;
+            for (int lane = 0; lane < 4; lane++) {
+                const int byte = std::min(g * 8 + half * 4 + lane, out_bytes - 1);
+                const int xx = byte / C;
+                const int ch = byte % C;
+                const int n = hc.count[static_cast<std::size_t>(xx)];
+                const int rel = hc.first[static_cast<std::size_t>(xx)] * C + ch - start;
+                if (rel < 0 || rel + C > 15) return nullptr;
+                steps = std::max(steps, (n + 1) / 2);
+                // Bytes [p_2s, 0, p_2s+1, 0] of this lane, relative to the step's load.
+                const uint32_t c0 = static_cast<uint32_t>(rel);
+                const uint32_t c1 = static_cast<uint32_t>(rel + C);
+                plan->ctrl[static_cast<std::size_t>(g) * 8 + half * 4 + lane] =
+                    static_cast<int32_t>(c0 | (0x80u << 8) | (c1 << 16) | (0x80u << 24));
+                const bool real = g * 8 + half * 4 + lane < out_bytes;
+                for (int j = 0; j < n && real; j++) {
+                    const int32_t k = hc.weights[static_cast<std::size_t>(xx) * ksize + j];
+                    const int32_t kh = k >> 11;
+                    const int32_t kl = k & 2047;
+                    if (kh < -32768 || kh > 32767) return nullptr;
+                    int16_t* w = reinterpret_cast<int16_t*>(plan->wts.data() +
+                                                            (static_cast<std::size_t>(g) * max_steps + j / 2) * 16);
+                    w[(half * 4 + lane) * 2 + j % 2] = static_cast<int16_t>(kl);
+                    w[16 + (half * 4 + lane) * 2 + j % 2] = static_cast<int16_t>(kh);
+                }
+            }
+        }
+        plan->steps[static_cast<std::size_t>(g)] = steps;
+        for (int half = 0; half < 2; half++) {
+            const std::ptrdiff_t end =
+                plan->starts[static_cast<std::size_t>(2 * g + half)] + static_cast<std::ptrdiff_t>(steps - 1) * 2 * C + 16;
+            read_end = std::max(read_end, end);
+        }
+    }
+    plan->read_end = read_end;
+    plan->padded_row.assign(static_cast<std::size_t>(read_end), 0);
+    return plan;
+}
+
+template <int C>
+__attribute__((target("avx2"))) void horizontal_madd(const uint8_t* in, std::ptrdiff_t in_stride, int rows, int in_w,
+                                                     MaddPlan& plan, int out_w, uint8_t* out,
+                                                     std::ptrdiff_t out_stride) {
+    const int groups = plan.groups;
+    const int max_steps = plan.max_steps;
+    const int out_bytes = out_w * C;
+    const std::ptrdiff_t total = static_cast<std::ptrdiff_t>(rows) * in_stride;
+    const __m256i half = _mm256_set1_epi32(kHalf);
+    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    for (int y = 0; y < rows; y++) {
+        const uint8_t* row = in + y * in_stride;
+        if (y * in_stride + plan.read_end > total) {
+            std::memcpy(plan.padded_row.data(), row, static_cast<std::size_t>(in_w) * C);
+            row = plan.padded_row.data();
+        }
+        uint8_t* o = out + y * out_stride;
+        for (int g = 0; g < groups; g++) {
+            const uint8_t* a = row + plan.starts[static_cast<std::size_t>(2 * g)];
+            const uint8_t* b = row + plan.starts[static_cast<std::size_t>(2 * g + 1)];
+            const __m256i ctrl = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(plan.ctrl.data() + g * 8));
+            const int32_t* k = plan.wts.data() + static_cast<std::size_t>(g) * max_steps * 16;
+            __m256i lo = _mm256_setzero_si256();
+            __m256i hi = _mm256_setzero_si256();
+            const int ns = plan.steps[static_cast<std::size_t>(g)];
+            for (int s = 0; s < ns; s++, a += 2 * C, b += 2 * C, k += 16) {
+                const __m256i v = _mm256_inserti128_si256(
+                    _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a))),
+                    _mm_loadu_si128(reinterpret_cast<const __m128i*>(b)), 1);
+                const __m256i px = _mm256_shuffle_epi8(v, ctrl);
+                lo = _mm256_add_epi32(lo, _mm256_madd_epi16(px, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(k))));
+                hi = _mm256_add_epi32(hi, _mm256_madd_epi16(px, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(k + 8))));
+            }
+            const __m256i sum = _mm256_add_epi32(_mm256_add_epi32(_mm256_slli_epi32(hi, 11), lo), half);
+            const __m256i v = _mm256_srai_epi32(sum, kPrecisionBits);
+            const __m256i w16 = _mm256_packus_epi32(v, v);
+            const __m256i b8 = _mm256_packus_epi16(w16, w16);
+            // Lane 0 of each half holds its four bytes; gather them into the low eight bytes.
+            const __m128i bytes = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(b8, order));
+            if (g * 8 + 8 <= out_bytes) {
+                _mm_storel_epi64(reinterpret_cast<__m128i*>(o + g * 8), bytes);
+            } else {
+                alignas(16) uint8_t tail[16];
+                _mm_store_si128(reinterpret_cast<__m128i*>(tail), bytes);
+                std::memcpy(o + g * 8, tail, static_cast<std::size_t>(out_bytes - g * 8));
+            }
+        }
+    }
+}
+
+}  // namespace
+
 // Two output pixels per vector (one per 128-bit lane), four taps per step: a 16-byte load
 // from each output's window start holds its next four pixels; a byte shuffle spreads channel c
 // of those four pixels into four 32-bit lanes, multiplied by the four weights. No gathers.
@@ -39,7 +171,7 @@ namespace {
 template <int C>
 __attribute__((target("avx2"))) void horizontal_avx2_c(const uint8_t* in, std::ptrdiff_t in_stride, int rows,
                                                        int in_w, const Coefficients& hc, int out_w, uint8_t* out,
-                                                       std::ptrdiff_t out_stride) {
+                                                       std::ptrdiff_t out_stride, std::unique_ptr<KernelPlan>& slot) {
     struct Plan : KernelPlan {
         int pairs;
         int max_groups;
@@ -49,7 +181,6 @@ __attribute__((target("avx2"))) void horizontal_avx2_c(const uint8_t* in, std::p
         std::ptrdiff_t read_end;
         std::vector<uint8_t> padded_row;
     };
-    std::unique_ptr<KernelPlan>& slot = hc.plans[C - 1];
     if (!slot) {
         auto plan = std::make_unique<Plan>();
         const int ksize = hc.ksize;
@@ -155,11 +286,35 @@ __attribute__((target("avx2"))) void horizontal_avx2_c(const uint8_t* in, std::p
 __attribute__((target("avx2"))) void horizontal_avx2(const uint8_t* in, std::ptrdiff_t in_stride, int rows, int in_w,
                                                      int c, const Coefficients& hc, int out_w, uint8_t* out,
                                                      std::ptrdiff_t out_stride) {
+    // The coefficients' plan slot for c channels holds the multiply-add plan when it fits, else
+    // the pair kernel's plan.
+    struct Plans : KernelPlan {
+        std::unique_ptr<MaddPlan> madd;
+        std::unique_ptr<KernelPlan> pairs;
+    };
+    std::unique_ptr<KernelPlan>& slot = hc.plans[c - 1];
+    if (!slot) {
+        auto plans = std::make_unique<Plans>();
+        plans->madd = build_madd_plan(c, in_w, hc, out_w);
+        slot = std::move(plans);
+    }
+    Plans& plans = static_cast<Plans&>(*slot);
+    if (plans.madd) {
+        MaddPlan& m = *plans.madd;
+        switch (c) {
+            case 1: horizontal_madd<1>(in, in_stride, rows, in_w, m, out_w, out, out_stride); break;
+            case 2: horizontal_madd<2>(in, in_stride, rows, in_w, m, out_w, out, out_stride); break;
+            case 3: horizontal_madd<3>(in, in_stride, rows, in_w, m, out_w, out, out_stride); break;
+            default: horizontal_madd<4>(in, in_stride, rows, in_w, m, out_w, out, out_stride); break;
+        }
+        return;
+    }
+    std::unique_ptr<KernelPlan>& pairs = plans.pairs;
     switch (c) {
-        case 1: horizontal_avx2_c<1>(in, in_stride, rows, in_w, hc, out_w, out, out_stride); break;
-        case 2: horizontal_avx2_c<2>(in, in_stride, rows, in_w, hc, out_w, out, out_stride); break;
-        case 3: horizontal_avx2_c<3>(in, in_stride, rows, in_w, hc, out_w, out, out_stride); break;
-        default: horizontal_avx2_c<4>(in, in_stride, rows, in_w, hc, out_w, out, out_stride); break;
+        case 1: horizontal_avx2_c<1>(in, in_stride, rows, in_w, hc, out_w, out, out_stride, pairs); break;
+        case 2: horizontal_avx2_c<2>(in, in_stride, rows, in_w, hc, out_w, out, out_stride, pairs); break;
+        case 3: horizontal_avx2_c<3>(in, in_stride, rows, in_w, hc, out_w, out, out_stride, pairs); break;
+        default: horizontal_avx2_c<4>(in, in_stride, rows, in_w, hc, out_w, out, out_stride, pairs); break;
     }
 }
 
