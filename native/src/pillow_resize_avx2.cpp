@@ -109,53 +109,80 @@ std::unique_ptr<MaddPlan> build_madd_plan(int C, int in_w, const Coefficients& h
     return plan;
 }
 
-template <int C>
-__attribute__((target("avx2"))) void horizontal_madd(const uint8_t* in, std::ptrdiff_t in_stride, int rows, int in_w,
-                                                     MaddPlan& plan, int out_w, uint8_t* out,
-                                                     std::ptrdiff_t out_stride) {
-    const int groups = plan.groups;
+// Stores one group's eight sums (lane i: output byte i) as bytes, clamped as clip8 does.
+__attribute__((target("avx2"))) inline void store_group(__m256i lo, __m256i hi, uint8_t* o, int bytes) {
+    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    const __m256i v = _mm256_srai_epi32(_mm256_add_epi32(_mm256_slli_epi32(hi, 11), lo), kPrecisionBits);
+    const __m256i w16 = _mm256_packus_epi32(v, v);
+    const __m256i b8 = _mm256_packus_epi16(w16, w16);
+    // Lane 0 of each half holds its four bytes; gather them into the low eight bytes.
+    const __m128i packed = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(b8, order));
+    if (bytes == 8) {
+        _mm_storel_epi64(reinterpret_cast<__m128i*>(o), packed);
+    } else {
+        alignas(16) uint8_t tail[16];
+        _mm_store_si128(reinterpret_cast<__m128i*>(tail), packed);
+        std::memcpy(o, tail, static_cast<std::size_t>(bytes));
+    }
+}
+
+// R rows (1 or 2) at once: the rows share the shuffle control and weight loads.
+template <int C, int R>
+__attribute__((target("avx2"))) void horizontal_madd_rows(const uint8_t* const* rows, uint8_t* const* outs,
+                                                          const MaddPlan& plan, int out_bytes) {
+    const __m256i half = _mm256_set1_epi32(kHalf);
     const int max_steps = plan.max_steps;
+    for (int g = 0; g < plan.groups; g++) {
+        const int sa = plan.starts[static_cast<std::size_t>(2 * g)];
+        const int sb = plan.starts[static_cast<std::size_t>(2 * g + 1)];
+        const __m256i ctrl = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(plan.ctrl.data() + g * 8));
+        const int32_t* k = plan.wts.data() + static_cast<std::size_t>(g) * max_steps * 16;
+        // The rounding half starts the low sum: (hi << 11) + lo then equals the scalar accumulator.
+        __m256i lo[R];
+        __m256i hi[R];
+        for (int r = 0; r < R; r++) {
+            lo[r] = half;
+            hi[r] = _mm256_setzero_si256();
+        }
+        const int ns = plan.steps[static_cast<std::size_t>(g)];
+        for (int s = 0; s < ns; s++, k += 16) {
+            const __m256i kl = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(k));
+            const __m256i kh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(k + 8));
+            for (int r = 0; r < R; r++) {
+                const uint8_t* row = rows[r] + 2 * C * s;
+                const __m256i v = _mm256_inserti128_si256(
+                    _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + sa))),
+                    _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + sb)), 1);
+                const __m256i px = _mm256_shuffle_epi8(v, ctrl);
+                lo[r] = _mm256_add_epi32(lo[r], _mm256_madd_epi16(px, kl));
+                hi[r] = _mm256_add_epi32(hi[r], _mm256_madd_epi16(px, kh));
+            }
+        }
+        const int bytes = std::min(8, out_bytes - g * 8);
+        for (int r = 0; r < R; r++) store_group(lo[r], hi[r], outs[r] + g * 8, bytes);
+    }
+}
+
+template <int C>
+void horizontal_madd(const uint8_t* in, std::ptrdiff_t in_stride, int rows, int in_w, MaddPlan& plan, int out_w,
+                     uint8_t* out, std::ptrdiff_t out_stride) {
     const int out_bytes = out_w * C;
     const std::ptrdiff_t total = static_cast<std::ptrdiff_t>(rows) * in_stride;
-    const __m256i half = _mm256_set1_epi32(kHalf);
-    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
-    for (int y = 0; y < rows; y++) {
-        const uint8_t* row = in + y * in_stride;
+    int y = 0;
+    // Rows whose reads stay inside the rows given, two at a time.
+    for (; y + 1 < rows && (y + 1) * in_stride + plan.read_end <= total; y += 2) {
+        const uint8_t* r[2] = {in + y * in_stride, in + (y + 1) * in_stride};
+        uint8_t* o[2] = {out + y * out_stride, out + (y + 1) * out_stride};
+        horizontal_madd_rows<C, 2>(r, o, plan, out_bytes);
+    }
+    for (; y < rows; y++) {
+        const uint8_t* r[1] = {in + y * in_stride};
         if (y * in_stride + plan.read_end > total) {
-            std::memcpy(plan.padded_row.data(), row, static_cast<std::size_t>(in_w) * C);
-            row = plan.padded_row.data();
+            std::memcpy(plan.padded_row.data(), r[0], static_cast<std::size_t>(in_w) * C);
+            r[0] = plan.padded_row.data();
         }
-        uint8_t* o = out + y * out_stride;
-        for (int g = 0; g < groups; g++) {
-            const uint8_t* a = row + plan.starts[static_cast<std::size_t>(2 * g)];
-            const uint8_t* b = row + plan.starts[static_cast<std::size_t>(2 * g + 1)];
-            const __m256i ctrl = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(plan.ctrl.data() + g * 8));
-            const int32_t* k = plan.wts.data() + static_cast<std::size_t>(g) * max_steps * 16;
-            __m256i lo = _mm256_setzero_si256();
-            __m256i hi = _mm256_setzero_si256();
-            const int ns = plan.steps[static_cast<std::size_t>(g)];
-            for (int s = 0; s < ns; s++, a += 2 * C, b += 2 * C, k += 16) {
-                const __m256i v = _mm256_inserti128_si256(
-                    _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a))),
-                    _mm_loadu_si128(reinterpret_cast<const __m128i*>(b)), 1);
-                const __m256i px = _mm256_shuffle_epi8(v, ctrl);
-                lo = _mm256_add_epi32(lo, _mm256_madd_epi16(px, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(k))));
-                hi = _mm256_add_epi32(hi, _mm256_madd_epi16(px, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(k + 8))));
-            }
-            const __m256i sum = _mm256_add_epi32(_mm256_add_epi32(_mm256_slli_epi32(hi, 11), lo), half);
-            const __m256i v = _mm256_srai_epi32(sum, kPrecisionBits);
-            const __m256i w16 = _mm256_packus_epi32(v, v);
-            const __m256i b8 = _mm256_packus_epi16(w16, w16);
-            // Lane 0 of each half holds its four bytes; gather them into the low eight bytes.
-            const __m128i bytes = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(b8, order));
-            if (g * 8 + 8 <= out_bytes) {
-                _mm_storel_epi64(reinterpret_cast<__m128i*>(o + g * 8), bytes);
-            } else {
-                alignas(16) uint8_t tail[16];
-                _mm_store_si128(reinterpret_cast<__m128i*>(tail), bytes);
-                std::memcpy(o + g * 8, tail, static_cast<std::size_t>(out_bytes - g * 8));
-            }
-        }
+        uint8_t* o[1] = {out + y * out_stride};
+        horizontal_madd_rows<C, 1>(r, o, plan, out_bytes);
     }
 }
 
@@ -316,6 +343,10 @@ __attribute__((target("avx2"))) void horizontal_avx2(const uint8_t* in, std::ptr
         case 3: horizontal_avx2_c<3>(in, in_stride, rows, in_w, hc, out_w, out, out_stride, pairs); break;
         default: horizontal_avx2_c<4>(in, in_stride, rows, in_w, hc, out_w, out, out_stride, pairs); break;
     }
+}
+
+bool horizontal_avx2_uses_multiply_add(int in_w, int out_w, int c) {
+    return build_madd_plan(c, in_w, compute_coefficients(in_w, out_w), out_w) != nullptr;
 }
 
 // Sixteen bytes of a row at a time, two vectors of eight 32-bit sums; packus saturates to
