@@ -64,6 +64,14 @@ void horizontal_avx2(const uint8_t* in, std::ptrdiff_t in_stride, int rows, int 
                      int out_w, uint8_t* out, std::ptrdiff_t out_stride);
 void vertical_avx2(const uint8_t* in, std::ptrdiff_t in_stride, int row_shift, int row_bytes, const Coefficients& vc,
                    int out_h, uint8_t* out, std::ptrdiff_t out_stride);
+// The multiply-add kernel (pillow_resize_avx2_madd.cpp): its plan for c channels, or nullptr when
+// some output's window does not fit the kernel's 16-byte loads; and the pass with that plan.
+std::unique_ptr<KernelPlan> multiply_add_plan(int c, int in_w, const Coefficients& hc, int out_w);
+void horizontal_avx2_multiply_add(const uint8_t* in, std::ptrdiff_t in_stride, int rows, int in_w, int c,
+                                  KernelPlan& plan, int out_w, uint8_t* out, std::ptrdiff_t out_stride);
+// Whether horizontal_avx2 runs its multiply-add kernel for this geometry (else its pair kernel),
+// so the tests can check that both are exercised.
+bool horizontal_avx2_uses_multiply_add(int in_w, int out_w, int c);
 #endif
 
 #if defined(__aarch64__)

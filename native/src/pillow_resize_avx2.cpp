@@ -29,6 +29,7 @@ inline uint8_t clip8(int32_t acc) {
 
 }  // namespace
 
+
 // Two output pixels per vector (one per 128-bit lane), four taps per step: a 16-byte load
 // from each output's window start holds its next four pixels; a byte shuffle spreads channel c
 // of those four pixels into four 32-bit lanes, multiplied by the four weights. No gathers.
@@ -39,7 +40,7 @@ namespace {
 template <int C>
 __attribute__((target("avx2"))) void horizontal_avx2_c(const uint8_t* in, std::ptrdiff_t in_stride, int rows,
                                                        int in_w, const Coefficients& hc, int out_w, uint8_t* out,
-                                                       std::ptrdiff_t out_stride) {
+                                                       std::ptrdiff_t out_stride, std::unique_ptr<KernelPlan>& slot) {
     struct Plan : KernelPlan {
         int pairs;
         int max_groups;
@@ -49,7 +50,6 @@ __attribute__((target("avx2"))) void horizontal_avx2_c(const uint8_t* in, std::p
         std::ptrdiff_t read_end;
         std::vector<uint8_t> padded_row;
     };
-    std::unique_ptr<KernelPlan>& slot = hc.plans[C - 1];
     if (!slot) {
         auto plan = std::make_unique<Plan>();
         const int ksize = hc.ksize;
@@ -155,11 +155,29 @@ __attribute__((target("avx2"))) void horizontal_avx2_c(const uint8_t* in, std::p
 __attribute__((target("avx2"))) void horizontal_avx2(const uint8_t* in, std::ptrdiff_t in_stride, int rows, int in_w,
                                                      int c, const Coefficients& hc, int out_w, uint8_t* out,
                                                      std::ptrdiff_t out_stride) {
+    // The coefficients' plan slot for c channels holds the multiply-add kernel's plan when it
+    // fits this geometry, else the pair kernel's plan.
+    struct Plans : KernelPlan {
+        std::unique_ptr<KernelPlan> multiply_add;
+        std::unique_ptr<KernelPlan> pairs;
+    };
+    std::unique_ptr<KernelPlan>& slot = hc.plans[c - 1];
+    if (!slot) {
+        auto plans = std::make_unique<Plans>();
+        plans->multiply_add = multiply_add_plan(c, in_w, hc, out_w);
+        slot = std::move(plans);
+    }
+    Plans& plans = static_cast<Plans&>(*slot);
+    if (plans.multiply_add) {
+        horizontal_avx2_multiply_add(in, in_stride, rows, in_w, c, *plans.multiply_add, out_w, out, out_stride);
+        return;
+    }
+    std::unique_ptr<KernelPlan>& pairs = plans.pairs;
     switch (c) {
-        case 1: horizontal_avx2_c<1>(in, in_stride, rows, in_w, hc, out_w, out, out_stride); break;
-        case 2: horizontal_avx2_c<2>(in, in_stride, rows, in_w, hc, out_w, out, out_stride); break;
-        case 3: horizontal_avx2_c<3>(in, in_stride, rows, in_w, hc, out_w, out, out_stride); break;
-        default: horizontal_avx2_c<4>(in, in_stride, rows, in_w, hc, out_w, out, out_stride); break;
+        case 1: horizontal_avx2_c<1>(in, in_stride, rows, in_w, hc, out_w, out, out_stride, pairs); break;
+        case 2: horizontal_avx2_c<2>(in, in_stride, rows, in_w, hc, out_w, out, out_stride, pairs); break;
+        case 3: horizontal_avx2_c<3>(in, in_stride, rows, in_w, hc, out_w, out, out_stride, pairs); break;
+        default: horizontal_avx2_c<4>(in, in_stride, rows, in_w, hc, out_w, out, out_stride, pairs); break;
     }
 }
 

@@ -193,6 +193,42 @@ void test_random_cases() {
     std::printf("resize: %d cases compared with the reference (scalar and SIMD)\n", cases);
 }
 
+// The AVX2 horizontal pass has two kernels (multiply-add when every window fits its 16-byte
+// load, pairs of output pixels otherwise): both against the scalar pass, on rows of exact size
+// so that any read past a row's end is reported, over widths that cross the switch-over.
+void test_horizontal_kernels() {
+#if defined(__x86_64__) || defined(__i386__)
+    if (!webpolicy::cpu_has_avx2()) {
+        std::printf("horizontal kernels: this CPU has no AVX2, only the scalar pass runs\n");
+        return;
+    }
+    std::mt19937 rng(777);
+    int multiply_add = 0, pairs = 0;
+    const int out_widths[] = {1, 2, 3, 5, 7, 8, 9, 16, 23, 31, 40, 64, 100, 131, 224};
+    for (int c = 1; c <= 4; c++)
+        for (int in_w = 1; in_w <= 300; in_w += 1 + in_w / 8)
+            for (const int out_w : out_widths) {
+                if (out_w == in_w) continue;
+                const int rows = 3;
+                const std::vector<uint8_t> img = random_image(rng, rows, in_w, c);
+                std::vector<uint8_t> scalar(static_cast<size_t>(rows) * out_w * c);
+                std::vector<uint8_t> simd(scalar.size());
+                const std::ptrdiff_t stride = static_cast<std::ptrdiff_t>(out_w) * c;
+                CHECK(webpolicy::pillow_resize(img.data(), rows, in_w, c, rows, out_w, scalar.data(), stride, false),
+                      "scalar status");
+                CHECK(webpolicy::pillow_resize(img.data(), rows, in_w, c, rows, out_w, simd.data(), stride, true),
+                      "simd status");
+                const bool madd = webpolicy::horizontal_avx2_uses_multiply_add(in_w, out_w, c);
+                (madd ? multiply_add : pairs)++;
+                CHECK(simd == scalar, "%dx%d -> %d (%s kernel): AVX2 differs from scalar", in_w, c, out_w,
+                      madd ? "multiply-add" : "pair");
+            }
+    CHECK(multiply_add > 0 && pairs > 0, "both kernels run: multiply-add %d, pair %d", multiply_add, pairs);
+    std::printf("horizontal kernels: %d multiply-add and %d pair geometries equal the scalar pass\n", multiply_add,
+                pairs);
+#endif
+}
+
 void test_bounds_and_arguments() {
     std::vector<uint8_t> img(10 * 20 * 3, 7);
     std::vector<uint8_t> out(30 * 40 * 3, 0);
@@ -360,6 +396,7 @@ void test_layout() {
 int main(int argc, char** argv) {
     std::printf("native version %d, simd level %d\n", wp_native_version(), wp_simd_level());
     test_random_cases();
+    test_horizontal_kernels();
     test_bounds_and_arguments();
     test_float_to_u8();
     test_float_to_u8_simd_matches_scalar();
