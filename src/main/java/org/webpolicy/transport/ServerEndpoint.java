@@ -51,6 +51,8 @@ final class ServerEndpoint extends WebSocketServer {
     private volatile int openConnections;
     private final Object openLock = new Object();
     private volatile boolean closing;
+    /** Set when the server is told to stop: health checks answer 503 so balancers move away. */
+    volatile boolean draining;
     private volatile Throwable failure;
 
     ServerEndpoint(ServerOptions options, ProtocolCore core, ThreadPoolExecutor workers, Housekeeping housekeeping,
@@ -104,6 +106,21 @@ final class ServerEndpoint extends WebSocketServer {
         @Override
         public boolean failed() {
             return endpoint.failure != null;
+        }
+
+        @Override
+        public boolean draining() {
+            return endpoint.draining;
+        }
+
+        @Override
+        public boolean publicMetrics() {
+            return endpoint.options.publicMetrics;
+        }
+
+        @Override
+        public String metricsText() {
+            return endpoint.core.metrics().prometheusText(endpoint.openConnections, endpoint.draining);
         }
     }
 

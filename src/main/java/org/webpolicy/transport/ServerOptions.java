@@ -31,6 +31,11 @@ final class ServerOptions {
     final int maxQueuedRequests;
     final long maxPendingReplyBytes;
     final long inboundMemoryBytes;
+    /** The most observations per batch; 0 when the server does not batch. */
+    final int maxBatch;
+    final Duration maxBatchWait;
+    final Duration drainTime;
+    final boolean publicMetrics;
 
     ServerOptions(PolicyServer.Builder b) {
         host = b.host;
@@ -56,6 +61,10 @@ final class ServerOptions {
         maxConcurrentRequests = b.maxConcurrentRequests;
         maxQueuedRequests = b.maxQueuedRequests;
         maxPendingReplyBytes = b.maxPendingReplyBytes;
+        maxBatch = b.maxBatch;
+        maxBatchWait = b.maxBatchWait;
+        drainTime = b.drainTime;
+        publicMetrics = b.publicMetrics;
         inboundMemoryBytes = b.inboundMemoryBytes > 0 ? b.inboundMemoryBytes : defaultInboundMemory();
     }
 
