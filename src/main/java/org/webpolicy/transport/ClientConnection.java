@@ -55,6 +55,11 @@ final class ClientConnection implements ClientEndpoint.Listener {
     private long lastRequestId;
 
     /** A connection not yet opened; {@code connectTimeoutMillis} bounds the TCP connect. */
+    /** The server this connection goes to. */
+    java.net.URI uri() {
+        return options.uri();
+    }
+
     ClientConnection(ClientOptions options, MsgpackCodec codec, int connectTimeoutMillis) {
         this.options = options;
         this.codec = codec;
