@@ -94,7 +94,7 @@ class HaproxyFleetTest {
     static List<String> serversUp(int statsPort) {
         List<String> up = new ArrayList<>();
         try {
-            String response = PolicyServerClientTest.httpGet(statsPort, "/stats;csv", null);
+            String response = PolicyServerClientTest.httpGet(statsPort, "/stats;csv", "Connection: close\r\n");
             for (String line : response.split("\n")) {
                 String[] fields = line.split(",");
                 if (fields.length > 17 && fields[0].equals("policy") && fields[1].startsWith("s") && fields[17].equals("UP")) {
