@@ -108,7 +108,15 @@ final class ObservationBatcher {
             if (batch == null) {
                 break;
             }
-            run(batch);
+            try {
+                run(batch);
+            } catch (Throwable t) {
+                // Whatever went wrong around the call (an OutOfMemoryError building the list), no
+                // request may wait for an action that will never come; the gatherer carries on.
+                for (Waiting w : batch) {
+                    w.action.completeExceptionally(t);
+                }
+            }
         }
         failAll(new RequestFailure(FailureKind.SHUTDOWN, "The server is shutting down; request not run."));
     }
