@@ -93,10 +93,10 @@ final class RequestRunner {
                         + " reply bytes left unread", true);
                 return;
             }
-            long replyBytes = replyBytes(reply);
+            // Counted before it is queued: a client reading its reply then finds it counted.
+            core.metrics().answered(replyBytes(reply), System.nanoTime() - arrived);
             conn.sendFrame(new EncodedMessage(reply));
             flushSoon(conn);
-            core.metrics().answered(replyBytes, System.nanoTime() - arrived);
             session.conversation.replySent();
         } catch (RuntimeException | Error e) {
             // OutOfMemoryError included: this request fails and its connection closes; the
