@@ -56,6 +56,10 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--policy-timeout-ms", description = "Fail policy calls that take longer (default: none).")
     Long policyTimeoutMs;
 
+    @Option(names = "--drain-ms", description = "On stop (SIGTERM), answer /healthz with 503 for this long, still serving,"
+            + " before closing (default: ${DEFAULT-VALUE}).")
+    long drainMs = 0;
+
     @Spec
     CommandSpec spec;
 
@@ -63,7 +67,7 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Arguments check = new Arguments(spec).port("--port", port, true).atLeast("--fail-after", failAfter, 0)
                 .atLeast("--action-horizon", actionHorizon, 1).atLeast("--action-dim", actionDim, 1)
-                .atLeast("--inference-ms", inferenceMs, 0).between("--max-message-mb", maxMessageMb, 1, 2047);
+                .atLeast("--inference-ms", inferenceMs, 0).between("--max-message-mb", maxMessageMb, 1, 2047).atLeast("--drain-ms", drainMs, 0);
         if (policyTimeoutMs != null) {
             check.atLeast("--policy-timeout-ms", policyTimeoutMs, 1);
         }
@@ -75,7 +79,8 @@ final class ServeCommand implements Callable<Integer> {
             case DEMO -> new DemoPolicy(Duration.ofMillis(inferenceMs));
         };
         PolicyServer.Builder builder = PolicyServer.builder(served).host(host).port(port).apiKey(apiKey)
-                .maxMessageBytes((int) Math.min(Integer.MAX_VALUE - 8L, maxMessageMb * 1024L * 1024L));
+                .maxMessageBytes((int) Math.min(Integer.MAX_VALUE - 8L, maxMessageMb * 1024L * 1024L))
+                .drainTime(Duration.ofMillis(drainMs));
         if (policy == Kind.DEMO) {
             builder.observationSpec(DemoPolicy.OBSERVATION_SPEC);
             if (metadataJson != null) {

@@ -57,6 +57,11 @@ final class ClientConnection implements ClientEndpoint.Listener {
     private long lastRequestId;
 
     /** A connection not yet opened; {@code connectTimeoutMillis} bounds the TCP connect. */
+    /** The server this connection goes to. */
+    java.net.URI uri() {
+        return options.uri();
+    }
+
     ClientConnection(ClientOptions options, MsgpackCodec codec, int connectTimeoutMillis) {
         this.options = options;
         this.codec = codec;
@@ -124,8 +129,11 @@ final class ClientConnection implements ClientEndpoint.Listener {
             return new Failure("refused (" + e.getMessage() + ")", true);
         }
         String reason = e != null ? e.toString() : endReason != null ? endReason : "handshake not completed";
-        // 503: the server is full or shutting down (a restart): both pass.
-        return new Failure(reason, reason.contains("status code received: 503"));
+        // 503: the server is full or shutting down (a restart): both pass. 502 and 504: a load
+        // balancer in front lost the server it chose (killed mid-handshake); another attempt goes
+        // to a server that lives.
+        return new Failure(reason, reason.contains("status code received: 503") || reason.contains("status code received: 502")
+                || reason.contains("status code received: 504"));
     }
 
     /** The metadata the server sent. */

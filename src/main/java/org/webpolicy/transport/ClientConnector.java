@@ -1,5 +1,7 @@
 package org.webpolicy.transport;
 
+import java.net.URI;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -13,6 +15,11 @@ import org.webpolicy.codec.MsgpackCodec;
  * connecting to a server that is not up ends with an error naming the address, the attempts made
  * and the last cause instead of hanging. {@link #cancel()} (the client closing) ends an attempt in
  * progress and the wait between attempts.
+ *
+ * <p>Given several servers (failover without a balancer), an attempt that fails goes on to the
+ * next server at once; the pause comes only after every server has refused in turn. Connecting
+ * again starts with the server that last worked, so a client stays where it is until that server
+ * goes away.
  */
 final class ClientConnector {
 
@@ -22,10 +29,14 @@ final class ClientConnector {
     private final MsgpackCodec codec;
     private final CountDownLatch cancelled = new CountDownLatch(1);
     private volatile ClientConnection attempt;
+    private final List<URI> endpoints;
+    /** The endpoint tried first: the one that last worked. Used by the session's one caller at a time. */
+    private int preferred;
 
     ClientConnector(ClientOptions options, MsgpackCodec codec) {
         this.options = options;
         this.codec = codec;
+        this.endpoints = options.endpoints();
     }
 
     /**
@@ -38,11 +49,15 @@ final class ClientConnector {
         long start = System.nanoTime();
         long deadline = start + options.connectTimeout().toNanos();
         int attempts = 0;
+        int next = preferred;
         while (true) {
             failIfCancelled();
             attempts++;
+            int index = next;
+            next = (next + 1) % endpoints.size();
+            URI endpoint = endpoints.get(index);
             long left = Math.max(1, deadline - System.nanoTime());
-            ClientConnection c = new ClientConnection(options, codec,
+            ClientConnection c = new ClientConnection(options.at(endpoint), codec,
                     (int) Math.max(1, Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(left))));
             attempt = c;
             ClientConnection.Failure failure;
@@ -51,7 +66,7 @@ final class ClientConnector {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 c.shutDown("interrupted");
-                throw new PolicyConnectionException("Interrupted while connecting to " + options.uri(), e);
+                throw new PolicyConnectionException("Interrupted while connecting to " + endpoint, e);
             } finally {
                 attempt = null;
             }
@@ -60,16 +75,21 @@ final class ClientConnector {
                     c.shutDown("client closed");
                     failIfCancelled();
                 }
+                preferred = index;
                 return c;
             }
             long now = System.nanoTime();
+            if (failure.retryable() && deadline - now > 0 && cancelled.getCount() != 0 && next != preferred) {
+                log.info("Could not connect to {} ({}); trying {}", endpoint, failure.reason(), endpoints.get(next));
+                continue;
+            }
             if (failure.retryable() && deadline - now > 0 && cancelled.getCount() != 0) {
-                log.info("Still waiting for the server at {} ({})", options.uri(), failure.reason());
+                log.info("Still waiting for the server at {} ({})", describeEndpoints(), failure.reason());
                 try {
                     cancelled.await(Math.min(options.retryInterval().toNanos(), deadline - now), TimeUnit.NANOSECONDS);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    throw new PolicyConnectionException("Interrupted while waiting to connect to " + options.uri(), e);
+                    throw new PolicyConnectionException("Interrupted while waiting to connect to " + describeEndpoints(), e);
                 }
                 if (deadline - System.nanoTime() > 0) {
                     continue;
@@ -78,9 +98,10 @@ final class ClientConnector {
             // No attempt starts at the deadline: the error names the last real one's cause.
             failIfCancelled();
             throw new PolicyConnectionException(String.format(Locale.ROOT,
-                    "Could not connect to %s: %d attempt%s over %.1f s (connect timeout %.1f s); the last: %s", options.uri(),
+                    "Could not connect to %s: %d attempt%s over %.1f s (connect timeout %.1f s); the last (%s): %s",
+                    describeEndpoints(),
                     attempts, attempts == 1 ? "" : "s", (System.nanoTime() - start) / 1e9,
-                    options.connectTimeout().toMillis() / 1e3, failure.reason()));
+                    options.connectTimeout().toMillis() / 1e3, endpoint, failure.reason()));
         }
     }
 
@@ -95,7 +116,12 @@ final class ClientConnector {
 
     private void failIfCancelled() {
         if (cancelled.getCount() == 0) {
-            throw new PolicyConnectionException("The client for " + options.uri() + " was closed while connecting");
+            throw new PolicyConnectionException("The client for " + describeEndpoints() + " was closed while connecting");
         }
+    }
+
+    /** The one server, or all of them in order. */
+    private String describeEndpoints() {
+        return endpoints.size() == 1 ? endpoints.get(0).toString() : "any of " + endpoints;
     }
 }

@@ -2,6 +2,8 @@ package org.webpolicy.transport;
 
 import java.net.URI;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import javax.net.ssl.SSLContext;
 import org.webpolicy.image.compression.ImageCodec;
@@ -22,11 +24,13 @@ import org.webpolicy.image.compression.ImageCodec;
  * @param maxMessageBytes the largest reply accepted
  * @param maxDepth the deepest nesting a reply may have
  * @param sslContext the TLS context for {@code wss://}, or null for {@code ws://}
+ * @param fallbacks further servers tried in turn when {@code uri} cannot be reached (failover
+ *     without a balancer); empty for one server
  * @param imageCodec how images travel when the server accepts it ({@link ImageCodec#RAW}: as arrays, no offer)
  */
 record ClientOptions(URI uri, String apiKey, ProtocolMode protocolMode, Duration retryInterval, Duration connectTimeout,
         Duration requestTimeout, Duration pingInterval, boolean reconnect, int maxMessageBytes, int maxDepth,
-        SSLContext sslContext, ImageCodec imageCodec) {
+        SSLContext sslContext, List<URI> fallbacks, ImageCodec imageCodec) {
 
     /** The openpi client's pause between attempts. */
     static final Duration DEFAULT_RETRY_INTERVAL = Duration.ofSeconds(5);
@@ -55,6 +59,21 @@ record ClientOptions(URI uri, String apiKey, ProtocolMode protocolMode, Duration
         if (maxDepth < 1) {
             throw new IllegalArgumentException("maxDepth must be positive, got " + maxDepth);
         }
+        fallbacks = List.copyOf(fallbacks);
+    }
+
+    /** Every server this client may connect to: {@link #uri()} first, then the fallbacks. */
+    List<URI> endpoints() {
+        List<URI> all = new ArrayList<>(1 + fallbacks.size());
+        all.add(uri);
+        all.addAll(fallbacks);
+        return all;
+    }
+
+    /** These options for a connection to {@code endpoint}, one of {@link #endpoints()}. */
+    ClientOptions at(URI endpoint) {
+        return new ClientOptions(endpoint, apiKey, protocolMode, retryInterval, connectTimeout, requestTimeout, pingInterval,
+                reconnect, maxMessageBytes, maxDepth, sslContext, fallbacks, imageCodec);
     }
 
     /** Returns {@code d} when it is positive; names {@code what} otherwise. */
@@ -72,6 +91,7 @@ record ClientOptions(URI uri, String apiKey, ProtocolMode protocolMode, Duration
         return "ClientOptions[uri=" + uri + ", apiKey=" + (apiKey == null ? "none" : "set") + ", protocolMode=" + protocolMode
                 + ", retryInterval=" + retryInterval + ", connectTimeout=" + connectTimeout + ", requestTimeout="
                 + requestTimeout + ", pingInterval=" + pingInterval + ", reconnect=" + reconnect + ", maxMessageBytes="
-                + maxMessageBytes + ", maxDepth=" + maxDepth + ", tls=" + (sslContext != null) + ", imageCodec=" + imageCodec + "]";
+                + maxMessageBytes + ", maxDepth=" + maxDepth + ", tls=" + (sslContext != null) + ", fallbacks=" + fallbacks
+                + ", imageCodec=" + imageCodec + "]";
     }
 }

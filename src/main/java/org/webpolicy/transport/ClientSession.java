@@ -172,7 +172,7 @@ final class ClientSession {
         metadata = c.metadata();
         connection = c;
         everConnected = true;
-        log.info("Connected to {} ({} form{})", options.uri(), c.envelope() ? "envelope" : "raw",
+        log.info("Connected to {} ({} form{})", c.uri(), c.envelope() ? "envelope" : "raw",
                 c.echoesIds() ? ", request ids checked" : "");
         return c;
     }

@@ -19,7 +19,9 @@ import org.webpolicy.image.compression.ImageCodecNegotiation;
 /**
  * The server's draft and handshake gate: {@link WireDraft} framing, plus the plain HTTP answers a
  * policy server owes that the WebSocket library has no place for: {@code 200 OK} on
- * {@code GET /healthz} ({@code 503} once the server has failed), {@code 400} for a request that is
+ * {@code GET /healthz} ({@code 503} once the server has failed, or while it drains before
+ * closing), the Prometheus text on {@code GET /metrics} (behind the API key when one is set,
+ * unless the metrics are public), {@code 400} for a request that is
  * not a valid WebSocket upgrade (not {@code GET}, not HTTP/1.1, no {@code Upgrade: websocket} or
  * {@code Connection: Upgrade}, a {@code Sec-WebSocket-Key} that is not 16 bytes in base64),
  * {@code 426} with {@code Sec-WebSocket-Version: 13} for another version, {@code 401} for a
@@ -60,6 +62,15 @@ final class HandshakeDraft extends WireDraft {
         default boolean acceptsImageCodecs() {
             return false;
         }
+
+        /** True while the server drains before closing: health checks get 503, "draining". */
+        boolean draining();
+
+        /** True when {@code GET /metrics} is answered without the API key. */
+        boolean publicMetrics();
+
+        /** The Prometheus text for {@code GET /metrics}. */
+        String metricsText();
     }
 
     private final Gate gate;
@@ -67,6 +78,9 @@ final class HandshakeDraft extends WireDraft {
     private int plainStatus;
     /** The image codec token this connection's handshake accepted, or null (images come as arrays). */
     private String acceptedImageCodec;
+    /** The body sent instead of the status's usual one: the metrics text, or "draining". */
+    private String body;
+    private boolean prometheus;
 
     HandshakeDraft(Gate gate, int maxMessageBytes, InboundBudget budget, ClientLog clientLog) {
         super(maxMessageBytes, budget, clientLog);
@@ -110,7 +124,20 @@ final class HandshakeDraft extends WireDraft {
             path = path.substring(0, query);
         }
         if (path.equals("/healthz")) {
-            plainStatus = gate.failed() ? 503 : 200;
+            plainStatus = gate.failed() || gate.draining() ? 503 : 200;
+            if (!gate.failed() && gate.draining()) {
+                body = "Service Unavailable: draining\n";
+            }
+            return HandshakeState.MATCHED;
+        }
+        if (path.equals("/metrics")) {
+            if (gate.publicMetrics() || authorized(request.getFieldValue("Authorization"))) {
+                body = gate.metricsText();
+                prometheus = true;
+                plainStatus = 200;
+            } else {
+                plainStatus = 401;
+            }
             return HandshakeState.MATCHED;
         }
         if (!hasToken(request.getFieldValue("Upgrade"), "websocket")
@@ -190,7 +217,7 @@ final class HandshakeDraft extends WireDraft {
         if (plainStatus == 0 || !(handshake instanceof ServerHandshake)) {
             return super.createHandshake(handshake, withContent);
         }
-        String body = switch (plainStatus) {
+        String text = body != null ? body : switch (plainStatus) {
             case 200 -> "OK\n";
             case 400 -> "Bad Request: not a valid WebSocket upgrade (RFC 6455 4.2.1)\n";
             case 401 -> "Unauthorized: missing or wrong API key\n";
@@ -206,12 +233,13 @@ final class HandshakeDraft extends WireDraft {
             default -> "Service Unavailable";
         };
         String head = "HTTP/1.1 " + plainStatus + " " + reason + "\r\n"
-                + "Content-Type: text/plain; charset=utf-8\r\n"
-                + "Content-Length: " + body.length() + "\r\n"
+                + (prometheus ? "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
+                        : "Content-Type: text/plain; charset=utf-8\r\n")
+                + "Content-Length: " + text.length() + "\r\n"
                 + (plainStatus == 401 ? "WWW-Authenticate: Api-Key\r\n" : "")
                 + (plainStatus == 426 ? "Sec-WebSocket-Version: 13\r\n" : "")
                 + "Connection: close\r\n\r\n";
-        return List.of(ByteBuffer.wrap((head + body).getBytes(StandardCharsets.US_ASCII)));
+        return List.of(ByteBuffer.wrap((head + text).getBytes(StandardCharsets.US_ASCII)));
     }
 
     @Override

@@ -1,6 +1,7 @@
 package org.webpolicy.transport;
 
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
@@ -10,25 +11,53 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
+import org.webpolicy.policy.BatchPolicy;
+import org.webpolicy.policy.Policy;
 
 /**
  * Calls into the policy: one at a time unless the policy is thread-safe, and under the policy
  * deadline when one is set. A call past its deadline is interrupted and abandoned; a policy that
  * ignores the interrupt keeps its thread, so the deadline pool is bounded: once every one of its
  * threads is held by such a call, further calls fail at once instead of adding threads.
+ *
+ * <p>Steps of a {@link BatchPolicy}, when the server batches, go through the
+ * {@link ObservationBatcher}, which gathers them from several workers into one call; resets and
+ * unbatched steps are called from the worker that runs the request.
  */
 final class PolicyCalls {
 
+    private final Policy policy;
+    private final ServerMetrics metrics;
+    /** Gathers steps into batches; null when the server does not batch. */
+    private final ObservationBatcher batcher;
     private final ReentrantLock policyLock;
     private final Duration deadline;
     /** Runs calls under a deadline; null when there is none (calls run on the worker). */
     private final ThreadPoolExecutor deadlineCalls;
 
-    PolicyCalls(boolean threadSafe, Duration deadline, int maxThreads) {
-        this.policyLock = threadSafe ? null : new ReentrantLock(true);
-        this.deadline = deadline;
-        this.deadlineCalls = deadline == null ? null : new ThreadPoolExecutor(0, maxThreads, 30, TimeUnit.SECONDS,
-                new SynchronousQueue<>(), ServerThreads.daemon("webpolicy-policy-"));
+    PolicyCalls(Policy policy, ServerOptions options, ServerMetrics metrics) {
+        this.policy = policy;
+        this.metrics = metrics;
+        this.policyLock = policy.isThreadSafe() ? null : new ReentrantLock(true);
+        this.deadline = options.policyTimeout;
+        this.deadlineCalls = deadline == null ? null : new ThreadPoolExecutor(0, options.maxConcurrentRequests, 30,
+                TimeUnit.SECONDS, new SynchronousQueue<>(), ServerThreads.daemon("webpolicy-policy-"));
+        this.batcher = options.maxBatch > 1 && policy instanceof BatchPolicy batchPolicy
+                ? new ObservationBatcher(batchPolicy, this, options.maxBatch, options.maxBatchWait, metrics)
+                : null;
+    }
+
+    /** The policy's action for one observation: batched with others' when the server batches. */
+    Map<String, Object> step(Map<String, Object> observation) {
+        if (batcher != null) {
+            return batcher.step(observation);
+        }
+        long t0 = System.nanoTime();
+        try {
+            return call(() -> policy.step(observation));
+        } finally {
+            metrics.batchRan(1, System.nanoTime() - t0);
+        }
     }
 
     <T> T call(Callable<T> call) {
@@ -48,14 +77,14 @@ final class PolicyCalls {
             try {
                 future = deadlineCalls.submit(guarded);
             } catch (RejectedExecutionException e) {
-                throw new RequestFailure("The policy has " + deadlineCalls.getMaximumPoolSize()
+                throw new RequestFailure(FailureKind.DEADLINE, "The policy has " + deadlineCalls.getMaximumPoolSize()
                         + " calls still running past their deadline; request not run");
             }
             try {
                 return future.get(deadline.toNanos(), TimeUnit.NANOSECONDS);
             } catch (TimeoutException e) {
                 future.cancel(true);
-                throw new RequestFailure("The policy call exceeded its deadline of " + deadline.toMillis()
+                throw new RequestFailure(FailureKind.DEADLINE, "The policy call exceeded its deadline of " + deadline.toMillis()
                         + " ms and was abandoned");
             } catch (ExecutionException e) {
                 Throwable cause = e.getCause();
@@ -71,7 +100,7 @@ final class PolicyCalls {
             throw e;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new RequestFailure("Interrupted while waiting for the policy");
+            throw new RequestFailure(FailureKind.SHUTDOWN, "Interrupted while waiting for the policy");
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
@@ -83,6 +112,9 @@ final class PolicyCalls {
     }
 
     void shutdownNow() {
+        if (batcher != null) {
+            batcher.stop();
+        }
         if (deadlineCalls != null) {
             deadlineCalls.shutdownNow();
         }

@@ -3,6 +3,8 @@ package org.webpolicy.transport;
 import java.net.URI;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import javax.net.ssl.SSLContext;
@@ -25,7 +27,9 @@ import org.webpolicy.policy.Policy;
  * (every {@link Builder#retryInterval}, within {@link Builder#connectTimeout}, 30 s by default),
  * then reads the metadata frame. After a connection is lost, and after any failed call, the next
  * call connects again the same way ({@link Builder#reconnect}, on by default, so a robot loop
- * outlives a server restart). A failed call is never resent: the caller decides, because whether
+ * outlives a server restart). Given several servers ({@link Builder#endpoints}), connecting tries
+ * them in turn, starting with the one that last worked, so a client fails over without a load
+ * balancer. A failed call is never resent: the caller decides, because whether
  * the server ran it is unknown. Every wait is bounded by a timeout; none is infinite.
  *
  * <h2>Replies</h2>
@@ -61,9 +65,9 @@ public final class PolicyClient implements Policy {
     }
 
     /**
-     * The server's address.
+     * The server's address (the first one, when several were given).
      *
-     * @return the {@code ws://} or {@code wss://} URI this client connects to
+     * @return the {@code ws://} or {@code wss://} URI this client connects to first
      */
     public URI uri() {
         return options.uri();
@@ -174,6 +178,7 @@ public final class PolicyClient implements Policy {
      */
     public static final class Builder {
         private ClientAddress address = ClientAddress.ofHost("localhost");
+        private List<ClientAddress> fallbacks = List.of();
         private Integer port;
         private String apiKey;
         private ProtocolMode protocolMode = ProtocolMode.AUTO;
@@ -201,6 +206,32 @@ public final class PolicyClient implements Policy {
          */
         public Builder host(String host) {
             this.address = ClientAddress.ofHost(Objects.requireNonNull(host, "host"));
+            this.fallbacks = List.of();
+            return this;
+        }
+
+        /**
+         * Several servers serving the same policy, for failover without a load balancer: the
+         * client connects to the first that accepts, trying them in this order and starting, when
+         * it reconnects, with the one that last worked; it pauses {@link #retryInterval} only
+         * after all have refused in turn. Each is written as for {@link #host}; a {@link #port}
+         * fills in those that name none and must agree with those that do. Replaces an earlier
+         * {@code host}, {@code uri} or list.
+         *
+         * @param hosts one or more hosts, hosts and ports, or URIs
+         * @return this builder
+         * @throws IllegalArgumentException when the list is empty or an entry is not an address
+         */
+        public Builder endpoints(List<String> hosts) {
+            if (hosts == null || hosts.isEmpty()) {
+                throw new IllegalArgumentException("endpoints needs at least one server address");
+            }
+            List<ClientAddress> parsed = new ArrayList<>();
+            for (String host : hosts) {
+                parsed.add(ClientAddress.ofHost(Objects.requireNonNull(host, "an endpoint")));
+            }
+            this.address = parsed.get(0);
+            this.fallbacks = List.copyOf(parsed.subList(1, parsed.size()));
             return this;
         }
 
@@ -226,6 +257,7 @@ public final class PolicyClient implements Policy {
          */
         public Builder uri(String uri) {
             this.address = ClientAddress.ofUri(Objects.requireNonNull(uri, "uri"));
+            this.fallbacks = List.of();
             return this;
         }
 
@@ -359,14 +391,23 @@ public final class PolicyClient implements Policy {
          * A client with a copy of these options; it connects on its first call.
          *
          * @return the new client
-         * @throws IllegalArgumentException when the address and the port disagree, or a TLS context
-         *     was given for a {@code ws://} URI
+         * @throws IllegalArgumentException when the address and the port disagree, a TLS context
+         *     was given for a {@code ws://} URI, or the endpoints mix {@code ws://} and {@code wss://}
          * @throws IllegalStateException when a {@code wss://} URI needs the default TLS context
          *     and there is none
          */
         public PolicyClient build() {
             SSLContext tls = sslContext;
             URI uri = address.resolve(port, tls != null);
+            List<URI> others = new ArrayList<>();
+            for (ClientAddress fallback : fallbacks) {
+                URI other = fallback.resolve(port, tls != null);
+                if (!other.getScheme().equals(uri.getScheme())) {
+                    throw new IllegalArgumentException("The endpoints mix ws:// and wss:// (" + uri + ", " + other
+                            + "): give them all the same scheme");
+                }
+                others.add(other);
+            }
             if ("ws".equals(uri.getScheme()) && tls != null) {
                 throw new IllegalArgumentException("A TLS context was given but the address is " + uri + ": use wss://");
             }
@@ -378,7 +419,7 @@ public final class PolicyClient implements Policy {
                 }
             }
             return new PolicyClient(new ClientOptions(uri, apiKey, protocolMode, retryInterval, connectTimeout,
-                    requestTimeout, pingInterval, reconnect, maxMessageBytes, MsgpackCodec.DEFAULT_MAX_DEPTH, tls,
+                    requestTimeout, pingInterval, reconnect, maxMessageBytes, MsgpackCodec.DEFAULT_MAX_DEPTH, tls, others,
                     imageCodec));
         }
     }

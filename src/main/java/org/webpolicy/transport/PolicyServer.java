@@ -13,13 +13,20 @@ import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.webpolicy.codec.MsgpackCodec;
+import org.webpolicy.policy.BatchPolicy;
 import org.webpolicy.policy.ObservationSpec;
 import org.webpolicy.policy.Policy;
 
 /**
  * Serves one {@link Policy} over WebSocket to any number of clients: Python openpi clients (raw
  * form), Python webpolicy clients (envelope form) and {@link PolicyClient}, told apart per
- * message. Also answers {@code GET /healthz} with {@code 200 OK} on the same port.
+ * message. Also answers {@code GET /healthz} with {@code 200 OK} on the same port ({@code 503}
+ * while draining before a close), and {@code GET /metrics} with the server's metrics in the
+ * Prometheus text format (behind the API key when one is set, unless
+ * {@link Builder#publicMetrics}).
+ *
+ * <p>A {@link BatchPolicy} served with {@link Builder#batching} gets observations from different
+ * connections gathered into one {@link BatchPolicy#stepBatch} call.
  *
  * <pre>{@code
  * try (PolicyServer server = PolicyServer.builder(policy).port(8000).build().start()) {
@@ -41,8 +48,9 @@ import org.webpolicy.policy.Policy;
  * servers do. Every other connection carries on.
  *
  * <h2>Lifecycle</h2>
- * {@link #start()} binds and returns once the port is open; {@link #close()} stops accepting,
- * lets requests in flight finish (up to {@link Builder#shutdownGrace}), then closes every
+ * {@link #start()} binds and returns once the port is open; {@link #close()} first drains for
+ * {@link Builder#drainTime} (health checks answer 503, connections are still served, so a load
+ * balancer moves new connections elsewhere), then stops accepting, lets requests in flight finish (up to {@link Builder#shutdownGrace}), then closes every
  * connection. The server owns its threads; the policy belongs to the caller and is not closed.
  */
 public final class PolicyServer implements AutoCloseable {
@@ -56,6 +64,7 @@ public final class PolicyServer implements AutoCloseable {
     static final int READ_BUFFER_BYTES = 256 << 10;
 
     private final ServerOptions options;
+    private final ServerMetrics metrics = new ServerMetrics();
     private final PolicyCalls calls;
     private final ThreadPoolExecutor workers;
     private final Housekeeping housekeeping = new Housekeeping();
@@ -66,9 +75,9 @@ public final class PolicyServer implements AutoCloseable {
     private PolicyServer(Builder b) {
         this.options = new ServerOptions(b);
         Policy policy = b.policy;
-        this.calls = new PolicyCalls(policy.isThreadSafe(), options.policyTimeout, options.maxConcurrentRequests);
+        this.calls = new PolicyCalls(policy, options, metrics);
         this.workers = ServerThreads.workers(options.maxConcurrentRequests);
-        ProtocolCore core = new ProtocolCore(policy, options, calls);
+        ProtocolCore core = new ProtocolCore(policy, options, calls, metrics);
         this.endpoint = new ServerEndpoint(options, core, workers, housekeeping, this::failed);
     }
 
@@ -138,6 +147,30 @@ public final class PolicyServer implements AutoCloseable {
     }
 
     /**
+     * Starts draining: from now on {@code /healthz} answers {@code 503} ("draining"), so a load
+     * balancer's health check takes this server out and sends new connections elsewhere, while
+     * open connections are still served. {@link #close()} drains for {@link Builder#drainTime}
+     * first by itself; call this earlier to drain for longer.
+     */
+    public void startDraining() {
+        endpoint.draining = true;
+    }
+
+    /**
+     * The server's metrics in the Prometheus text format, as {@code GET /metrics} answers them.
+     *
+     * @return the text exposition (version 0.0.4)
+     */
+    public String metricsText() {
+        return metrics.prometheusText(endpoint.openConnections(), endpoint.draining);
+    }
+
+    /** The server's counters, for tests and the Micrometer binding. */
+    ServerMetrics metrics() {
+        return metrics;
+    }
+
+    /**
      * Blocks until the server has been closed, by {@link #close()} or because it failed.
      *
      * @return empty after a plain {@link #close()}; the cause when the server went down by itself
@@ -182,6 +215,11 @@ public final class PolicyServer implements AutoCloseable {
             }
             return;
         }
+        try {
+            drain();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         endpoint.startClosing();
         try {
             // Requests already queued see the flag and fail fast; those running are waited for.
@@ -195,6 +233,16 @@ public final class PolicyServer implements AutoCloseable {
             stopped.countDown();
         }
         log.info("Policy server on port {} closed", port());
+    }
+
+    /** Health checks answer 503 for the drain time, while connections are still served. */
+    private void drain() throws InterruptedException {
+        if (options.drainTime.isZero() || endpoint.failure() != null) {
+            return;
+        }
+        startDraining();
+        log.info("Policy server on port {} draining for {} ms", port(), options.drainTime.toMillis());
+        Thread.sleep(options.drainTime.toMillis());
     }
 
     private void shutdownPools() {
@@ -226,6 +274,10 @@ public final class PolicyServer implements AutoCloseable {
         long maxPendingReplyBytes = 16L << 20;
         long inboundMemoryBytes;
         boolean acceptImageCodecs = true;
+        int maxBatch;
+        Duration maxBatchWait = Duration.ZERO;
+        Duration drainTime = Duration.ZERO;
+        boolean publicMetrics;
 
         private Builder(Policy policy) {
             this.policy = Objects.requireNonNull(policy, "policy");
@@ -518,11 +570,79 @@ public final class PolicyServer implements AutoCloseable {
         }
 
         /**
+         * Gathers observations from different connections into batches for a {@link BatchPolicy}:
+         * the server calls {@link BatchPolicy#stepBatch} once as soon as {@code maxBatch}
+         * observations of the same keys, dtypes and shapes wait, or the oldest has waited
+         * {@code maxWait}, and sends each action to its own connection. An observation that
+         * differs from the others goes into a batch of its own; a policy failure fails every
+         * request of its batch, each with the reason. Resets are not batched. Each waiting
+         * observation holds a worker, so {@link #maxConcurrentRequests} must be at least
+         * {@code maxBatch}. Default: no batching.
+         *
+         * @param maxBatch the most observations per call, at least 2
+         * @param maxWait the longest an observation waits for others, at least 0
+         * @return this builder
+         * @throws IllegalArgumentException when {@code maxBatch} is below 2 or {@code maxWait} negative
+         */
+        public Builder batching(int maxBatch, Duration maxWait) {
+            if (maxBatch < 2) {
+                throw new IllegalArgumentException("maxBatch must be at least 2, got " + maxBatch);
+            }
+            if (maxWait == null || maxWait.isNegative()) {
+                throw new IllegalArgumentException("maxWait must be zero or more, got " + maxWait);
+            }
+            this.maxBatch = maxBatch;
+            this.maxBatchWait = maxWait;
+            return this;
+        }
+
+        /**
+         * How long {@link PolicyServer#close()} drains before it stops: {@code /healthz} answers
+         * {@code 503} ("draining") while open connections are still served, so a load balancer
+         * checking health every interval moves new connections away first. Set it to a little
+         * more than the balancer's check interval times its fall count. Default zero (no drain).
+         *
+         * @param drainTime the drain, zero or more
+         * @return this builder
+         * @throws IllegalArgumentException when negative
+         */
+        public Builder drainTime(Duration drainTime) {
+            if (drainTime == null || drainTime.isNegative()) {
+                throw new IllegalArgumentException("drainTime must be zero or more, got " + drainTime);
+            }
+            this.drainTime = drainTime;
+            return this;
+        }
+
+        /**
+         * Whether {@code GET /metrics} is answered without the API key (for a scraper inside a
+         * trusted network). Default false: when an API key is set, metrics require it too.
+         *
+         * @param publicMetrics true to serve metrics without the key
+         * @return this builder
+         */
+        public Builder publicMetrics(boolean publicMetrics) {
+            this.publicMetrics = publicMetrics;
+            return this;
+        }
+
+        /**
          * A server with the options set so far; later changes to this builder do not affect it.
          *
          * @return a server, not yet started
+         * @throws IllegalArgumentException when batching is set for a policy that is not a
+         *     {@link BatchPolicy}, or with fewer concurrent requests than its batch size
          */
         public PolicyServer build() {
+            if (maxBatch > 0 && !(policy instanceof BatchPolicy)) {
+                throw new IllegalArgumentException("batching needs a BatchPolicy; "
+                        + policy.getClass().getName() + " has no stepBatch");
+            }
+            if (maxBatch > maxConcurrentRequests) {
+                throw new IllegalArgumentException("maxConcurrentRequests (" + maxConcurrentRequests
+                        + ") must be at least maxBatch (" + maxBatch + "): each observation waiting for its batch"
+                        + " holds a worker, so a batch could never fill");
+            }
             return new PolicyServer(this);
         }
     }

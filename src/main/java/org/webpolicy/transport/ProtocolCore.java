@@ -28,12 +28,14 @@ final class ProtocolCore {
     private final ServerOptions options;
     private final PolicyCalls calls;
     private final ImageInflation images;
+    private final ServerMetrics metrics;
     private final byte[] metadataMessage;
 
-    ProtocolCore(Policy policy, ServerOptions options, PolicyCalls calls) {
+    ProtocolCore(Policy policy, ServerOptions options, PolicyCalls calls, ServerMetrics metrics) {
         this.policy = policy;
         this.options = options;
         this.calls = calls;
+        this.metrics = metrics;
         this.codec = new MsgpackCodec(options.maxDepth);
         this.images = new ImageInflation(options.maxMessageBytes);
         Map<String, Object> metadata = options.metadata != null ? options.metadata : policy.metadata();
@@ -47,6 +49,11 @@ final class ProtocolCore {
     /** The message every connection gets first. */
     byte[] metadataMessage() {
         return metadataMessage;
+    }
+
+    /** What the server counts. */
+    ServerMetrics metrics() {
+        return metrics;
     }
 
     /** What the core remembers of one connection between its requests: openpi's timing. */
@@ -74,8 +81,10 @@ final class ProtocolCore {
     /** The encoded reply to {@code message}, as the codec's segments (array data by reference). */
     List<ByteBuffer> answer(Conversation conversation, ByteBuffer message) {
         Object decoded;
+        long decodeStart = System.nanoTime();
         try {
             decoded = codec.unpack(message);
+            metrics.decodeSeconds.recordNanos(System.nanoTime() - decodeStart);
         } catch (DecodeException e) {
             throw new RequestFailure("Could not decode the request (" + e.problem() + "): "
                     + ClientText.quote(e.getMessage(), 4 * ClientText.MAX_QUOTED_CHARS));
@@ -129,12 +138,12 @@ final class ProtocolCore {
             try {
                 options.observationCheck.accept(observation);
             } catch (IllegalArgumentException e) {
-                throw new RequestFailure("Observation rejected: " + ClientText.quote(e.getMessage(), 4 * ClientText.MAX_QUOTED_CHARS));
+                throw new RequestFailure(FailureKind.REJECTED, "Observation rejected: " + ClientText.quote(e.getMessage(), 4 * ClientText.MAX_QUOTED_CHARS));
             }
         }
-        Map<String, Object> action = calls.call(() -> policy.step(observation));
+        Map<String, Object> action = calls.step(observation);
         if (action == null) {
-            throw new RequestFailure("The policy returned null instead of an action map");
+            throw new RequestFailure(FailureKind.POLICY, "The policy returned null instead of an action map");
         }
         return action;
     }
@@ -160,10 +169,13 @@ final class ProtocolCore {
     }
 
     private List<ByteBuffer> encode(Object reply) {
+        long encodeStart = System.nanoTime();
         try {
-            return codec.encode(reply);
+            List<ByteBuffer> encoded = codec.encode(reply);
+            metrics.encodeSeconds.recordNanos(System.nanoTime() - encodeStart);
+            return encoded;
         } catch (EncodeException e) {
-            throw new RequestFailure("The policy's reply cannot be sent: " + e.getMessage());
+            throw new RequestFailure(FailureKind.ENCODE, "The policy's reply cannot be sent: " + e.getMessage());
         }
     }
 

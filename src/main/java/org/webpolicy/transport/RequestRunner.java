@@ -59,6 +59,8 @@ final class RequestRunner {
             return;
         }
         long bytes = message.capacity();
+        long arrived = System.nanoTime();
+        core.metrics().received(bytes);
         if (!budget.tryReserve(bytes, bytes)) {
             session.queued.decrementAndGet();
             cut(conn, session, CloseFrame.TRY_AGAIN_LATER, "the server's inbound memory budget is spent; try again later",
@@ -66,7 +68,7 @@ final class RequestRunner {
             return;
         }
         try {
-            session.requests.execute(() -> handle(conn, session, message, bytes));
+            session.requests.execute(() -> handle(conn, session, message, bytes, arrived));
         } catch (RejectedExecutionException e) {
             session.queued.decrementAndGet();
             budget.release(bytes);
@@ -74,13 +76,14 @@ final class RequestRunner {
         }
     }
 
-    private void handle(WebSocket conn, ServerConnection session, ByteBuffer message, long bytes) {
+    private void handle(WebSocket conn, ServerConnection session, ByteBuffer message, long bytes, long arrived) {
+        core.metrics().queueSeconds.recordNanos(System.nanoTime() - arrived);
         try {
             if (session.closed) {
                 return;
             }
             if (closing) {
-                throw new RequestFailure("The server is shutting down; request not run.");
+                throw new RequestFailure(FailureKind.SHUTDOWN, "The server is shutting down; request not run.");
             }
             List<ByteBuffer> reply = core.answer(session.conversation, message);
             if (session.closed) {
@@ -92,17 +95,28 @@ final class RequestRunner {
                         + " reply bytes left unread", true);
                 return;
             }
+            // Counted before it is queued: a client reading its reply then finds it counted.
+            core.metrics().answered(replyBytes(reply), System.nanoTime() - arrived);
             conn.sendFrame(new EncodedMessage(reply));
             flushSoon(conn);
             session.conversation.replySent();
         } catch (RuntimeException | Error e) {
             // OutOfMemoryError included: this request fails and its connection closes; the
             // server, its threads and every other connection carry on.
+            core.metrics().failed(RequestFailure.kindOf(e));
             fail(conn, session, ProtocolCore.describe(e));
         } finally {
             budget.release(bytes);
             session.queued.decrementAndGet();
         }
+    }
+
+    private static long replyBytes(List<ByteBuffer> reply) {
+        long n = 0;
+        for (ByteBuffer segment : reply) {
+            n += segment.remaining();
+        }
+        return n;
     }
 
     /**
@@ -148,6 +162,7 @@ final class RequestRunner {
             return;
         }
         session.closed = true;
+        core.metrics().failed(FailureKind.LIMIT);
         clientLog.warn("Closing {} with {}: {}", conn.getRemoteSocketAddress(), code, reason);
         WebSocketImpl impl = (WebSocketImpl) conn;
         if (now) {

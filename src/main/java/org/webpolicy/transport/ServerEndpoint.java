@@ -52,6 +52,8 @@ final class ServerEndpoint extends WebSocketServer {
     private volatile int openConnections;
     private final Object openLock = new Object();
     private volatile boolean closing;
+    /** Set when the server is told to stop: health checks answer 503 so balancers move away. */
+    volatile boolean draining;
     private volatile Throwable failure;
 
     ServerEndpoint(ServerOptions options, ProtocolCore core, ThreadPoolExecutor workers, Housekeeping housekeeping,
@@ -110,6 +112,21 @@ final class ServerEndpoint extends WebSocketServer {
         @Override
         public boolean acceptsImageCodecs() {
             return endpoint.options.acceptImageCodecs;
+        }
+
+        @Override
+        public boolean draining() {
+            return endpoint.draining;
+        }
+
+        @Override
+        public boolean publicMetrics() {
+            return endpoint.options.publicMetrics;
+        }
+
+        @Override
+        public String metricsText() {
+            return endpoint.core.metrics().prometheusText(endpoint.openConnections, endpoint.draining);
         }
     }
 

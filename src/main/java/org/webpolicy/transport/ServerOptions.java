@@ -32,6 +32,11 @@ final class ServerOptions {
     final long maxPendingReplyBytes;
     final long inboundMemoryBytes;
     final boolean acceptImageCodecs;
+    /** The most observations per batch; 0 when the server does not batch. */
+    final int maxBatch;
+    final Duration maxBatchWait;
+    final Duration drainTime;
+    final boolean publicMetrics;
 
     ServerOptions(PolicyServer.Builder b) {
         host = b.host;
@@ -57,6 +62,10 @@ final class ServerOptions {
         maxConcurrentRequests = b.maxConcurrentRequests;
         maxQueuedRequests = b.maxQueuedRequests;
         maxPendingReplyBytes = b.maxPendingReplyBytes;
+        maxBatch = b.maxBatch;
+        maxBatchWait = b.maxBatchWait;
+        drainTime = b.drainTime;
+        publicMetrics = b.publicMetrics;
         inboundMemoryBytes = b.inboundMemoryBytes > 0 ? b.inboundMemoryBytes : defaultInboundMemory();
         acceptImageCodecs = b.acceptImageCodecs;
     }

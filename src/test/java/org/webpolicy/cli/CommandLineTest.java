@@ -97,6 +97,12 @@ class CommandLineTest {
     }
 
     @Test
+    void aNegativeDrainIsRefused() {
+        assertRefused("--drain-ms", "serve", "--drain-ms", "-1");
+        assertTrue(((String) runCaptured("serve", "--help")[1]).contains("--drain-ms"));
+    }
+
+    @Test
     void enumOptionsNameTheirValidValuesInErrorsAndHelp() {
         assertRefused("Invalid value for option '--policy': expected one of echo, random, fail-after, demo but was 'nope'",
                 "serve", "--policy", "nope");
