@@ -9,22 +9,15 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.net.InetSocketAddress;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import org.java_websocket.WebSocket;
 import org.java_websocket.handshake.ClientHandshake;
-import org.java_websocket.server.WebSocketServer;
 import org.junit.jupiter.api.Test;
 import org.webpolicy.array.DType;
 import org.webpolicy.array.NdArray;
@@ -276,52 +269,9 @@ class CompressedImagesWireTest {
         }
     }
 
-    /** A bare WebSocket server that ignores our headers, as the Python servers do, and records request bytes. */
-    private static final class HeaderIgnoringServer extends WebSocketServer {
-        final BlockingQueue<byte[]> requests = new LinkedBlockingQueue<>();
-        final BlockingQueue<ClientHandshake> handshakes = new LinkedBlockingQueue<>();
-        final CountDownLatch started = new CountDownLatch(1);
-
-        HeaderIgnoringServer() {
-            super(new InetSocketAddress("127.0.0.1", 0));
-            setReuseAddr(true);
-        }
-
-        @Override
-        public void onOpen(WebSocket conn, ClientHandshake handshake) {
-            handshakes.add(handshake);
-            conn.send(new byte[] {(byte) 0x80}); // empty metadata
-        }
-
-        @Override
-        public void onMessage(WebSocket conn, ByteBuffer message) {
-            byte[] b = new byte[message.remaining()];
-            message.get(b);
-            requests.add(b);
-            conn.send(CODEC.pack(Map.of("actions", NdArray.ofFloat32(new float[] {0}))));
-        }
-
-        @Override
-        public void onMessage(WebSocket conn, String message) {
-        }
-
-        @Override
-        public void onClose(WebSocket conn, int code, String reason, boolean remote) {
-        }
-
-        @Override
-        public void onError(WebSocket conn, Exception ex) {
-        }
-
-        @Override
-        public void onStart() {
-            started.countDown();
-        }
-    }
-
     @Test
     void aServerThatIgnoresTheOfferGetsTodaysRawBytes() throws Exception {
-        HeaderIgnoringServer python = new HeaderIgnoringServer();
+        RecordingServer python = new RecordingServer(CODEC.pack(Map.of("actions", NdArray.ofFloat32(new float[] {0}))));
         python.start();
         assertTrue(python.started.await(10, TimeUnit.SECONDS));
         try {

@@ -6,17 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import org.java_websocket.WebSocket;
-import org.java_websocket.handshake.ClientHandshake;
-import org.java_websocket.server.WebSocketServer;
 import org.junit.jupiter.api.Test;
 import org.webpolicy.codec.MsgpackCodec;
 import org.webpolicy.policy.Policy;
@@ -42,51 +34,9 @@ class WireGoldenTest {
         return (Map<String, Object>) codec.unpack(golden(name));
     }
 
-    /** A bare server that sends a metadata frame, records every request and answers each with a fixed reply. */
-    private static final class Recorder extends WebSocketServer {
-        final BlockingQueue<byte[]> requests = new LinkedBlockingQueue<>();
-        final CountDownLatch started = new CountDownLatch(1);
-        volatile byte[] reply;
-
-        Recorder() {
-            super(new InetSocketAddress("127.0.0.1", 0));
-            setReuseAddr(true);
-        }
-
-        @Override
-        public void onOpen(WebSocket conn, ClientHandshake handshake) {
-            conn.send(new byte[] {(byte) 0x80});
-        }
-
-        @Override
-        public void onMessage(WebSocket conn, ByteBuffer message) {
-            byte[] b = new byte[message.remaining()];
-            message.get(b);
-            requests.add(b);
-            conn.send(reply);
-        }
-
-        @Override
-        public void onMessage(WebSocket conn, String message) {
-        }
-
-        @Override
-        public void onClose(WebSocket conn, int code, String reason, boolean remote) {
-        }
-
-        @Override
-        public void onError(WebSocket conn, Exception ex) {
-        }
-
-        @Override
-        public void onStart() {
-            started.countDown();
-        }
-    }
-
     @Test
     void clientRequestsAreThePythonClientsBytes() throws Exception {
-        Recorder recorder = new Recorder();
+        RecordingServer recorder = new RecordingServer(null);
         recorder.start();
         recorder.started.await(10, TimeUnit.SECONDS);
         try (PolicyClient client = PolicyClient.builder().host("127.0.0.1").port(recorder.getPort())

@@ -82,6 +82,11 @@ final class WireSocket implements Closeable {
 
     /** Reads an HTTP response head up to the blank line and returns it. */
     String readHttpHead() throws IOException {
+        return readHttpHead(in);
+    }
+
+    /** Reads an HTTP head (request or response) from {@code in} up to the blank line and returns it. */
+    static String readHttpHead(InputStream in) throws IOException {
         ByteArrayOutputStream head = new ByteArrayOutputStream();
         int last4 = 0;
         while (last4 != 0x0d0a0d0a) {
