@@ -50,6 +50,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--duration-s", description = "Length of the throughput run (default: ${DEFAULT-VALUE}).")
     int durationSeconds = 5;
 
+    @Option(names = "--threads", description = "Also print each row's CPU per round trip by thread (digits stripped from names).")
+    boolean threads;
+
     @Spec
     CommandSpec spec;
 
@@ -99,8 +102,13 @@ final class BenchCommand implements Callable<Integer> {
                             raw.roundTrip();
                         }
                         Run floorRun = roundTrips(raw::roundTrip, size.steps);
+                        Map<String, Long> before = threadCpu();
                         Run ours = roundTrips(() -> client.step(size.observation), size.steps);
+                        Map<String, Long> after = threadCpu();
                         row(size, ours, floorRun);
+                        if (threads) {
+                            printThreadCpu(before, after, size.steps);
+                        }
                     }
                 }
             }
@@ -156,6 +164,28 @@ final class BenchCommand implements Callable<Integer> {
     private static int frameBytes(int payload, boolean masked) {
         int size = payload <= 125 ? 0 : payload <= 65535 ? 2 : 8;
         return 2 + size + (masked ? 4 : 0) + payload;
+    }
+
+    /** CPU nanoseconds of every live thread, summed by name with its digits removed. */
+    private static Map<String, Long> threadCpu() {
+        Map<String, Long> cpu = new java.util.TreeMap<>();
+        for (long id : THREADS.getAllThreadIds()) {
+            java.lang.management.ThreadInfo info = THREADS.getThreadInfo(id);
+            long t = THREADS.getThreadCpuTime(id);
+            if (info != null && t > 0) {
+                cpu.merge(info.getThreadName().replaceAll("[0-9]+", "#"), t, Long::sum);
+            }
+        }
+        return cpu;
+    }
+
+    private static void printThreadCpu(Map<String, Long> before, Map<String, Long> after, int n) {
+        after.forEach((name, t) -> {
+            double us = (t - before.getOrDefault(name, 0L)) / 1e3 / n;
+            if (us >= 1) {
+                System.out.printf("    %-40s %8.0f us%n", name, us);
+            }
+        });
     }
 
     private static Run roundTrips(Runnable step, int n) {
