@@ -136,6 +136,11 @@ public final class PolicyServer implements AutoCloseable {
         return endpoint.acceptedConnections();
     }
 
+    /** Open connections read and written by the server's own I/O loop (for tests). */
+    int ownedConnections() {
+        return endpoint.ownedConnections();
+    }
+
     /** Inbound message bytes held now from the server's budget (for tests and the campaign). */
     long inboundBytes() {
         return endpoint.inboundBytes();

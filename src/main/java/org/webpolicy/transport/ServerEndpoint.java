@@ -181,6 +181,17 @@ final class ServerEndpoint extends WebSocketServer {
         return slots.accepted();
     }
 
+    /** Open connections whose socket the server's I/O loop reads and writes (for tests). */
+    int ownedConnections() {
+        int n = 0;
+        for (WebSocket conn : getConnections()) {
+            if (conn instanceof OwnedSocket owned && owned.writer.owned() && conn.isOpen()) {
+                n++;
+            }
+        }
+        return n;
+    }
+
     /** Inbound message bytes held now, over all connections. */
     long inboundBytes() {
         return budget.used();
