@@ -38,6 +38,7 @@ final class IoLoop implements AutoCloseable {
     private final Thread thread;
     private final ByteBuffer scratch = ByteBuffer.allocateDirect(SCRATCH_BYTES);
     private final Queue<OwnedSocket> arriving = new ConcurrentLinkedQueue<>();
+    private final Queue<Runnable> closes = new ConcurrentLinkedQueue<>();
     private final Consumer<Throwable> onFatal;
     private volatile boolean closed;
 
@@ -77,6 +78,27 @@ final class IoLoop implements AutoCloseable {
         }
     }
 
+    /**
+     * Closes a connection on the loop, soon: the library's close may be under way on the calling
+     * thread (it marks the connection closing after it flushed), and closing inside it would
+     * have the library close the connection twice. The library's own writer closes on its
+     * selector thread for the same reason.
+     */
+    void closeSoon(Runnable close) {
+        closes.add(close);
+        selector.wakeup();
+        if (closed) {
+            runCloses();
+        }
+    }
+
+    private void runCloses() {
+        Runnable close;
+        while ((close = closes.poll()) != null) {
+            close.run();
+        }
+    }
+
     /** Wakes the loop (e.g. to let go of a closed socket). */
     void wakeup() {
         if (!onLoopThread()) {
@@ -89,6 +111,7 @@ final class IoLoop implements AutoCloseable {
             while (!closed) {
                 selector.select();
                 register();
+                runCloses();
                 Iterator<SelectionKey> keys = selector.selectedKeys().iterator();
                 while (keys.hasNext()) {
                     SelectionKey key = keys.next();
@@ -184,6 +207,7 @@ final class IoLoop implements AutoCloseable {
         while ((conn = arriving.poll()) != null) {
             conn.closeConnection(CloseFrame.GOING_AWAY, "server stopped");
         }
+        runCloses();
         try {
             selector.close();
         } catch (IOException e) {

@@ -14,6 +14,7 @@ import org.java_websocket.WebSocketImpl;
 import org.java_websocket.drafts.Draft;
 import org.java_websocket.enums.Opcode;
 import org.java_websocket.exceptions.WebsocketNotConnectedException;
+import org.java_websocket.framing.CloseFrame;
 import org.java_websocket.framing.Framedata;
 
 /**
@@ -191,12 +192,12 @@ final class OwnedSocket extends WebSocketImpl {
         }
     }
 
-    /** Acts on what the writer said, outside its lock. */
+    /** Acts on what the writer said, outside its lock: a close runs on the loop, later. */
     void after(FrameWriter.After next) {
         switch (next) {
-            case CLOSE_FLUSHED -> closeConnection();
-            case CLOSE_FAILED -> closeConnection(org.java_websocket.framing.CloseFrame.ABNORMAL_CLOSE,
-                    String.valueOf(writer.failure()), false);
+            case CLOSE_FLUSHED -> loop.closeSoon(this::closeConnection);
+            case CLOSE_FAILED -> loop.closeSoon(() -> closeConnection(CloseFrame.ABNORMAL_CLOSE,
+                    String.valueOf(writer.failure()), false));
             default -> {
             }
         }

@@ -137,6 +137,29 @@ class OwnedDataPathTest {
     }
 
     @Test
+    void aConnectionClosedPastABoundIsCountedOutOnce() throws Exception {
+        // A bound closes with a close frame and cuts the socket a second later whatever the
+        // client does: both paths reach the library's close, which must count the connection once.
+        TestPolicies.Gated gated = new TestPolicies.Gated();
+        PolicyServer server = open.serve(PolicyServer.builder(gated).maxQueuedRequests(2));
+        WireSocket w = open.add(WireSocket.open(server.port()));
+        awaitOwned(server, 1);
+        ByteArrayOutputStream burst = new ByteArrayOutputStream();
+        for (int i = 0; i < 6; i++) {
+            burst.write(WireSocket.frame(WireSocket.BINARY, step(i), true));
+        }
+        w.write(burst.toByteArray());
+        WireSocket.Frame close = w.readMessage();
+        assertEquals(WireSocket.CLOSE, close.opcode());
+        assertEquals(1008, close.closeCode());
+        assertTrue(w.closedWithin(Duration.ofSeconds(20)));
+        gated.release.countDown();
+        assertTrue(Probes.await(() -> server.acceptedConnections() == 0, Duration.ofSeconds(20)));
+        Thread.sleep(1500); // past the second path's cut
+        assertEquals(0, server.acceptedConnections(), "counted out once");
+    }
+
+    @Test
     void closingTheServerClosesOwnedConnectionsWith1001() throws Exception {
         PolicyServer server = PolicyServer.builder(new TestPolicies.Echo()).host("127.0.0.1").port(0).build().start();
         try (WireSocket w = WireSocket.open(server.port())) {
