@@ -27,6 +27,8 @@ import org.slf4j.LoggerFactory;
  * The Java-WebSocket side of the server: connections, handshakes, messages in and replies out.
  * What a request means is the {@link ProtocolCore}'s business; this class moves its bytes and
  * decides, where the library's own behaviour is unsafe, what happens instead (each place says why).
+ * After its handshake, a plain connection's socket is handed over to the server's {@link IoLoop}
+ * ({@link OwnedSocket} says why); the callbacks here are the same for both paths.
  */
 final class ServerEndpoint extends WebSocketServer {
 
