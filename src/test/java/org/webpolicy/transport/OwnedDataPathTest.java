@@ -176,7 +176,7 @@ class OwnedDataPathTest {
 
     @Test
     void theIdleCheckClosesASilentPeerAndKeepsALiveOne() throws Exception {
-        PolicyServer server = open.serve(PolicyServer.builder(new TestPolicies.Echo()).pingInterval(Duration.ofSeconds(1)));
+        PolicyServer server = open.serve(PolicyServer.builder(new TestPolicies.Echo()).pingInterval(Duration.ofSeconds(2)));
         RawClient live = RawClient.connect(server.port()); // answers pings by itself
         open.add(live::closeBlocking);
         live.nextBinary();
