@@ -1,6 +1,6 @@
 package org.webpolicy.transport;
 
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.LinkedTransferQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -24,17 +24,17 @@ final class ServerThreads {
     /**
      * At most {@code threads} workers, idle ones let go after 30 s. The queue holds at most one
      * task per connection (a connection's requests run one after another through a
-     * {@link SerialExecutor}), so it is bounded by the connection limit. A linked blocking queue:
-     * an idle worker parks until a request comes. A transfer queue, whose idle workers spin before
-     * they park, saved a wake-up when the library's threads stood between socket and worker; with
-     * the server's own I/O loop handing requests over, it cost more than it saved: measured
-     * alternately on the shared 2-core machine (tiny round trip, four runs each), the worker's CPU
-     * per request 21-32 us against 29-56 us with the transfer queue; process CPU, medians and
-     * throughput moved within the machine's noise.
+     * {@link SerialExecutor}), so it is bounded by the connection limit. A transfer queue hands a
+     * task straight to an idle worker that is still spinning, without the futex wake-up a parked
+     * one costs the handing thread, which is the I/O loop: the one thread every request passes.
+     * Measured alternately against a linked blocking queue on the shared 2-core machine: eight
+     * clients on ALOHA 2 144-2 241 steps/s against 1 752-2 084 (three runs each, CPU per step
+     * 665-734 us against 701-803), at the price of the spin: on a lone tiny request the worker's
+     * CPU is 29-56 us against 21-32 us.
      */
     static ThreadPoolExecutor workers(int threads) {
         ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(), daemon("webpolicy-worker-"));
+                new LinkedTransferQueue<>(), daemon("webpolicy-worker-"));
         pool.allowCoreThreadTimeOut(true);
         return pool;
     }
