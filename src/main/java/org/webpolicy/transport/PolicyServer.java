@@ -35,9 +35,13 @@ import org.webpolicy.policy.Policy;
  * }</pre>
  *
  * <h2>Threading</h2>
- * Network I/O runs on the WebSocket library's threads and never waits for the policy: requests
- * are decoded, run and answered on a worker pool, so pings, health checks, handshakes and other
- * connections are served while a policy call takes seconds. Each connection's requests are
+ * Network I/O never waits for the policy: the WebSocket library's threads accept connections and
+ * do their handshakes; after it, a plain ({@code ws://}) connection's socket is read and decoded
+ * on the server's own I/O loop thread ({@code webpolicy-io-1}), and its replies are written by
+ * the worker that produced them (what the socket does not take at once is finished by the loop);
+ * {@code wss://} connections stay on the library's threads. Requests run on a worker pool, so
+ * pings, health checks, handshakes and other connections are served while a policy call takes
+ * seconds. Each connection's requests are
  * answered in order. Calls into the policy are serialized unless {@link Policy#isThreadSafe()}
  * says otherwise.
  *
@@ -57,9 +61,12 @@ public final class PolicyServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(PolicyServer.class);
     /**
-     * Bytes read from a socket at once (the library's default is 16 KB). A camera observation is
-     * hundreds of KB: each read is handed to a decoder thread, so fewer, larger reads save
-     * hand-offs. The server pools a few such buffers per decoder thread, not one per connection.
+     * Bytes read from a socket at once by the WebSocket library (its default is 16 KB), during
+     * handshakes and on {@code wss://} connections, and each socket's receive buffer. A camera
+     * observation is hundreds of KB: each read is handed to a decoder thread, so fewer, larger
+     * reads save hand-offs. The server pools a few such buffers per decoder thread, not one per
+     * connection. The server's own I/O loop reads plain connections into one buffer of
+     * {@link IoLoop#SCRATCH_BYTES}.
      */
     static final int READ_BUFFER_BYTES = 256 << 10;
 
@@ -134,6 +141,11 @@ public final class PolicyServer implements AutoCloseable {
     /** Connections accepted and not yet closed, handshake or not (for tests and the campaign). */
     int acceptedConnections() {
         return endpoint.acceptedConnections();
+    }
+
+    /** Open connections read and written by the server's own I/O loop (for tests). */
+    int ownedConnections() {
+        return endpoint.ownedConnections();
     }
 
     /** Inbound message bytes held now from the server's budget (for tests and the campaign). */

@@ -124,6 +124,9 @@ final class RequestRunner {
      * (a connection that reads nothing may have many small frames queued).
      */
     static long pendingBytes(WebSocket conn, long enough) {
+        if (conn instanceof OwnedSocket owned) {
+            return owned.pendingBytes(enough);
+        }
         long total = 0;
         for (ByteBuffer frame : ((WebSocketImpl) conn).outQueue) {
             total += frame.remaining();
@@ -183,9 +186,14 @@ final class RequestRunner {
      * connection (up to a ping interval). Fuzzing caught a reply stuck this way. After every send
      * the selector thread itself asks again for write readiness where frames wait
      * ({@link WriteWake}), which no withdrawal can race; only without the wake-up pipe, a timer
-     * looks again 1 ms later. The sweep looks at every connection each second as well.
+     * looks again 1 ms later. The sweep looks at every connection each second as well. A
+     * connection taken over from the library ({@link OwnedSocket}) needs none of this: its
+     * {@link FrameWriter} cannot lose a write.
      */
     void flushSoon(WebSocket conn) {
+        if (conn instanceof OwnedSocket owned && owned.writer.owned()) {
+            return; // its writer wrote or queued the frame with write interest: nothing to re-check
+        }
         if (!writeWake.demand(conn)) {
             housekeeping.later(1, () -> flushIfStuck(conn));
         }

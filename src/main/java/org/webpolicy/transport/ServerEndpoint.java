@@ -27,6 +27,8 @@ import org.slf4j.LoggerFactory;
  * The Java-WebSocket side of the server: connections, handshakes, messages in and replies out.
  * What a request means is the {@link ProtocolCore}'s business; this class moves its bytes and
  * decides, where the library's own behaviour is unsafe, what happens instead (each place says why).
+ * After its handshake, a plain connection's socket is handed over to the server's {@link IoLoop}
+ * ({@link OwnedSocket} says why); the callbacks here are the same for both paths.
  */
 final class ServerEndpoint extends WebSocketServer {
 
@@ -44,6 +46,11 @@ final class ServerEndpoint extends WebSocketServer {
     private final ConnectionSlots slots;
     private final RequestRunner requests;
     private final WriteWake writeWake = new WriteWake();
+    /**
+     * Reads and writes plain connections after their handshake, from {@link #onStart}; null with
+     * TLS (the library's path) or when no selector could be opened.
+     */
+    private volatile IoLoop ioLoop;
     private final Consumer<Throwable> onFatal;
     /** Connections accepted whose handshake has not finished, with when they were accepted. */
     private final Map<WebSocket, Long> handshaking = new ConcurrentHashMap<>();
@@ -82,6 +89,24 @@ final class ServerEndpoint extends WebSocketServer {
         setConnectionLostTimeout((int) Math.max(1, options.pingInterval.toSeconds()));
         if (options.sslContext != null) {
             setWebSocketFactory(new DefaultSSLWebSocketServerFactory(options.sslContext));
+        } else {
+            // Plain connections are taken over after their handshake (OwnedSocket says why).
+            setWebSocketFactory(new OwnedSocketFactory());
+        }
+    }
+
+    /**
+     * One loop: on the 2-core machines this serves, a second loop thread would compete with the
+     * workers and the policy for the same cores, and one loop reads and decodes at memory speed.
+     */
+    private void openLoop() {
+        if (options.sslContext != null) {
+            return;
+        }
+        try {
+            ioLoop = new IoLoop("webpolicy-io-1", this::fatal);
+        } catch (java.io.IOException e) {
+            log.warn("No I/O loop ({}): connections stay on the WebSocket library's threads", e.toString());
         }
     }
 
@@ -158,6 +183,17 @@ final class ServerEndpoint extends WebSocketServer {
         return slots.accepted();
     }
 
+    /** Open connections whose socket the server's I/O loop reads and writes (for tests). */
+    int ownedConnections() {
+        int n = 0;
+        for (WebSocket conn : getConnections()) {
+            if (conn instanceof OwnedSocket owned && owned.writer.owned() && conn.isOpen()) {
+                n++;
+            }
+        }
+        return n;
+    }
+
     /** Inbound message bytes held now, over all connections. */
     long inboundBytes() {
         return budget.used();
@@ -171,6 +207,7 @@ final class ServerEndpoint extends WebSocketServer {
 
     @Override
     public void onStart() {
+        openLoop();
         slots.checkDescriptorLimit(options.maxConnections);
         long every = Math.max(10, Math.min(1000, options.handshakeTimeout.toMillis() / 4));
         housekeeping.every(every, this::sweep);
@@ -254,6 +291,15 @@ final class ServerEndpoint extends WebSocketServer {
         });
     }
 
+    /** On the selector thread: counts the reads handed to a decoder thread (see {@link OwnedSocket}). */
+    @Override
+    protected void queue(WebSocketImpl ws) throws InterruptedException {
+        if (ws instanceof OwnedSocket owned) {
+            owned.readQueued();
+        }
+        super.queue(ws);
+    }
+
     @Override
     public void onClosing(WebSocket conn, int code, String reason, boolean remote) {
         if (conn.getReadyState() == ReadyState.NOT_YET_CONNECTED) {
@@ -288,6 +334,11 @@ final class ServerEndpoint extends WebSocketServer {
         }
         conn.send(core.metadataMessage());
         requests.flushSoon(conn);
+        IoLoop loop = ioLoop;
+        if (conn instanceof OwnedSocket owned && loop != null) {
+            // Without the wake-up pipe the library keeps the connection, as with TLS.
+            writeWake.onSelector(() -> owned.handOver(loop));
+        }
     }
 
     @Override
@@ -389,6 +440,10 @@ final class ServerEndpoint extends WebSocketServer {
             if (conn.getReadyState() != ReadyState.CLOSED) {
                 ((WebSocketImpl) conn).closeConnection(CloseFrame.GOING_AWAY, "server stopped");
             }
+        }
+        IoLoop loop = ioLoop;
+        if (loop != null) {
+            loop.close();
         }
         writeWake.close();
     }

@@ -14,6 +14,7 @@ import org.java_websocket.WebSocket;
 import org.java_websocket.WebSocketImpl;
 import org.java_websocket.WebSocketListener;
 import org.java_websocket.drafts.Draft_6455;
+import org.slf4j.LoggerFactory;
 
 /**
  * Makes every frame queued from another thread reach the socket, by construction rather than by
@@ -33,6 +34,7 @@ import org.java_websocket.drafts.Draft_6455;
 final class WriteWake implements AutoCloseable {
 
     private final Queue<WebSocketImpl> waiting = new ConcurrentLinkedQueue<>();
+    private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     /** Set while a byte is in the pipe or about to be: one byte wakes the selector for all. */
     private final AtomicBoolean signalled = new AtomicBoolean();
     private final ByteBuffer drain = ByteBuffer.allocate(64);
@@ -70,6 +72,24 @@ final class WriteWake implements AutoCloseable {
             return false;
         }
         waiting.add((WebSocketImpl) conn);
+        return signal(p);
+    }
+
+    /**
+     * Runs {@code task} on the library's selector thread, soon.
+     *
+     * @return false when the wake-up pipe is not in place (the task will not run)
+     */
+    boolean onSelector(Runnable task) {
+        Pipe p = pipe;
+        if (p == null) {
+            return false;
+        }
+        tasks.add(task);
+        return signal(p);
+    }
+
+    private boolean signal(Pipe p) {
         if (signalled.compareAndSet(false, true)) {
             try {
                 p.sink().write(ByteBuffer.wrap(new byte[] {1}));
@@ -103,6 +123,15 @@ final class WriteWake implements AutoCloseable {
                 }
             } catch (CancelledKeyException e) {
                 // closed meanwhile
+            }
+        }
+        Runnable task;
+        while ((task = tasks.poll()) != null) {
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                // One task's failure must not reach the library's loop, which would stop the server.
+                LoggerFactory.getLogger(PolicyServer.class).warn("Selector task failed: {}", e.toString());
             }
         }
     }

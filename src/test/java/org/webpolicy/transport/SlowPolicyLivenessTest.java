@@ -19,7 +19,8 @@ import org.webpolicy.codec.MsgpackCodec;
 /**
  * A policy call that does not return never stalls the network threads: while one is running, the
  * connection that asked for it still gets its pings answered, another connection opens and gets
- * its metadata, and {@code /healthz} answers 200; once released, the reply arrives.
+ * its metadata, and {@code /healthz} answers 200; once released, the reply arrives. The connection
+ * is read by the server's own I/O loop by then, which must never wait for a policy either.
  */
 class SlowPolicyLivenessTest {
 
@@ -76,6 +77,10 @@ class SlowPolicyLivenessTest {
             PingingClient slow = new PingingClient(server.port());
             assertTrue(slow.connectBlocking(10, TimeUnit.SECONDS));
             slow.nextBinary(); // metadata
+            // Once handed over, the connection's bytes are read by the server's own I/O loop: the
+            // ping below is read, decoded and answered there while a worker sits in the policy.
+            assertTrue(Probes.await(() -> server.ownedConnections() == 1, java.time.Duration.ofSeconds(20)),
+                    "the connection is on the server's I/O loop");
             slow.send(new MsgpackCodec().pack(TestPolicies.observation(1)));
             assertTrue(policy.entered.await(10, TimeUnit.SECONDS), "the policy call started");
 
