@@ -15,11 +15,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.webpolicy.array.NdArray;
+import org.webpolicy.codec.EncodeException;
 
 /**
  * The client's request frames, written from its direct frame buffer on the caller's thread, over
- * a real connection: the pongs the library writes meanwhile never split one, and a caller
- * interrupted in the middle of a write the server does not read fails at once.
+ * a real connection: the pongs the library writes meanwhile never split one, a caller
+ * interrupted in the middle of a write the server does not read fails at once, and an
+ * observation that cannot be encoded fails before anything is sent.
  */
 class ClientWritePathTest {
 
@@ -120,6 +122,20 @@ class ClientWritePathTest {
             firstConnectionReads.countDown();
             assertEquals(Map.of("n", 1L, "bytes", 5L), client.step(Map.of("image", NdArray.ofUint8(new byte[5], 5))));
             assertEquals(2, server.connections(), "the call after the interrupt reconnected");
+        }
+    }
+
+    @Test
+    void anObservationTheWireCannotCarryFailsWithTheCodecsErrorAndKeepsTheConnection() throws Exception {
+        try (ScriptedServer server = new ScriptedServer(Map.of(), ECHO_LENGTH);
+                PolicyClient client = PolicyClient.builder().host("127.0.0.1").port(server.port())
+                        .protocolMode(ProtocolMode.RAW).connectTimeout(Duration.ofSeconds(10)).build().connect()) {
+            EncodeException e = assertThrows(EncodeException.class, () -> client.step(Map.of("image", new double[14])));
+            assertTrue(e.getMessage().contains("$.image"), e.getMessage());
+            assertEquals(Map.of("n", 1L, "bytes", 3L), client.step(Map.of("image", NdArray.ofUint8(new byte[3], 3))),
+                    "the next call is the connection's first request");
+            assertEquals(1, server.connections(), "the connection was kept");
+            assertEquals(1, server.requests.size(), "nothing was sent for the bad observation");
         }
     }
 }
