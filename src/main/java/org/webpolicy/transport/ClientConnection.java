@@ -175,8 +175,13 @@ final class ClientConnection implements ClientEndpoint.Listener {
      * @throws PolicyConnectionException when no reply came, or not a usable one (the connection is
      *     then dropped)
      * @throws RemotePolicyException when the server answered with an error text
+     * @throws org.webpolicy.codec.EncodeException when {@code message} holds a value the wire
+     *     cannot carry (nothing was sent; the connection stays usable)
      */
     Object exchange(Object message) {
+        // Encoded before anything else: a value the wire cannot carry fails the call with the
+        // codec's own error, nothing is sent, and the connection stays as it was.
+        EncodedMessage encoded = new EncodedMessage(codec.encode(message));
         try {
             slot.expect();
         } catch (PolicyConnectionException e) {
@@ -184,7 +189,7 @@ final class ClientConnection implements ClientEndpoint.Listener {
             throw e;
         }
         try {
-            endpoint.write(new EncodedMessage(codec.encode(message)), options.requestTimeout().toNanos());
+            endpoint.write(encoded, options.requestTimeout().toNanos());
         } catch (RuntimeException e) {
             shutDown("sending failed: " + e);
             throw new PolicyConnectionException("Could not send the request to " + options.uri() + ": " + e.getMessage(), e);

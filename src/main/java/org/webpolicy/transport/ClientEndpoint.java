@@ -6,6 +6,7 @@ import java.net.Socket;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.java_websocket.client.WebSocketClient;
 import org.java_websocket.framing.CloseFrame;
 import org.java_websocket.handshake.ServerHandshake;
@@ -32,15 +33,12 @@ final class ClientEndpoint extends WebSocketClient {
         void error(Exception e);
     }
 
-    /** Request frames up to this size are built in one buffer kept for the connection's next one. */
-    static final int KEPT_FRAME_BYTES = 8 << 20;
-
     private final Listener listener;
     private final boolean tls;
-    /** Serialises request writes: the kept frame buffer is in use until its write returns. */
+    /** Serialises request writes: the frame buffer is in use until its write returns. */
     private final Object writeLock = new Object();
-    /** The last request frame's buffer, reused for the next (plain TCP only); null until one is kept. */
-    private ByteBuffer keptFrame;
+    /** Where request frames are built (plain TCP only); guarded by {@link #writeLock}. */
+    private final RequestFrameBuffer frames = new RequestFrameBuffer();
     /** The library's read thread, once it called us: what {@link #awaitReader} waits for. */
     private volatile Thread reader;
 
@@ -51,9 +49,7 @@ final class ClientEndpoint extends WebSocketClient {
         setTcpNoDelay(true);
         setReceiveBufferSize(ClientOptions.READ_BUFFER_BYTES);
         setConnectionLostTimeout((int) Math.max(1, options.pingInterval().toSeconds()));
-        if (tls) {
-            setSocketFactory(options.sslContext().getSocketFactory());
-        }
+        setSocketFactory(tls ? options.sslContext().getSocketFactory() : ChannelSockets.INSTANCE);
     }
 
     /**
@@ -61,27 +57,27 @@ final class ClientEndpoint extends WebSocketClient {
      * server that stops reading would otherwise block the caller for good).
      */
     void write(EncodedMessage message, long timeoutNanos) {
-        Socket tcp = getSocket();
-        if (tls || tcp == null) {
+        if (tls || !(getSocket() instanceof ChannelSocket tcp)) {
             sendFrame(message); // queued for the library's writer thread: never blocks the caller
             return;
         }
         // Written on the caller's thread, not handed to the library's writer thread: one thread
-        // wake-up less per request (0.1 ms on a camera observation). The socket's stream writes
-        // each call whole under its lock, so the writer thread's frames (pongs, the close frame)
-        // land before or after this one, never inside it. TLS streams may split a write into
-        // records without that guarantee: wss:// keeps the library's path.
-        // The frame is built in the buffer of the previous request when it fits: a camera
-        // observation no longer costs a fresh array, zeroed and then overwritten, per step.
+        // wake-up less per request (0.1 ms on a camera observation). The frame is built, masked
+        // while copied, in a direct buffer the socket's channel writes as it is: each payload
+        // byte is touched once before the kernel copies it. The library's own frames (pongs,
+        // pings, the close frame) land before or after it, never inside (ChannelSocket). wss://
+        // keeps the library's path: its socket is not ours.
         synchronized (writeLock) {
-            ByteBuffer frame = FrameCodec.encode(message, true, keptFrame);
-            if (frame.capacity() <= KEPT_FRAME_BYTES) {
-                keptFrame = frame;
-            }
-            try (WriteWatchdog.Watch watch = WriteWatchdog.SHARED.watch(timeoutNanos,
-                    () -> cut(tcp, "request not written within the request timeout"))) {
-                tcp.getOutputStream().write(frame.array(), frame.arrayOffset() + frame.position(), frame.remaining());
+            ByteBuffer frame = frames.frame(message);
+            WriteWatchdog.Watch watch = WriteWatchdog.SHARED.watch(timeoutNanos,
+                    () -> cut(tcp, "request not written within the request timeout"));
+            try (watch) {
+                tcp.writeFully(frame);
             } catch (IOException e) {
+                if (watch.fired()) {
+                    throw new UncheckedIOException(new IOException("the request was not written within the request timeout ("
+                            + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms): the server stopped reading", e));
+                }
                 throw new UncheckedIOException(e);
             }
         }

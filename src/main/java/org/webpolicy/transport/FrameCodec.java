@@ -1,6 +1,8 @@
 package org.webpolicy.transport;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.LongBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -30,7 +32,7 @@ final class FrameCodec {
     /** Which way the peer's frames must be masked: a client's always, a server's never. */
     enum Masking { REQUIRED, FORBIDDEN, EITHER }
 
-        private static final int MAX_CONTROL_PAYLOAD = 125;
+    private static final int MAX_CONTROL_PAYLOAD = 125;
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
     /** A payload buffer starts no larger than this, whatever its header claims. */
     static final int MIN_PAYLOAD_CAPACITY = 64 << 10;
@@ -271,24 +273,18 @@ final class FrameCodec {
     }
 
     /**
-     * The whole frame as {@link #encode(Framedata, boolean)}, written into {@code reuse} when it
-     * is large enough (from its start; every byte up to the returned limit is overwritten), else
-     * into a new buffer: a caller that writes one frame at a time keeps one buffer instead of
-     * allocating, and zeroing, one as large as each message.
+     * The whole frame as {@link #encode(Framedata, boolean)}, written into {@code reuse} (heap or
+     * direct) when it is large enough (from its start; every byte up to the returned limit is
+     * overwritten, so nothing of a longer frame it held before can leak), else into a new heap
+     * buffer: a caller that writes one frame at a time keeps one buffer instead of allocating, and
+     * zeroing, one as large as each message.
      */
     static ByteBuffer encode(Framedata frame, boolean mask, ByteBuffer reuse) {
-        List<ByteBuffer> payload = frame instanceof EncodedMessage m ? m.segments() : List.of(frame.getPayloadData());
-        long total = 0;
-        for (ByteBuffer segment : payload) {
-            total += segment.remaining();
-        }
-        if (total > Integer.MAX_VALUE - 14) {
-            throw new IllegalArgumentException("A message of " + total + " bytes does not fit one frame buffer");
-        }
-        int length = (int) total;
+        List<ByteBuffer> payload = payload(frame);
+        int length = payloadBytes(payload);
         int sizeBytes = length <= 125 ? 0 : length <= 65535 ? 2 : 8;
         int frameBytes = 2 + sizeBytes + (mask ? 4 : 0) + length;
-        ByteBuffer out = reuse != null && reuse.hasArray() && reuse.capacity() >= frameBytes
+        ByteBuffer out = reuse != null && reuse.capacity() >= frameBytes
                 ? reuse.clear().limit(frameBytes)
                 : ByteBuffer.allocate(frameBytes);
         int code = switch (frame.getOpcode()) {
@@ -318,10 +314,66 @@ final class FrameCodec {
         int offset = 0;
         for (ByteBuffer segment : payload) {
             int n = segment.remaining();
-            FrameMasking.copy(segment.duplicate(), out, n, key, offset);
+            if (out.hasArray()) {
+                FrameMasking.copy(segment.duplicate(), out, n, key, offset);
+            } else {
+                maskIntoDirect(segment, out, n, key, offset);
+            }
             offset += n;
         }
         out.flip();
         return out;
+    }
+
+    /**
+     * The bytes of the frame {@link #encode} builds for {@code frame}: what a caller sizes a
+     * buffer to reuse by.
+     */
+    static int frameBytes(Framedata frame, boolean mask) {
+        int length = payloadBytes(payload(frame));
+        return 2 + (length <= 125 ? 0 : length <= 65535 ? 2 : 8) + (mask ? 4 : 0) + length;
+    }
+
+    private static List<ByteBuffer> payload(Framedata frame) {
+        return frame instanceof EncodedMessage m ? m.segments() : List.of(frame.getPayloadData());
+    }
+
+    private static int payloadBytes(List<ByteBuffer> payload) {
+        long total = 0;
+        for (ByteBuffer segment : payload) {
+            total += segment.remaining();
+        }
+        if (total > Integer.MAX_VALUE - 14) {
+            throw new IllegalArgumentException("A message of " + total + " bytes does not fit one frame buffer");
+        }
+        return (int) total;
+    }
+
+    /**
+     * {@link FrameMasking#copy} for a direct output (a client's request frame, which the socket
+     * channel writes without a copy of its own): masked while copied, in one pass, eight bytes at
+     * a time, from the segment's position (which is left alone) to {@code out}'s (advanced).
+     * Through {@code LongBuffer} views: as fast as a plain copy and a half here, where absolute
+     * {@code getLong}/{@code putLong} on the byte buffers took three times as long.
+     */
+    private static void maskIntoDirect(ByteBuffer segment, ByteBuffer out, int n, int key, int payloadOffset) {
+        if (key == 0) {
+            out.put(segment.slice().limit(n));
+            return;
+        }
+        int rotated = Integer.rotateRight(key, (payloadOffset & 3) * 8);
+        long mask = (rotated & 0xffffffffL) | ((long) rotated << 32);
+        LongBuffer src = segment.slice().order(ByteOrder.LITTLE_ENDIAN).asLongBuffer();
+        LongBuffer dst = out.slice().order(ByteOrder.LITTLE_ENDIAN).asLongBuffer();
+        int words = n >>> 3;
+        for (int w = 0; w < words; w++) {
+            dst.put(w, src.get(w) ^ mask);
+        }
+        int s = segment.position();
+        int d = out.position();
+        for (int i = words << 3; i < n; i++) {
+            out.put(d + i, (byte) (segment.get(s + i) ^ (rotated >>> ((i & 3) * 8))));
+        }
+        out.position(d + n);
     }
 }

@@ -136,6 +136,8 @@ public final class PolicyClient implements Policy {
      * @throws PolicyConnectionException when no reply (or no usable one) came: the connection is
      *     dropped and the next call reconnects
      * @throws RemotePolicyException when the server reported that the request failed
+     * @throws org.webpolicy.codec.EncodeException when the observation holds a value the wire
+     *     cannot carry, named by its path (nothing is sent and the connection stays)
      * @throws IllegalStateException when the client is closed
      */
     @Override

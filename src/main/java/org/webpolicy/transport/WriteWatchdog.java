@@ -23,10 +23,16 @@ final class WriteWatchdog {
     final class Watch implements AutoCloseable {
         private final long deadline;
         private final Runnable cut;
+        private volatile boolean fired;
 
         private Watch(long deadline, Runnable cut) {
             this.deadline = deadline;
             this.cut = cut;
+        }
+
+        /** True once the deadline passed and the connection was cut: why the write failed. */
+        boolean fired() {
+            return fired;
         }
 
         @Override
@@ -64,6 +70,7 @@ final class WriteWatchdog {
         long now = System.nanoTime();
         for (Watch w : writing) {
             if (now - w.deadline > 0 && writing.remove(w)) {
+                w.fired = true;
                 try {
                     w.cut.run();
                 } catch (RuntimeException e) {

@@ -460,6 +460,7 @@ class PolicyServerClientTest {
         long ms = (System.nanoTime() - t0) / 1_000_000;
         assertTrue(ms < 10_000, "the step took " + ms + " ms against a 1 s request timeout");
         assertTrue(e.getMessage().contains("127.0.0.1"), e.getMessage());
+        assertTrue(e.getMessage().contains("not written within the request timeout"), e.getMessage());
     }
 
     private static String readHead(InputStream in) throws IOException {
