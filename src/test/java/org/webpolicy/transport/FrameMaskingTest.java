@@ -151,7 +151,7 @@ class FrameMaskingTest {
         Random random = new Random(11);
         for (boolean direct : new boolean[] {false, true}) {
             for (int shift : new int[] {0, 1, 3, 8, 33, -1, -5, -8, -40}) {
-                for (int n : new int[] {0, 7, 64, 100, 5000}) {
+                for (int n : new int[] {0, 7, 9, 64, 70, 101, 5000, 5003}) {
                     byte[] original = new byte[n + 40];
                     random.nextBytes(original);
                     int src = shift < 0 ? 40 : 0;
