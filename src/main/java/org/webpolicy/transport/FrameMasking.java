@@ -140,6 +140,8 @@ final class FrameMasking {
             } else {
                 forward(src, s, dst, d, n, rotated);
             }
+        } else if (out.hasArray()) {
+            forward(in, in.position(), out.array(), out.arrayOffset() + out.position(), n, rotated);
         } else {
             forward(in, in.position(), out, out.position(), n, rotated);
         }
@@ -188,7 +190,29 @@ final class FrameMasking {
         }
     }
 
-    /** Forward through buffer views: read-only heap or direct sources, direct targets. */
+    /** Forward from a buffer view (a read-only heap or direct source) into an array. */
+    private static void forward(ByteBuffer in, int s, byte[] dst, int d, int n, int rotated) {
+        long mask = twice(rotated);
+        int i = 0;
+        for (; i + 32 <= n; i += 32) {
+            long a = (long) BUFFER_LONGS.get(in, s + i);
+            long b = (long) BUFFER_LONGS.get(in, s + i + 8);
+            long c = (long) BUFFER_LONGS.get(in, s + i + 16);
+            long e = (long) BUFFER_LONGS.get(in, s + i + 24);
+            ARRAY_LONGS.set(dst, d + i, a ^ mask);
+            ARRAY_LONGS.set(dst, d + i + 8, b ^ mask);
+            ARRAY_LONGS.set(dst, d + i + 16, c ^ mask);
+            ARRAY_LONGS.set(dst, d + i + 24, e ^ mask);
+        }
+        for (; i + 8 <= n; i += 8) {
+            ARRAY_LONGS.set(dst, d + i, (long) BUFFER_LONGS.get(in, s + i) ^ mask);
+        }
+        for (; i < n; i++) {
+            dst[d + i] = (byte) (in.get(s + i) ^ maskByte(rotated, i));
+        }
+    }
+
+    /** Forward through buffer views into a direct target. */
     private static void forward(ByteBuffer in, int s, ByteBuffer out, int d, int n, int rotated) {
         long mask = twice(rotated);
         int i = 0;
