@@ -14,10 +14,10 @@ import org.webpolicy.internal.nativelib.NativeLibrary;
  * {@link FrameCodec} both ways.
  *
  * <p>Copies from {@link #NATIVE_MIN_BYTES} on run the native kernel ({@link MaskingNative}: AVX2
- * or NEON, 1.0-1.07 times a plain copy of the same bytes for 602 KB and 3.7 MB) when the native
+ * or NEON, 1.0-1.08 times a plain copy of the same bytes for 602 KB and 3.7 MB) when the native
  * library is loaded and {@code -Dwebpolicy.native} is not {@code off}; smaller ones, and every
  * copy without the library, run an eight-bytes-at-a-time Java loop (C2 does not vectorise
- * masking: 3 to 6 times a plain copy). The library
+ * masking: 3 to 5.3 times a plain copy). The library
  * is loaded in the background on the first large copy, so that no frame waits for it; the Java
  * loop runs until it is there.
  *
