@@ -1,4 +1,4 @@
-// webpolicy native layer: image kernels called from Java through one JavaCPP binding
+// webpolicy native layer: image and WebSocket masking kernels called from Java through one JavaCPP binding
 // (org.webpolicy.internal.nativelib.ImageNative) and from the C++ tests in native/tests. It depends on
 // the C and C++ runtimes only (no OpenCV): see scripts/check_glibc_floor for the oldest glibc.
 //
@@ -64,5 +64,15 @@ int wp_chw_to_hwc_u8(const uint8_t* src, int64_t src_len, int64_t count, int h, 
  * RGB <-> BGR, RGBA <-> BGRA. dst may be src (in place); other overlaps are refused.
  */
 int wp_swap_rb_u8(const uint8_t* src, int64_t src_len, int64_t pixels, int c, uint8_t* dst, int64_t dst_len);
+
+/*
+ * RFC 6455 masking while copying: dst[dst_off + i] = src[src_off + i] XOR byte
+ * ((payload_offset + i) % 4) of key, for i in [0, n). key holds the 4-byte masking key as sent on
+ * the wire, read little-endian: its first byte in bits 0-7. payload_offset (>= 0) is where
+ * src[src_off] lies in the frame's payload. Key 0 copies. src and dst may overlap in any way (in
+ * place included): the result is as if src were read whole before dst is written.
+ */
+int wp_mask_u8(const uint8_t* src, int64_t src_len, int64_t src_off, uint8_t* dst, int64_t dst_len, int64_t dst_off,
+               int64_t n, int32_t key, int64_t payload_offset);
 
 #endif

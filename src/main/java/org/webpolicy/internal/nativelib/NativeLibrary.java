@@ -9,7 +9,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Loads the native layer ({@link ImageNative}) once and decides whether to use it.
+ * Loads the native layer ({@link ImageNative}, {@link MaskingNative}) once and decides whether to use it.
  *
  * <p>The system property {@value #PROPERTY} selects: {@code auto} (the default) uses the native
  * code when it loads and the Java code otherwise; {@code on} requires it ({@link #useNative()}
@@ -187,10 +187,10 @@ public final class NativeLibrary {
                     if (f != null && logFailure) {
                         logged++;
                         if (f.unsupportedPlatform()) {
-                            LOG.info("webpolicy image tools run in Java: {}", f.reason());
+                            LOG.info("webpolicy image tools and frame masking run in Java: {}", f.reason());
                         } else {
                             warnings++;
-                            LOG.warn("webpolicy native library not available, image tools run in Java"
+                            LOG.warn("webpolicy native library not available, image tools and frame masking run in Java"
                                     + " ({}=on fails instead): {}", PROPERTY, f.reason());
                         }
                     }
