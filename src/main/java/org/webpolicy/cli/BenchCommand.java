@@ -42,7 +42,7 @@ final class BenchCommand implements Callable<Integer> {
     int largeSteps = 200;
 
     @Option(names = "--warmup", description = "Unmeasured round trips of each size first (default: ${DEFAULT-VALUE}).")
-    int warmup = 2000;
+    int warmup = 6000;
 
     @Option(names = "--clients", description = "Concurrent clients for the throughput run (default: ${DEFAULT-VALUE}).")
     int clients = 8;
@@ -107,7 +107,7 @@ final class BenchCommand implements Callable<Integer> {
                         Map<String, Long> after = threadCpu();
                         row(size, ours, floorRun);
                         if (threads) {
-                            printThreadCpu(before, after, size.steps);
+                            printThreadCpu(before, after, size.steps, ours.cpuMicros);
                         }
                     }
                 }
@@ -126,6 +126,9 @@ final class BenchCommand implements Callable<Integer> {
                         + " cpu %.0f us/step, floor %.0f us/step (%.1fx); openpi: 916-1280 steps/s (%.1fx of 916)%n",
                         clients, ours.perSecond, floorRate.perSecond, 100 * ours.perSecond / floorRate.perSecond,
                         ours.cpuMicros, floorRate.cpuMicros, ours.cpuMicros / floorRate.cpuMicros, ours.perSecond / 916);
+                if (threads) {
+                    printThreadCpu(ours.threadsBefore, ours.threadsAfter, (int) Math.max(1, ours.steps), ours.cpuMicros);
+                }
             }
         }
         return 0;
@@ -149,7 +152,8 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /** Throughput of a run, with process CPU per step in microseconds. */
-    private record Rate(double perSecond, double cpuMicros) {
+    private record Rate(double perSecond, double cpuMicros, long steps, Map<String, Long> threadsBefore,
+            Map<String, Long> threadsAfter) {
     }
 
     /** One connection's round trip and how to close it, for the floor and ours alike. */
@@ -179,13 +183,20 @@ final class BenchCommand implements Callable<Integer> {
         return cpu;
     }
 
-    private static void printThreadCpu(Map<String, Long> before, Map<String, Long> after, int n) {
-        after.forEach((name, t) -> {
-            double us = (t - before.getOrDefault(name, 0L)) / 1e3 / n;
+    /**
+     * Each thread's CPU per round trip, then what the process spent outside Java threads (the
+     * JVM's own: garbage collection, the JIT compilers), which the thread list cannot show.
+     */
+    private static void printThreadCpu(Map<String, Long> before, Map<String, Long> after, int n, double processMicros) {
+        double javaThreads = 0;
+        for (Map.Entry<String, Long> e : after.entrySet()) {
+            double us = (e.getValue() - before.getOrDefault(e.getKey(), 0L)) / 1e3 / n;
+            javaThreads += us;
             if (us >= 1) {
-                System.out.printf("    %-40s %8.0f us%n", name, us);
+                System.out.printf("    %-40s %8.0f us%n", e.getKey(), us);
             }
-        });
+        }
+        System.out.printf("    %-40s %8.0f us%n", "(JVM: GC, JIT, other)", processMicros - javaThreads);
     }
 
     private static Run roundTrips(Runnable step, int n) {
@@ -233,6 +244,7 @@ final class BenchCommand implements Callable<Integer> {
                 }));
             }
             Thread.sleep(1000); // warm-up
+            Map<String, Long> threadsBefore = threads ? threadCpu() : Map.of();
             long cpu0 = OS.getProcessCpuTime();
             measuring.set(true);
             long t0 = System.nanoTime();
@@ -240,12 +252,13 @@ final class BenchCommand implements Callable<Integer> {
             measuring.set(false);
             double seconds = (System.nanoTime() - t0) / 1e9;
             long cpu = OS.getProcessCpuTime() - cpu0;
+            Map<String, Long> threadsAfter = threads ? threadCpu() : Map.of();
             stop.set(true);
             long total = 0;
             for (Future<Long> f : counts) {
                 total += f.get();
             }
-            return new Rate(total / seconds, cpu / 1e3 / Math.max(1, total));
+            return new Rate(total / seconds, cpu / 1e3 / Math.max(1, total), total, threadsBefore, threadsAfter);
         } finally {
             stop.set(true);
             pool.shutdown();
