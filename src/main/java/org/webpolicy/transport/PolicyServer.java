@@ -62,7 +62,8 @@ public final class PolicyServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PolicyServer.class);
     /**
      * Bytes read from a socket at once by the WebSocket library (its default is 16 KB), during
-     * handshakes and on {@code wss://} connections, and each socket's receive buffer. A camera
+     * handshakes and on {@code wss://} connections (sockets' receive buffers are left to the
+     * kernel's auto-tuning). A camera
      * observation is hundreds of KB: each read is handed to a decoder thread, so fewer, larger
      * reads save hand-offs. The server pools a few such buffers per decoder thread, not one per
      * connection. The server's own I/O loop reads plain connections into one buffer of
