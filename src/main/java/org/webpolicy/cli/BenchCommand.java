@@ -101,6 +101,7 @@ final class BenchCommand implements Callable<Integer> {
                         for (int i = 0; i < Math.min(warmup, 500); i++) {
                             raw.roundTrip();
                         }
+                        settleHeap();
                         Run floorRun = roundTrips(raw::roundTrip, size.steps);
                         Map<String, Long> before = threadCpu();
                         Run ours = roundTrips(() -> client.step(size.observation), size.steps);
@@ -168,6 +169,15 @@ final class BenchCommand implements Callable<Integer> {
     private static int frameBytes(int payload, boolean masked) {
         int size = payload <= 125 ? 0 : payload <= 65535 ? 2 : 8;
         return 2 + size + (masked ? 4 : 0) + payload;
+    }
+
+    /**
+     * A full collection before each measurement, so a row does not pay for the garbage of the rows
+     * before it: the 3.7 MB messages of the large row left ~200 MB in the old generation, and its
+     * concurrent marking ran inside the 8-client run (~50 us of the JVM's threads per step).
+     */
+    private static void settleHeap() {
+        System.gc();
     }
 
     /** CPU nanoseconds of every live thread, summed by name with its digits removed. */
@@ -243,7 +253,8 @@ final class BenchCommand implements Callable<Integer> {
                     return n;
                 }));
             }
-            Thread.sleep(1000); // warm-up
+            Thread.sleep(3000); // warm-up: the JIT compiles what eight clients at once use
+            settleHeap();
             Map<String, Long> threadsBefore = threads ? threadCpu() : Map.of();
             long cpu0 = OS.getProcessCpuTime();
             measuring.set(true);
