@@ -7,21 +7,12 @@
 #include <random>
 #include <vector>
 
+#include "check.h"
 #include "webpolicy_native.h"
 
 namespace {
 
 int failures = 0;
-
-#define CHECK(cond, ...)                                              \
-    do {                                                              \
-        if (!(cond)) {                                                \
-            failures++;                                               \
-            std::fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-            std::fprintf(stderr, __VA_ARGS__);                        \
-            std::fprintf(stderr, "\n");                               \
-        }                                                             \
-    } while (0)
 
 // RFC 6455 5.3: transformed-octet-i = original-octet-i XOR masking-key-octet-(j MOD 4), j the
 // octet's offset in the payload; the key's first octet on the wire is the low byte of key.

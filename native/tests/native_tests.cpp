@@ -13,21 +13,12 @@
 
 #include "golden_cases.h"
 #include "pillow_resize.h"
+#include "check.h"
 #include "webpolicy_native.h"
 
 namespace {
 
 int failures = 0;
-
-#define CHECK(cond, ...)                                           \
-    do {                                                           \
-        if (!(cond)) {                                             \
-            failures++;                                            \
-            std::fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-            std::fprintf(stderr, __VA_ARGS__);                     \
-            std::fprintf(stderr, "\n");                            \
-        }                                                          \
-    } while (0)
 
 // ---- the reference: Pillow's arithmetic spelled out, one output sample at a time ----
 
