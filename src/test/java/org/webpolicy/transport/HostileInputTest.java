@@ -249,10 +249,12 @@ class HostileInputTest {
 
     @Test
     void openConnectionsThatIgnorePingsAreClosedButQuietHonestClientsStay() throws Exception {
-        PolicyServer server = serve(PolicyServer.builder(new TestPolicies.Echo()).pingInterval(Duration.ofSeconds(1)));
+        // Pings every 2 s: a live peer on a loaded machine has seconds to answer, a deaf one is
+        // still closed within a few.
+        PolicyServer server = serve(PolicyServer.builder(new TestPolicies.Echo()).pingInterval(Duration.ofSeconds(2)));
         WireSocket deaf = wire(server); // handshake done, then never reads nor answers a ping
         try (PolicyClient quiet = PolicyClient.builder().host("127.0.0.1").port(server.port())
-                .pingInterval(Duration.ofSeconds(1)).build().connect()) {
+                .pingInterval(Duration.ofSeconds(2)).build().connect()) {
             assertTrue(Probes.await(() -> server.connectionCount() == 1, Duration.ofSeconds(15)),
                     "the deaf connection is closed by the ping timeout");
             assertTrue(deaf.closedWithin(Duration.ofSeconds(5)));
