@@ -280,8 +280,8 @@ final class FrameCodec {
     static ByteBuffer encode(Framedata frame, boolean mask, ByteBuffer reuse) {
         List<ByteBuffer> payload = payload(frame);
         int length = payloadBytes(payload);
-        int sizeBytes = length <= 125 ? 0 : length <= 65535 ? 2 : 8;
-        int frameBytes = 2 + sizeBytes + (mask ? 4 : 0) + length;
+        int sizeBytes = lengthBytes(length);
+        int frameBytes = frameBytes(length, mask);
         ByteBuffer out = reuse != null && reuse.capacity() >= frameBytes
                 ? reuse.clear().limit(frameBytes)
                 : ByteBuffer.allocate(frameBytes);
@@ -324,8 +324,16 @@ final class FrameCodec {
      * buffer to reuse by.
      */
     static int frameBytes(Framedata frame, boolean mask) {
-        int length = payloadBytes(payload(frame));
-        return 2 + (length <= 125 ? 0 : length <= 65535 ? 2 : 8) + (mask ? 4 : 0) + length;
+        return frameBytes(payloadBytes(payload(frame)), mask);
+    }
+
+    private static int frameBytes(int length, boolean mask) {
+        return 2 + lengthBytes(length) + (mask ? 4 : 0) + length;
+    }
+
+    /** Bytes of the extended payload length after the first two (RFC 6455 5.2). */
+    private static int lengthBytes(int length) {
+        return length <= 125 ? 0 : length <= 65535 ? 2 : 8;
     }
 
     private static List<ByteBuffer> payload(Framedata frame) {

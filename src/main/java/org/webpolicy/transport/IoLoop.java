@@ -2,6 +2,7 @@ package org.webpolicy.transport;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.CancelledKeyException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
@@ -159,7 +160,7 @@ final class IoLoop implements AutoCloseable {
             if (key.isValid() && key.isReadable()) {
                 read(key, conn);
             }
-        } catch (java.nio.channels.CancelledKeyException e) {
+        } catch (CancelledKeyException e) {
             // closed by another thread meanwhile
         } catch (IOException e) {
             key.cancel();

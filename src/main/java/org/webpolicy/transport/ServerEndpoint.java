@@ -1,5 +1,6 @@
 package org.webpolicy.transport;
 
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedSelectorException;
@@ -91,7 +92,7 @@ final class ServerEndpoint extends WebSocketServer {
         // transmission too). Measured alternately in one sitting: 8 clients on ALOHA 31-33% ->
         // 38-44% of the raw-socket floor, CPU per step 2.8-3.1x -> 2.2-2.5x the floor's.
         setConnectionLostTimeout((int) Math.max(1, options.pingInterval.toSeconds()));
-        if (options.sslContext != null) {
+        if (options.secure()) {
             setWebSocketFactory(new DefaultSSLWebSocketServerFactory(options.sslContext));
         } else {
             // Plain connections are taken over after their handshake (OwnedSocket says why).
@@ -104,12 +105,12 @@ final class ServerEndpoint extends WebSocketServer {
      * workers and the policy for the same cores, and one loop reads and decodes at memory speed.
      */
     private void openLoop() {
-        if (options.sslContext != null) {
+        if (options.secure()) {
             return;
         }
         try {
             ioLoop = new IoLoop("webpolicy-io-1", this::fatal);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             log.warn("No I/O loop ({}): connections stay on the WebSocket library's threads", e.toString());
         }
     }
