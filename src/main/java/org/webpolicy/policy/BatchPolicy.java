@@ -1,5 +1,6 @@
 package org.webpolicy.policy;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -28,6 +29,19 @@ public interface BatchPolicy extends Policy {
     List<Map<String, Object>> stepBatch(List<Map<String, Object>> observations);
 
     /**
+     * Computes one action per observation, each continuing its own robot's chunk (see
+     * {@link Policy#step(Map, Continuation)}). The default ignores the continuations.
+     *
+     * @param observations one or more observations of the same keys, dtypes and shapes
+     * @param continuations one per observation, in the same order; an element is null for a
+     *     robot with no chunk under way
+     * @return the actions, as many as observations, {@code i}-th for the {@code i}-th
+     */
+    default List<Map<String, Object>> stepBatch(List<Map<String, Object>> observations, List<Continuation> continuations) {
+        return stepBatch(observations);
+    }
+
+    /**
      * The action of one observation: {@link #stepBatch} with a batch of one.
      *
      * @param observation a map of wire values
@@ -37,6 +51,27 @@ public interface BatchPolicy extends Policy {
     @Override
     default Map<String, Object> step(Map<String, Object> observation) {
         List<Map<String, Object>> actions = stepBatch(List.of(observation));
+        if (actions == null || actions.size() != 1) {
+            throw new IllegalStateException("stepBatch returned " + (actions == null ? "null" : actions.size() + " actions")
+                    + " for 1 observation");
+        }
+        return actions.get(0);
+    }
+
+    /**
+     * The action of one observation with its continuation: {@link #stepBatch(List, List)} with a
+     * batch of one.
+     *
+     * @param observation a map of wire values
+     * @param continuation the robot's chunk under way, or null
+     * @return the action, a map of wire values
+     * @throws IllegalStateException when {@link #stepBatch(List, List)} returns other than one action
+     */
+    @Override
+    default Map<String, Object> step(Map<String, Object> observation, Continuation continuation) {
+        List<Continuation> continuations = new ArrayList<>(1);
+        continuations.add(continuation); // List.of refuses the null of a robot with no chunk under way
+        List<Map<String, Object>> actions = stepBatch(List.of(observation), continuations);
         if (actions == null || actions.size() != 1) {
             throw new IllegalStateException("stepBatch returned " + (actions == null ? "null" : actions.size() + " actions")
                     + " for 1 observation");

@@ -25,6 +25,20 @@ public interface Policy extends AutoCloseable {
     Map<String, Object> step(Map<String, Object> observation);
 
     /**
+     * Computes the action for one observation, continuing the chunk the robot is executing
+     * (real-time chunking). Called only when {@link #acceptsContinuation()} is true and the
+     * caller has a chunk under way; the default ignores the continuation.
+     *
+     * @param observation a map of wire values (see the interface doc)
+     * @param continuation what the robot will still execute of its current chunk; null when it
+     *     has none (the first step of an episode)
+     * @return the action, a map of wire values
+     */
+    default Map<String, Object> step(Map<String, Object> observation, Continuation continuation) {
+        return step(observation);
+    }
+
+    /**
      * Starts a new episode. {@code payload} is empty when the caller sent none; it may carry
      * e.g. a new task prompt.
      *
@@ -40,6 +54,17 @@ public interface Policy extends AutoCloseable {
      */
     default Map<String, Object> metadata() {
         return Map.of();
+    }
+
+    /**
+     * True when this policy uses the {@link Continuation} given to
+     * {@link #step(Map, Continuation)}: a robot then sends one with each step. A client is true
+     * when its server said so in the handshake; a wrapper passes on what it wraps.
+     *
+     * @return false by default
+     */
+    default boolean acceptsContinuation() {
+        return false;
     }
 
     /**
