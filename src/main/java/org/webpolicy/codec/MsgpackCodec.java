@@ -73,9 +73,10 @@ public final class MsgpackCodec {
 
     /**
      * A {@link DecodeMemory} is charged in steps of this many bytes: a message of many small
-     * elements costs one charge per 64 KiB of estimate, not one per element.
+     * elements costs one charge per 16 KiB of estimate, not one per element; a small message is
+     * charged one step (a few hundred bytes of maps and strings in most requests).
      */
-    public static final long CHARGE_STEP = 64L << 10;
+    public static final long CHARGE_STEP = 16L << 10;
 
     /** Arrays at least this large go into {@link #encode}'s segments by reference. */
     static final int REFERENCE_THRESHOLD = 8192;

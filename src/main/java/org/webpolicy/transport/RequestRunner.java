@@ -78,6 +78,7 @@ final class RequestRunner {
 
     private void handle(WebSocket conn, ServerConnection session, ByteBuffer message, long bytes, long arrived) {
         core.metrics().queueSeconds.recordNanos(System.nanoTime() - arrived);
+        DecodedCharge decoded = new DecodedCharge(budget, bytes);
         try {
             if (session.closed) {
                 return;
@@ -85,7 +86,7 @@ final class RequestRunner {
             if (closing) {
                 throw new RequestFailure(FailureKind.SHUTDOWN, "The server is shutting down; request not run.");
             }
-            List<ByteBuffer> reply = core.answer(session.conversation, message);
+            List<ByteBuffer> reply = core.answer(session.conversation, message, decoded);
             if (session.closed) {
                 return;
             }
@@ -106,6 +107,7 @@ final class RequestRunner {
             core.metrics().failed(RequestFailure.kindOf(e));
             fail(conn, session, ProtocolCore.describe(e));
         } finally {
+            decoded.release();
             budget.release(bytes);
             session.queued.decrementAndGet();
         }
