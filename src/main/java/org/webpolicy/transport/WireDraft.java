@@ -9,6 +9,7 @@ import org.java_websocket.drafts.Draft;
 import org.java_websocket.drafts.Draft_6455;
 import org.java_websocket.enums.Role;
 import org.java_websocket.exceptions.InvalidDataException;
+import org.java_websocket.framing.CloseFrame;
 import org.java_websocket.framing.Framedata;
 
 /**
@@ -21,6 +22,12 @@ import org.java_websocket.framing.Framedata;
  * masked frames and a client's unmasked ones. A frame that breaks the protocol closes the
  * connection with the RFC's code through {@link ProtocolViolation}, logged under the server's
  * rate limit, instead of an exception the library would log with a stack trace each time.
+ *
+ * <p>An {@link OutOfMemoryError} while a connection's frames are decoded or processed (the
+ * library's copy of a fragmented message, a text frame's {@code String}, the request handed on) is
+ * that connection's: it is cut with 1013 and the thread, the I/O loop or the library's decoder
+ * thread, carries on serving the others ({@link #contain}). Any other {@code Error} still takes
+ * the server down, as before.
  */
 class WireDraft extends Draft_6455 {
 
@@ -76,6 +83,13 @@ class WireDraft extends Draft_6455 {
             List<Framedata> violation = new ArrayList<>(1);
             violation.add(new ProtocolViolation(e));
             return violation;
+        } catch (OutOfMemoryError e) {
+            buffer.position(buffer.limit());
+            codec.release();
+            List<Framedata> violation = new ArrayList<>(1);
+            violation.add(new ProtocolViolation(new InvalidDataException(CloseFrame.TRY_AGAIN_LATER,
+                    "out of memory while decoding this connection's frames")));
+            return violation;
         }
     }
 
@@ -89,7 +103,29 @@ class WireDraft extends Draft_6455 {
             connection.close(violation.closeCode(), closeReason(violation.reason()));
             return;
         }
-        super.processFrame(connection, frame);
+        try {
+            super.processFrame(connection, frame);
+        } catch (OutOfMemoryError e) {
+            contain(connection, e);
+        }
+    }
+
+    /**
+     * Cuts {@code connection}, whose bytes ran the heap out while they were decoded, at once (no
+     * close handshake to wait for: what it holds is freed now), and ignores what else it sends;
+     * the thread that decoded them carries on serving the other connections.
+     */
+    static void contain(WebSocketImpl connection, OutOfMemoryError e) {
+        if (connection.getDraft() instanceof WireDraft draft) {
+            if (draft.frames != null) {
+                draft.frames.release();
+            }
+            if (draft.clientLog != null) {
+                draft.clientLog.warn("Cutting {}: out of memory while decoding its bytes ({}); the server carries on",
+                        connection.getRemoteSocketAddress(), e.toString());
+            }
+        }
+        connection.closeConnection(CloseFrame.TRY_AGAIN_LATER, "out of memory while decoding this connection's bytes");
     }
 
     /** A close reason must fit a control frame (123 bytes of UTF-8); ours are ASCII. */
