@@ -61,7 +61,10 @@ final class RequestRunner {
         long bytes = message.capacity();
         long arrived = System.nanoTime();
         core.metrics().received(bytes);
-        if (!budget.tryReserve(bytes, bytes)) {
+        // A fragmented message's buffer was charged before the library copied it (WireDraft).
+        long prepaid = conn.getDraft() instanceof WireDraft draft ? draft.claimPrepaid(bytes) : 0;
+        if (prepaid < bytes && !budget.tryReserve(bytes - prepaid, bytes)) {
+            budget.release(prepaid);
             session.queued.decrementAndGet();
             cut(conn, session, CloseFrame.TRY_AGAIN_LATER, "the server's inbound memory budget is spent; try again later",
                     false);

@@ -7,6 +7,7 @@ import java.util.List;
 import org.java_websocket.WebSocketImpl;
 import org.java_websocket.drafts.Draft;
 import org.java_websocket.drafts.Draft_6455;
+import org.java_websocket.enums.Opcode;
 import org.java_websocket.enums.Role;
 import org.java_websocket.exceptions.InvalidDataException;
 import org.java_websocket.framing.CloseFrame;
@@ -35,6 +36,8 @@ class WireDraft extends Draft_6455 {
     private final InboundBudget budget;
     private final ClientLog clientLog;
     private FrameCodec frames;
+    /** Budget bytes charged for the library's copy of a fragmented message, not yet handed on. */
+    private long prepaid;
 
     /**
      * A client's draft: no memory budget (its replies are bounded by {@code maxMessageBytes}).
@@ -103,11 +106,39 @@ class WireDraft extends Draft_6455 {
             connection.close(violation.closeCode(), closeReason(violation.reason()));
             return;
         }
+        boolean assembles = frame.getOpcode() == Opcode.CONTINUOUS && frame.isFin() && frames != null;
+        long copy = assembles && budget != null ? frames.assembledBytes() : 0;
+        if (copy > 0 && !budget.tryReserve(copy, copy)) {
+            frames.assembled();
+            connection.close(CloseFrame.TRY_AGAIN_LATER, "the server's inbound memory budget is spent; try again later");
+            return;
+        }
+        prepaid = copy;
         try {
+            // The last fragment: the library copies the fragments into one buffer, charged above,
+            // and hands it on as the request (which takes the charge over, see claimPrepaid).
             super.processFrame(connection, frame);
         } catch (OutOfMemoryError e) {
             contain(connection, e);
+        } finally {
+            if (assembles) {
+                frames.assembled();
+            }
+            if (prepaid > 0) {
+                budget.release(prepaid); // not handed on as a request
+                prepaid = 0;
+            }
         }
+    }
+
+    /**
+     * Called with the message the library hands on while a fragmented message is processed: the
+     * bytes already charged for its buffer, which the caller now holds (0 when none were).
+     */
+    final long claimPrepaid(long messageBytes) {
+        long claimed = prepaid == messageBytes ? prepaid : 0;
+        prepaid -= claimed;
+        return claimed;
     }
 
     /**

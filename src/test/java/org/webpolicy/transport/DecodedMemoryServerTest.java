@@ -176,6 +176,31 @@ class DecodedMemoryServerTest {
     }
 
     @Test
+    void aFragmentedMessageIsChargedWhileTheLibraryCopiesItsFragmentsIntoOneBuffer() throws Exception {
+        PolicyServer server = open.serve(PolicyServer.builder(new TestPolicies.Echo()).inboundMemoryBytes(8 << 20));
+        org.webpolicy.codec.MsgpackCodec codec = new org.webpolicy.codec.MsgpackCodec();
+        // 6 MiB in two fragments: 6 MiB of fragments and 6 MiB of their copy live at once, past 8 MiB.
+        byte[] large = codec.pack(Map.of("blob", new byte[6 << 20]));
+        try (WireSocket w = open.add(WireSocket.open(server.port()))) {
+            int half = large.length / 2;
+            w.write(WireSocket.frame(WireSocket.BINARY, java.util.Arrays.copyOfRange(large, 0, half), false));
+            w.write(WireSocket.frame(0, java.util.Arrays.copyOfRange(large, half, large.length), true));
+            assertEquals("close 1013", errorText(w), "refused: the copy does not fit the budget beside its fragments");
+        }
+        assertTrue(Probes.await(() -> server.inboundBytes() == 0, Duration.ofSeconds(10)), server.inboundBytes() + " held");
+        // 3 MiB: fragments and copy (6 MiB) fit.
+        byte[] fits = codec.pack(Map.of("blob", new byte[3 << 20]));
+        try (WireSocket w = open.add(WireSocket.open(server.port()))) {
+            int half = fits.length / 2;
+            w.write(WireSocket.frame(WireSocket.BINARY, java.util.Arrays.copyOfRange(fits, 0, half), false));
+            w.write(WireSocket.frame(0, java.util.Arrays.copyOfRange(fits, half, fits.length), true));
+            assertEquals(null, errorText(w), "answered");
+        }
+        assertTrue(Probes.await(() -> server.inboundBytes() == 0, Duration.ofSeconds(10)), server.inboundBytes() + " held");
+        Probes.assertServes(server);
+    }
+
+    @Test
     void aClientBoundsWhatAHostileServersReplyDecodesTo() throws Exception {
         byte[] reply = emptyMaps(1 << 20);
         ScriptedServer hostile = open.add(new ScriptedServer(ScriptedServer.OUR_HEADERS,
