@@ -12,6 +12,7 @@ import org.java_websocket.enums.Role;
 import org.java_websocket.exceptions.InvalidDataException;
 import org.java_websocket.framing.CloseFrame;
 import org.java_websocket.framing.Framedata;
+import org.java_websocket.framing.FramedataImpl1;
 
 /**
  * RFC 6455 without extensions (no permessage-deflate, as the Python peers), framing through
@@ -38,6 +39,8 @@ class WireDraft extends Draft_6455 {
     private FrameCodec frames;
     /** Budget bytes charged for the library's copy of a fragmented message, not yet handed on. */
     private long prepaid;
+    /** A server's draft within a fragmented text message. */
+    private boolean textMessage;
 
     /**
      * A client's draft: no memory budget (its replies are bounded by {@code maxMessageBytes}).
@@ -106,8 +109,17 @@ class WireDraft extends Draft_6455 {
             connection.close(violation.closeCode(), closeReason(violation.reason()));
             return;
         }
+        boolean text = role == Role.SERVER && (frame.getOpcode() == Opcode.TEXT
+                || (frame.getOpcode() == Opcode.CONTINUOUS && textMessage));
+        if (text) {
+            // Requests are binary: a text one is refused for its kind alone (ServerEndpoint), so its
+            // characters are never decoded. The library would make a String of it here, on the I/O
+            // thread and outside the budget: up to 4x the frame's bytes while it decodes.
+            textMessage = !frame.isFin();
+            ((FramedataImpl1) frame).setPayload(ByteBuffer.allocate(0));
+        }
         boolean assembles = frame.getOpcode() == Opcode.CONTINUOUS && frame.isFin() && frames != null;
-        long copy = assembles && budget != null ? frames.assembledBytes() : 0;
+        long copy = assembles && !text && budget != null ? frames.assembledBytes() : 0;
         if (copy > 0 && !budget.tryReserve(copy, copy)) {
             frames.assembled();
             connection.close(CloseFrame.TRY_AGAIN_LATER, "the server's inbound memory budget is spent; try again later");

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -197,6 +198,22 @@ class DecodedMemoryServerTest {
             assertEquals(null, errorText(w), "answered");
         }
         assertTrue(Probes.await(() -> server.inboundBytes() == 0, Duration.ofSeconds(10)), server.inboundBytes() + " held");
+        Probes.assertServes(server);
+    }
+
+    @Test
+    void aTextRequestIsRefusedWithoutDecodingItsCharacters() throws Exception {
+        PolicyServer server = open.serve(PolicyServer.builder(new TestPolicies.Echo()));
+        byte[] frame = WireSocket.frame(WireSocket.TEXT, "x".repeat(8 << 20).getBytes(StandardCharsets.US_ASCII), true);
+        try (WireSocket w = open.add(WireSocket.open(server.port()))) {
+            long before = Probes.allocatedBytes();
+            w.write(frame);
+            String text = errorText(w);
+            long allocated = Probes.allocatedBytes() - before;
+            assertEquals("Requests must be binary msgpack frames; got a text frame", text);
+            // The frame's buffer as it grows (about 12.6 MiB); its characters as a String were 24 MiB more.
+            assertTrue(allocated < 20 << 20, "a text request of 8 MiB allocated " + Probes.mib(allocated));
+        }
         Probes.assertServes(server);
     }
 
