@@ -86,8 +86,9 @@ final class Decoder {
             throw new DecodeException(DecodeException.Problem.MALFORMED,
                     "Not msgpack: never-used format byte 0xc1 at offset " + position(), e);
         } catch (MessageSizeException e) {
+            // Its message is null: say what it found.
             throw new DecodeException(DecodeException.Problem.TRUNCATED, "Message claims a length it does not hold: "
-                    + e.getMessage(), e);
+                    + Long.toUnsignedString(e.getSize()) + " at offset " + position() + ", more than a message can have", e);
         } catch (MessageFormatException e) {
             throw new DecodeException(DecodeException.Problem.MALFORMED, "Not valid msgpack: " + e.getMessage(), e);
         } catch (IOException e) {
@@ -125,8 +126,18 @@ final class Decoder {
         }
     }
 
-    private Object read(int depth, Path path) throws IOException {
+    /** The next value's format; 0xc1, which msgpack never uses, is refused here by name. */
+    private MessageFormat nextFormat() throws IOException {
         MessageFormat format = unpacker.getNextFormat();
+        if (format == MessageFormat.NEVER_USED) {
+            throw new DecodeException(DecodeException.Problem.MALFORMED, "Not msgpack: never-used format byte 0xc1 at offset "
+                    + position());
+        }
+        return format;
+    }
+
+    private Object read(int depth, Path path) throws IOException {
+        MessageFormat format = nextFormat();
         switch (format.getValueType()) {
             case NIL:
                 unpacker.unpackNil();
@@ -236,7 +247,7 @@ final class Decoder {
             Path childPath = path.key(key);
             Object value;
             // Keep a possible array's data as a reference until we know what the map is.
-            if (KEY_DATA.equals(key) && unpacker.getNextFormat().getValueType() == org.msgpack.value.ValueType.BINARY) {
+            if (KEY_DATA.equals(key) && nextFormat().getValueType() == org.msgpack.value.ValueType.BINARY) {
                 value = readBin();
                 hasRefs = true;
             } else {
@@ -257,7 +268,7 @@ final class Decoder {
     }
 
     private Object readKey(Path path) throws IOException {
-        MessageFormat format = unpacker.getNextFormat();
+        MessageFormat format = nextFormat();
         switch (format.getValueType()) {
             case STRING:
                 return readString(path);

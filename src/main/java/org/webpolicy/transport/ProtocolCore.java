@@ -132,7 +132,8 @@ final class ProtocolCore {
             reply.put(Envelope.RESET_ACK, true);
             return encode(withRequestId(reply, requestId));
         }
-        throw new RequestFailure("Unknown " + Envelope.OP + " '" + ClientText.quote(op) + "': expected 'step' or 'reset'");
+        String shown = op instanceof String ? "'" + ClientText.quote(op) + "'" : ClientText.quote(op) + " (" + typeOf(op) + ")";
+        throw new RequestFailure("Unknown " + Envelope.OP + " " + shown + ": expected 'step' or 'reset' (str)");
     }
 
     /** Decodes compressed images first where the handshake accepted them, so the check and the policy see arrays. */
@@ -146,7 +147,7 @@ final class ProtocolCore {
             try {
                 options.observationCheck.accept(observation);
             } catch (IllegalArgumentException e) {
-                throw new RequestFailure(FailureKind.REJECTED, "Observation rejected: " + ClientText.quote(e.getMessage(), 4 * ClientText.MAX_QUOTED_CHARS));
+                throw new RequestFailure(FailureKind.REJECTED, "Observation rejected: " + ClientText.quote(ClientText.reason(e), 4 * ClientText.MAX_QUOTED_CHARS));
             }
         }
         Map<String, Object> action = calls.step(observation);
@@ -183,7 +184,7 @@ final class ProtocolCore {
             metrics.encodeSeconds.recordNanos(System.nanoTime() - encodeStart);
             return encoded;
         } catch (EncodeException e) {
-            throw new RequestFailure(FailureKind.ENCODE, "The policy's reply cannot be sent: " + e.getMessage());
+            throw new RequestFailure(FailureKind.ENCODE, "The policy's reply cannot be sent: " + ClientText.reason(e));
         }
     }
 
