@@ -31,7 +31,12 @@ public final class DecodeException extends WebPolicyException {
         /** Array data whose length is not product(shape) × itemsize. */
         DATA_LENGTH_MISMATCH,
         /** An {@code __npgeneric__} map that does not make a numpy scalar. */
-        BAD_SCALAR
+        BAD_SCALAR,
+        /**
+         * The decoded value would take more memory than the codec's limit per message (its maps,
+         * lists and strings, estimated as they are built; see {@link MsgpackCodec#maxDecodedBytes()}).
+         */
+        TOO_LARGE
     }
 
     /** Which kind of problem this is. */

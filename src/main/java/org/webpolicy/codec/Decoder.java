@@ -27,6 +27,12 @@ import org.webpolicy.array.Shape;
 /**
  * One decoding run over one message. Array data is never copied: a {@code data} bin inside a map
  * is kept as a reference into the message until the map turns out to be (or not to be) an array.
+ *
+ * <p>Everything else the run builds is counted as it goes ({@link DecodedSize}): before a list, a
+ * map, a string or a copied bin is allocated, its cost is added to the run's total, which may not
+ * pass the per-message limit and is charged to the caller's {@link DecodeMemory} when there is
+ * one. A message whose value would take too much memory fails at the element that crosses the
+ * limit, having built no more than the limit's worth.
  */
 final class Decoder {
 
@@ -44,13 +50,21 @@ final class Decoder {
     private final int start;
     private final int length;
     private final int maxDepth;
+    private final long maxDecodedBytes;
+    private final DecodeMemory memory;
     private final MessageUnpacker unpacker;
+    /** The estimated bytes of what this run has built or is about to build. */
+    private long used;
+    /** The bytes charged to {@link #memory} so far: at least {@link #used}. */
+    private long charged;
 
-    Decoder(byte[] message, int start, int length, int maxDepth) {
+    Decoder(byte[] message, int start, int length, int maxDepth, long maxDecodedBytes, DecodeMemory memory) {
         this.message = message;
         this.start = start;
         this.length = length;
         this.maxDepth = maxDepth;
+        this.maxDecodedBytes = maxDecodedBytes;
+        this.memory = memory;
         this.unpacker = MessagePack.newDefaultUnpacker(message, start, length);
     }
 
@@ -72,8 +86,9 @@ final class Decoder {
             throw new DecodeException(DecodeException.Problem.MALFORMED,
                     "Not msgpack: never-used format byte 0xc1 at offset " + position(), e);
         } catch (MessageSizeException e) {
+            // Its message is null: say what it found.
             throw new DecodeException(DecodeException.Problem.TRUNCATED, "Message claims a length it does not hold: "
-                    + e.getMessage(), e);
+                    + Long.toUnsignedString(e.getSize()) + " at offset " + position() + ", more than a message can have", e);
         } catch (MessageFormatException e) {
             throw new DecodeException(DecodeException.Problem.MALFORMED, "Not valid msgpack: " + e.getMessage(), e);
         } catch (IOException e) {
@@ -90,8 +105,39 @@ final class Decoder {
         return length - position();
     }
 
-    private Object read(int depth, Path path) throws IOException {
+    /**
+     * Counts {@code bytes} about to be allocated for {@code what} at {@code path}: refused past the
+     * per-message limit, and charged to the caller's memory (in steps, so that a value of many
+     * small elements is not a charge per element) before the allocation happens.
+     */
+    private void spend(long bytes, Path path, String what) {
+        used += bytes;
+        if (used > maxDecodedBytes) {
+            throw new DecodeException(DecodeException.Problem.TOO_LARGE, path + ": the decoded value would take about "
+                    + used + " bytes of memory with this " + what + " (" + bytes + " bytes), more than the limit of "
+                    + maxDecodedBytes
+                    + " bytes per message (" + length + " bytes of msgpack; maps, lists and strings cost"
+                    + " tens of bytes per element, arrays only what their data views)");
+        }
+        if (memory != null && used > charged) {
+            long more = Math.min(Math.max(MsgpackCodec.CHARGE_STEP, used - charged), maxDecodedBytes - charged);
+            memory.charge(more);
+            charged += more;
+        }
+    }
+
+    /** The next value's format; 0xc1, which msgpack never uses, is refused here by name. */
+    private MessageFormat nextFormat() throws IOException {
         MessageFormat format = unpacker.getNextFormat();
+        if (format == MessageFormat.NEVER_USED) {
+            throw new DecodeException(DecodeException.Problem.MALFORMED, "Not msgpack: never-used format byte 0xc1 at offset "
+                    + position());
+        }
+        return format;
+    }
+
+    private Object read(int depth, Path path) throws IOException {
+        MessageFormat format = nextFormat();
         switch (format.getValueType()) {
             case NIL:
                 unpacker.unpackNil();
@@ -100,16 +146,19 @@ final class Decoder {
                 return unpacker.unpackBoolean();
             case INTEGER:
                 if (format == MessageFormat.UINT64) {
+                    spend(DecodedSize.BIG_INTEGER, path, "int");
                     BigInteger big = unpacker.unpackBigInteger();
                     return big.bitLength() < 64 ? (Object) big.longValue() : big;
                 }
+                spend(DecodedSize.BOXED, path, "int");
                 return unpacker.unpackLong();
             case FLOAT:
+                spend(DecodedSize.BOXED, path, "float");
                 return unpacker.unpackDouble();
             case STRING:
                 return readString(path);
             case BINARY:
-                return copy(readBin());
+                return copy(readBin(), path);
             case ARRAY:
                 return readList(depth, path);
             case MAP:
@@ -125,6 +174,7 @@ final class Decoder {
     private String readString(Path path) throws IOException {
         int n = unpacker.unpackRawStringHeader();
         int at = payload(n, "str");
+        spend(DecodedSize.STRING + DecodedSize.STRING_PER_BYTE * n, path, "str");
         try {
             return StandardCharsets.UTF_8.newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
@@ -153,7 +203,9 @@ final class Decoder {
         return at;
     }
 
-    private byte[] copy(BinRef ref) {
+    /** The bin's bytes copied out of the message, counted first. */
+    private byte[] copy(BinRef ref, Path path) {
+        spend(DecodedSize.BYTES + ref.length, path, "bin");
         return Arrays.copyOfRange(message, ref.offset, ref.offset + ref.length);
     }
 
@@ -175,6 +227,7 @@ final class Decoder {
         checkDepth(depth, path);
         int n = unpacker.unpackArrayHeader();
         checkCount(n, 1, "array");
+        spend(DecodedSize.LIST + DecodedSize.SLOT * n, path, "array");
         List<Object> list = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             list.add(read(depth + 1, path.index(i)));
@@ -186,6 +239,7 @@ final class Decoder {
         checkDepth(depth, path);
         int n = unpacker.unpackMapHeader();
         checkCount(n, 2, "map");
+        spend(DecodedSize.MAP + DecodedSize.MAP_ENTRY * n, path, "map");
         Map<Object, Object> map = new LinkedHashMap<>(Math.max(4, n * 4 / 3 + 1));
         boolean hasRefs = false;
         for (int i = 0; i < n; i++) {
@@ -193,7 +247,7 @@ final class Decoder {
             Path childPath = path.key(key);
             Object value;
             // Keep a possible array's data as a reference until we know what the map is.
-            if (KEY_DATA.equals(key) && unpacker.getNextFormat().getValueType() == org.msgpack.value.ValueType.BINARY) {
+            if (KEY_DATA.equals(key) && nextFormat().getValueType() == org.msgpack.value.ValueType.BINARY) {
                 value = readBin();
                 hasRefs = true;
             } else {
@@ -208,19 +262,20 @@ final class Decoder {
             return toScalar(map, path);
         }
         if (hasRefs) {
-            map.replaceAll((k, v) -> v instanceof BinRef ref ? copy(ref) : v);
+            map.replaceAll((k, v) -> v instanceof BinRef ref ? copy(ref, path.key(k)) : v);
         }
         return map;
     }
 
     private Object readKey(Path path) throws IOException {
-        MessageFormat format = unpacker.getNextFormat();
+        MessageFormat format = nextFormat();
         switch (format.getValueType()) {
             case STRING:
                 return readString(path);
             case BINARY: {
                 BinRef ref = readBin();
-                return BinaryKey.of(copy(ref));
+                spend(DecodedSize.BINARY_KEY - DecodedSize.BYTES, path, "bin key");
+                return BinaryKey.of(copy(ref, path));
             }
             default:
                 throw new DecodeException(DecodeException.Problem.BAD_MAP_KEY, path + ": map key of msgpack type "
@@ -247,6 +302,7 @@ final class Decoder {
             throw new DecodeException(DecodeException.Problem.DATA_LENGTH_MISMATCH, path + ": ndarray of dtype " + dtype
                     + " and shape " + shape + " needs " + expected + " bytes of data, got " + ref.length);
         }
+        spend(DecodedSize.ND_ARRAY + DecodedSize.DIMENSION * shape.rank(), path, "ndarray");
         return NdArray.wrap(dtype, shape, ByteBuffer.wrap(message, ref.offset, ref.length));
     }
 
@@ -296,7 +352,7 @@ final class Decoder {
         }
         Object data = map.get(KEY_DATA);
         if (data instanceof BinRef ref) {
-            data = copy(ref);
+            data = copy(ref, path);
         }
         DType dtype;
         try {
@@ -312,6 +368,7 @@ final class Decoder {
             throw new DecodeException(DecodeException.Problem.BAD_SCALAR, path + ": npgeneric 'data' for dtype " + dtype
                     + " must be a number or bool, got " + describe(data));
         }
+        spend(DecodedSize.NP_SCALAR, path, "numpy scalar");
         try {
             return NpScalar.of(dtype, data);
         } catch (IllegalArgumentException e) {

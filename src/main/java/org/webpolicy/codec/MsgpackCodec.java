@@ -50,33 +50,82 @@ import java.util.List;
  * product(shape) × itemsize bytes (Python silently ignores extra bytes), nesting is limited
  * (default {@value #DEFAULT_MAX_DEPTH}), and every length is checked against the bytes that are
  * there before anything is allocated.
+ *
+ * <h2>Memory</h2>
+ * A msgpack byte can become tens of bytes of Java objects (an empty map, {@code 0x80}, is a
+ * {@code LinkedHashMap}), so the bytes of a message do not bound what decoding it builds. Each
+ * decoding counts what it builds as it goes, a cost per map, list, entry, string and copied bin
+ * (array data views the message and costs nothing), and refuses a message whose value would pass
+ * {@link #maxDecodedBytes()} with {@link DecodeException.Problem#TOO_LARGE}, before allocating the
+ * container that crosses it. {@link #unpack(ByteBuffer, DecodeMemory)} also charges that cost to a
+ * budget of the caller's as it goes.
  */
 public final class MsgpackCodec {
 
     /** The default limit on nested maps and lists; Python has none, but the stack does. */
     public static final int DEFAULT_MAX_DEPTH = 64;
 
+    /**
+     * The default limit on the memory one decoded message may take beyond its array data: 256 MiB,
+     * the transport's default message limit.
+     */
+    public static final long DEFAULT_MAX_DECODED_BYTES = 256L << 20;
+
+    /**
+     * A {@link DecodeMemory} is charged in steps of this many bytes: a message of many small
+     * elements costs one charge per 16 KiB of estimate, not one per element; a small message is
+     * charged one step (a few hundred bytes of maps and strings in most requests).
+     */
+    public static final long CHARGE_STEP = 16L << 10;
+
     /** Arrays at least this large go into {@link #encode}'s segments by reference. */
     static final int REFERENCE_THRESHOLD = 8192;
 
     private final int maxDepth;
+    private final long maxDecodedBytes;
 
-    /** A codec with the default nesting limit. */
+    /** A codec with the default nesting and memory limits. */
     public MsgpackCodec() {
         this(DEFAULT_MAX_DEPTH);
     }
 
     /**
-     * A codec that refuses values nested deeper than {@code maxDepth} maps and lists.
+     * A codec that refuses values nested deeper than {@code maxDepth} maps and lists, with the
+     * default memory limit.
      *
      * @param maxDepth the nesting limit, at least 1
      * @throws IllegalArgumentException when {@code maxDepth} is below 1
      */
     public MsgpackCodec(int maxDepth) {
+        this(maxDepth, DEFAULT_MAX_DECODED_BYTES);
+    }
+
+    /**
+     * A codec with both limits.
+     *
+     * @param maxDepth the nesting limit, at least 1
+     * @param maxDecodedBytes the most memory the maps, lists, strings and copied bins of one decoded
+     *     message may take (estimated, see the class doc), at least 1
+     * @throws IllegalArgumentException when a limit is below 1
+     */
+    public MsgpackCodec(int maxDepth, long maxDecodedBytes) {
         if (maxDepth < 1) {
             throw new IllegalArgumentException("maxDepth must be at least 1, got " + maxDepth);
         }
+        if (maxDecodedBytes < 1) {
+            throw new IllegalArgumentException("maxDecodedBytes must be at least 1, got " + maxDecodedBytes);
+        }
         this.maxDepth = maxDepth;
+        this.maxDecodedBytes = maxDecodedBytes;
+    }
+
+    /**
+     * The memory limit per decoded message.
+     *
+     * @return the most bytes the objects of one decoded message may take, array data not counted
+     */
+    public long maxDecodedBytes() {
+        return maxDecodedBytes;
     }
 
     /**
@@ -133,7 +182,7 @@ public final class MsgpackCodec {
      * @throws DecodeException naming what is wrong with the bytes
      */
     public Object unpack(byte[] message) {
-        return new Decoder(message, 0, message.length, maxDepth).decodeMessage();
+        return new Decoder(message, 0, message.length, maxDepth, maxDecodedBytes, null).decodeMessage();
     }
 
     /**
@@ -146,12 +195,28 @@ public final class MsgpackCodec {
      * @throws DecodeException naming what is wrong with the bytes
      */
     public Object unpack(ByteBuffer message) {
+        return unpack(message, null);
+    }
+
+    /**
+     * Decodes one whole message as {@link #unpack(ByteBuffer)}, charging the memory of what it
+     * builds to {@code memory} as it goes, each part before it is allocated (at most
+     * {@link #maxDecodedBytes()} in all). The caller gives back what it was charged once the value
+     * is no longer held, whether decoding succeeded or not.
+     *
+     * @param message one msgpack message, from position to limit
+     * @param memory charged as the value is built; null for no charging (the limit still holds)
+     * @return the value (see the class doc for the Java types)
+     * @throws DecodeException naming what is wrong with the bytes, or the limit the value passes
+     * @throws RuntimeException whatever {@code memory} throws when it refuses a charge
+     */
+    public Object unpack(ByteBuffer message, DecodeMemory memory) {
         if (message.hasArray()) {
             return new Decoder(message.array(), message.arrayOffset() + message.position(), message.remaining(),
-                    maxDepth).decodeMessage();
+                    maxDepth, maxDecodedBytes, memory).decodeMessage();
         }
         byte[] copy = new byte[message.remaining()];
         message.duplicate().get(copy);
-        return unpack(copy);
+        return new Decoder(copy, 0, copy.length, maxDepth, maxDecodedBytes, memory).decodeMessage();
     }
 }

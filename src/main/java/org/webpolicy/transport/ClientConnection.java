@@ -191,8 +191,8 @@ final class ClientConnection implements ClientEndpoint.Listener {
         try {
             endpoint.write(encoded, options.requestTimeout().toNanos());
         } catch (RuntimeException e) {
-            shutDown("sending failed: " + e);
-            throw new PolicyConnectionException("Could not send the request to " + options.uri() + ": " + e.getMessage(), e);
+            shutDown("sending failed: " + ClientText.reason(e));
+            throw new PolicyConnectionException("Could not send the request to " + options.uri() + ": " + ClientText.reason(e), e);
         }
         ReplySlot.Frame frame;
         try {

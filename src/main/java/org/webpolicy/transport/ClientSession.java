@@ -33,7 +33,9 @@ final class ClientSession {
 
     ClientSession(ClientOptions options) {
         this.options = options;
-        this.connector = new ClientConnector(options, new MsgpackCodec(options.maxDepth()));
+        // A reply's decoded value is held to the same bound as its bytes: a hostile server's few
+        // bytes per element cannot become tens of bytes of objects each without end.
+        this.connector = new ClientConnector(options, new MsgpackCodec(options.maxDepth(), options.maxMessageBytes()));
     }
 
     /** The current connection, or null. */

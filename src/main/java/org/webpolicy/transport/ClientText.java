@@ -1,5 +1,7 @@
 package org.webpolicy.transport;
 
+import org.webpolicy.codec.BinaryKey;
+
 /**
  * Text that came from a client, made safe to quote in an error reply or a log line: cut to a few
  * hundred characters and with control characters escaped, so a request cannot make a megabyte log
@@ -13,9 +15,19 @@ final class ClientText {
     private ClientText() {
     }
 
-    /** {@code value}'s text (or "null"), cut and escaped. */
+    /**
+     * {@code value}'s text, cut and escaped: bin (a {@code byte[]} or {@link BinaryKey}) as Python
+     * shows bytes, {@code b'...'}, not as a Java array's identity; nil as {@code None}.
+     */
     static String quote(Object value) {
-        return quote(String.valueOf(value), MAX_QUOTED_CHARS);
+        String text = value == null ? "None" : value instanceof byte[] bytes ? BinaryKey.of(bytes).toString() : value.toString();
+        return quote(text, MAX_QUOTED_CHARS);
+    }
+
+    /** Why {@code failure} happened, in words: its message, or its kind when it has none (never "null"). */
+    static String reason(Throwable failure) {
+        String message = failure.getMessage();
+        return message == null || message.isBlank() ? failure.getClass().getSimpleName() : message;
     }
 
     /** {@code text} cut to {@code maxChars} (saying how much was cut) with control characters escaped. */

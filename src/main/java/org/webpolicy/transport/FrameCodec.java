@@ -59,6 +59,13 @@ final class FrameCodec {
     private int fragments;
     /** Bytes taken from the budget for the frame being received and the fragments held. */
     private long charged;
+    /**
+     * The charge of a fragmented message's fragments, kept once it is whole until the library has
+     * copied them into one buffer ({@link #assembled()}): both live at once while it does.
+     */
+    private long assembling;
+    /** The bytes of the fragmented message that became whole last. */
+    private long assembledBytes;
     private boolean released;
 
     /** A decoder that accepts frames masked or not, with no memory budget (tests and tools). */
@@ -99,6 +106,20 @@ final class FrameCodec {
         payload = null;
         fragmented = false;
         giveBack();
+        assembled();
+    }
+
+    /** The bytes of the fragmented message completed last: what the library's copy of it takes. */
+    synchronized long assembledBytes() {
+        return assembledBytes;
+    }
+
+    /** The library has copied the fragments of the messages completed so far: their charge goes back. */
+    synchronized void assembled() {
+        if (budget != null && assembling > 0) {
+            budget.release(assembling);
+        }
+        assembling = 0;
     }
 
     /** Resets for good: the connection is gone, and anything it still sends is ignored. */
@@ -241,6 +262,11 @@ final class FrameCodec {
         payload = null;
         if (opcode == Opcode.CONTINUOUS && fin) {
             fragmented = false;
+            // Whole, but the library still holds the fragments while it copies them into one
+            // buffer: their charge stays until it has (assembled()).
+            assembling += charged;
+            assembledBytes = fragmentedBytes;
+            charged = 0;
         }
         if (!fragmented) {
             // The message is whole and leaves this decoder: its bytes are no longer ours to hold.

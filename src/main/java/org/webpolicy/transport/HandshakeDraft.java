@@ -24,8 +24,9 @@ import org.webpolicy.image.compression.ImageCodecNegotiation;
  * unless the metrics are public), {@code 400} for a request that is
  * not a valid WebSocket upgrade (not {@code GET}, not HTTP/1.1, no {@code Upgrade: websocket} or
  * {@code Connection: Upgrade}, a {@code Sec-WebSocket-Key} that is not 16 bytes in base64),
- * {@code 426} with {@code Sec-WebSocket-Version: 13} for another version, {@code 401} for a
- * missing or wrong API key and {@code 503} when the connection limit is reached. The library
+ * {@code 426} with {@code Sec-WebSocket-Version: 13} for another version, {@code 431} for a
+ * request head over {@link #MAX_HANDSHAKE_BYTES}, {@code 401} for a missing or wrong API key (the
+ * scheme {@code Api-Key} in any case) and {@code 503} when the connection limit is reached. The library
  * itself answers most of these with 101 or 404 (RFC 6455 4.2.1 and 4.2.2 ask for 400 and 426).
  *
  * <p>The library copies the draft for every connection, so one instance sees one handshake and
@@ -98,8 +99,13 @@ final class HandshakeDraft extends WireDraft {
 
     @Override
     public Handshakedata translateHandshake(ByteBuffer buf) throws InvalidHandshakeException {
-        if (buf.remaining() > MAX_HANDSHAKE_BYTES) {
-            throw new InvalidHandshakeException("Handshake larger than " + MAX_HANDSHAKE_BYTES + " bytes");
+        // The bound is on the head alone: a client may send its first frames in the same write,
+        // and the library decodes them after the head once the upgrade is done.
+        int head = headBytes(buf);
+        if (head < 0 ? buf.remaining() > MAX_HANDSHAKE_BYTES : head > MAX_HANDSHAKE_BYTES) {
+            plainStatus = 431;
+            buf.position(buf.limit());
+            return standIn();
         }
         try {
             return super.translateHandshake(buf);
@@ -107,10 +113,29 @@ final class HandshakeDraft extends WireDraft {
             // Not GET, not HTTP/1.1, or a malformed head: the library would answer 404; RFC 6455
             // asks for 400. Hand it a stand-in request that acceptHandshakeAsServer answers so.
             plainStatus = 400;
-            HandshakeImpl1Client standIn = new HandshakeImpl1Client();
-            standIn.setResourceDescriptor("/");
-            return standIn;
+            return standIn();
         }
+    }
+
+    private static Handshakedata standIn() {
+        HandshakeImpl1Client standIn = new HandshakeImpl1Client();
+        standIn.setResourceDescriptor("/");
+        return standIn;
+    }
+
+    /**
+     * The bytes of the HTTP head at the buffer's position, its blank line included, or -1 when
+     * the blank line is not within the first {@link #MAX_HANDSHAKE_BYTES} + 4 bytes.
+     */
+    static int headBytes(ByteBuffer buf) {
+        int start = buf.position();
+        int end = Math.min(buf.limit(), start + MAX_HANDSHAKE_BYTES + 4);
+        for (int i = start + 3; i < end; i++) {
+            if (buf.get(i) == '\n' && buf.get(i - 1) == '\r' && buf.get(i - 2) == '\n' && buf.get(i - 3) == '\r') {
+                return i + 1 - start;
+            }
+        }
+        return -1;
     }
 
     @Override
@@ -185,12 +210,25 @@ final class HandshakeDraft extends WireDraft {
         if (expected == null) {
             return true;
         }
-        String prefix = "Api-Key ";
-        byte[] given = header != null && header.startsWith(prefix)
-                ? header.substring(prefix.length()).getBytes(StandardCharsets.UTF_8)
-                : new byte[0];
+        byte[] given = credentials(header, "Api-Key").getBytes(StandardCharsets.UTF_8);
         // Constant time in the key's content, so timing does not reveal how much of a guess matched.
         return MessageDigest.isEqual(expected, given);
+    }
+
+    /**
+     * The credentials of an {@code Authorization} header in {@code scheme}, or "" when it is another
+     * scheme or none. RFC 7235 2.1: the scheme is case-insensitive and one or more spaces follow it.
+     */
+    static String credentials(String header, String scheme) {
+        if (header == null || header.length() <= scheme.length() || header.charAt(scheme.length()) != ' '
+                || !header.regionMatches(true, 0, scheme, 0, scheme.length())) {
+            return "";
+        }
+        int at = scheme.length();
+        while (at < header.length() && header.charAt(at) == ' ') {
+            at++;
+        }
+        return header.substring(at);
     }
 
     @Override
@@ -222,6 +260,7 @@ final class HandshakeDraft extends WireDraft {
             case 400 -> "Bad Request: not a valid WebSocket upgrade (RFC 6455 4.2.1)\n";
             case 401 -> "Unauthorized: missing or wrong API key\n";
             case 426 -> "Upgrade Required: this server speaks WebSocket version 13\n";
+            case 431 -> "Request Header Fields Too Large: the request head is over " + MAX_HANDSHAKE_BYTES + " bytes\n";
             default -> gate.failed() ? "Service Unavailable: the server has failed\n"
                     : "Service Unavailable: too many connections\n";
         };
@@ -230,6 +269,7 @@ final class HandshakeDraft extends WireDraft {
             case 400 -> "Bad Request";
             case 401 -> "Unauthorized";
             case 426 -> "Upgrade Required";
+            case 431 -> "Request Header Fields Too Large";
             default -> "Service Unavailable";
         };
         String head = "HTTP/1.1 " + plainStatus + " " + reason + "\r\n"

@@ -24,8 +24,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The loop never runs a policy: a complete request goes to the worker pool
  * ({@link RequestRunner}), so a slow policy stalls no socket. A connection gets a bounded number
- * of reads per turn, so one that sends without pause does not starve the others. An Error here
- * (out of memory while decoding, say) takes the server down, as one on the library's threads does.
+ * of reads per turn, so one that sends without pause does not starve the others. Decoding a
+ * connection's bytes is charged to the inbound budget before it allocates, and an
+ * {@link OutOfMemoryError} while decoding them anyway cuts that connection only
+ * ({@link WireDraft#contain}); any other Error here takes the server down, as one on the library's
+ * threads does.
  */
 final class IoLoop implements AutoCloseable {
 

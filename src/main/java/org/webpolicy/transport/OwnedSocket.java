@@ -88,7 +88,7 @@ final class OwnedSocket extends WebSocketImpl {
     /**
      * Decodes bytes read from the socket, on the library's decoder thread before the hand-over
      * and on the {@link IoLoop} after it; counts the library's reads to know when the loop may
-     * start reading.
+     * start reading. An {@link OutOfMemoryError} while decoding cuts this connection only.
      *
      * @param socketBuffer the bytes read
      */
@@ -96,6 +96,11 @@ final class OwnedSocket extends WebSocketImpl {
     public void decode(ByteBuffer socketBuffer) {
         try {
             super.decode(socketBuffer);
+        } catch (OutOfMemoryError e) {
+            // This connection's bytes (its handshake, or frames outside the draft's own guard):
+            // cut it, and the thread decoding it serves the others (WireDraft#contain).
+            socketBuffer.position(socketBuffer.limit());
+            WireDraft.contain(this, e);
         } finally {
             if (!reading.get()) {
                 readsDecoded.incrementAndGet();

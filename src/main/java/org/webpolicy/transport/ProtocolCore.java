@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.webpolicy.codec.DecodeException;
+import org.webpolicy.codec.DecodeMemory;
 import org.webpolicy.codec.EncodeException;
 import org.webpolicy.codec.MsgpackCodec;
 import org.webpolicy.policy.Policy;
@@ -36,7 +37,10 @@ final class ProtocolCore {
         this.options = options;
         this.calls = calls;
         this.metrics = metrics;
-        this.codec = new MsgpackCodec(options.maxDepth);
+        // A request's decoded value is held to the same bound as its bytes (and charged to the
+        // inbound budget as it is built, see answer): a few bytes per element on the wire are tens
+        // of bytes of objects.
+        this.codec = new MsgpackCodec(options.maxDepth, options.maxMessageBytes);
         this.images = new ImageInflation(options.maxMessageBytes);
         Map<String, Object> metadata = options.metadata != null ? options.metadata : policy.metadata();
         if (options.observationSpec != null) {
@@ -78,12 +82,16 @@ final class ProtocolCore {
         }
     }
 
-    /** The encoded reply to {@code message}, as the codec's segments (array data by reference). */
-    List<ByteBuffer> answer(Conversation conversation, ByteBuffer message) {
+    /**
+     * The encoded reply to {@code message}, as the codec's segments (array data by reference).
+     * What decoding builds is charged to {@code memory} before it is allocated (null: not charged,
+     * only the codec's per-message limit holds).
+     */
+    List<ByteBuffer> answer(Conversation conversation, ByteBuffer message, DecodeMemory memory) {
         Object decoded;
         long decodeStart = System.nanoTime();
         try {
-            decoded = codec.unpack(message);
+            decoded = codec.unpack(message, memory);
             metrics.decodeSeconds.recordNanos(System.nanoTime() - decodeStart);
         } catch (DecodeException e) {
             throw new RequestFailure("Could not decode the request (" + e.problem() + "): "
@@ -124,7 +132,8 @@ final class ProtocolCore {
             reply.put(Envelope.RESET_ACK, true);
             return encode(withRequestId(reply, requestId));
         }
-        throw new RequestFailure("Unknown " + Envelope.OP + " '" + ClientText.quote(op) + "': expected 'step' or 'reset'");
+        String shown = op instanceof String ? "'" + ClientText.quote(op) + "'" : ClientText.quote(op) + " (" + typeOf(op) + ")";
+        throw new RequestFailure("Unknown " + Envelope.OP + " " + shown + ": expected 'step' or 'reset' (str)");
     }
 
     /** Decodes compressed images first where the handshake accepted them, so the check and the policy see arrays. */
@@ -138,7 +147,7 @@ final class ProtocolCore {
             try {
                 options.observationCheck.accept(observation);
             } catch (IllegalArgumentException e) {
-                throw new RequestFailure(FailureKind.REJECTED, "Observation rejected: " + ClientText.quote(e.getMessage(), 4 * ClientText.MAX_QUOTED_CHARS));
+                throw new RequestFailure(FailureKind.REJECTED, "Observation rejected: " + ClientText.quote(ClientText.reason(e), 4 * ClientText.MAX_QUOTED_CHARS));
             }
         }
         Map<String, Object> action = calls.step(observation);
@@ -175,7 +184,7 @@ final class ProtocolCore {
             metrics.encodeSeconds.recordNanos(System.nanoTime() - encodeStart);
             return encoded;
         } catch (EncodeException e) {
-            throw new RequestFailure(FailureKind.ENCODE, "The policy's reply cannot be sent: " + e.getMessage());
+            throw new RequestFailure(FailureKind.ENCODE, "The policy's reply cannot be sent: " + ClientText.reason(e));
         }
     }
 

@@ -61,7 +61,10 @@ final class RequestRunner {
         long bytes = message.capacity();
         long arrived = System.nanoTime();
         core.metrics().received(bytes);
-        if (!budget.tryReserve(bytes, bytes)) {
+        // A fragmented message's buffer was charged before the library copied it (WireDraft).
+        long prepaid = conn.getDraft() instanceof WireDraft draft ? draft.claimPrepaid(bytes) : 0;
+        if (prepaid < bytes && !budget.tryReserve(bytes - prepaid, bytes)) {
+            budget.release(prepaid);
             session.queued.decrementAndGet();
             cut(conn, session, CloseFrame.TRY_AGAIN_LATER, "the server's inbound memory budget is spent; try again later",
                     false);
@@ -78,6 +81,7 @@ final class RequestRunner {
 
     private void handle(WebSocket conn, ServerConnection session, ByteBuffer message, long bytes, long arrived) {
         core.metrics().queueSeconds.recordNanos(System.nanoTime() - arrived);
+        DecodedCharge decoded = new DecodedCharge(budget, bytes);
         try {
             if (session.closed) {
                 return;
@@ -85,7 +89,7 @@ final class RequestRunner {
             if (closing) {
                 throw new RequestFailure(FailureKind.SHUTDOWN, "The server is shutting down; request not run.");
             }
-            List<ByteBuffer> reply = core.answer(session.conversation, message);
+            List<ByteBuffer> reply = core.answer(session.conversation, message, decoded);
             if (session.closed) {
                 return;
             }
@@ -106,6 +110,7 @@ final class RequestRunner {
             core.metrics().failed(RequestFailure.kindOf(e));
             fail(conn, session, ProtocolCore.describe(e));
         } finally {
+            decoded.release();
             budget.release(bytes);
             session.queued.decrementAndGet();
         }

@@ -17,7 +17,7 @@ import org.webpolicy.array.NdArray;
 import org.webpolicy.codec.MsgpackCodec;
 
 /**
- * {@code scripts/attack_campaign}: every attack of issue 10 at once against a server with default
+ * {@code scripts/attack_campaign}: every attack of issues 10 and 19 at once against a server with default
  * options in a child JVM ({@code -Xmx256m}, {@code ulimit -n 1024}), while eight honest clients
  * step with sequence numbers. Prints the server's memory, descriptors and threads before, during
  * and after, the honest clients' latency, and how many replies were checked, lost or crossed.
@@ -168,6 +168,7 @@ public final class AttackCampaign {
         attack(threads, "a 1 MB op string with a carriage return", 1, this::longOp);
         attack(threads, "unmasked frames (protocol violations)", 1, this::unmasked);
         attack(threads, "bad handshakes (POST, no key, version 8)", 1, this::badHandshakes);
+        attack(threads, "containers: 16 MB of empty maps (~1-2 GB of objects once decoded)", 2, this::containers);
         threads.forEach(Thread::start);
         return threads;
     }
@@ -299,6 +300,22 @@ public final class AttackCampaign {
                 w.write(bad.getBytes(StandardCharsets.US_ASCII));
                 w.readHttpHead();
                 count.incrementAndGet();
+            }
+        }
+    }
+
+    /**
+     * Msgpack amplification: {"a": [16 Mi empty maps]} (refused at the list's header), or 16 Ki
+     * lists of 1000 empty maps (refused at the map that crosses the budget), in turn.
+     */
+    private void containers(AtomicLong count) throws IOException {
+        byte[] request = count.get() % 2 == 0 ? DecodedMemoryServerTest.emptyMaps(16 << 20)
+                : DecodedMemoryServerTest.listsOfEmptyMaps(16 << 10, 1000);
+        try (WireSocket w = WireSocket.open(port)) {
+            w.sendFrame(WireSocket.BINARY, request);
+            count.incrementAndGet();
+            while (w.readMessage() != null) {
+                // the error text, then the close
             }
         }
     }

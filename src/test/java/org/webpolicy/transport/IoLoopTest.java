@@ -23,16 +23,18 @@ import org.java_websocket.handshake.Handshakedata;
 import org.junit.jupiter.api.Test;
 
 /**
- * The I/O loop on its own, with a connection handed over as the server hands one over: an Error
- * while decoding on the loop (out of memory, say) reports the server down, as one on the
+ * The I/O loop on its own, with a connection handed over as the server hands one over: running
+ * out of memory while decoding a connection's bytes cuts that connection and the loop serves the
+ * others; any other Error while decoding on the loop reports the server down, as one on the
  * library's threads does, and the loop's connections are closed.
  */
 class IoLoopTest {
 
-    /** The library's side of one connection: throws {@code thrown} on the first binary message. */
+    /** The library's side of one connection: throws {@code thrown} on each binary message, or records it when null. */
     private static final class Listener extends WebSocketAdapter {
         private final Error thrown;
         private final InetSocketAddress address = new InetSocketAddress("127.0.0.1", 1);
+        final BlockingQueue<ByteBuffer> messages = new ArrayBlockingQueue<>(4);
 
         Listener(Error thrown) {
             this.thrown = thrown;
@@ -44,7 +46,10 @@ class IoLoopTest {
 
         @Override
         public void onWebsocketMessage(WebSocket conn, ByteBuffer blob) {
-            throw thrown;
+            if (thrown != null) {
+                throw thrown;
+            }
+            messages.add(blob);
         }
 
         @Override
@@ -82,31 +87,70 @@ class IoLoopTest {
         }
     }
 
+    /** A connection accepted from {@code listener}, its handshake decoded as the library's decoder thread does. */
+    private static OwnedSocket accept(ServerSocketChannel listener, Selector librarySelector, Listener library)
+            throws Exception {
+        SocketChannel accepted = listener.accept();
+        accepted.configureBlocking(false);
+        OwnedSocket conn = new OwnedSocket(library, List.of(new WireDraft(1 << 20)));
+        conn.setSelectionKey(accepted.register(librarySelector, SelectionKey.OP_READ, conn));
+        conn.setChannel(accepted);
+        // The handshake as the library's decoder thread decodes it; its answer waits in the
+        // library's queue and must reach the client through our writer.
+        conn.decode(ByteBuffer.wrap(WireSocket.upgradeRequest("").getBytes(StandardCharsets.US_ASCII)));
+        assertTrue(conn.isOpen());
+        return conn;
+    }
+
     @Test
     void anErrorWhileDecodingOnTheLoopReportsTheServerDownAndClosesItsConnections() throws Exception {
-        OutOfMemoryError oom = new OutOfMemoryError("Java heap space (test)");
+        InternalError error = new InternalError("a JVM error (test)");
         BlockingQueue<Throwable> fatal = new ArrayBlockingQueue<>(4);
         try (ServerSocketChannel listener = ServerSocketChannel.open();
                 Selector librarySelector = Selector.open()) {
             listener.bind(new InetSocketAddress("127.0.0.1", 0));
-            try (WireSocket client = WireSocket.tcp(((InetSocketAddress) listener.getLocalAddress()).getPort());
-                    SocketChannel accepted = listener.accept()) {
-                accepted.configureBlocking(false);
-                OwnedSocket conn = new OwnedSocket(new Listener(oom), List.of(new WireDraft(1 << 20)));
-                conn.setSelectionKey(accepted.register(librarySelector, SelectionKey.OP_READ, conn));
-                conn.setChannel(accepted);
-                // The handshake as the library's decoder thread decodes it; its answer waits in the
-                // library's queue and must reach the client through our writer.
-                conn.decode(ByteBuffer.wrap(WireSocket.upgradeRequest("").getBytes(StandardCharsets.US_ASCII)));
-                assertTrue(conn.isOpen());
+            try (WireSocket client = WireSocket.tcp(((InetSocketAddress) listener.getLocalAddress()).getPort())) {
+                OwnedSocket conn = accept(listener, librarySelector, new Listener(error));
                 IoLoop loop = new IoLoop("webpolicy-io-test", fatal::add);
                 try {
                     assertTrue(conn.handOver(loop));
                     assertTrue(client.readHttpHead().startsWith("HTTP/1.1 101"), "the handshake answer moved with the socket");
                     client.sendFrame(WireSocket.BINARY, new byte[] {1, 2, 3});
-                    assertSame(oom, fatal.poll(20, TimeUnit.SECONDS), "the loop's Error reaches the server");
+                    assertSame(error, fatal.poll(20, TimeUnit.SECONDS), "the loop's Error reaches the server");
                     assertTrue(client.closedWithin(Duration.ofSeconds(20)), "and the loop's connections are closed");
                     assertEquals(0, fatal.size());
+                } finally {
+                    loop.close();
+                }
+            }
+        }
+    }
+
+    @Test
+    void runningOutOfMemoryWhileDecodingAConnectionCutsItAndTheLoopServesTheOthers() throws Exception {
+        OutOfMemoryError oom = new OutOfMemoryError("Java heap space (test)");
+        BlockingQueue<Throwable> fatal = new ArrayBlockingQueue<>(4);
+        try (ServerSocketChannel listener = ServerSocketChannel.open();
+                Selector librarySelector = Selector.open()) {
+            listener.bind(new InetSocketAddress("127.0.0.1", 0));
+            int port = ((InetSocketAddress) listener.getLocalAddress()).getPort();
+            try (WireSocket hostile = WireSocket.tcp(port); WireSocket honest = WireSocket.tcp(port)) {
+                OwnedSocket hostileConn = accept(listener, librarySelector, new Listener(oom));
+                Listener library = new Listener(null);
+                OwnedSocket honestConn = accept(listener, librarySelector, library);
+                IoLoop loop = new IoLoop("webpolicy-io-test", fatal::add);
+                try {
+                    assertTrue(hostileConn.handOver(loop));
+                    assertTrue(honestConn.handOver(loop));
+                    assertTrue(hostile.readHttpHead().startsWith("HTTP/1.1 101"));
+                    assertTrue(honest.readHttpHead().startsWith("HTTP/1.1 101"));
+                    hostile.sendFrame(WireSocket.BINARY, new byte[] {1, 2, 3});
+                    assertTrue(hostile.closedWithin(Duration.ofSeconds(20)), "the connection whose bytes ran out of memory is cut");
+                    honest.sendFrame(WireSocket.BINARY, new byte[] {4, 5});
+                    ByteBuffer got = library.messages.poll(20, TimeUnit.SECONDS);
+                    assertTrue(got != null && got.remaining() == 2 && got.get(0) == 4, "the loop still serves the others");
+                    assertEquals(0, fatal.size(), "the server was not told to go down: " + fatal);
+                    assertTrue(honestConn.isOpen());
                 } finally {
                     loop.close();
                 }
