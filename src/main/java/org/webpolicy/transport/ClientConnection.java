@@ -51,6 +51,7 @@ final class ClientConnection implements ClientEndpoint.Listener {
     private volatile boolean envelope;
     private volatile boolean echoesIds;
     private volatile boolean compressesImages;
+    private volatile boolean takesContinuation;
     private volatile Exception error;
     private volatile String endReason;
     private volatile Map<String, Object> metadata = Map.of();
@@ -149,6 +150,14 @@ final class ClientConnection implements ClientEndpoint.Listener {
     /** True when the server announced that it echoes request ids (and so envelope requests carry one). */
     boolean echoesIds() {
         return echoesIds;
+    }
+
+    /**
+     * True when steps on this connection may carry a continuation: an envelope connection whose
+     * server announced {@link ContinuationFields#HEADER} (real-time chunking).
+     */
+    boolean takesContinuation() {
+        return takesContinuation;
     }
 
     /**
@@ -310,6 +319,8 @@ final class ClientConnection implements ClientEndpoint.Listener {
             case AUTO -> announced;
         };
         echoesIds = envelope && HandshakeDraft.ECHO.equals(handshake.getFieldValue(HandshakeDraft.REQUEST_ID_HEADER));
+        takesContinuation = envelope
+                && ContinuationFields.VERSION.equals(handshake.getFieldValue(ContinuationFields.HEADER).trim());
         String accepted = handshake.getFieldValue(ImageCodecNegotiation.HEADER);
         compressesImages = offered(options) && ImageCodecNegotiation.accepted(options.imageCodec(), accepted.isEmpty() ? null : accepted);
         handshakeDone = true;

@@ -10,6 +10,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.webpolicy.codec.MsgpackCodec;
 import org.webpolicy.image.compression.ImageCompression;
+import org.webpolicy.policy.Continuation;
 
 /**
  * The state behind a {@link PolicyClient}: the current connection, whose turn it is to use it,
@@ -30,6 +31,7 @@ final class ClientSession {
     private volatile ClientConnection connection;
     private volatile boolean everConnected;
     private volatile Map<String, Object> metadata = Map.of();
+    private volatile boolean takesContinuation;
 
     ClientSession(ClientOptions options) {
         this.options = options;
@@ -48,6 +50,11 @@ final class ClientSession {
     /** The metadata of the current (or last) connection. */
     Map<String, Object> metadata() {
         return metadata;
+    }
+
+    /** Whether the server of the current (or last) connection takes a continuation. */
+    boolean takesContinuation() {
+        return takesContinuation;
     }
 
     /**
@@ -85,9 +92,11 @@ final class ClientSession {
 
     /**
      * One step: the observation raw, or in a step envelope; returns the action. Its images are
-     * compressed only on a connection whose server accepted the offered codec.
+     * compressed only on a connection whose server accepted the offered codec. The continuation
+     * (or null) travels only on a connection whose server takes one, and its reply must then echo
+     * the cursor and generation; elsewhere it is dropped, and the bytes are those of a plain step.
      */
-    Map<String, Object> step(Map<String, Object> original) {
+    Map<String, Object> step(Map<String, Object> original, Continuation continuation) {
         return call(c -> {
             Map<String, Object> observation = c.compressesImages()
                     ? ImageCompression.compress(original, options.imageCodec()) : original;
@@ -97,7 +106,19 @@ final class ClientSession {
             Map<String, Object> envelope = new LinkedHashMap<>();
             envelope.put(Envelope.OP, Envelope.OP_STEP);
             envelope.put(Envelope.OBS, observation);
+            Continuation sent = c.takesContinuation() ? continuation : null;
+            if (sent != null) {
+                envelope.put(ContinuationFields.RTC, ContinuationFields.request(sent));
+            }
             Map<String, Object> reply = c.exchangeEnvelope(envelope);
+            if (sent != null) {
+                String mismatch = ContinuationFields.mismatch(reply.remove(ContinuationFields.RTC), sent);
+                if (mismatch != null) {
+                    c.shutDown("continuation echo mismatch");
+                    throw new PolicyConnectionException("The reply from " + c.uri() + " " + mismatch
+                            + ": it does not answer this request, and the connection was dropped");
+                }
+            }
             // Servers that predate the envelope answer with the bare action.
             return reply.containsKey(Envelope.ACTION) ? asMap(reply.get(Envelope.ACTION), "action") : reply;
         });
@@ -170,10 +191,11 @@ final class ClientSession {
         }
         c = connector.connect();
         metadata = c.metadata();
+        takesContinuation = c.takesContinuation();
         connection = c;
         everConnected = true;
-        log.info("Connected to {} ({} form{})", c.uri(), c.envelope() ? "envelope" : "raw",
-                c.echoesIds() ? ", request ids checked" : "");
+        log.info("Connected to {} ({} form{}{})", c.uri(), c.envelope() ? "envelope" : "raw",
+                c.echoesIds() ? ", request ids checked" : "", c.takesContinuation() ? ", continuations taken" : "");
         return c;
     }
 

@@ -10,6 +10,7 @@ import java.util.Objects;
 import javax.net.ssl.SSLContext;
 import org.webpolicy.codec.MsgpackCodec;
 import org.webpolicy.image.compression.ImageCodec;
+import org.webpolicy.policy.Continuation;
 import org.webpolicy.policy.Policy;
 
 /**
@@ -142,7 +143,48 @@ public final class PolicyClient implements Policy {
      */
     @Override
     public Map<String, Object> step(Map<String, Object> observation) {
-        return session.step(Objects.requireNonNull(observation, "observation"));
+        return session.step(Objects.requireNonNull(observation, "observation"), null);
+    }
+
+    /**
+     * Sends one observation with the robot's chunk under way (real-time chunking) and returns the
+     * server's action. The continuation travels only when the server said in its handshake that
+     * its policy takes one ({@link #acceptsContinuation()}); the reply must then answer its cursor
+     * and generation. To any other server (the Python openpi and webpolicy servers among them) the
+     * request is exactly {@link #step(Map)}'s, byte for byte. See docs/RTC_WIRE.md.
+     *
+     * @param observation the observation map
+     * @param continuation what the robot will still execute of its current chunk, or null
+     * @return the action map
+     * @throws PolicyConnectionException as {@link #step(Map)}, and when the reply answers another
+     *     cursor or generation (the connection is then dropped)
+     * @throws RemotePolicyException when the server reported that the request failed (a
+     *     malformed continuation among the reasons)
+     * @throws IllegalArgumentException when the continuation's actions are not floating-point
+     *     (nothing is sent)
+     * @throws IllegalStateException when the client is closed
+     */
+    @Override
+    public Map<String, Object> step(Map<String, Object> observation, Continuation continuation) {
+        return session.step(Objects.requireNonNull(observation, "observation"), continuation);
+    }
+
+    /**
+     * Whether the server of the current (or last) connection said in its handshake that its
+     * policy takes a continuation (header {@code X-Webpolicy-Continuation: 1}); connects first if
+     * this client never has, as {@link #metadata()}. Python servers never say so. The answer may
+     * change when a reconnection reaches another server.
+     *
+     * @return true when continuations travel with {@link #step(Map, Continuation)}
+     * @throws PolicyConnectionException when a first connection could not be made
+     * @throws IllegalStateException when the client is closed before it ever connected
+     */
+    @Override
+    public boolean acceptsContinuation() {
+        if (!session.everConnected()) {
+            connect();
+        }
+        return session.takesContinuation();
     }
 
     /**
