@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import org.java_websocket.framing.CloseFrame;
 import org.java_websocket.handshake.ServerHandshake;
 import org.slf4j.Logger;
@@ -41,6 +42,8 @@ final class ClientConnection implements ClientEndpoint.Listener {
     private final MsgpackCodec codec;
     private final ClientEndpoint endpoint;
     private final ReplySlot slot;
+    /** Told why, when the connection ends after its handshake without this side closing it. */
+    private final Consumer<String> lost;
     /** Counts down when the handshake succeeded or the connection ended, whichever is first. */
     private final CountDownLatch settled = new CountDownLatch(1);
     /** Counts down when the connection ended. */
@@ -57,15 +60,19 @@ final class ClientConnection implements ClientEndpoint.Listener {
     private volatile Map<String, Object> metadata = Map.of();
     private long lastRequestId;
 
-    /** A connection not yet opened; {@code connectTimeoutMillis} bounds the TCP connect. */
     /** The server this connection goes to. */
     java.net.URI uri() {
         return options.uri();
     }
 
-    ClientConnection(ClientOptions options, MsgpackCodec codec, int connectTimeoutMillis) {
+    /**
+     * A connection not yet opened; {@code connectTimeoutMillis} bounds the TCP connect, and
+     * {@code lost} hears of an end this side did not ask for (the server went away).
+     */
+    ClientConnection(ClientOptions options, MsgpackCodec codec, int connectTimeoutMillis, Consumer<String> lost) {
         this.options = options;
         this.codec = codec;
+        this.lost = lost;
         this.slot = new ReplySlot(options.uri().toString());
         Map<String, String> headers = new LinkedHashMap<>();
         if (options.apiKey() != null) {
@@ -340,6 +347,9 @@ final class ClientConnection implements ClientEndpoint.Listener {
     @Override
     public void closed(int code, String reason) {
         endReason = "closed with " + code + (reason == null || reason.isEmpty() ? "" : " (" + ReplySlot.excerpt(reason) + ")");
+        if (handshakeDone && !shutDownStarted.get()) {
+            lost.accept(endReason);
+        }
         slot.end(endReason);
         ended.countDown();
         settled.countDown();

@@ -24,6 +24,7 @@ final class ClientSession {
 
     private final ClientOptions options;
     private final ClientConnector connector;
+    private final ClientHealth health = new ClientHealth();
     private final ReentrantLock turn = new ReentrantLock(true);
     private final AtomicBoolean closeStarted = new AtomicBoolean();
     private final CountDownLatch closeDone = new CountDownLatch(1);
@@ -35,12 +36,17 @@ final class ClientSession {
 
     ClientSession(ClientOptions options) {
         this.options = options;
-        this.connector = new ClientConnector(options, new MsgpackCodec(options.maxDepth()));
+        this.connector = new ClientConnector(options, new MsgpackCodec(options.maxDepth()), health);
     }
 
     /** The current connection, or null. */
     ClientConnection connection() {
         return connection;
+    }
+
+    /** Counts and the current outage. */
+    ConnectionStats stats() {
+        return health.stats();
     }
 
     boolean everConnected() {

@@ -25,12 +25,14 @@ import org.webpolicy.policy.Policy;
  *
  * <h2>Connection</h2>
  * The first call (or {@link #connect()}) connects, retrying while the server refuses connections
- * (every {@link Builder#retryInterval}, within {@link Builder#connectTimeout}, 30 s by default),
- * then reads the metadata frame. After a connection is lost, and after any failed call, the next
+ * (pauses from 50 ms doubling up to {@link Builder#retryInterval}, 150 ms by default, within
+ * {@link Builder#connectTimeout}, 30 s by default), then reads the metadata frame. After a connection is lost, and after any failed call, the next
  * call connects again the same way ({@link Builder#reconnect}, on by default, so a robot loop
  * outlives a server restart). Given several servers ({@link Builder#endpoints}), connecting tries
  * them in turn, starting with the one that last worked, so a client fails over without a load
- * balancer. A failed call is never resent: the caller decides, because whether
+ * balancer. A server gone for longer than the connect timeout fails the call with a
+ * {@link ServerUnreachableException} that says since when and why; {@link #connectionStats()}
+ * counts reconnections and outages, and each outage is logged at WARN once. A failed call is never resent: the caller decides, because whether
  * the server ran it is unknown. Every wait is bounded by a timeout; none is infinite.
  *
  * <h2>Replies</h2>
@@ -43,7 +45,8 @@ import org.webpolicy.policy.Policy;
  *
  * <h2>Threading</h2>
  * Thread-safe. One request is in flight at a time, as the protocol requires; concurrent callers
- * wait their turn in arrival order. {@link #close()} may be called from any thread, any number of
+ * wait their turn in arrival order. Every thread the client starts (the WebSocket library's
+ * included) is a daemon: a client that is never closed does not keep the JVM alive. {@link #close()} may be called from any thread, any number of
  * times; it fails a call in flight and returns when the connection has ended.
  */
 public final class PolicyClient implements Policy {
@@ -105,6 +108,16 @@ public final class PolicyClient implements Policy {
             connect();
         }
         return session.metadata();
+    }
+
+    /**
+     * What this client has been through with its server: connections, reconnections, failed
+     * attempts, outages, and since when the server is unreachable (null while connected).
+     *
+     * @return the counts at this moment
+     */
+    public ConnectionStats connectionStats() {
+        return session.stats();
     }
 
     /**
@@ -328,7 +341,10 @@ public final class PolicyClient implements Policy {
         }
 
         /**
-         * The pause between connection attempts while the server refuses; default 5 s, as openpi.
+         * The longest pause between connection attempts while the server refuses; default 150 ms.
+         * Pauses start at 50 ms (or this, when shorter) and double up to it, each up to a quarter
+         * shorter at random, so a robot is back within about this long of its server's return and
+         * a fleet does not reconnect in lockstep. (openpi's client pauses a fixed 5 s.)
          *
          * @param retryInterval a positive duration
          * @return this builder
