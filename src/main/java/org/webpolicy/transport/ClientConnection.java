@@ -1,6 +1,7 @@
 package org.webpolicy.transport;
 
 import java.net.ConnectException;
+import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -34,8 +35,14 @@ final class ClientConnection implements ClientEndpoint.Listener {
 
     private static final Logger log = LoggerFactory.getLogger(ClientConnection.class);
 
-    /** Why an attempt to connect failed, and whether the server may yet accept one. */
-    record Failure(String reason, boolean retryable) {
+    /**
+     * Why an attempt to connect failed, whether the server may yet accept one, and whether the
+     * attempt ran out of its time (the next may be given longer).
+     */
+    record Failure(String reason, boolean retryable, boolean timedOut) {
+        Failure(String reason, boolean retryable) {
+            this(reason, retryable, false);
+        }
     }
 
     private final ClientOptions options;
@@ -93,7 +100,7 @@ final class ClientConnection implements ClientEndpoint.Listener {
         endpoint.connect();
         if (!settled.await(timeoutNanos, TimeUnit.NANOSECONDS)) {
             shutDown("handshake not completed in time");
-            return new Failure("no handshake within " + millis(timeoutNanos) + " ms", true);
+            return new Failure("no handshake within " + millis(timeoutNanos) + " ms", true, true);
         }
         if (!handshakeDone) {
             Failure failure = failure();
@@ -107,10 +114,15 @@ final class ClientConnection implements ClientEndpoint.Listener {
             shutDown("no metadata");
             return new Failure("connected, but no metadata frame: " + e.getMessage(), false);
         }
-        if (first == null || first.binary() == null) {
+        if (first == null) {
+            // A server that accepted but went quiet (one shutting down, or a frame lost under load):
+            // another attempt, with more time, is worth it.
             shutDown("no metadata");
-            return new Failure("connected, but " + (first == null ? "no metadata frame came in time" : "the server sent "
-                    + first.describe() + " instead of the metadata frame"), false);
+            return new Failure("connected, but no metadata frame came within " + millis(timeoutNanos) + " ms", true, true);
+        }
+        if (first.binary() == null) {
+            shutDown("no metadata");
+            return new Failure("connected, but the server sent " + first.describe() + " instead of the metadata frame", false);
         }
         try {
             Object meta = codec.unpack(first.binary());
@@ -135,6 +147,9 @@ final class ClientConnection implements ClientEndpoint.Listener {
         Exception e = error;
         if (e instanceof ConnectException) {
             return new Failure("refused (" + e.getMessage() + ")", true);
+        }
+        if (e instanceof SocketTimeoutException) {
+            return new Failure("no TCP connection within the attempt's time (" + e.getMessage() + ")", true, true);
         }
         String reason = e != null ? e.toString() : endReason != null ? endReason : "handshake not completed";
         // 503: the server is full or shutting down (a restart): both pass. 502 and 504: a load

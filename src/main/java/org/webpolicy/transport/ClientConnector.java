@@ -33,6 +33,14 @@ final class ClientConnector {
 
     /** The first pause between attempts; later ones double up to {@code retryInterval}. */
     static final Duration FIRST_PAUSE = Duration.ofMillis(50);
+    /**
+     * The time the first attempt has to connect, complete the handshake and read the metadata
+     * frame; doubled after each attempt that ran out of it. A server that accepted the TCP
+     * connection and then went quiet (one closing, measured: 28 s lost waiting out the whole
+     * connect timeout in 2 of 10 restarts) costs a robot this long, not its whole connect timeout,
+     * and a slow link still gets as long as it needs after a few attempts.
+     */
+    static final Duration FIRST_ATTEMPT_TIMEOUT = Duration.ofSeconds(2);
 
     private final ClientOptions options;
     private final MsgpackCodec codec;
@@ -61,6 +69,10 @@ final class ClientConnector {
         long deadline = start + options.connectTimeout().toNanos();
         int attempts = 0;
         int pauses = 0;
+        long attemptNanos = FIRST_ATTEMPT_TIMEOUT.toNanos();
+        // The cause the error names: the last attempt's, unless the deadline cut that one short.
+        String cause = null;
+        URI causeEndpoint = null;
         int next = preferred;
         while (true) {
             failIfCancelled();
@@ -68,14 +80,14 @@ final class ClientConnector {
             int index = next;
             next = (next + 1) % endpoints.size();
             URI endpoint = endpoints.get(index);
-            long left = Math.max(1, deadline - System.nanoTime());
+            long budget = Math.max(1, Math.min(attemptNanos, deadline - System.nanoTime()));
             ClientConnection c = new ClientConnection(options.at(endpoint), codec,
-                    (int) Math.max(1, Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(left))),
-                    cause -> health.lost(endpoint, cause));
+                    (int) Math.max(1, Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(budget))),
+                    why -> health.lost(endpoint, why));
             attempt = c;
             ClientConnection.Failure failure;
             try {
-                failure = c.open(left);
+                failure = c.open(budget);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 c.shutDown("interrupted");
@@ -93,6 +105,14 @@ final class ClientConnector {
                 return c;
             }
             health.attemptFailed(endpoint, failure.reason(), options.retryInterval());
+            boolean cutShort = failure.timedOut() && budget < attemptNanos;
+            if (cause == null || !cutShort) {
+                cause = failure.reason();
+                causeEndpoint = endpoint;
+            }
+            if (failure.timedOut()) {
+                attemptNanos = Math.min(attemptNanos * 2, options.connectTimeout().toNanos());
+            }
             long now = System.nanoTime();
             if (failure.retryable() && deadline - now > 0 && cancelled.getCount() != 0 && next != preferred) {
                 log.debug("Could not connect to {} ({}); trying {}", endpoint, failure.reason(), endpoints.get(next));
@@ -112,16 +132,17 @@ final class ClientConnector {
                     continue;
                 }
             }
-            // No attempt starts at the deadline: the error names the last real one's cause.
+            // No attempt starts at the deadline, and one the deadline cut short is not named: the
+            // error gives the last real attempt's cause.
             failIfCancelled();
             Instant since = health.unreachableSince();
             String message = String.format(Locale.ROOT,
                     "Could not connect to %s%s: %d attempt%s over %.1f s (connect timeout %.1f s); the last (%s): %s",
                     describeEndpoints(), since == null ? "" : " (server unreachable since " + since + ")",
                     attempts, attempts == 1 ? "" : "s", (System.nanoTime() - start) / 1e9,
-                    options.connectTimeout().toMillis() / 1e3, endpoint, failure.reason());
+                    options.connectTimeout().toMillis() / 1e3, causeEndpoint, cause);
             if (failure.retryable() && since != null) {
-                throw new ServerUnreachableException(message, since, failure.reason());
+                throw new ServerUnreachableException(message, since, cause);
             }
             throw new PolicyConnectionException(message);
         }

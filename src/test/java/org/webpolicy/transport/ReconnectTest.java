@@ -146,6 +146,22 @@ class ReconnectTest {
         assertEquals(1, client.connectionStats().outages());
     }
 
+    @Test
+    void aServerThatAcceptsButNeverAnswersCostsOneAttemptNotTheConnectTimeout() throws Exception {
+        // The kernel completes the TCP handshake for a listening socket nobody accepts from: a
+        // server that went quiet (one closing). The client must move on, here to the next server.
+        ServerSocket quiet = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+        open.add(quiet);
+        PolicyServer live = open.add(serve(0));
+        PolicyClient client = open.add(PolicyClient.builder()
+                .endpoints(List.of("127.0.0.1:" + quiet.getLocalPort(), "127.0.0.1:" + live.port()))
+                .connectTimeout(Duration.ofSeconds(20)).build());
+        assertEquals(1L, client.step(Map.of("n", 1L)).get("echo"));
+        ConnectionStats stats = client.connectionStats();
+        assertEquals(1, stats.failedAttempts(), String.valueOf(stats));
+        assertTrue(stats.lastFailure().contains("no handshake within 2000 ms"), stats.lastFailure());
+    }
+
     /** Runs {@link UnclosedClientMain} in its own JVM and returns its output once it has exited. */
     private static String runUnclosed(String mode, int port) throws Exception {
         String java = System.getProperty("java.home") + "/bin/java";
