@@ -10,7 +10,9 @@ import java.time.Instant;
  */
 public final class ServerUnreachableException extends PolicyConnectionException {
 
+    /** When the outage began. */
     private final Instant since;
+    /** Why the last attempt failed. */
     private final String lastCause;
 
     ServerUnreachableException(String message, Instant since, String lastCause) {
