@@ -1,6 +1,7 @@
 package org.webpolicy.transport;
 
 import java.net.ConnectException;
+import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.Collections;
@@ -111,8 +112,11 @@ final class ClientConnection implements ClientEndpoint.Listener {
         try {
             first = slot.take(Math.max(0, deadline - System.nanoTime()));
         } catch (PolicyConnectionException e) {
+            // Ended before the metadata (a server going away, 1001: one restarting is worth another
+            // attempt) or broke the protocol (not).
+            boolean ended = slot.violation() == null;
             shutDown("no metadata");
-            return new Failure("connected, but no metadata frame: " + e.getMessage(), false);
+            return new Failure("connected, but no metadata frame: " + e.getMessage(), ended);
         }
         if (first == null) {
             // A server that accepted but went quiet (one shutting down, or a frame lost under load):
@@ -151,7 +155,13 @@ final class ClientConnection implements ClientEndpoint.Listener {
         if (e instanceof SocketTimeoutException) {
             return new Failure("no TCP connection within the attempt's time (" + e.getMessage() + ")", true, true);
         }
-        String reason = e != null ? e.toString() : endReason != null ? endReason : "handshake not completed";
+        if (e == null || e instanceof SocketException) {
+            // Closed or reset during the handshake, with no answer refusing us: a server going
+            // away (restarting, killed) that a later attempt may find back.
+            return new Failure("the connection ended during the handshake (" + (e != null ? e.toString()
+                    : endReason != null ? endReason : "no reason given") + ")", true);
+        }
+        String reason = e.toString();
         // 503: the server is full or shutting down (a restart): both pass. 502 and 504: a load
         // balancer in front lost the server it chose (killed mid-handshake); another attempt goes
         // to a server that lives.

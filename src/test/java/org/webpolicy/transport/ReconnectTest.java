@@ -162,6 +162,33 @@ class ReconnectTest {
         assertTrue(stats.lastFailure().contains("no handshake within 2000 ms"), stats.lastFailure());
     }
 
+    @Test
+    void aServerThatClosesDuringTheHandshakeIsTriedAgain() throws Exception {
+        // A server going away closes connections whose handshake it had not answered: that is no
+        // refusal, and the next attempt (here to the next server) must be made.
+        ServerSocket closing = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+        open.add(closing);
+        Thread closer = new Thread(() -> {
+            while (!closing.isClosed()) {
+                try (java.net.Socket s = closing.accept()) {
+                    s.getInputStream().read(new byte[256]); // part of the request head, then gone
+                } catch (IOException e) {
+                    // closed: the test is over
+                }
+            }
+        }, "closing-server");
+        closer.setDaemon(true);
+        closer.start();
+        PolicyServer live = open.add(serve(0));
+        PolicyClient client = open.add(PolicyClient.builder()
+                .endpoints(List.of("127.0.0.1:" + closing.getLocalPort(), "127.0.0.1:" + live.port()))
+                .connectTimeout(Duration.ofSeconds(20)).build());
+        assertEquals(1L, client.step(Map.of("n", 1L)).get("echo"));
+        ConnectionStats stats = client.connectionStats();
+        assertEquals(1, stats.failedAttempts(), String.valueOf(stats));
+        assertTrue(stats.lastFailure().contains("ended during the handshake"), stats.lastFailure());
+    }
+
     /** Runs {@link UnclosedClientMain} in its own JVM and returns its output once it has exited. */
     private static String runUnclosed(String mode, int port) throws Exception {
         String java = System.getProperty("java.home") + "/bin/java";
