@@ -357,7 +357,8 @@ public final class PolicyClient implements Policy {
 
         /**
          * The longest time connecting may take, all attempts, handshakes and the metadata frame
-         * included; default 30 s. (The openpi client waits forever; a robot started before its
+         * included; default 30 s. Each attempt gets 2 s of it, doubled after an attempt that ran
+         * out of its time, so a server that accepts and then goes quiet costs one short attempt. (The openpi client waits forever; a robot started before its
          * server should rather learn why it cannot start. Pass a long duration to wait longer.)
          *
          * @param connectTimeout a positive duration
