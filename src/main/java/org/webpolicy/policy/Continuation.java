@@ -28,7 +28,17 @@ import org.webpolicy.array.NdArray;
  */
 public record Continuation(int delay, NdArray actions, long cursor, long captureNanos, long generation) {
 
-    /** Checks the fields. */
+    /**
+     * Checks the fields.
+     *
+     * @param delay the inference delay in actions, within {@code 0..H}
+     * @param actions the unexecuted actions, shape {@code (H, A)}
+     * @param cursor actions executed since the episode began, not negative
+     * @param captureNanos when the observation was captured, on the robot's monotonic clock
+     * @param generation the robot's request generation
+     * @throws IllegalArgumentException when a field is out of its range, or the actions are
+     *     missing or not of rank 2
+     */
     public Continuation {
         if (actions == null) {
             throw new IllegalArgumentException("A continuation needs its actions; got null");

@@ -1,6 +1,8 @@
 package org.webpolicy.transport;
 
 import java.net.ConnectException;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -8,6 +10,7 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import org.java_websocket.framing.CloseFrame;
 import org.java_websocket.handshake.ServerHandshake;
 import org.slf4j.Logger;
@@ -33,14 +36,22 @@ final class ClientConnection implements ClientEndpoint.Listener {
 
     private static final Logger log = LoggerFactory.getLogger(ClientConnection.class);
 
-    /** Why an attempt to connect failed, and whether the server may yet accept one. */
-    record Failure(String reason, boolean retryable) {
+    /**
+     * Why an attempt to connect failed, whether the server may yet accept one, and whether the
+     * attempt ran out of its time (the next may be given longer).
+     */
+    record Failure(String reason, boolean retryable, boolean timedOut) {
+        Failure(String reason, boolean retryable) {
+            this(reason, retryable, false);
+        }
     }
 
     private final ClientOptions options;
     private final MsgpackCodec codec;
     private final ClientEndpoint endpoint;
     private final ReplySlot slot;
+    /** Told why, when the connection ends after its handshake without this side closing it. */
+    private final Consumer<String> lost;
     /** Counts down when the handshake succeeded or the connection ended, whichever is first. */
     private final CountDownLatch settled = new CountDownLatch(1);
     /** Counts down when the connection ended. */
@@ -51,20 +62,25 @@ final class ClientConnection implements ClientEndpoint.Listener {
     private volatile boolean envelope;
     private volatile boolean echoesIds;
     private volatile boolean compressesImages;
+    private volatile boolean takesContinuation;
     private volatile Exception error;
     private volatile String endReason;
     private volatile Map<String, Object> metadata = Map.of();
     private long lastRequestId;
 
-    /** A connection not yet opened; {@code connectTimeoutMillis} bounds the TCP connect. */
     /** The server this connection goes to. */
     java.net.URI uri() {
         return options.uri();
     }
 
-    ClientConnection(ClientOptions options, MsgpackCodec codec, int connectTimeoutMillis) {
+    /**
+     * A connection not yet opened; {@code connectTimeoutMillis} bounds the TCP connect, and
+     * {@code lost} hears of an end this side did not ask for (the server went away).
+     */
+    ClientConnection(ClientOptions options, MsgpackCodec codec, int connectTimeoutMillis, Consumer<String> lost) {
         this.options = options;
         this.codec = codec;
+        this.lost = lost;
         this.slot = new ReplySlot(options.uri().toString());
         Map<String, String> headers = new LinkedHashMap<>();
         if (options.apiKey() != null) {
@@ -85,7 +101,7 @@ final class ClientConnection implements ClientEndpoint.Listener {
         endpoint.connect();
         if (!settled.await(timeoutNanos, TimeUnit.NANOSECONDS)) {
             shutDown("handshake not completed in time");
-            return new Failure("no handshake within " + millis(timeoutNanos) + " ms", true);
+            return new Failure("no handshake within " + millis(timeoutNanos) + " ms", true, true);
         }
         if (!handshakeDone) {
             Failure failure = failure();
@@ -96,13 +112,21 @@ final class ClientConnection implements ClientEndpoint.Listener {
         try {
             first = slot.take(Math.max(0, deadline - System.nanoTime()));
         } catch (PolicyConnectionException e) {
+            // Ended before the metadata (a server going away, 1001: one restarting is worth another
+            // attempt) or broke the protocol (not).
+            boolean ended = slot.violation() == null;
             shutDown("no metadata");
-            return new Failure("connected, but no metadata frame: " + e.getMessage(), false);
+            return new Failure("connected, but no metadata frame: " + e.getMessage(), ended);
         }
-        if (first == null || first.binary() == null) {
+        if (first == null) {
+            // A server that accepted but went quiet (one shutting down, or a frame lost under load):
+            // another attempt, with more time, is worth it.
             shutDown("no metadata");
-            return new Failure("connected, but " + (first == null ? "no metadata frame came in time" : "the server sent "
-                    + first.describe() + " instead of the metadata frame"), false);
+            return new Failure("connected, but no metadata frame came within " + millis(timeoutNanos) + " ms", true, true);
+        }
+        if (first.binary() == null) {
+            shutDown("no metadata");
+            return new Failure("connected, but the server sent " + first.describe() + " instead of the metadata frame", false);
         }
         try {
             Object meta = codec.unpack(first.binary());
@@ -128,7 +152,16 @@ final class ClientConnection implements ClientEndpoint.Listener {
         if (e instanceof ConnectException) {
             return new Failure("refused (" + e.getMessage() + ")", true);
         }
-        String reason = e != null ? e.toString() : endReason != null ? endReason : "handshake not completed";
+        if (e instanceof SocketTimeoutException) {
+            return new Failure("no TCP connection within the attempt's time (" + e.getMessage() + ")", true, true);
+        }
+        if (e == null || e instanceof SocketException) {
+            // Closed or reset during the handshake, with no answer refusing us: a server going
+            // away (restarting, killed) that a later attempt may find back.
+            return new Failure("the connection ended during the handshake (" + (e != null ? e.toString()
+                    : endReason != null ? endReason : "no reason given") + ")", true);
+        }
+        String reason = e.toString();
         // 503: the server is full or shutting down (a restart): both pass. 502 and 504: a load
         // balancer in front lost the server it chose (killed mid-handshake); another attempt goes
         // to a server that lives.
@@ -149,6 +182,14 @@ final class ClientConnection implements ClientEndpoint.Listener {
     /** True when the server announced that it echoes request ids (and so envelope requests carry one). */
     boolean echoesIds() {
         return echoesIds;
+    }
+
+    /**
+     * True when steps on this connection may carry a continuation: an envelope connection whose
+     * server announced {@link ContinuationFields#HEADER} (real-time chunking).
+     */
+    boolean takesContinuation() {
+        return takesContinuation;
     }
 
     /**
@@ -310,6 +351,8 @@ final class ClientConnection implements ClientEndpoint.Listener {
             case AUTO -> announced;
         };
         echoesIds = envelope && HandshakeDraft.ECHO.equals(handshake.getFieldValue(HandshakeDraft.REQUEST_ID_HEADER));
+        takesContinuation = envelope
+                && ContinuationFields.VERSION.equals(handshake.getFieldValue(ContinuationFields.HEADER).trim());
         String accepted = handshake.getFieldValue(ImageCodecNegotiation.HEADER);
         compressesImages = offered(options) && ImageCodecNegotiation.accepted(options.imageCodec(), accepted.isEmpty() ? null : accepted);
         handshakeDone = true;
@@ -329,6 +372,9 @@ final class ClientConnection implements ClientEndpoint.Listener {
     @Override
     public void closed(int code, String reason) {
         endReason = "closed with " + code + (reason == null || reason.isEmpty() ? "" : " (" + ReplySlot.excerpt(reason) + ")");
+        if (handshakeDone && !shutDownStarted.get()) {
+            lost.accept(endReason);
+        }
         slot.end(endReason);
         ended.countDown();
         settled.countDown();

@@ -46,6 +46,10 @@ final class ClientEndpoint extends WebSocketClient {
         super(uri, new WireDraft(options.maxMessageBytes()), headers, connectTimeoutMillis);
         this.listener = listener;
         this.tls = options.sslContext() != null;
+        // The library's connect/read, write and lost-connection-timer threads: daemons, so a
+        // client nobody closed (a robot's main that died on an exception path) never keeps the
+        // JVM alive and its supervisor can restart it.
+        setDaemon(true);
         setTcpNoDelay(true);
         setReceiveBufferSize(ClientOptions.READ_BUFFER_BYTES);
         setConnectionLostTimeout((int) Math.max(1, options.pingInterval().toSeconds()));

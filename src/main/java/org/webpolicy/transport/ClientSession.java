@@ -10,6 +10,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.webpolicy.codec.MsgpackCodec;
 import org.webpolicy.image.compression.ImageCompression;
+import org.webpolicy.policy.Continuation;
 
 /**
  * The state behind a {@link PolicyClient}: the current connection, whose turn it is to use it,
@@ -23,6 +24,7 @@ final class ClientSession {
 
     private final ClientOptions options;
     private final ClientConnector connector;
+    private final ClientHealth health = new ClientHealth();
     private final ReentrantLock turn = new ReentrantLock(true);
     private final AtomicBoolean closeStarted = new AtomicBoolean();
     private final CountDownLatch closeDone = new CountDownLatch(1);
@@ -30,17 +32,23 @@ final class ClientSession {
     private volatile ClientConnection connection;
     private volatile boolean everConnected;
     private volatile Map<String, Object> metadata = Map.of();
+    private volatile boolean takesContinuation;
 
     ClientSession(ClientOptions options) {
         this.options = options;
         // A reply's decoded value is held to the same bound as its bytes: a hostile server's few
         // bytes per element cannot become tens of bytes of objects each without end.
-        this.connector = new ClientConnector(options, new MsgpackCodec(options.maxDepth(), options.maxMessageBytes()));
+        this.connector = new ClientConnector(options, new MsgpackCodec(options.maxDepth(), options.maxMessageBytes()), health);
     }
 
     /** The current connection, or null. */
     ClientConnection connection() {
         return connection;
+    }
+
+    /** Counts and the current outage. */
+    ConnectionStats stats() {
+        return health.stats();
     }
 
     boolean everConnected() {
@@ -50,6 +58,11 @@ final class ClientSession {
     /** The metadata of the current (or last) connection. */
     Map<String, Object> metadata() {
         return metadata;
+    }
+
+    /** Whether the server of the current (or last) connection takes a continuation. */
+    boolean takesContinuation() {
+        return takesContinuation;
     }
 
     /**
@@ -87,9 +100,11 @@ final class ClientSession {
 
     /**
      * One step: the observation raw, or in a step envelope; returns the action. Its images are
-     * compressed only on a connection whose server accepted the offered codec.
+     * compressed only on a connection whose server accepted the offered codec. The continuation
+     * (or null) travels only on a connection whose server takes one, and its reply must then echo
+     * the cursor and generation; elsewhere it is dropped, and the bytes are those of a plain step.
      */
-    Map<String, Object> step(Map<String, Object> original) {
+    Map<String, Object> step(Map<String, Object> original, Continuation continuation) {
         return call(c -> {
             Map<String, Object> observation = c.compressesImages()
                     ? ImageCompression.compress(original, options.imageCodec()) : original;
@@ -99,7 +114,19 @@ final class ClientSession {
             Map<String, Object> envelope = new LinkedHashMap<>();
             envelope.put(Envelope.OP, Envelope.OP_STEP);
             envelope.put(Envelope.OBS, observation);
+            Continuation sent = c.takesContinuation() ? continuation : null;
+            if (sent != null) {
+                envelope.put(ContinuationFields.RTC, ContinuationFields.request(sent));
+            }
             Map<String, Object> reply = c.exchangeEnvelope(envelope);
+            if (sent != null) {
+                String mismatch = ContinuationFields.mismatch(reply.remove(ContinuationFields.RTC), sent);
+                if (mismatch != null) {
+                    c.shutDown("continuation echo mismatch");
+                    throw new PolicyConnectionException("The reply from " + c.uri() + " " + mismatch
+                            + ": it does not answer this request, and the connection was dropped");
+                }
+            }
             // Servers that predate the envelope answer with the bare action.
             return reply.containsKey(Envelope.ACTION) ? asMap(reply.get(Envelope.ACTION), "action") : reply;
         });
@@ -172,10 +199,11 @@ final class ClientSession {
         }
         c = connector.connect();
         metadata = c.metadata();
+        takesContinuation = c.takesContinuation();
         connection = c;
         everConnected = true;
-        log.info("Connected to {} ({} form{})", c.uri(), c.envelope() ? "envelope" : "raw",
-                c.echoesIds() ? ", request ids checked" : "");
+        log.info("Connected to {} ({} form{}{})", c.uri(), c.envelope() ? "envelope" : "raw",
+                c.echoesIds() ? ", request ids checked" : "", c.takesContinuation() ? ", continuations taken" : "");
         return c;
     }
 

@@ -64,6 +64,14 @@ final class HandshakeDraft extends WireDraft {
             return false;
         }
 
+        /**
+         * True when the served policy takes a continuation: the handshake then carries
+         * {@link ContinuationFields#HEADER} (real-time chunking, docs/RTC_WIRE.md).
+         */
+        default boolean acceptsContinuation() {
+            return false;
+        }
+
         /** True while the server drains before closing: health checks get 503, "draining". */
         boolean draining();
 
@@ -240,6 +248,9 @@ final class HandshakeDraft extends WireDraft {
         HandshakeBuilder built = super.postProcessHandshakeResponseAsServer(request, response);
         built.put(PROTOCOL_HEADER, ENVELOPE);
         built.put(REQUEST_ID_HEADER, ECHO);
+        if (gate.acceptsContinuation()) {
+            built.put(ContinuationFields.HEADER, ContinuationFields.VERSION);
+        }
         if (gate.acceptsImageCodecs()) {
             String offer = request.hasFieldValue(ImageCodecNegotiation.HEADER) ? request.getFieldValue(ImageCodecNegotiation.HEADER) : null;
             acceptedImageCodec = ImageCodecNegotiation.accept(offer).orElse(null);

@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.webpolicy.policy.BatchPolicy;
+import org.webpolicy.policy.Continuation;
 
 /**
  * Gathers observations from different connections into batches for a {@link BatchPolicy}. Each
@@ -32,12 +33,15 @@ final class ObservationBatcher {
     /** One observation waiting for its action. */
     private static final class Waiting {
         final Map<String, Object> observation;
+        /** The robot's chunk under way (real-time chunking), or null. */
+        final Continuation continuation;
         final BatchKey key;
         final long since = System.nanoTime();
         final CompletableFuture<Map<String, Object>> action = new CompletableFuture<>();
 
-        Waiting(Map<String, Object> observation) {
+        Waiting(Map<String, Object> observation, Continuation continuation) {
             this.observation = observation;
+            this.continuation = continuation;
             this.key = BatchKey.of(observation);
         }
     }
@@ -64,12 +68,13 @@ final class ObservationBatcher {
     }
 
     /**
-     * The action for {@code observation}, computed in a batch with others.
+     * The action for {@code observation}, computed in a batch with others; its continuation (or
+     * null) goes to the policy beside it.
      *
      * @throws RequestFailure when the server stops first or the batch fails for a reason of ours
      */
-    Map<String, Object> step(Map<String, Object> observation) {
-        Waiting mine = new Waiting(observation);
+    Map<String, Object> step(Map<String, Object> observation, Continuation continuation) {
+        Waiting mine = new Waiting(observation, continuation);
         lock.lock();
         try {
             if (stopped) {
@@ -166,16 +171,22 @@ final class ObservationBatcher {
     /** One policy call for the batch; every request gets its own action, or the batch's failure. */
     private void run(List<Waiting> batch) {
         List<Map<String, Object>> observations = new ArrayList<>(batch.size());
+        List<Continuation> continuations = new ArrayList<>(batch.size());
+        boolean continued = false;
         for (Waiting w : batch) {
             observations.add(w.observation);
+            continuations.add(w.continuation);
+            continued |= w.continuation != null;
         }
+        boolean withContinuations = continued; // each robot's own, in the observations' order
         List<Map<String, Object>> actions;
         long t0 = System.nanoTime();
         for (Waiting w : batch) {
             metrics.batchWaitSeconds.recordNanos(t0 - w.since);
         }
         try {
-            actions = calls.call(() -> policy.stepBatch(observations));
+            actions = calls.call(() -> withContinuations ? policy.stepBatch(observations, continuations)
+                    : policy.stepBatch(observations));
         } catch (RuntimeException | Error e) {
             // OutOfMemoryError included: the batch fails, the gatherer carries on.
             for (Waiting w : batch) {

@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
 import org.webpolicy.policy.BatchPolicy;
+import org.webpolicy.policy.Continuation;
 import org.webpolicy.policy.Policy;
 
 /**
@@ -47,14 +48,17 @@ final class PolicyCalls {
                 : null;
     }
 
-    /** The policy's action for one observation: batched with others' when the server batches. */
-    Map<String, Object> step(Map<String, Object> observation) {
+    /**
+     * The policy's action for one observation: batched with others' when the server batches. A
+     * continuation, when the request carried one, goes with it (null: the policy's plain step).
+     */
+    Map<String, Object> step(Map<String, Object> observation, Continuation continuation) {
         if (batcher != null) {
-            return batcher.step(observation);
+            return batcher.step(observation, continuation);
         }
         long t0 = System.nanoTime();
         try {
-            return call(() -> policy.step(observation));
+            return call(() -> continuation == null ? policy.step(observation) : policy.step(observation, continuation));
         } finally {
             metrics.batchRan(1, System.nanoTime() - t0);
         }

@@ -10,6 +10,7 @@ import java.util.Objects;
 import javax.net.ssl.SSLContext;
 import org.webpolicy.codec.MsgpackCodec;
 import org.webpolicy.image.compression.ImageCodec;
+import org.webpolicy.policy.Continuation;
 import org.webpolicy.policy.Policy;
 
 /**
@@ -24,12 +25,14 @@ import org.webpolicy.policy.Policy;
  *
  * <h2>Connection</h2>
  * The first call (or {@link #connect()}) connects, retrying while the server refuses connections
- * (every {@link Builder#retryInterval}, within {@link Builder#connectTimeout}, 30 s by default),
- * then reads the metadata frame. After a connection is lost, and after any failed call, the next
+ * (pauses from 50 ms doubling up to {@link Builder#retryInterval}, 150 ms by default, within
+ * {@link Builder#connectTimeout}, 30 s by default), then reads the metadata frame. After a connection is lost, and after any failed call, the next
  * call connects again the same way ({@link Builder#reconnect}, on by default, so a robot loop
  * outlives a server restart). Given several servers ({@link Builder#endpoints}), connecting tries
  * them in turn, starting with the one that last worked, so a client fails over without a load
- * balancer. A failed call is never resent: the caller decides, because whether
+ * balancer. A server gone for longer than the connect timeout fails the call with a
+ * {@link ServerUnreachableException} that says since when and why; {@link #connectionStats()}
+ * counts reconnections and outages, and each outage is logged at WARN once. A failed call is never resent: the caller decides, because whether
  * the server ran it is unknown. Every wait is bounded by a timeout; none is infinite.
  *
  * <h2>Replies</h2>
@@ -42,7 +45,8 @@ import org.webpolicy.policy.Policy;
  *
  * <h2>Threading</h2>
  * Thread-safe. One request is in flight at a time, as the protocol requires; concurrent callers
- * wait their turn in arrival order. {@link #close()} may be called from any thread, any number of
+ * wait their turn in arrival order. Every thread the client starts (the WebSocket library's
+ * included) is a daemon: a client that is never closed does not keep the JVM alive. {@link #close()} may be called from any thread, any number of
  * times; it fails a call in flight and returns when the connection has ended.
  */
 public final class PolicyClient implements Policy {
@@ -107,6 +111,16 @@ public final class PolicyClient implements Policy {
     }
 
     /**
+     * What this client has been through with its server: connections, reconnections, failed
+     * attempts, outages, and since when the server is unreachable (null while connected).
+     *
+     * @return the counts at this moment
+     */
+    public ConnectionStats connectionStats() {
+        return session.stats();
+    }
+
+    /**
      * Whether requests go as webpolicy envelopes on the current connection.
      *
      * @return true when connected and using the envelope form
@@ -142,7 +156,48 @@ public final class PolicyClient implements Policy {
      */
     @Override
     public Map<String, Object> step(Map<String, Object> observation) {
-        return session.step(Objects.requireNonNull(observation, "observation"));
+        return session.step(Objects.requireNonNull(observation, "observation"), null);
+    }
+
+    /**
+     * Sends one observation with the robot's chunk under way (real-time chunking) and returns the
+     * server's action. The continuation travels only when the server said in its handshake that
+     * its policy takes one ({@link #acceptsContinuation()}); the reply must then answer its cursor
+     * and generation. To any other server (the Python openpi and webpolicy servers among them) the
+     * request is exactly {@link #step(Map)}'s, byte for byte. See docs/RTC_WIRE.md.
+     *
+     * @param observation the observation map
+     * @param continuation what the robot will still execute of its current chunk, or null
+     * @return the action map
+     * @throws PolicyConnectionException as {@link #step(Map)}, and when the reply answers another
+     *     cursor or generation (the connection is then dropped)
+     * @throws RemotePolicyException when the server reported that the request failed (a
+     *     malformed continuation among the reasons)
+     * @throws IllegalArgumentException when the continuation's actions are not floating-point
+     *     (nothing is sent)
+     * @throws IllegalStateException when the client is closed
+     */
+    @Override
+    public Map<String, Object> step(Map<String, Object> observation, Continuation continuation) {
+        return session.step(Objects.requireNonNull(observation, "observation"), continuation);
+    }
+
+    /**
+     * Whether the server of the current (or last) connection said in its handshake that its
+     * policy takes a continuation (header {@code X-Webpolicy-Continuation: 1}); connects first if
+     * this client never has, as {@link #metadata()}. Python servers never say so. The answer may
+     * change when a reconnection reaches another server.
+     *
+     * @return true when continuations travel with {@link #step(Map, Continuation)}
+     * @throws PolicyConnectionException when a first connection could not be made
+     * @throws IllegalStateException when the client is closed before it ever connected
+     */
+    @Override
+    public boolean acceptsContinuation() {
+        if (!session.everConnected()) {
+            connect();
+        }
+        return session.takesContinuation();
     }
 
     /**
@@ -286,7 +341,10 @@ public final class PolicyClient implements Policy {
         }
 
         /**
-         * The pause between connection attempts while the server refuses; default 5 s, as openpi.
+         * The longest pause between connection attempts while the server refuses; default 150 ms.
+         * Pauses start at 50 ms (or this, when shorter) and double up to it, each up to a quarter
+         * shorter at random, so a robot is back within about this long of its server's return and
+         * a fleet does not reconnect in lockstep. (openpi's client pauses a fixed 5 s.)
          *
          * @param retryInterval a positive duration
          * @return this builder
@@ -299,7 +357,8 @@ public final class PolicyClient implements Policy {
 
         /**
          * The longest time connecting may take, all attempts, handshakes and the metadata frame
-         * included; default 30 s. (The openpi client waits forever; a robot started before its
+         * included; default 30 s. Each attempt gets 2 s of it, doubled after an attempt that ran
+         * out of its time, so a server that accepts and then goes quiet costs one short attempt. (The openpi client waits forever; a robot started before its
          * server should rather learn why it cannot start. Pass a long duration to wait longer.)
          *
          * @param connectTimeout a positive duration

@@ -8,9 +8,10 @@ import org.webpolicy.WebPolicyException;
  * the protocol (a frame nobody asked for, two frames for one request, a reply carrying another
  * request's id). The message names the address and what happened. Whether the server executed
  * the request is unknown; the client never resends it on its own, and drops the connection, so
- * the next call starts on a fresh one.
+ * the next call starts on a fresh one. A server not reached within the connect timeout is the
+ * subclass {@link ServerUnreachableException}, which says since when.
  */
-public final class PolicyConnectionException extends WebPolicyException {
+public class PolicyConnectionException extends WebPolicyException {
 
     /**
      * A failure described by {@code message}.

@@ -10,6 +10,7 @@ import org.webpolicy.codec.DecodeException;
 import org.webpolicy.codec.DecodeMemory;
 import org.webpolicy.codec.EncodeException;
 import org.webpolicy.codec.MsgpackCodec;
+import org.webpolicy.policy.Continuation;
 import org.webpolicy.policy.Policy;
 
 /**
@@ -53,6 +54,15 @@ final class ProtocolCore {
     /** The message every connection gets first. */
     byte[] metadataMessage() {
         return metadataMessage;
+    }
+
+    /**
+     * True when the policy takes a continuation (real-time chunking): the handshake then says so
+     * ({@link ContinuationFields#HEADER}) and step envelopes may carry one. Asked at each
+     * handshake, so a policy that learns it later (a client of another server) is not fixed early.
+     */
+    boolean acceptsContinuation() {
+        return policy.acceptsContinuation();
     }
 
     /** What the server counts. */
@@ -104,7 +114,7 @@ final class ProtocolCore {
         if (op == null) {
             Map<String, Object> observation = asStringMap(request, "observation");
             long t0 = System.nanoTime();
-            Map<String, Object> action = step(conversation, observation);
+            Map<String, Object> action = step(conversation, observation, null);
             double inferMs = (System.nanoTime() - t0) / 1e6;
             return encode(options.serverTiming ? withTiming(action, inferMs, conversation.prevTotalMs) : action);
         }
@@ -114,8 +124,12 @@ final class ProtocolCore {
             if (!(obs instanceof Map<?, ?> obsMap)) {
                 throw new RequestFailure("A step envelope needs an 'obs' map, got " + typeOf(obs));
             }
+            Continuation continuation = continuation(request.get(ContinuationFields.RTC));
             Map<String, Object> reply = new LinkedHashMap<>();
-            reply.put(Envelope.ACTION, step(conversation, asStringMap(obsMap, "obs")));
+            reply.put(Envelope.ACTION, step(conversation, asStringMap(obsMap, "obs"), continuation));
+            if (continuation != null) {
+                reply.put(ContinuationFields.RTC, ContinuationFields.echo(continuation));
+            }
             return encode(withRequestId(reply, requestId));
         }
         if (Envelope.OP_RESET.equals(op)) {
@@ -136,13 +150,26 @@ final class ProtocolCore {
         throw new RequestFailure("Unknown " + Envelope.OP + " " + shown + ": expected 'step' or 'reset' (str)");
     }
 
-    /** Decodes compressed images first where the handshake accepted them, so the check and the policy see arrays. */
-    private Map<String, Object> step(Conversation conversation, Map<String, Object> observation) {
-        InboundBudget budget = conversation.imageBudget;
-        return budget == null ? step(observation) : images.inflated(observation, budget, this::step);
+    /** The continuation a step envelope carries, or null; refused when the policy takes none (the handshake said so). */
+    private Continuation continuation(Object field) {
+        if (field == null) {
+            return null;
+        }
+        if (!policy.acceptsContinuation()) {
+            throw new RequestFailure("This server's policy takes no continuation (its handshake carried no "
+                    + ContinuationFields.HEADER + " header): send the step without '" + ContinuationFields.RTC + "'");
+        }
+        return ContinuationFields.parse(field);
     }
 
-    private Map<String, Object> step(Map<String, Object> observation) {
+    /** Decodes compressed images first where the handshake accepted them, so the check and the policy see arrays. */
+    private Map<String, Object> step(Conversation conversation, Map<String, Object> observation, Continuation continuation) {
+        InboundBudget budget = conversation.imageBudget;
+        return budget == null ? step(observation, continuation)
+                : images.inflated(observation, budget, inflated -> step(inflated, continuation));
+    }
+
+    private Map<String, Object> step(Map<String, Object> observation, Continuation continuation) {
         if (options.observationCheck != null) {
             try {
                 options.observationCheck.accept(observation);
@@ -150,7 +177,7 @@ final class ProtocolCore {
                 throw new RequestFailure(FailureKind.REJECTED, "Observation rejected: " + ClientText.quote(ClientText.reason(e), 4 * ClientText.MAX_QUOTED_CHARS));
             }
         }
-        Map<String, Object> action = calls.step(observation);
+        Map<String, Object> action = calls.step(observation, continuation);
         if (action == null) {
             throw new RequestFailure(FailureKind.POLICY, "The policy returned null instead of an action map");
         }

@@ -145,6 +145,11 @@ final class ServerEndpoint extends WebSocketServer {
         }
 
         @Override
+        public boolean acceptsContinuation() {
+            return endpoint.core.acceptsContinuation();
+        }
+
+        @Override
         public boolean draining() {
             return endpoint.draining;
         }
