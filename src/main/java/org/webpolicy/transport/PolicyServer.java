@@ -76,6 +76,7 @@ public final class PolicyServer implements AutoCloseable {
     private final PolicyCalls calls;
     private final ThreadPoolExecutor workers;
     private final Housekeeping housekeeping = new Housekeeping();
+    private final ProtocolCore core;
     private final ServerEndpoint endpoint;
     private final AtomicBoolean closeStarted = new AtomicBoolean();
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -85,7 +86,7 @@ public final class PolicyServer implements AutoCloseable {
         Policy policy = b.policy;
         this.calls = new PolicyCalls(policy, options, metrics);
         this.workers = ServerThreads.workers(options.maxConcurrentRequests);
-        ProtocolCore core = new ProtocolCore(policy, options, calls, metrics);
+        this.core = new ProtocolCore(policy, options, calls, metrics);
         this.endpoint = new ServerEndpoint(options, core, workers, housekeeping, this::failed);
     }
 
@@ -147,6 +148,11 @@ public final class PolicyServer implements AutoCloseable {
     /** Open connections read and written by the server's own I/O loop (for tests). */
     int ownedConnections() {
         return endpoint.ownedConnections();
+    }
+
+    /** Where compressed images are decoded, with its counts (for tests and the campaign). */
+    ImageDecodePool imageDecodes() {
+        return core.imageDecodes();
     }
 
     /** Inbound message bytes held now from the server's budget (for tests and the campaign). */
@@ -262,6 +268,7 @@ public final class PolicyServer implements AutoCloseable {
         workers.shutdownNow();
         housekeeping.shutdownNow();
         calls.shutdownNow();
+        core.shutdownNow();
     }
 
     /** Options of a {@link PolicyServer}; the defaults match the Python servers where they have one. */

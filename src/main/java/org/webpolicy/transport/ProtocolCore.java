@@ -37,7 +37,8 @@ final class ProtocolCore {
         this.calls = calls;
         this.metrics = metrics;
         this.codec = new MsgpackCodec(options.maxDepth);
-        this.images = new ImageInflation(options.maxMessageBytes);
+        this.images = new ImageInflation(options.maxMessageBytes, ImageDecodePool.forServer(options.maxConcurrentRequests),
+                options.policyTimeout != null ? options.policyTimeout : ImageInflation.DEFAULT_DEADLINE);
         Map<String, Object> metadata = options.metadata != null ? options.metadata : policy.metadata();
         if (options.observationSpec != null) {
             metadata = new LinkedHashMap<>(metadata == null ? Map.of() : metadata);
@@ -56,6 +57,16 @@ final class ProtocolCore {
         return metrics;
     }
 
+    /** Where compressed images are decoded (for tests and the campaign). */
+    ImageDecodePool imageDecodes() {
+        return images.pool();
+    }
+
+    /** Stops the threads the core owns (image decoding). */
+    void shutdownNow() {
+        images.pool().shutdownNow();
+    }
+
     /** What the core remembers of one connection between its requests: openpi's timing. */
     static final class Conversation {
         /** When the current openpi-style loop began: after the previous reply was sent. */
@@ -64,10 +75,21 @@ final class ProtocolCore {
         private Double prevTotalMs;
         /** Set when the handshake accepted compressed images: their decoded bytes are held here. */
         private volatile InboundBudget imageBudget;
+        /** Set when the connection has gone: work still running for it stops. */
+        private volatile boolean ended;
 
         /** The handshake accepted an image codec: observations' images are decoded, held in {@code budget}. */
         void decompressImages(InboundBudget budget) {
             imageBudget = budget;
+        }
+
+        /** The connection has gone: its image decoding stops. */
+        void end() {
+            ended = true;
+        }
+
+        boolean ended() {
+            return ended;
         }
 
         /** Marks the reply to the current request as sent: the next loop starts now. */
@@ -130,7 +152,7 @@ final class ProtocolCore {
     /** Decodes compressed images first where the handshake accepted them, so the check and the policy see arrays. */
     private Map<String, Object> step(Conversation conversation, Map<String, Object> observation) {
         InboundBudget budget = conversation.imageBudget;
-        return budget == null ? step(observation) : images.inflated(observation, budget, this::step);
+        return budget == null ? step(observation) : images.inflated(observation, budget, conversation::ended, this::step);
     }
 
     private Map<String, Object> step(Map<String, Object> observation) {
