@@ -13,6 +13,7 @@ import java.util.function.BooleanSupplier;
 import org.webpolicy.array.DType;
 import org.webpolicy.array.NdArray;
 import org.webpolicy.array.Shape;
+import org.webpolicy.image.ImageLayout;
 
 /**
  * The compressed images of one observation, every one of them checked and its header and
@@ -45,14 +46,20 @@ public final class ImageDecodePlan {
             return (long) height * width * channels;
         }
 
+        /** Decoded HWC, then moved to CHW when declared so: a CHW image is held twice for a moment. */
+        long peakBytes() {
+            return (chw ? 2 : 1) * decodedBytes() + workingBytes(width, channels);
+        }
+
         NdArray decode(BooleanSupplier stop) {
             byte[] pixels;
             try {
-                pixels = ImageIoCodec.decode(data, kind, height, width, channels, chw, stop);
+                pixels = ImageIoCodec.decode(data, kind, height, width, channels, stop);
             } catch (IllegalArgumentException e) {
                 throw bad(path, e.getMessage());
             }
-            return NdArray.wrap(DType.UINT8, Shape.of(dims), ByteBuffer.wrap(pixels));
+            NdArray hwc = NdArray.wrap(DType.UINT8, Shape.of(height, width, channels), ByteBuffer.wrap(pixels));
+            return chw ? ImageLayout.hwcToChw(hwc) : hwc;
         }
     }
 
@@ -74,7 +81,7 @@ public final class ImageDecodePlan {
         for (Found found : images) {
             Image image = found.image;
             decoded += image.decodedBytes();
-            peak += image.decodedBytes() + workingBytes(image.width, image.channels);
+            peak += image.peakBytes();
         }
         this.decodedBytes = decoded;
         this.peakBytes = peak;
@@ -137,7 +144,9 @@ public final class ImageDecodePlan {
 
     /**
      * The most memory decoding holds at once: the decoded arrays plus each image's decoder
-     * working memory ({@link #workingBytes}); no whole-image copy beside the result is made.
+     * working memory ({@link #workingBytes}); an image is decoded straight into its array, and
+     * only a channels-first (CHW) one is held twice for a moment (decoded pixel-interleaved,
+     * which decoders fill in bulk, then moved: faster than filling planes pixel by pixel).
      *
      * @return the bytes
      */
