@@ -17,7 +17,7 @@ import org.webpolicy.array.NdArray;
 import org.webpolicy.codec.MsgpackCodec;
 
 /**
- * {@code scripts/attack_campaign}: every attack of issue 10 at once against a server with default
+ * {@code scripts/attack_campaign}: every attack of issues 10 and 19 at once against a server with default
  * options in a child JVM ({@code -Xmx256m}, {@code ulimit -n 1024}), while eight honest clients
  * step with sequence numbers. Prints the server's memory, descriptors and threads before, during
  * and after, the honest clients' latency, and how many replies were checked, lost or crossed.
@@ -168,6 +168,8 @@ public final class AttackCampaign {
         attack(threads, "a 1 MB op string with a carriage return", 1, this::longOp);
         attack(threads, "unmasked frames (protocol violations)", 1, this::unmasked);
         attack(threads, "bad handshakes (POST, no key, version 8)", 1, this::badHandshakes);
+        attack(threads, "progressive JPEG 4096x4096, 400 empty scans (4 KB), client leaves", 8, w -> images(w, PROGRESSIVE_JPEG));
+        attack(threads, "grey PNG 4096x4096 (16 KB, 16 MiB decoded)", 8, w -> images(w, GREY_PNG));
         threads.forEach(Thread::start);
         return threads;
     }
@@ -299,6 +301,30 @@ public final class AttackCampaign {
                 w.write(bad.getBytes(StandardCharsets.US_ASCII));
                 w.readHttpHead();
                 count.incrementAndGet();
+            }
+        }
+    }
+
+    /** Issue 19: images that cost the server far more than their bytes, on connections that negotiated a codec. */
+    private static final byte[] PROGRESSIVE_JPEG = CODEC.pack(Map.of("images", Map.of("cam_high",
+            org.webpolicy.image.compression.HostileImages.value("jpeg", List.of(4096L, 4096L, 1L),
+                    org.webpolicy.image.compression.HostileImages.progressiveJpegWithEmptyScans(4096, 400)))));
+    private static final byte[] GREY_PNG = CODEC.pack(Map.of("images", Map.of("cam_high",
+            org.webpolicy.image.compression.HostileImages.value("png", List.of(4096L, 4096L, 1L),
+                    org.webpolicy.image.compression.HostileImages.greyPng(4096, 4096)))));
+
+    /** Sends {@code request} with the PNG/JPEG offer, reads the answer (the progressive one leaves at once). */
+    private void images(AtomicLong count, byte[] request) throws IOException {
+        try (WireSocket w = WireSocket.tcp(port)) {
+            w.write(WireSocket.upgradeRequest(org.webpolicy.image.compression.ImageCodecNegotiation.HEADER + ": png\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            if (!w.readHttpHead().startsWith("HTTP/1.1 101") || w.readFrame() == null) {
+                return;
+            }
+            w.sendFrame(WireSocket.BINARY, request);
+            count.incrementAndGet();
+            if (request != PROGRESSIVE_JPEG) {
+                w.readMessage(); // the reply, or the reason it was refused
             }
         }
     }
