@@ -40,6 +40,21 @@ import javax.imageio.stream.MemoryCacheImageOutputStream;
  */
 final class ImageIoCodec {
 
+    /**
+     * The colour model of a destination of 1 to 4 channels, made once: a grey model computes
+     * lookup tables when built, which cost more than decoding a small image.
+     */
+    private static final ColorModel[] COLOR_MODELS = new ColorModel[5];
+
+    static {
+        for (int c = 1; c <= 4; c++) {
+            ColorSpace space = ColorSpace.getInstance(c < 3 ? ColorSpace.CS_GRAY : ColorSpace.CS_sRGB);
+            boolean alpha = c == 2 || c == 4;
+            COLOR_MODELS[c] = new ComponentColorModel(space, alpha, false, alpha ? Transparency.TRANSLUCENT : Transparency.OPAQUE,
+                    DataBuffer.TYPE_BYTE);
+        }
+    }
+
     private ImageIoCodec() {
     }
 
@@ -169,11 +184,7 @@ final class ImageIoCodec {
         }
         SampleModel model = new PixelInterleavedSampleModel(DataBuffer.TYPE_BYTE, w, h, c, w * c, offsets);
         WritableRaster raster = Raster.createWritableRaster(model, new DataBufferByte(out, out.length), null);
-        ColorSpace space = ColorSpace.getInstance(c < 3 ? ColorSpace.CS_GRAY : ColorSpace.CS_sRGB);
-        boolean alpha = c == 2 || c == 4;
-        ColorModel colors = new ComponentColorModel(space, alpha, false, alpha ? Transparency.TRANSLUCENT : Transparency.OPAQUE,
-                DataBuffer.TYPE_BYTE);
-        return new BufferedImage(colors, raster, false, null);
+        return new BufferedImage(COLOR_MODELS[c], raster, false, null);
     }
 
     /**
