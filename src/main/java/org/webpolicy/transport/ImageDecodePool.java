@@ -61,8 +61,8 @@ final class ImageDecodePool {
         return new ImageDecodePool(Math.max(1, Runtime.getRuntime().availableProcessors() / 2), Math.max(1, workers / 2));
     }
 
-    /** What ended a decode before its result: the worker is told which, to tell its client. */
-    enum Stop { DEADLINE, GONE, SHUTDOWN }
+    /** What ended a decode before its result (or kept it from starting): the worker is told which, to tell its client. */
+    enum Stop { BUSY, DEADLINE, GONE, SHUTDOWN }
 
     /** A decode that did not produce its result. */
     static final class Stopped extends RuntimeException {
@@ -83,16 +83,15 @@ final class ImageDecodePool {
      * @param onEnd run once when the decode can hold no more memory: when it ended, or when it
      *     was dropped before it began (never while it still runs)
      * @return the result
-     * @throws Stopped when the deadline passed, the client left or the server is closing
-     * @throws IllegalStateException when every slot is taken (nothing was started; {@code onEnd} ran)
+     * @throws Stopped when every slot is taken ({@link Stop#BUSY}: nothing was started and
+     *     {@code onEnd} ran), the deadline passed, the client left or the server is closing
      * @throws RuntimeException whatever {@code decode} threw
      */
     <T> T run(Function<BooleanSupplier, T> decode, long deadlineNanos, BooleanSupplier gone, Runnable onEnd) {
         if (!slots.tryAcquire()) {
             refused.incrementAndGet();
             onEnd.run();
-            throw new IllegalStateException("the server is decoding the images of " + slotCount
-                    + " observations already, its limit");
+            throw new Stopped(Stop.BUSY);
         }
         try {
             AtomicBoolean claimed = new AtomicBoolean(); // by the decode thread when it begins, or by the worker to drop it

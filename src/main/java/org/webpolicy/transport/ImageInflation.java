@@ -103,11 +103,11 @@ final class ImageInflation {
                 decoded = pool.run(plan::decode, start + deadline.toNanos(), gone, letGo);
             } catch (IllegalArgumentException e) {
                 throw rejected(e);
-            } catch (IllegalStateException e) {
-                throw new RequestFailure(FailureKind.LIMIT, "Compressed images rejected: " + e.getMessage()
-                        + "; try again later");
             } catch (ImageDecodePool.Stopped e) {
                 throw switch (e.why) {
+                    case BUSY -> new RequestFailure(FailureKind.LIMIT, "Compressed images rejected: the server is"
+                            + " decoding the images of " + pool.slotCount() + " observations already, its limit; try"
+                            + " again later");
                     case DEADLINE -> new RequestFailure(FailureKind.DEADLINE, "Decoding the compressed images exceeded"
                             + " its deadline of " + deadline.toMillis() + " ms and was abandoned");
                     case GONE -> new RequestFailure(FailureKind.SHUTDOWN, "The client left; its images were not decoded");

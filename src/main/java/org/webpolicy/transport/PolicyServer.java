@@ -575,10 +575,14 @@ public final class PolicyServer implements AutoCloseable {
          * default true. On a connection that accepted, every observation's compressed images are
          * decoded back to arrays before the observation check and the policy, so the policy never
          * sees the difference. Decoding is bounded by this server's own limits: the arrays an
-         * observation declares may hold at most {@link #maxMessageBytes} bytes in all, and are
-         * charged to the {@link #inboundMemoryBytes} budget while the request runs; a compressed
-         * image that is malformed, disagrees with its declared shape or is over a bound fails its
-         * request (error text and 1011). With false, the handshake accepts nothing and clients
+         * observation declares may hold at most {@link #maxMessageBytes} bytes in all, and the
+         * decode's peak memory is charged to the {@link #inboundMemoryBytes} budget while the
+         * request runs; images run on a decode pool of their own (half the cores, at most half
+         * of {@link #maxConcurrentRequests} waiting on it) within {@link #policyTimeout} (10 s
+         * when none is set) and stop when their client leaves; only the JPEG and PNG our encoder
+         * writes are taken (no progressive JPEG, nothing truncated). A compressed image that is
+         * malformed, disagrees with its declared shape or is over a bound fails its request
+         * (error text and 1011). With false, the handshake accepts nothing and clients
          * send raw arrays, as to the Python servers.
          *
          * @param acceptImageCodecs true to accept compressed images

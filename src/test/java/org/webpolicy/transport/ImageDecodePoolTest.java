@@ -60,9 +60,9 @@ class ImageDecodePoolTest {
         Future<String> second = workers.submit(() -> pool.run(stop -> "queued", deadline, () -> false, ended::incrementAndGet));
         assertTrue(Probes.await(() -> pool.busySlots() == 2, java.time.Duration.ofSeconds(10)));
         AtomicBoolean third = new AtomicBoolean();
-        IllegalStateException e = assertThrows(IllegalStateException.class,
+        ImageDecodePool.Stopped e = assertThrows(ImageDecodePool.Stopped.class,
                 () -> pool.run(stop -> { third.set(true); return "never"; }, deadline, () -> false, ended::incrementAndGet));
-        assertTrue(e.getMessage().contains("2 observations already"), e.getMessage());
+        assertEquals(ImageDecodePool.Stop.BUSY, e.why);
         assertEquals(1, pool.refused.get());
         assertEquals(1, ended.get(), "the refused one let go of its memory at once");
         release.countDown();

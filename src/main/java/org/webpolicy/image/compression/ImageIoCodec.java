@@ -229,7 +229,11 @@ final class ImageIoCodec {
         /** Back into the cache after a clean decode; a reader that failed is disposed of. */
         void give(boolean reusable) {
             stop = () -> false;
-            reader.setInput(null);
+            try {
+                reader.setInput(null);
+            } catch (RuntimeException e) {
+                reusable = false; // a reader in a state of its own: not used again
+            }
             if (reusable) {
                 CACHE.get().put(format, this);
             } else {
