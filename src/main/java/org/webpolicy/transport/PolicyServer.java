@@ -76,6 +76,7 @@ public final class PolicyServer implements AutoCloseable {
     private final PolicyCalls calls;
     private final ThreadPoolExecutor workers;
     private final Housekeeping housekeeping = new Housekeeping();
+    private final ProtocolCore core;
     private final ServerEndpoint endpoint;
     private final AtomicBoolean closeStarted = new AtomicBoolean();
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -85,7 +86,7 @@ public final class PolicyServer implements AutoCloseable {
         Policy policy = b.policy;
         this.calls = new PolicyCalls(policy, options, metrics);
         this.workers = ServerThreads.workers(options.maxConcurrentRequests);
-        ProtocolCore core = new ProtocolCore(policy, options, calls, metrics);
+        this.core = new ProtocolCore(policy, options, calls, metrics);
         this.endpoint = new ServerEndpoint(options, core, workers, housekeeping, this::failed);
     }
 
@@ -147,6 +148,11 @@ public final class PolicyServer implements AutoCloseable {
     /** Open connections read and written by the server's own I/O loop (for tests). */
     int ownedConnections() {
         return endpoint.ownedConnections();
+    }
+
+    /** Where compressed images are decoded, with its counts (for tests and the campaign). */
+    ImageDecodePool imageDecodes() {
+        return core.imageDecodes();
     }
 
     /** Inbound message bytes held now from the server's budget (for tests and the campaign). */
@@ -262,6 +268,7 @@ public final class PolicyServer implements AutoCloseable {
         workers.shutdownNow();
         housekeeping.shutdownNow();
         calls.shutdownNow();
+        core.shutdownNow();
     }
 
     /** Options of a {@link PolicyServer}; the defaults match the Python servers where they have one. */
@@ -568,10 +575,14 @@ public final class PolicyServer implements AutoCloseable {
          * default true. On a connection that accepted, every observation's compressed images are
          * decoded back to arrays before the observation check and the policy, so the policy never
          * sees the difference. Decoding is bounded by this server's own limits: the arrays an
-         * observation declares may hold at most {@link #maxMessageBytes} bytes in all, and are
-         * charged to the {@link #inboundMemoryBytes} budget while the request runs; a compressed
-         * image that is malformed, disagrees with its declared shape or is over a bound fails its
-         * request (error text and 1011). With false, the handshake accepts nothing and clients
+         * observation declares may hold at most {@link #maxMessageBytes} bytes in all, and the
+         * decode's peak memory is charged to the {@link #inboundMemoryBytes} budget while the
+         * request runs; images run on a decode pool of their own (half the cores, at most half
+         * of {@link #maxConcurrentRequests} waiting on it) within {@link #policyTimeout} (10 s
+         * when none is set) and stop when their client leaves; only the JPEG and PNG our encoder
+         * writes are taken (no progressive JPEG, nothing truncated). A compressed image that is
+         * malformed, disagrees with its declared shape or is over a bound fails its request
+         * (error text and 1011). With false, the handshake accepts nothing and clients
          * send raw arrays, as to the Python servers.
          *
          * @param acceptImageCodecs true to accept compressed images

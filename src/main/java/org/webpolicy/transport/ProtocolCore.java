@@ -42,7 +42,8 @@ final class ProtocolCore {
         // inbound budget as it is built, see answer): a few bytes per element on the wire are tens
         // of bytes of objects.
         this.codec = new MsgpackCodec(options.maxDepth, options.maxMessageBytes);
-        this.images = new ImageInflation(options.maxMessageBytes);
+        this.images = new ImageInflation(options.maxMessageBytes, ImageDecodePool.forServer(options.maxConcurrentRequests),
+                options.policyTimeout != null ? options.policyTimeout : ImageInflation.DEFAULT_DEADLINE);
         Map<String, Object> metadata = options.metadata != null ? options.metadata : policy.metadata();
         if (options.observationSpec != null) {
             metadata = new LinkedHashMap<>(metadata == null ? Map.of() : metadata);
@@ -70,6 +71,16 @@ final class ProtocolCore {
         return metrics;
     }
 
+    /** Where compressed images are decoded (for tests and the campaign). */
+    ImageDecodePool imageDecodes() {
+        return images.pool();
+    }
+
+    /** Stops the threads the core owns (image decoding). */
+    void shutdownNow() {
+        images.pool().shutdownNow();
+    }
+
     /** What the core remembers of one connection between its requests: openpi's timing. */
     static final class Conversation {
         /** When the current openpi-style loop began: after the previous reply was sent. */
@@ -78,10 +89,21 @@ final class ProtocolCore {
         private Double prevTotalMs;
         /** Set when the handshake accepted compressed images: their decoded bytes are held here. */
         private volatile InboundBudget imageBudget;
+        /** Set when the connection has gone: work still running for it stops. */
+        private volatile boolean ended;
 
         /** The handshake accepted an image codec: observations' images are decoded, held in {@code budget}. */
         void decompressImages(InboundBudget budget) {
             imageBudget = budget;
+        }
+
+        /** The connection has gone: its image decoding stops. */
+        void end() {
+            ended = true;
+        }
+
+        boolean ended() {
+            return ended;
         }
 
         /** Marks the reply to the current request as sent: the next loop starts now. */
@@ -166,7 +188,7 @@ final class ProtocolCore {
     private Map<String, Object> step(Conversation conversation, Map<String, Object> observation, Continuation continuation) {
         InboundBudget budget = conversation.imageBudget;
         return budget == null ? step(observation, continuation)
-                : images.inflated(observation, budget, inflated -> step(inflated, continuation));
+                : images.inflated(observation, budget, conversation::ended, inflated -> step(inflated, continuation));
     }
 
     private Map<String, Object> step(Map<String, Object> observation, Continuation continuation) {

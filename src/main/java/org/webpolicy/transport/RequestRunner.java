@@ -29,6 +29,7 @@ final class RequestRunner {
     private final ClientLog clientLog;
     private final WriteDemand writeDemand;
     private final WriteWake writeWake;
+    private final ReplyCharge replies;
     volatile boolean closing;
 
     /** Asks the library's selector to write a connection's queued frames. */
@@ -45,6 +46,7 @@ final class RequestRunner {
         this.clientLog = clientLog;
         this.writeDemand = writeDemand;
         this.writeWake = writeWake;
+        this.replies = new ReplyCharge(budget, housekeeping);
     }
 
     /** A request arrived (on a decoder thread): queue it for the connection's turn on a worker. */
@@ -99,9 +101,18 @@ final class RequestRunner {
                         + " reply bytes left unread", true);
                 return;
             }
+            long size = replyBytes(reply);
+            if (!replies.hold(size)) {
+                throw new RequestFailure(FailureKind.LIMIT, "The reply of " + size + " bytes does not fit the server's"
+                        + " memory budget now; try again later");
+            }
             // Counted before it is queued: a client reading its reply then finds it counted.
-            core.metrics().answered(replyBytes(reply), System.nanoTime() - arrived);
-            conn.sendFrame(new EncodedMessage(reply));
+            core.metrics().answered(size, System.nanoTime() - arrived);
+            try {
+                conn.sendFrame(new EncodedMessage(reply));
+            } finally {
+                replies.queued(conn, session, size);
+            }
             flushSoon(conn);
             session.conversation.replySent();
         } catch (RuntimeException | Error e) {

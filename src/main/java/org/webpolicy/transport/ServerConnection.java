@@ -35,6 +35,7 @@ final class ServerConnection {
     /** True when the connection had been counted open: uncount it. Later calls return false. */
     boolean markGone() {
         closed = true;
+        conversation.end();
         return state.getAndSet(2) == 1;
     }
 

@@ -169,6 +169,8 @@ public final class AttackCampaign {
         attack(threads, "unmasked frames (protocol violations)", 1, this::unmasked);
         attack(threads, "bad handshakes (POST, no key, version 8)", 1, this::badHandshakes);
         attack(threads, "containers: 16 MB of empty maps (~1-2 GB of objects once decoded)", 2, this::containers);
+        attack(threads, "progressive JPEG 4096x4096, 400 empty scans (4 KB), client leaves", 8, w -> images(w, PROGRESSIVE_JPEG));
+        attack(threads, "grey PNG 4096x4096 (16 KB, 16 MiB decoded)", 8, w -> images(w, GREY_PNG));
         threads.forEach(Thread::start);
         return threads;
     }
@@ -316,6 +318,30 @@ public final class AttackCampaign {
             count.incrementAndGet();
             while (w.readMessage() != null) {
                 // the error text, then the close
+            }
+        }
+    }
+
+    /** Issue 19: images that cost the server far more than their bytes, on connections that negotiated a codec. */
+    private static final byte[] PROGRESSIVE_JPEG = CODEC.pack(Map.of("images", Map.of("cam_high",
+            org.webpolicy.image.compression.HostileImages.value("jpeg", List.of(4096L, 4096L, 1L),
+                    org.webpolicy.image.compression.HostileImages.progressiveJpegWithEmptyScans(4096, 400)))));
+    private static final byte[] GREY_PNG = CODEC.pack(Map.of("images", Map.of("cam_high",
+            org.webpolicy.image.compression.HostileImages.value("png", List.of(4096L, 4096L, 1L),
+                    org.webpolicy.image.compression.HostileImages.greyPng(4096, 4096)))));
+
+    /** Sends {@code request} with the PNG/JPEG offer, reads the answer (the progressive one leaves at once). */
+    private void images(AtomicLong count, byte[] request) throws IOException {
+        try (WireSocket w = WireSocket.tcp(port)) {
+            w.write(WireSocket.upgradeRequest(org.webpolicy.image.compression.ImageCodecNegotiation.HEADER + ": png\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            if (!w.readHttpHead().startsWith("HTTP/1.1 101") || w.readFrame() == null) {
+                return;
+            }
+            w.sendFrame(WireSocket.BINARY, request);
+            count.incrementAndGet();
+            if (request != PROGRESSIVE_JPEG) {
+                w.readMessage(); // the reply, or the reason it was refused
             }
         }
     }

@@ -260,11 +260,12 @@ class CompressedImagesWireTest {
                 .host("127.0.0.1").port(0).build().start()) {
             RawClient raw = new RawClient(server.port(), offer);
             assertTrue(raw.connectBlocking(10, TimeUnit.SECONDS));
-            NdArray small = NdArray.ofUint8(cameraLike(new Random(5), 32, 32, 3), 32, 32, 3);
-            byte[] realPng = (byte[]) ((Map<?, ?>) ImageCompression.compress(Map.of("i", small), ImageCodec.PNG).get("i"))
-                    .get("data");
-            assertFailsWith(raw, withImage(pngImage(List.of(1000L, 1000L, 3L), realPng)),
-                    "inbound memory budget cannot hold their 3000000 decoded bytes");
+            // Headers and structure are checked first (cheap), then the decode's peak is charged:
+            // 1000x1000 grey is 1 000 000 bytes plus the decoder's working memory, over 1 MiB.
+            byte[] png = org.webpolicy.image.compression.HostileImages.greyPng(1000, 1000);
+            long peak = 1_000_000 + org.webpolicy.image.compression.ImageDecodePlan.workingBytes(1000, 1);
+            assertFailsWith(raw, withImage(pngImage(List.of(1000L, 1000L, 1L), png)),
+                    "inbound memory budget cannot hold the " + peak + " bytes decoding them takes now");
             raw.close();
         }
     }

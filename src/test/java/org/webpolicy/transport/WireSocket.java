@@ -44,7 +44,7 @@ final class WireSocket implements Closeable {
     private final InputStream in;
     private final OutputStream out;
 
-    private WireSocket(Socket socket) throws IOException {
+    WireSocket(Socket socket) throws IOException {
         this.socket = socket;
         this.in = socket.getInputStream();
         this.out = socket.getOutputStream();

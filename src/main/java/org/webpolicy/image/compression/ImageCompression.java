@@ -1,12 +1,10 @@
 package org.webpolicy.image.compression;
 
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import org.webpolicy.array.DType;
 import org.webpolicy.array.NdArray;
 import org.webpolicy.array.Shape;
@@ -33,10 +31,13 @@ import org.webpolicy.image.ImageLayout;
  * JPEG at quality 90 differs by a few levels on camera-like content (docs/IMAGE.md has the numbers).
  *
  * <h2>Bounded decoding</h2>
- * Before any pixel is decoded, the PNG or JPEG header is read and must agree with the declared
- * shape, the declared image must have at most {@link Limits#maxPixels()} pixels, and the data at
- * most four times the raw size plus 64 KiB; a decoder never allocates for a size an attacker
- * chose. Every refusal is an {@link IllegalArgumentException} naming the key path and the problem.
+ * Before any pixel is decoded ({@link ImageDecodePlan}), the PNG or JPEG header is read and must
+ * agree with the declared shape, its structure must be one our encoder writes (sequential JPEG,
+ * one scan per component; PNG without interlace or palette) and complete, the declared image must
+ * have at most {@link Limits#maxPixels()} pixels, an observation at most {@link Limits#maxImages()}
+ * images, and the data at most four times the raw size plus 64 KiB; a decoder never allocates for
+ * a size an attacker chose, and its work is proportional to the declared pixels. Every refusal is
+ * an {@link IllegalArgumentException} naming the key path and the problem.
  *
  * <p>Stateless and thread-safe; uses only {@code javax.imageio}, so no native library.
  */
@@ -48,28 +49,45 @@ public final class ImageCompression {
     /** Smaller arrays stay raw: headers would cost more than the pixels. */
     public static final int MIN_PIXELS = 64;
 
-    private static final Set<String> KEYS = Set.of(MARKER, "codec", "dtype", "shape", "layout", "data");
 
     /**
-     * How large a decoded image may be.
+     * How large a decoded image may be, and how many one observation may hold.
      *
      * @param maxPixels the most pixels (height times width) of one image
+     * @param maxImages the most compressed images in one observation
      */
-    public record Limits(long maxPixels) {
+    public record Limits(long maxPixels, int maxImages) {
+
+        /** A robot has a few cameras; each image costs a decoder's set-up, whatever its size. */
+        public static final int DEFAULT_MAX_IMAGES = 64;
 
         /** 16 megapixels (4096 x 4096): far above any camera we serve, far below memory trouble. */
         public static final Limits DEFAULT = new Limits(4096L * 4096L);
 
         /**
-         * Checks the limit.
+         * Checks the limits.
          *
          * @param maxPixels the most pixels of one image, at least 1
-         * @throws IllegalArgumentException if {@code maxPixels} is below 1
+         * @param maxImages the most images in one observation, at least 1
+         * @throws IllegalArgumentException if either is below 1
          */
         public Limits {
             if (maxPixels < 1) {
                 throw new IllegalArgumentException("maxPixels must be at least 1, got " + maxPixels);
             }
+            if (maxImages < 1) {
+                throw new IllegalArgumentException("maxImages must be at least 1, got " + maxImages);
+            }
+        }
+
+        /**
+         * At most {@code maxPixels} per image and {@value #DEFAULT_MAX_IMAGES} images.
+         *
+         * @param maxPixels the most pixels of one image, at least 1
+         * @throws IllegalArgumentException if {@code maxPixels} is below 1
+         */
+        public Limits(long maxPixels) {
+            this(maxPixels, DEFAULT_MAX_IMAGES);
         }
     }
 
@@ -122,18 +140,7 @@ public final class ImageCompression {
      * @throws NullPointerException if an argument is null
      */
     public static Map<String, Object> decompress(Map<String, Object> observation, Limits limits) {
-        Objects.requireNonNull(observation, "observation");
-        Objects.requireNonNull(limits, "limits");
-        Object out = decompressValue(observation, limits, "");
-        if (!(out instanceof Map<?, ?>)) {
-            // The observation itself was marked as one compressed image: an observation is a map
-            // of named values, never a bare image.
-            throw new IllegalArgumentException("The observation itself is marked as a compressed image ("
-                    + MARKER + " at the top level); images must be values inside the observation map");
-        }
-        @SuppressWarnings("unchecked")
-        Map<String, Object> map = (Map<String, Object>) out;
-        return map;
+        return ImageDecodePlan.of(observation, limits).decode(() -> false);
     }
 
     // ---------------------------------------------------------------- compress
@@ -194,121 +201,5 @@ public final class ImageCompression {
         out.put("layout", layout);
         out.put("data", data);
         return out;
-    }
-
-    // ---------------------------------------------------------------- decompress
-
-    private static Object decompressValue(Object value, Limits limits, String path) {
-        if (value instanceof Map<?, ?> m) {
-            if (m.containsKey(MARKER)) {
-                return decompressImage(m, limits, path.isEmpty() ? "(top level)" : path);
-            }
-            Map<Object, Object> out = new LinkedHashMap<>();
-            m.forEach((k, v) -> out.put(k, decompressValue(v, limits, path.isEmpty() ? String.valueOf(k) : path + "/" + k)));
-            return out;
-        }
-        if (value instanceof List<?> l) {
-            List<Object> out = new ArrayList<>(l.size());
-            for (int i = 0; i < l.size(); i++) {
-                out.add(decompressValue(l.get(i), limits, path + "[" + i + "]"));
-            }
-            return out;
-        }
-        return value;
-    }
-
-    private static IllegalArgumentException bad(String path, String problem) {
-        return new IllegalArgumentException("Compressed image at " + path + ": " + problem);
-    }
-
-    private static NdArray decompressImage(Map<?, ?> m, Limits limits, String path) {
-        if (!Boolean.TRUE.equals(m.get(MARKER))) {
-            throw bad(path, MARKER + " must be true, got " + m.get(MARKER));
-        }
-        for (Object k : m.keySet()) {
-            if (!KEYS.contains(k)) {
-                throw bad(path, "unexpected key '" + k + "' (keys are " + KEYS + ")");
-            }
-        }
-        ImageCodec.Kind kind;
-        Object codec = m.get("codec");
-        if ("png".equals(codec)) {
-            kind = ImageCodec.Kind.PNG;
-        } else if ("jpeg".equals(codec)) {
-            kind = ImageCodec.Kind.JPEG;
-        } else {
-            throw bad(path, "codec must be \"png\" or \"jpeg\", got " + describe(codec));
-        }
-        if (!DType.UINT8.str().equals(m.get("dtype"))) {
-            throw bad(path, "dtype must be \"|u1\" (uint8), got " + describe(m.get("dtype")));
-        }
-        Object layout = m.get("layout");
-        if (!"hwc".equals(layout) && !"chw".equals(layout)) {
-            throw bad(path, "layout must be \"hwc\" or \"chw\", got " + describe(layout));
-        }
-        boolean chw = "chw".equals(layout);
-        long[] dims = shape(m.get("shape"), path);
-        long h = chw ? dims[1] : dims[0];
-        long w = chw ? dims[2] : dims[1];
-        long c = chw ? dims[0] : dims[2];
-        if (c != 1 && c != 3 && c != 4) {
-            throw bad(path, "shape " + Shape.of(dims) + " has " + c + " channels (1, 3 or 4)");
-        }
-        if (h < 1 || w < 1 || h * w > limits.maxPixels()) {
-            throw bad(path, "declared " + h + "x" + w + " pixels, outside 1 to " + limits.maxPixels());
-        }
-        if (!(m.get("data") instanceof byte[] data)) {
-            throw bad(path, "data must be bytes, got " + describe(m.get("data")));
-        }
-        long rawBytes = h * w * c;
-        if (data.length > 4 * rawBytes + 65536) {
-            throw bad(path, data.length + " bytes of " + kind.token() + " for a " + rawBytes + "-byte image is too many");
-        }
-        ImageHeader header;
-        try {
-            header = ImageHeader.read(data, kind);
-        } catch (IllegalArgumentException e) {
-            throw bad(path, e.getMessage());
-        }
-        if (header.height() != h || header.width() != w || header.channels() != c) {
-            throw bad(path, "the " + kind.token() + " header says " + header.height() + "x" + header.width() + "x"
-                    + header.channels() + ", the shape " + Shape.of(dims) + " (" + layout + ") says " + h + "x" + w
-                    + "x" + c);
-        }
-        byte[] pixels;
-        try {
-            pixels = ImageIoCodec.decode(data, kind, (int) h, (int) w, (int) c);
-        } catch (IllegalArgumentException e) {
-            throw bad(path, e.getMessage());
-        }
-        NdArray hwc = NdArray.wrap(DType.UINT8, Shape.of(h, w, c), ByteBuffer.wrap(pixels));
-        return chw ? ImageLayout.hwcToChw(hwc) : hwc;
-    }
-
-    private static long[] shape(Object value, String path) {
-        if (!(value instanceof List<?> list) || list.size() != 3) {
-            throw bad(path, "shape must be a list of 3 integers, got " + describe(value));
-        }
-        long[] dims = new long[3];
-        for (int i = 0; i < 3; i++) {
-            Object d = list.get(i);
-            if (!(d instanceof Long || d instanceof Integer) || ((Number) d).longValue() < 1
-                    || ((Number) d).longValue() > Integer.MAX_VALUE) {
-                throw bad(path, "shape must be 3 positive integers, got " + describe(value));
-            }
-            dims[i] = ((Number) d).longValue();
-        }
-        return dims;
-    }
-
-    private static String describe(Object v) {
-        if (v == null) {
-            return "nothing";
-        }
-        if (v instanceof byte[] b) {
-            return b.length + " bytes";
-        }
-        String s = String.valueOf(v);
-        return v.getClass().getSimpleName() + " " + (s.length() > 40 ? s.substring(0, 40) + "..." : s);
     }
 }

@@ -101,7 +101,7 @@ class HostileImageTest {
         assertMentions(refused(m -> {
             byte[] d = (byte[]) m.get("data");
             m.put("data", Arrays.copyOf(d, d.length / 2));
-        }, ImageCodec.PNG), "does not decode");
+        }, ImageCodec.PNG), "truncated");
         assertMentions(refused(m -> {
             byte[] d = (byte[]) m.get("data");
             m.put("data", Arrays.copyOf(d, 40));
@@ -126,7 +126,7 @@ class HostileImageTest {
                 }
                 m.put("data", d);
             }, ImageCodec.PNG);
-            assertMentions(msg, "png");
+            assertMentions(msg.toLowerCase(java.util.Locale.ROOT), "png"); // the structure check or the decoder
         }
     }
 
