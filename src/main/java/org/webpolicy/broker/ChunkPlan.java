@@ -108,9 +108,32 @@ final class ChunkPlan {
         return rows[Math.toIntExact(cursor - start)];
     }
 
-    /** Replaces the row for {@code cursor}; only while the plan is being built. */
-    void setRow(long cursor, double[] values) {
+    private void setRow(long cursor, double[] values) {
         rows[Math.toIntExact(cursor - start)] = values;
+    }
+
+    /**
+     * Blends the listed components of this plan's rows from {@code cursor} on with
+     * {@code older}'s rows for the same actions, over {@code steps} rows at most and only while
+     * both plans have a row (the overlap): weight {@code (j + 1) / (steps + 1)} on this plan for
+     * the {@code j}-th. Only while this plan is being built.
+     */
+    void blendFrom(ChunkPlan older, long cursor, int steps, int[] components) {
+        for (int j = 0; j < steps; j++) {
+            long c = cursor + j;
+            if (!older.covers(c) || !covers(c)) {
+                return;
+            }
+            double w = (j + 1.0) / (steps + 1.0);
+            double[] row = row(c).clone();
+            double[] old = older.row(c);
+            for (int k : components) {
+                if (k < row.length && k < old.length) {
+                    row[k] = (1 - w) * old[k] + w * row[k];
+                }
+            }
+            setRow(c, row);
+        }
     }
 
     /**

@@ -1,7 +1,6 @@
 package org.webpolicy.broker;
 
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ExecutionException;
@@ -135,10 +134,7 @@ public final class ChunkScheduler implements Policy {
     private State state = State.STARTING;
     private ChunkStarvationException fault;
     private long holdStart = -1;
-    private Throwable lastFailure;
-    private long outageStart = -1;
-    private Instant outageStartWall;
-    private long outageFailures;
+    private final Outage outage = new Outage();
     private boolean closed;
     private long chunksRequested;
     private long repliesUsed;
@@ -236,8 +232,7 @@ public final class ChunkScheduler implements Policy {
             state = State.STARTING;
             fault = null;
             holdStart = -1;
-            lastFailure = null;
-            outageStart = -1;
+            outage.clear();
             motion.breakMotion();
             replied.signalAll();
             policyReset = worker.submit(() -> policy.reset(payload));
@@ -452,8 +447,8 @@ public final class ChunkScheduler implements Policy {
             holdEpisodes++;
             state = State.HOLDING;
             log.warn("The action plan ran out at action {}: holding the last action for up to {} ms ({})", cursor,
-                    o.graceNanos() / 1_000_000, outstanding != null ? "a request is out" : lastFailure != null
-                            ? "the last request failed: " + lastFailure.getMessage() : "no request out");
+                    o.graceNanos() / 1_000_000, outstanding != null ? "a request is out" : outage.last() != null
+                            ? "the last request failed: " + outage.last().getMessage() : "no request out");
         }
         if (now - holdStart > o.graceNanos()) {
             throw fault(now, null);
@@ -553,23 +548,10 @@ public final class ChunkScheduler implements Policy {
         outstanding = null;
         if (a.failure != null) {
             failedRequests++;
-            lastFailure = a.failure;
-            outageFailures++;
-            if (outageStart < 0) {
-                outageStart = now;
-                outageStartWall = Instant.now();
-                outageFailures = 1;
-                log.warn("A chunk request failed; retrying at every tick, {} actions left in the plan: {}",
-                        plan == null ? 0 : Math.max(0, plan.end() - cursor), a.failure.toString());
-            }
+            outage.failed(a.failure, now, plan == null ? 0 : Math.max(0, plan.end() - cursor));
             return;
         }
-        if (outageStart >= 0) {
-            log.warn("The policy answers again after {} ms and {} failed requests", (now - outageStart) / 1_000_000,
-                    outageFailures);
-            outageStart = -1;
-            lastFailure = null;
-        }
+        outage.answered(now);
         if (coldTurnaroundNanos < 0) {
             coldTurnaroundNanos = a.turnaroundNanos;
         } else {
@@ -591,58 +573,31 @@ public final class ChunkScheduler implements Policy {
         if (margin >= 0) {
             minPlaybackMargin = minPlaybackMargin < 0 ? margin : Math.min(minPlaybackMargin, margin);
         }
-        blendInto(fresh);
+        if (plan != null && o.blendSteps() > 0) {
+            fresh.blendFrom(plan, cursor, o.blendSteps(), o.blendComponents());
+        }
         plansMade++;
         plan = fresh;
         repliesUsed++;
         seamNext = target != null;
     }
 
-    /** Blends the listed components of the fresh plan's first rows with the old plan's, over their overlap. */
-    private void blendInto(ChunkPlan fresh) {
-        int[] components = o.blendComponents();
-        if (plan == null || o.blendSteps() == 0 || components.length == 0) {
-            return;
-        }
-        for (int j = 0; j < o.blendSteps(); j++) {
-            long c = cursor + j;
-            if (!plan.covers(c) || !fresh.covers(c)) {
-                break;
-            }
-            double w = (j + 1.0) / (o.blendSteps() + 1.0);
-            double[] row = fresh.row(c).clone();
-            double[] old = plan.row(c);
-            for (int k : components) {
-                if (k < row.length && k < old.length) {
-                    row[k] = (1 - w) * old[k] + w * row[k];
-                }
-            }
-            fresh.setRow(c, row);
-        }
-    }
-
     private ChunkStarvationException fault(long now, String startFailure) {
         Duration held = Duration.ofNanos(holdStart < 0 ? 0 : now - holdStart);
-        StarvationCause cause = lastFailure != null ? StarvationCause.of(lastFailure) : StarvationCause.POLICY_TOO_SLOW;
-        String why = switch (cause) {
-            case SERVER_UNREACHABLE -> "the policy server has been unreachable since " + outageStartWall + " ("
-                    + (now - outageStart) / 1_000_000 + " ms, " + outageFailures + " failed requests); last error: "
-                    + lastFailure.getMessage();
-            case REQUEST_TIMED_OUT -> "the request timed out: " + lastFailure.getMessage();
-            case SERVER_ERROR -> "the policy server reported an error: " + lastFailure.getMessage();
-            case POLICY_FAILED -> "the policy failed: " + lastFailure;
-            case POLICY_TOO_SLOW -> outstanding == null ? "no request was answered"
-                    : "the policy is slower than the horizon allows: the request sent at action " + outstanding.c0
-                            + " has been out for " + (now - outstanding.sentAt) / 1_000_000 + " ms, while a plan of "
-                            + (plan == null ? 0 : plan.end() - plan.start()) + " actions lasts "
-                            + (plan == null ? 0 : (plan.end() - plan.start()) * o.periodNanos() / 1_000_000) + " ms";
-        };
+        Throwable last = outage.last();
+        StarvationCause cause = last != null ? StarvationCause.of(last) : StarvationCause.POLICY_TOO_SLOW;
+        long planActions = plan == null ? 0 : plan.end() - plan.start();
+        String slow = outstanding == null ? "no request was answered"
+                : "the policy is slower than the horizon allows: the request sent at action " + outstanding.c0
+                        + " has been out for " + (now - outstanding.sentAt) / 1_000_000 + " ms, while a plan of "
+                        + planActions + " actions lasts " + planActions * o.periodNanos() / 1_000_000 + " ms";
+        String why = outage.describe(cause, now, slow);
         String message = startFailure != null ? "The chunk scheduler faulted: " + startFailure + "; " + why
                 : "The chunk scheduler faulted after holding the last action for " + held.toMillis() + " ms (grace "
                         + o.graceNanos() / 1_000_000 + " ms) at action " + cursor + ": " + why;
         faults++;
         state = State.FAULTED;
-        fault = new ChunkStarvationException(message, cause, outageStart < 0 ? null : outageStartWall, held, lastFailure);
+        fault = new ChunkStarvationException(message, cause, last == null ? null : outage.since(), held, last);
         log.error("{}", message);
         return fault;
     }
