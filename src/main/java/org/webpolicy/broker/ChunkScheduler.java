@@ -42,8 +42,9 @@ import org.webpolicy.runtime.MotionMeter;
  * <h2>When it asks</h2>
  * At each tick with no request out, when the actions left in the plan are at most
  * {@code max(lead, worst recent turnaround + one tick)} (in actions at the control rate): the
- * turnaround is the time from sending a request to its reply over the last {@code delayWindow}
- * replies, the very first (cold) reply excluded once another exists. {@link #stats()} shows the
+ * turnaround is the time from sending a request to its reply over the last {@code window}
+ * replies, the very first (cold) reply excluded once another exists; until then the first
+ * refill goes out at half the plan at the latest. {@link #stats()} shows the
  * refill point in use.
  *
  * <h2>The continuation</h2>
@@ -472,10 +473,12 @@ public final class ChunkScheduler implements Policy {
         long c0 = running ? cursor - 1 : cursor;
         Continuation continuation = null;
         int delay = 0;
-        if (policy.acceptsContinuation() && plan != null) {
+        if (plan != null) {
             long available = Math.max(0, plan.end() - c0);
             delay = (int) Math.min(delayEstimate(), Math.min(available, plan.length()));
-            continuation = new Continuation(delay, plan.continuation(c0, targetValues), c0, stepNanos, generation);
+            if (policy.acceptsContinuation()) {
+                continuation = new Continuation(delay, plan.continuation(c0, targetValues), c0, stepNanos, generation);
+            }
         }
         send(observation, c0, continuation, delay, stepNanos, running);
     }
@@ -486,18 +489,26 @@ public final class ChunkScheduler implements Policy {
         if (!delays.isEmpty()) {
             estimate = delays.estimate();
         } else {
+            // No reply measured yet: the turnaround in ticks, plus the tick a reply waits to be used.
             long seed = turnarounds.isEmpty() ? Math.max(0, coldTurnaroundNanos) : turnarounds.estimate();
-            estimate = ceilDiv(seed, o.periodNanos());
+            estimate = ceilDiv(seed, o.periodNanos()) + 1;
         }
         int half = plan == null ? 0 : plan.length() / 2;
         return Math.min(estimate, half);
     }
 
-    /** Request when this many actions or fewer are left. */
+    /**
+     * Request when this many actions or fewer are left. Until a warm turnaround is known, at half
+     * the plan at the latest: one cold sample says little about the next call (jitter).
+     */
     private long refillAt() {
         long turnaround = turnarounds.isEmpty() ? Math.max(0, coldTurnaroundNanos) : turnarounds.estimate();
         long at = Math.max(o.leadActions(), ceilDiv(turnaround, o.periodNanos()) + 1);
-        return plan == null ? at : Math.min(at, plan.end() - plan.start());
+        if (plan == null) {
+            return at;
+        }
+        long usable = plan.end() - plan.start();
+        return Math.min(turnarounds.isEmpty() ? Math.max(at, usable / 2) : at, usable);
     }
 
     private static long ceilDiv(long a, long b) {

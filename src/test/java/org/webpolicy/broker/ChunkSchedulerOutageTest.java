@@ -76,7 +76,7 @@ class ChunkSchedulerOutageTest {
     @Test
     void faultsOnceWithTheRightCauseWhenTheGraceIsShorter() throws Exception {
         try (ChunkScheduler s = ChunkScheduler.builder(outagePolicy(), 50).clock(clock::get)
-                .grace(Duration.ofSeconds(1)).build()) {
+                .grace(Duration.ofMillis(500)).build()) {
             long holdStart = -1;
             ChunkStarvationException fault = null;
             int faults = 0;
@@ -89,7 +89,7 @@ class ChunkSchedulerOutageTest {
                 } catch (ChunkStarvationException e) {
                     if (fault == null) {
                         fault = e;
-                        assertTrue(clock.get() - holdStart <= 1_100 * MS, "faulted " + (clock.get() - holdStart) / MS
+                        assertTrue(clock.get() - holdStart <= 600 * MS, "faulted " + (clock.get() - holdStart) / MS
                                 + " ms into the hold");
                     }
                     faults++;

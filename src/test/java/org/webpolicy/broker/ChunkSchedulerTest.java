@@ -49,35 +49,49 @@ class ChunkSchedulerTest {
 
     @Test
     void asksWhenPlaybackReachesTheTurnaroundAndGoesOnWhereConsumptionGot() throws Exception {
-        TimelinePolicy policy = new TimelinePolicy(clock, 50_000_000L, 10, true);
-        policy.gate = new Semaphore(1);
+        TimelinePolicy policy = new TimelinePolicy(clock, 50_000_000L, 20, true);
+        policy.gate = new Semaphore(2);
         try (ChunkScheduler s = builder(policy).lead(Duration.ZERO).build()) {
             List<Double> seen = new ArrayList<>();
-            for (int k = 0; k < 9; k++) {
+            for (int k = 0; k < 10; k++) {
+                seen.add(TimelinePolicy.first(settledTick(s)));
+            }
+            // No warm turnaround yet: the first refill goes out at half the plan (10 left, after action 9).
+            assertNull(policy.continuations.get(0), "the first request has no chunk to continue");
+            assertEquals(9, policy.continuations.get(1).cursor());
+            assertEquals(4, policy.continuations.get(1).delay(), "seeded from the cold turnaround: 3 ticks, + the tick a reply waits");
+            for (int k = 10; k < 25; k++) {
                 seen.add(TimelinePolicy.first(tick(s)));
             }
-            // Cold turnaround 50 ms = 3 ticks: refill with 3 + 1 actions left, after action 5.
-            ChunkPolicies.await(() -> policy.calls.get() == 2);
-            Continuation c = policy.continuations.get(1);
-            assertNull(policy.continuations.get(0), "the first request has no chunk to continue");
-            assertEquals(5, c.cursor());
-            assertEquals(3, c.delay(), "seeded from the cold turnaround: 50 ms at 20 ms a tick");
+            // Its reply came before action 10: row 1 of chunk 1 onwards, a plan ending at action 29.
+            // The warm turnaround (50 ms, 3 ticks) + 1: the next request goes out with 4 left, after action 24.
+            ChunkPolicies.await(() -> policy.calls.get() == 3);
+            Continuation c = policy.continuations.get(2);
+            assertEquals(24, c.cursor());
+            assertEquals(1, c.delay(), "the one measured delay so far");
             float[] rows = c.actions().toFloatArray();
-            assertEquals(1005f, rows[0]);
-            assertEquals(1009f, rows[8], "the plan's last row");
-            assertEquals(1009f, rows[18], "padded with the last row, never zeros");
-            assertEquals(500f, rows[19]);
+            assertEquals(1115f, rows[0], "row 0 is the action this tick executes");
+            assertEquals(1119f, rows[8], "the plan's last row");
+            assertEquals(1119f, rows[38], "padded with the last row, never zeros");
+            assertEquals(501f, rows[39]);
+            for (int k = 25; k < 28; k++) {
+                seen.add(TimelinePolicy.first(tick(s)));
+            }
             policy.gate.release();
             ChunkPolicies.await(() -> !s.awaitingReply());
             seen.add(TimelinePolicy.first(tick(s)));
-            // Actions 6, 7, 8 ran while the request was out: the new chunk is used from its row 4.
-            assertEquals(List.of(1000.0, 1001.0, 1002.0, 1003.0, 1004.0, 1005.0, 1006.0, 1007.0, 1008.0, 1104.0), seen);
+            assertEquals(1009.0, seen.get(9));
+            assertEquals(1101.0, seen.get(10));
+            assertEquals(1118.0, seen.get(27));
+            // Actions 25, 26, 27 ran while the request was out: the new chunk is used from its row 4.
+            assertEquals(1204.0, seen.get(28));
             ChunkSchedulerStats st = s.stats();
             assertEquals(4, st.lastDelayMeasured());
-            assertEquals(3, st.lastDelayUsed());
-            assertEquals(1, st.maxDelayShortfall());
-            assertEquals(1, st.motion().seams());
-            assertEquals(1, st.minPlaybackMargin(), "one old action was left at the switch");
+            assertEquals(1, st.lastDelayUsed());
+            assertEquals(3, st.maxDelayShortfall());
+            assertEquals(7, st.refillAt(), "the worst recent turnaround, 110 ms (3 ticks out, then 50 ms thinking): 6 ticks, + 1");
+            assertEquals(2, st.motion().seams());
+            assertEquals(1, st.minPlaybackMargin(), "one old action was left at the second switch");
             assertEquals(1, st.waits());
             assertEquals(0, st.holds());
             policy.gate.release(10);
@@ -97,7 +111,8 @@ class ChunkSchedulerTest {
             }
             policy.gate.release();
             ChunkPolicies.await(() -> !s.awaitingReply());
-            // 4 actions ran while it was out; its 3 rows are all past: the old plan goes on.
+            // Sent after action 4 (half the plan), 5 actions ran while it was out; its 3 rows are all
+            // past: the old plan goes on.
             assertEquals(1009.0, TimelinePolicy.first(tick(s)));
             assertEquals(1, s.stats().unusableReplies());
             assertEquals(0, s.stats().motion().seams());
@@ -141,9 +156,9 @@ class ChunkSchedulerTest {
             policy.gate.release();
             ChunkPolicies.await(() -> !s.awaitingReply());
             Map<String, Object> seam = tick(s);
-            assertEquals((2 * 1009.0 + 1104.0) / 3, TimelinePolicy.first(seam), 1e-3, "weight 1/3 on the new plan");
+            assertEquals((2 * 1009.0 + 1105.0) / 3, TimelinePolicy.first(seam), 1e-3, "weight 1/3 on the new plan");
             assertEquals(501.0, TimelinePolicy.second(seam), "component 1 (a gripper) is not blended");
-            assertEquals(1105.0, TimelinePolicy.first(tick(s)), "the old plan ended: no overlap left to blend");
+            assertEquals(1106.0, TimelinePolicy.first(tick(s)), "the old plan ended: no overlap left to blend");
             policy.gate.release(10);
         } finally {
             policy.gate.release(10);
@@ -153,7 +168,7 @@ class ChunkSchedulerTest {
     @Test
     void holdsTheLastActionWhileRequestsFailThenResumes() throws Exception {
         TimelinePolicy policy = new TimelinePolicy(clock, 0, 10, true);
-        policy.failures = n -> n >= 1 && n <= 3 ? new PolicyConnectionException("Could not connect to ws://gpu:8000: refused") : null;
+        policy.failures = n -> n >= 1 && n <= 7 ? new PolicyConnectionException("Could not connect to ws://gpu:8000: refused") : null;
         try (ChunkScheduler s = builder(policy).lead(Duration.ZERO).build()) {
             List<Double> seen = new ArrayList<>();
             List<ChunkScheduler.State> states = new ArrayList<>();
@@ -162,16 +177,17 @@ class ChunkSchedulerTest {
                 seen.add(TimelinePolicy.first(action));
                 states.add(s.state());
             }
+            // Requests from action 4 on fail at every tick; the plan runs out after action 9.
             assertEquals(List.of(1000.0, 1001.0, 1002.0, 1003.0, 1004.0, 1005.0, 1006.0, 1007.0, 1008.0, 1009.0,
-                    1009.0, 1009.0, 1400.0, 1401.0), seen, "held the last action, never a zero, then chunk 4 from its start");
+                    1009.0, 1009.0, 1800.0, 1801.0), seen, "held the last action, never a zero, then chunk 8 from its start");
             assertEquals(ChunkScheduler.State.HOLDING, states.get(10));
             assertEquals(ChunkScheduler.State.RUNNING, states.get(13));
             ChunkSchedulerStats st = s.stats();
             assertEquals(2, st.holds());
             assertEquals(1, st.holdEpisodes());
-            assertEquals(3, st.failedRequests());
+            assertEquals(7, st.failedRequests());
             assertEquals(0, st.faults());
-            Continuation whileHolding = policy.continuations.get(4);
+            Continuation whileHolding = policy.continuations.get(7);
             assertEquals(0, whileHolding.delay(), "nothing executes while the robot holds");
             assertEquals(10, whileHolding.cursor());
             for (float v : whileHolding.actions().toFloatArray()) {

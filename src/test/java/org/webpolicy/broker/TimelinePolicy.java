@@ -17,9 +17,9 @@ import org.webpolicy.policy.Policy;
 /**
  * A chunk policy for the scheduler tests. Call {@code n} (from 0) answers
  * {@code actions: float32 (length, 2)} with row {@code i = [1000 + 100 n + i, 500 + n]} (never a
- * zero) and {@code chunk_id: int64 (length,)} all {@code n}. Each call advances the test's clock
- * by {@code thinkNanos} (the policy "takes time" on the fake clock), may wait for a permit, and
- * may throw what {@code failures} gives for its number.
+ * zero) and {@code chunk_id: int64 (length,)} all {@code n}. Each call may wait for a permit,
+ * may throw at once what {@code failures} gives for its number, and otherwise advances the
+ * test's clock by {@code thinkNanos} (the policy "takes time" on the fake clock).
  */
 final class TimelinePolicy implements Policy {
 
@@ -65,11 +65,11 @@ final class TimelinePolicy implements Policy {
         if (g != null) {
             g.acquireUninterruptibly();
         }
-        clock.addAndGet(thinkNanos);
         RuntimeException failure = failures.apply(n);
         if (failure != null) {
-            throw failure;
+            throw failure; // a refused connection fails at once
         }
+        clock.addAndGet(thinkNanos);
         int len = lengths.getOrDefault(n, length);
         float[] values = new float[len * 2];
         long[] ids = new long[len];
