@@ -186,14 +186,6 @@ public final class ChunkingBench {
                     boolean seam = lastChunk != Long.MIN_VALUE && chunk != lastChunk;
                     if (seam) {
                         seamSlots.add(slot);
-                        if (Boolean.getBoolean("bench.verbose")) {
-                            double jump = 0;
-                            for (int j = 0; j < values.length; j++) {
-                                jump = Math.max(jump, Math.abs(values[j] - lastCommanded[j]));
-                            }
-                            System.err.printf(Locale.ROOT, "%s %d ms: seam at slot %d to chunk %d, jump %.4f%n", mode,
-                                    inferenceMs, slot, chunk, jump);
-                        }
                     }
                     meter.add(values, seam);
                 }
@@ -208,7 +200,7 @@ public final class ChunkingBench {
                 case ASYNC -> ((AsyncActionChunkBroker) broker).waits() - 1;
                 default -> {
                     ChunkSchedulerStats st = ((ChunkScheduler) broker).stats();
-                    if (Boolean.getBoolean("bench.verbose")) {
+                    if (Boolean.getBoolean("bench.verbose")) { // -Dbench.verbose=true: the scheduler's own figures
                         System.err.println(mode + " " + inferenceMs + " ms: " + st);
                     }
                     yield st.waits() - 1 + st.holdEpisodes();
