@@ -30,7 +30,7 @@ import org.webpolicy.runtime.MotionMeter;
  * old command for the slots it missed, as a robot waiting for its policy does.
  *
  * <p>{@code java ... org.webpolicy.demo.ChunkingBench [--seconds 8] [--inference 20,60,120,250]
- * [--plots DIR] [--plot-inference 120]} (see {@code scripts/bench_chunking}).
+ * [--plots DIR] [--plot-inference 120,250]} (see {@code scripts/bench_chunking}).
  */
 public final class ChunkingBench {
 
@@ -88,13 +88,14 @@ public final class ChunkingBench {
         double seconds = 8;
         int[] inference = {20, 60, 120, 250};
         Path plots = null;
-        int plotInference = 120;
+        java.util.Set<Integer> plotInference = java.util.Set.of(120, 250);
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--seconds" -> seconds = Double.parseDouble(args[++i]);
                 case "--inference" -> inference = java.util.Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
                 case "--plots" -> plots = Path.of(args[++i]);
-                case "--plot-inference" -> plotInference = Integer.parseInt(args[++i]);
+                case "--plot-inference" -> plotInference = java.util.Arrays.stream(args[++i].split(","))
+                        .map(Integer::valueOf).collect(java.util.stream.Collectors.toSet());
                 default -> throw new IllegalArgumentException("Unknown argument " + args[i]
                         + "; use --seconds N, --inference 20,60,120,250, --plots DIR, --plot-inference MS");
             }
@@ -104,24 +105,26 @@ public final class ChunkingBench {
                 HZ, TrajectoryPolicy.CHUNK, HORIZON, JOINTS);
         System.out.println("| inference | mode | tracking RMS | max seam jump / median step | jerk RMS | waits (ticks lost) | backward |");
         System.out.println("|---|---|---|---|---|---|---|");
-        List<Result> toPlot = new ArrayList<>();
+        Map<Integer, List<Result>> toPlot = new java.util.TreeMap<>();
         for (int ms : inference) {
             for (Mode mode : Mode.values()) {
                 Result r = run(mode, ms, seconds, 42 + ms);
                 System.out.printf(Locale.ROOT, "| %d ms | %s | %.4f | %.4f / %.4f = %.1fx | %.1f | %d (%d) | %d |%n", ms,
                         mode.label, r.trackingRms(), r.motion().maxSeamJump(), r.motion().medianInChunkStep(),
                         r.motion().jumpRatio(), r.jerkRms(), r.waits(), r.lostTicks(), r.motion().backwardEvents());
-                if (ms == plotInference) {
-                    toPlot.add(r);
+                if (plotInference.contains(ms)) {
+                    toPlot.computeIfAbsent(ms, k -> new ArrayList<>()).add(r);
                 }
             }
         }
         if (plots != null && !toPlot.isEmpty()) {
             Files.createDirectories(plots);
-            Path file = plots.resolve("seams-" + plotInference + "ms.png");
-            SeamPlot.write(toPlot, HZ, file);
             System.out.println();
-            System.out.println("plot: " + file);
+            for (Map.Entry<Integer, List<Result>> e : toPlot.entrySet()) {
+                Path file = plots.resolve("seams-" + e.getKey() + "ms.png");
+                SeamPlot.write(e.getValue(), HZ, file);
+                System.out.println("plot: " + file);
+            }
         }
     }
 
