@@ -476,9 +476,9 @@ public final class ChunkScheduler implements Policy {
         if (plan != null) {
             long available = Math.max(0, plan.end() - c0);
             delay = (int) Math.min(delayEstimate(), Math.min(available, plan.length()));
-            if (policy.acceptsContinuation()) {
-                continuation = new Continuation(delay, plan.continuation(c0, targetValues), c0, stepNanos, generation);
-            }
+            // Built here, where the plan is; the worker decides whether the policy takes it, so
+            // the policy (a client that may be connecting) is only ever asked on the worker.
+            continuation = new Continuation(delay, plan.continuation(c0, targetValues), c0, stepNanos, generation);
         }
         send(observation, c0, continuation, delay, stepNanos, running);
     }
@@ -529,7 +529,8 @@ public final class ChunkScheduler implements Policy {
         ChunkPlan parsed = null;
         Throwable error = null;
         try {
-            Map<String, Object> reply = continuation != null ? policy.step(observation, continuation) : policy.step(observation);
+            Map<String, Object> reply = continuation != null && policy.acceptsContinuation()
+                    ? policy.step(observation, continuation) : policy.step(observation);
             parsed = ChunkPlan.parse(reply, o.actionKey(), o.maxSteps());
         } catch (Throwable t) { // everything reaches the control thread, Errors included
             error = t;

@@ -116,6 +116,8 @@ class ChunkSchedulerTest {
             assertEquals(1009.0, TimelinePolicy.first(tick(s)));
             assertEquals(1, s.stats().unusableReplies());
             assertEquals(0, s.stats().motion().seams());
+            assertTrue(policy.continuations.stream().allMatch(c -> c == null),
+                    "a policy that takes no continuation is called with plain step(observation)");
             policy.gate.release(10);
         } finally {
             policy.gate.release(10);
