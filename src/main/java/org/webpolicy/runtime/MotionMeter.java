@@ -20,7 +20,7 @@ import java.util.Arrays;
 public final class MotionMeter {
 
     /** In-chunk steps kept for the median. */
-    public static final int KEPT_STEPS = 1 << 16;
+    public static final int KEPT_STEPS = 1 << 14;
 
     private double[] previous;
     private double[] beforePrevious;
