@@ -16,8 +16,11 @@ public final class ChunkStarvationException extends WebPolicyException {
 
     private static final long serialVersionUID = 1L;
 
+    /** Why no chunk came. */
     private final StarvationCause starvationCause;
+    /** When requests started failing, or null. */
     private final transient Instant outageSince;
+    /** How long the last action was held. */
     private final Duration held;
 
     ChunkStarvationException(String message, StarvationCause starvationCause, Instant outageSince, Duration held,
