@@ -16,6 +16,12 @@ import org.webpolicy.policy.Policy;
  * An {@link ActionChunkBroker} that asks for the next chunk before the current one runs out, so
  * the robot does not stop at chunk boundaries while the policy thinks.
  *
+ * <p>Superseded by {@link ChunkScheduler}, which a new robot should use: it asks by measured
+ * turnaround instead of a fixed threshold, sends the continuation to policies that take one,
+ * and holds the last action then faults with the cause when the policy is gone, where this
+ * broker waits up to {@code waitTimeout} and names only the request still running. This class
+ * keeps working unchanged for code that uses it.
+ *
  * <pre>{@code
  * try (AsyncActionChunkBroker broker = AsyncActionChunkBroker.builder(client, 25).threshold(10).build()) {
  *     Map<String, Object> action = broker.step(observation);   // one action per control tick

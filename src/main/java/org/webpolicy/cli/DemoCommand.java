@@ -33,14 +33,28 @@ final class DemoCommand implements Callable<Integer> {
     double hz = 50;
 
     @Option(names = "--broker", converter = Choices.Brokers.class, completionCandidates = Choices.Brokers.class,
-            description = "Chunk broker: ${COMPLETION-CANDIDATES} (default: async).")
+            description = "Chunk broker: ${COMPLETION-CANDIDATES} (default: async). scheduler asks ahead by measured"
+                    + " turnaround, sends the continuation when the server takes one, holds then faults.")
     AlohaDemo.BrokerKind broker = AlohaDemo.BrokerKind.ASYNC;
 
-    @Option(names = "--action-horizon", description = "Steps used of each 50-step chunk, 1-50 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--action-horizon", description = "Sync and async brokers: steps used of each 50-step chunk, 1-50"
+            + " (default: ${DEFAULT-VALUE}); the scheduler uses all of them.")
     int actionHorizon = 25;
 
     @Option(names = "--threshold", description = "Async broker: ask for the next chunk with fewer actions left (default: ${DEFAULT-VALUE}).")
     int threshold = 10;
+
+    @Option(names = "--lead-ms", description = "Scheduler: the least playback left when it asks for the next chunk, ms"
+            + " (default: ${DEFAULT-VALUE}).")
+    int leadMs = 200;
+
+    @Option(names = "--grace-ms", description = "Scheduler: how long it holds the last action before it faults, ms"
+            + " (default: ${DEFAULT-VALUE}).")
+    int graceMs = 1000;
+
+    @Option(names = "--ignore-continuation", description = "The in-process policy ignores the scheduler's continuation,"
+            + " so chunk seams show (default: it honours it).")
+    boolean ignoreContinuation;
 
     @Option(names = "--inference-ms", description = "How long the in-process policy thinks per chunk (default: ${DEFAULT-VALUE}).")
     int inferenceMs = 30;
@@ -80,6 +94,9 @@ final class DemoCommand implements Callable<Integer> {
         if (broker == AlohaDemo.BrokerKind.ASYNC) {
             check.between("--threshold", threshold, 1, actionHorizon);
         }
+        if (broker == AlohaDemo.BrokerKind.SCHEDULER) {
+            check.atLeast("--lead-ms", leadMs, 0).atLeast("--grace-ms", graceMs, 1);
+        }
         check.require(cameras.size() <= SimulatedAlohaEnvironment.CAMERAS.size(),
                 "--camera may be given at most " + SimulatedAlohaEnvironment.CAMERAS.size() + " times, got " + cameras.size());
         java.util.List<org.webpolicy.camera.CameraSource> sources = new java.util.ArrayList<>();
@@ -88,13 +105,17 @@ final class DemoCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         AlohaDemo.Options options = new AlohaDemo.Options(hz, steps, episodes, broker, actionHorizon, threshold,
-                Duration.ofMillis(inferenceMs), connect, prompt, imageCodec);
+                Duration.ofMillis(inferenceMs), connect, prompt, imageCodec, !ignoreContinuation,
+                Duration.ofMillis(leadMs), Duration.ofMillis(graceMs));
         out.printf(Locale.ROOT, "Simulated ALOHA: 3 cameras %dx%d resized to %dx%d, state float64 (14,), %s broker"
-                        + " (horizon %d%s) at %.0f Hz, %d step(s) x %d episode(s)%n",
+                        + " (%s) at %.0f Hz, %d step(s) x %d episode(s)%n",
                 SimulatedAlohaEnvironment.FRAME_HEIGHT, SimulatedAlohaEnvironment.FRAME_WIDTH,
                 SimulatedAlohaEnvironment.MODEL_IMAGE_SIZE, SimulatedAlohaEnvironment.MODEL_IMAGE_SIZE,
-                broker.name().toLowerCase(Locale.ROOT), actionHorizon,
-                broker == AlohaDemo.BrokerKind.ASYNC ? ", threshold " + threshold : "", hz, steps, episodes);
+                broker.name().toLowerCase(Locale.ROOT),
+                broker == AlohaDemo.BrokerKind.SCHEDULER ? "whole chunks, lead " + leadMs + " ms, grace " + graceMs + " ms"
+                        + (ignoreContinuation ? ", policy ignores the continuation" : "")
+                        : "horizon " + actionHorizon + (broker == AlohaDemo.BrokerKind.ASYNC ? ", threshold " + threshold : ""),
+                hz, steps, episodes);
         if (!sources.isEmpty()) {
             out.printf(Locale.ROOT, "cameras:           %s%n", sources);
         }
@@ -121,6 +142,14 @@ final class DemoCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "getAction latency: p50 %.3f ms, p99 %.3f ms, max %.3f ms%n",
                 millis(all.p50()), millis(all.p99()), millis(all.max()));
         out.printf(Locale.ROOT, "missed deadlines:  %d%n", result.missedDeadlines());
+        if (result.chunkQuality() != null) {
+            out.printf(Locale.ROOT, "chunk seams:       %s%n", result.chunkQuality());
+        }
+        if (result.scheduler() != null) {
+            out.printf(Locale.ROOT, "continuation:      %s%n", result.continuationSent() ? "sent (the server takes it)"
+                    : "not sent (the server does not say it takes one)");
+            out.printf(Locale.ROOT, "scheduler:         %s%n", result.scheduler());
+        }
         out.printf(Locale.ROOT, "image resize:      %.3f ms per step (3 cameras)%n", result.resizeNanosPerStep() / 1e6);
         out.printf(Locale.ROOT, "image path:        %s%n", result.imagePath());
         out.printf(Locale.ROOT, "images on wire:    %s%s%n", result.imageCodec(), imageCodec.equals(result.imageCodec()) ? ""

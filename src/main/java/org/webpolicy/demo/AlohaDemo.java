@@ -7,11 +7,14 @@ import java.util.Map;
 import java.util.Objects;
 import org.webpolicy.broker.ActionChunkBroker;
 import org.webpolicy.broker.AsyncActionChunkBroker;
+import org.webpolicy.broker.ChunkScheduler;
+import org.webpolicy.broker.ChunkSchedulerStats;
 import org.webpolicy.image.ImageTools;
 import org.webpolicy.image.compression.ImageCodec;
 import org.webpolicy.internal.nativelib.ImageNative;
 import org.webpolicy.internal.nativelib.NativeLibrary;
 import org.webpolicy.policy.Policy;
+import org.webpolicy.runtime.ChunkQualitySubscriber;
 import org.webpolicy.runtime.LatencySubscriber;
 import org.webpolicy.runtime.LatencySummary;
 import org.webpolicy.runtime.PolicyAgent;
@@ -34,7 +37,12 @@ public final class AlohaDemo {
         /** {@code ActionChunkBroker}: the robot waits for every chunk. */
         SYNC,
         /** {@code AsyncActionChunkBroker}: the next chunk is asked for before the current one runs out. */
-        ASYNC
+        ASYNC,
+        /**
+         * {@code ChunkScheduler}: asks ahead by measured turnaround, sends the continuation when the
+         * server takes one, holds then faults when the policy is gone.
+         */
+        SCHEDULER
     }
 
     /**
@@ -48,9 +56,13 @@ public final class AlohaDemo {
      * @param connectUri an external server's ws:// URI, or null for the in-process one
      * @param prompt the task prompt sent with each observation
      * @param imageCodec how camera images travel when the server accepts it (raw otherwise)
+     * @param honourContinuation whether the in-process policy honours the scheduler's continuation
+     * @param lead for the scheduler: the least playback left when it asks for the next chunk
+     * @param grace for the scheduler: how long it holds the last action before it faults
      */
     public record Options(double hz, int stepsPerEpisode, int episodes, BrokerKind broker, int actionHorizon,
-            int threshold, Duration inferenceTime, String connectUri, String prompt, ImageCodec imageCodec) {
+            int threshold, Duration inferenceTime, String connectUri, String prompt, ImageCodec imageCodec,
+            boolean honourContinuation, Duration lead, Duration grace) {
         /**
          * Checks what the demo cannot run with.
          *
@@ -64,17 +76,43 @@ public final class AlohaDemo {
          * @param connectUri an external server's ws:// URI, or null for the in-process one
          * @param prompt the task prompt sent with each observation
          * @param imageCodec how camera images travel when the server accepts it (raw otherwise)
-         * @throws NullPointerException when broker, inferenceTime, prompt or imageCodec is null
+         * @param honourContinuation whether the in-process policy honours the scheduler's continuation
+         * @param lead for the scheduler: the least playback left when it asks for the next chunk
+         * @param grace for the scheduler: how long it holds the last action before it faults
+         * @throws NullPointerException when broker, inferenceTime, prompt, imageCodec, lead or grace is null
          * @throws IllegalArgumentException when steps or episodes are below 1
          */
         public Options {
             Objects.requireNonNull(imageCodec, "imageCodec");
+            Objects.requireNonNull(lead, "lead");
+            Objects.requireNonNull(grace, "grace");
             Objects.requireNonNull(broker, "broker");
             Objects.requireNonNull(inferenceTime, "inferenceTime");
             Objects.requireNonNull(prompt, "prompt");
             if (stepsPerEpisode < 1 || episodes < 1) {
                 throw new IllegalArgumentException("steps and episodes must be at least 1");
             }
+        }
+
+        /**
+         * Options with the scheduler's defaults (lead 200 ms, grace 1 s) and a policy that honours
+         * continuations.
+         *
+         * @param hz control rate
+         * @param stepsPerEpisode steps in each episode, at least 1
+         * @param episodes episodes to run, at least 1
+         * @param broker sync, async or scheduler
+         * @param actionHorizon steps of each chunk used
+         * @param threshold for the async broker: ask for the next chunk with fewer actions left
+         * @param inferenceTime how long the in-process policy pretends to think
+         * @param connectUri an external server's ws:// URI, or null for the in-process one
+         * @param prompt the task prompt sent with each observation
+         * @param imageCodec how camera images travel when the server accepts it (raw otherwise)
+         */
+        public Options(double hz, int stepsPerEpisode, int episodes, BrokerKind broker, int actionHorizon, int threshold,
+                Duration inferenceTime, String connectUri, String prompt, ImageCodec imageCodec) {
+            this(hz, stepsPerEpisode, episodes, broker, actionHorizon, threshold, inferenceTime, connectUri, prompt,
+                    imageCodec, true, Duration.ofMillis(200), Duration.ofSeconds(1));
         }
 
         /**
@@ -157,7 +195,7 @@ public final class AlohaDemo {
             PolicyClient.Builder client = PolicyClient.builder().connectTimeout(Duration.ofSeconds(10))
                     .imageCodec(o.imageCodec());
             if (o.connectUri() == null) {
-                server = PolicyServer.builder(new DemoPolicy(o.inferenceTime()))
+                server = PolicyServer.builder(new DemoPolicy(o.inferenceTime(), o.honourContinuation()))
                         .observationSpec(DemoPolicy.OBSERVATION_SPEC).host("127.0.0.1").port(0).build().start();
                 client.host("127.0.0.1").port(server.port());
             } else {
@@ -169,8 +207,14 @@ public final class AlohaDemo {
             broker = switch (o.broker()) {
                 case SYNC -> ActionChunkBroker.builder(policy, o.actionHorizon()).build();
                 case ASYNC -> AsyncActionChunkBroker.builder(policy, o.actionHorizon()).threshold(o.threshold()).build();
+                case SCHEDULER -> ChunkScheduler.builder(policy, o.hz()).lead(o.lead()).grace(o.grace()).build();
             };
             LatencySubscriber perEpisode = new LatencySubscriber();
+            // Seams: the scheduler numbers its chunks; the demo policy numbers its replies (chunk_id),
+            // which an external server's replies need not carry.
+            ChunkQualitySubscriber quality = broker instanceof ChunkScheduler scheduler
+                    ? new ChunkQualitySubscriber("actions", step -> scheduler.chunkSequence())
+                    : o.connectUri() == null ? ChunkQualitySubscriber.byChunkKey("actions", "chunk_id") : null;
             AllSteps all = new AllSteps();
             // The prompt travels in every observation; the reset carries it too where the server
             // can receive it (an openpi server has no remote reset, and a payload would be refused).
@@ -179,6 +223,9 @@ public final class AlohaDemo {
                     .agent(new PolicyAgent(broker, resetPayload))
                     .subscriber(perEpisode).subscriber(all).maxHz(o.hz()).numEpisodes(o.episodes())
                     .maxEpisodeSteps(o.stepsPerEpisode());
+            if (quality != null) {
+                loopBuilder.subscriber(quality);
+            }
             for (Subscriber watcher : watchers) {
                 loopBuilder.subscriber(watcher);
             }
@@ -189,7 +236,12 @@ public final class AlohaDemo {
 
             long chunks;
             long waits;
-            if (broker instanceof AsyncActionChunkBroker async) {
+            ChunkSchedulerStats schedulerStats = null;
+            if (broker instanceof ChunkScheduler scheduler) {
+                schedulerStats = scheduler.stats();
+                chunks = schedulerStats.chunksRequested();
+                waits = schedulerStats.waits() + schedulerStats.holdEpisodes();
+            } else if (broker instanceof AsyncActionChunkBroker async) {
                 chunks = async.chunksRequested();
                 waits = async.waits();
             } else {
@@ -200,7 +252,8 @@ public final class AlohaDemo {
             return new DemoResult((int) loop.episodes(), steps, chunks, waits, loop.missedDeadlines(),
                     all.summary(loop.missedDeadlines()), perEpisode.summaries(),
                     steps == 0 ? 0 : env.resizeNanos() / env.observations(), imagePath(), uri, wall,
-                    policy.imageCodecInUse());
+                    policy.imageCodecInUse(), quality == null ? null : quality.summary(), schedulerStats,
+                    policy.acceptsContinuation());
         } finally {
             if (broker != null) {
                 broker.close(); // closes the client too

@@ -3,6 +3,8 @@ package org.webpolicy.demo;
 import java.time.Duration;
 import java.util.List;
 import org.webpolicy.image.compression.ImageCodec;
+import org.webpolicy.broker.ChunkSchedulerStats;
+import org.webpolicy.runtime.ChunkQualitySubscriber;
 import org.webpolicy.runtime.LatencySummary;
 
 /**
@@ -20,8 +22,13 @@ import org.webpolicy.runtime.LatencySummary;
  * @param policyUri where the policy ran
  * @param wallTime how long the episodes took
  * @param imageCodec how images travelled: the codec asked for when the server accepted it, raw otherwise
+ * @param chunkQuality seam jumps, backward motion and repeated actions; null when the seams cannot
+ *     be found (an external server's replies with the sync or async broker)
+ * @param scheduler the chunk scheduler's counters and figures; null with the other brokers
+ * @param continuationSent whether the client sends continuations (its server said it takes them)
  */
 public record DemoResult(int episodes, long steps, long chunksRequested, long waits, long missedDeadlines,
         LatencySummary latency, List<LatencySummary> perEpisode, long resizeNanosPerStep, String imagePath,
-        String policyUri, Duration wallTime, ImageCodec imageCodec) {
+        String policyUri, Duration wallTime, ImageCodec imageCodec, ChunkQualitySubscriber.Summary chunkQuality,
+        ChunkSchedulerStats scheduler, boolean continuationSent) {
 }

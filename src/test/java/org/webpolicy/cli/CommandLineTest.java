@@ -108,7 +108,7 @@ class CommandLineTest {
                 "serve", "--policy", "nope");
         assertRefused("expected one of aloha, aloha_sim, droid, libero but was 'franka'", "client", "--env", "franka");
         assertRefused("expected one of raw, envelope, auto but was 'json'", "client", "--protocol", "json");
-        assertRefused("expected one of sync, async but was 'later'", "demo", "--broker", "later");
+        assertRefused("expected one of sync, async, scheduler but was 'later'", "demo", "--broker", "later");
         String clientHelp = (String) runCaptured("client", "--help")[1];
         assertTrue(clientHelp.contains("aloha, aloha_sim, droid, libero"), clientHelp);
         assertTrue(clientHelp.contains("raw, envelope, auto"), clientHelp);

@@ -75,6 +75,22 @@ class DemoCommandTest {
     }
 
     @Test
+    void theSchedulerRunsTheDemoAndReportsChunkQuality() {
+        StringWriter out = new StringWriter();
+        DemoResult r = runDemo(out, "--steps", "120", "--broker", "scheduler", "--ignore-continuation");
+        assertEquals(120, r.steps());
+        assertEquals(120, r.scheduler().actions(), "one executed action per step, none held");
+        assertEquals(0, r.scheduler().faults());
+        assertTrue(r.chunkQuality().motion().seams() >= 2, "120 actions of 50-step chunks switch at least twice");
+        assertEquals(r.scheduler().motion().seams(), r.chunkQuality().motion().seams(),
+                "the subscriber finds the scheduler's switches");
+        String text = out.toString();
+        for (String line : new String[] {"scheduler broker (whole chunks", "chunk seams:", "continuation:", "scheduler:"}) {
+            assertTrue(text.contains(line), "missing '" + line + "' in:\n" + text);
+        }
+    }
+
+    @Test
     void theSyncBrokerWaitsForEveryChunkOverSeveralEpisodes() {
         DemoResult r = runDemo(new StringWriter(), "--steps", "30", "--episodes", "2", "--broker", "sync",
                 "--hz", "200", "--action-horizon", "10", "--inference-ms", "0");

@@ -1,0 +1,31 @@
+package org.webpolicy.broker;
+
+import org.webpolicy.transport.PolicyConnectionException;
+import org.webpolicy.transport.RemotePolicyException;
+
+/** Why a {@link ChunkScheduler} ran out of actions, as {@link ChunkStarvationException#starvationCause()} tells it. */
+public enum StarvationCause {
+    /** The policy server could not be reached or the connection kept failing (a {@link PolicyConnectionException}). */
+    SERVER_UNREACHABLE,
+    /** The server took longer than the client's request timeout to answer. */
+    REQUEST_TIMED_OUT,
+    /** The server answered with an error ({@link RemotePolicyException}); its text is in the message. */
+    SERVER_ERROR,
+    /** A policy in this process threw, or its reply was not a usable chunk. */
+    POLICY_FAILED,
+    /** No request failed: the policy simply answers more slowly than the chunk lasts. */
+    POLICY_TOO_SLOW;
+
+    /** The cause a failed request points to. */
+    static StarvationCause of(Throwable failure) {
+        if (failure instanceof RemotePolicyException) {
+            return SERVER_ERROR;
+        }
+        if (failure instanceof PolicyConnectionException e) {
+            // The client words a request timeout this way (ClientConnection): no typed subclass exists.
+            String m = String.valueOf(e.getMessage());
+            return m.startsWith("No reply from") ? REQUEST_TIMED_OUT : SERVER_UNREACHABLE;
+        }
+        return POLICY_FAILED;
+    }
+}
