@@ -20,8 +20,11 @@ import org.webpolicy.runtime.LatencySummary;
  * @param policyUri where the policy ran
  * @param wallTime how long the episodes took
  * @param imageCodec how images travelled: the codec asked for when the server accepted it, raw otherwise
+ * @param cameras each real camera's figures, in feeding order; empty with the drawn frames
+ * @param endedEarly why the run stopped before its steps (a camera ended), or null when it ran them all
  */
 public record DemoResult(int episodes, long steps, long chunksRequested, long waits, long missedDeadlines,
         LatencySummary latency, List<LatencySummary> perEpisode, long resizeNanosPerStep, String imagePath,
-        String policyUri, Duration wallTime, ImageCodec imageCodec) {
+        String policyUri, Duration wallTime, ImageCodec imageCodec,
+        List<CameraReport> cameras, String endedEarly) {
 }
