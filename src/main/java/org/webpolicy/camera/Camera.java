@@ -57,6 +57,7 @@ public final class Camera implements AutoCloseable {
          *
          * @param maxEmptyReads at least 1
          * @param fileFramesPerSecond NaN, 0 or a positive rate
+         * @param loop whether a video file starts over at its end
          * @throws IllegalArgumentException for values out of range
          */
         public Options {
