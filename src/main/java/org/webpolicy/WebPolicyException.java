@@ -2,14 +2,18 @@ package org.webpolicy;
 
 /**
  * The root of the library's own errors, so that one {@code catch} covers everything webpolicy
- * refuses or fails at: a value the codec cannot send ({@link org.webpolicy.codec.EncodeException})
- * or a message it cannot read ({@link org.webpolicy.codec.DecodeException}); a reply the brokers
+ * refuses or fails at: a value the codec cannot send
+ * ({@link org.webpolicy.codec.EncodeException EncodeException})
+ * or a message it cannot read ({@link org.webpolicy.codec.DecodeException DecodeException}); a reply
+ * the brokers
  * cannot cut into actions, a background request of theirs that failed, or no action in time
- * ({@link org.webpolicy.broker.ActionChunkException},
- * {@link org.webpolicy.broker.ActionChunkRequestException},
- * {@link org.webpolicy.broker.ActionUnavailableException}); a call the client could not complete
- * or the server reported as failed ({@link org.webpolicy.transport.PolicyConnectionException},
- * {@link org.webpolicy.transport.RemotePolicyException}).
+ * ({@link org.webpolicy.broker.ActionChunkException ActionChunkException},
+ * {@link org.webpolicy.broker.ActionChunkRequestException ActionChunkRequestException},
+ * {@link org.webpolicy.broker.ActionUnavailableException ActionUnavailableException}); a call the
+ * client could not complete
+ * or the server reported as failed
+ * ({@link org.webpolicy.transport.PolicyConnectionException PolicyConnectionException},
+ * {@link org.webpolicy.transport.RemotePolicyException RemotePolicyException}).
  *
  * <p>Unchecked: these failures come from data and peers at run time, and a caller that can act on
  * one catches it where it can. A wrong argument to a method (a negative size, a null) stays an

@@ -103,7 +103,7 @@ public final class NpScalar {
         if (value instanceof Number n) {
             return n.doubleValue() != 0;
         }
-        throw new IllegalArgumentException("Cannot make a " + dtype + " scalar from " + value.getClass().getSimpleName());
+        throw new IllegalArgumentException("Cannot make a " + dtype + " scalar from " + wireName(value));
     }
 
     private static double asDouble(DType dtype, Object value) {
@@ -113,7 +113,7 @@ public final class NpScalar {
         if (value instanceof Boolean bool) {
             return bool ? 1 : 0;
         }
-        throw new IllegalArgumentException("Cannot make a " + dtype + " scalar from " + value.getClass().getSimpleName());
+        throw new IllegalArgumentException("Cannot make a " + dtype + " scalar from " + wireName(value));
     }
 
     private static BigInteger asBigInteger(DType dtype, Object value) {
@@ -127,7 +127,18 @@ public final class NpScalar {
             return bool ? BigInteger.ONE : BigInteger.ZERO;
         }
         throw new IllegalArgumentException("Cannot make an integer " + dtype + " scalar from "
-                + value.getClass().getSimpleName() + " " + value);
+                + wireName(value) + " " + value);
+    }
+
+    /** The msgpack name of a value ({@code an int}, {@code a float}): these texts reach Python peers too. */
+    private static String wireName(Object value) {
+        if (value instanceof Double || value instanceof Float) {
+            return "a float";
+        }
+        if (value instanceof Number) {
+            return "an int";
+        }
+        return value instanceof String ? "a str" : value instanceof byte[] ? "bin" : "a " + value.getClass().getSimpleName();
     }
 
     private static void putInteger(ByteBuffer b, DType dtype, BigInteger v) {

@@ -1,7 +1,5 @@
 package org.webpolicy.camera;
 
-import java.lang.ref.Cleaner;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -10,13 +8,8 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
-import org.bytedeco.opencv.global.opencv_core;
 import org.bytedeco.opencv.global.opencv_videoio;
-import org.bytedeco.opencv.opencv_core.Mat;
 import org.bytedeco.opencv.opencv_videoio.VideoCapture;
-import org.webpolicy.array.DType;
-import org.webpolicy.array.NdArray;
-import org.webpolicy.array.Shape;
 
 /**
  * One camera: an OpenCV {@code VideoCapture} read by its own grab thread, which keeps only the
@@ -24,9 +17,18 @@ import org.webpolicy.array.Shape;
  * one arrives is dropped and counted ({@link #droppedFrames()}), and {@link #next} never returns
  * the same frame twice (its sequence number says how many were skipped).
  *
- * <p>Failures never hang the caller: {@link #next} waits at most its timeout. A file that ends,
- * a read that fails, or {@link Options#maxEmptyReads()} empty reads in a row (a device that
- * vanished, a stream that stalls) stop the camera, and {@link #next} then throws a
+ * <p>A control loop faster than the camera calls {@link #newest} instead: it returns the newest
+ * frame at once, again if no newer one came (counted by {@link #reusedFrames()}), so the loop
+ * keeps its rate and the reuse is visible rather than a wait.
+ *
+ * <p>A video file plays at its own frame rate (or {@link Options#fileFramesPerSecond()}) from
+ * the first read ({@link #next}, {@link #newest} or {@link #latest}), not from {@link #open}: its
+ * first frame waits for the reader, so a program that takes seconds to start loses no video.
+ * With {@link Options#loop()} it starts over at its end ({@link #loops()} counts the passes).
+ *
+ * <p>Failures never hang the caller: {@link #next} waits at most its timeout. A file that ends
+ * (unless looped), a read that fails, or {@link Options#maxEmptyReads()} empty reads in a row (a
+ * device that vanished, a stream that stalls) stop the camera, and {@link #next} then throws a
  * {@link CameraException} naming the camera, its source and the reason. Empty reads below that
  * count are counted ({@link #emptyReads()}) and skipped.
  *
@@ -37,26 +39,25 @@ import org.webpolicy.array.Shape;
  */
 public final class Camera implements AutoCloseable {
 
-    /** Frames' OpenCV buffers are released when their arrays become unreachable. */
-    private static final Cleaner CLEANER = Cleaner.create();
-
     /**
      * How a camera reads.
      *
      * @param maxEmptyReads empty reads in a row after which a device or stream counts as stopped
      * @param fileFramesPerSecond how fast a video file plays: its own frame rate when NaN, as fast
      *     as it decodes when 0 (tests), else this rate
+     * @param loop whether a video file starts over at its end instead of stopping the camera
      */
-    public record Options(int maxEmptyReads, double fileFramesPerSecond) {
+    public record Options(int maxEmptyReads, double fileFramesPerSecond, boolean loop) {
 
-        /** 30 empty reads in a row (about a second at 30 Hz); files at their own frame rate. */
-        public static final Options DEFAULT = new Options(30, Double.NaN);
+        /** 30 empty reads in a row (about a second at 30 Hz); files at their own frame rate, once. */
+        public static final Options DEFAULT = new Options(30, Double.NaN, false);
 
         /**
          * Checks the values.
          *
          * @param maxEmptyReads at least 1
          * @param fileFramesPerSecond NaN, 0 or a positive rate
+         * @param loop whether a video file starts over at its end
          * @throws IllegalArgumentException for values out of range
          */
         public Options {
@@ -68,30 +69,59 @@ public final class Camera implements AutoCloseable {
                         + fileFramesPerSecond);
             }
         }
+
+        /**
+         * Options whose files play once.
+         *
+         * @param maxEmptyReads at least 1
+         * @param fileFramesPerSecond NaN, 0 or a positive rate
+         * @throws IllegalArgumentException for values out of range
+         */
+        public Options(int maxEmptyReads, double fileFramesPerSecond) {
+            this(maxEmptyReads, fileFramesPerSecond, false);
+        }
+
+        /**
+         * These options with files looped or not.
+         *
+         * @param loop whether a video file starts over at its end
+         * @return the options
+         */
+        public Options withLoop(boolean loop) {
+            return new Options(maxEmptyReads, fileFramesPerSecond, loop);
+        }
     }
 
     private final String name;
     private final CameraSource source;
+    private final double sourceFps;
     private final Thread thread;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private Frame newest;
     private long taken;
     private long dropped;
+    private long reused;
     private long emptyReads;
+    private long loops;
+    /** When the first read came, 0 before: a file's playback clock starts there. */
+    private long firstReadNanos;
     private String stopReason;
     private volatile boolean running = true;
 
     private Camera(String name, CameraSource source, VideoCapture capture, Options options) {
         this.name = name;
         this.source = source;
+        double own = capture.get(opencv_videoio.CAP_PROP_FPS);
+        this.sourceFps = own > 0 && own < 1000 ? own : Double.NaN;
         double fps = options.fileFramesPerSecond();
         if (source.kind() == CameraSource.Kind.FILE && Double.isNaN(fps)) {
-            double own = capture.get(opencv_videoio.CAP_PROP_FPS);
-            fps = own > 0 && own < 1000 ? own : 30;
+            fps = Double.isNaN(sourceFps) ? 30 : sourceFps;
         }
         long periodNanos = source.kind() == CameraSource.Kind.FILE && fps > 0 ? (long) (1e9 / fps) : 0;
-        this.thread = new Thread(() -> grabLoop(capture, options.maxEmptyReads(), periodNanos), "camera-" + name);
+        boolean loop = options.loop() && source.kind() == CameraSource.Kind.FILE;
+        Grabber grabber = new Grabber(this, capture, options.maxEmptyReads(), periodNanos, loop);
+        this.thread = new Thread(grabber::run, "camera-" + name);
         this.thread.setDaemon(true);
     }
 
@@ -162,83 +192,45 @@ public final class Camera implements AutoCloseable {
         return source;
     }
 
-    private void grabLoop(VideoCapture capture, int maxEmptyReads, long periodNanos) {
-        long sequence = 0;
-        int emptyInARow = 0;
-        long nextDue = System.nanoTime();
+    /**
+     * The frame rate the source reports: a file's own rate, a device's nominal one.
+     *
+     * @return frames per second, NaN when the source reports none
+     */
+    public double sourceFramesPerSecond() {
+        return sourceFps;
+    }
+
+    boolean isRunning() {
+        return running;
+    }
+
+    /** Waits for the first read (or close) and returns when it came. */
+    long awaitFirstRead() throws InterruptedException {
+        lock.lock();
         try {
-            while (running) {
-                Mat mat = new Mat();
-                boolean ok = capture.read(mat);
-                long now = System.nanoTime();
-                if (!ok || mat.empty()) {
-                    mat.close();
-                    if (source.kind() == CameraSource.Kind.FILE) {
-                        stop("end of file after " + sequence + " frames");
-                        return;
-                    }
-                    emptyInARow++;
-                    countEmptyRead();
-                    if (emptyInARow >= maxEmptyReads) {
-                        stop(emptyInARow + " empty reads in a row after " + sequence
-                                + " frames: the camera stopped or vanished");
-                        return;
-                    }
-                    TimeUnit.MILLISECONDS.sleep(5);
-                    continue;
-                }
-                emptyInARow = 0;
-                Frame frame;
-                try {
-                    frame = toFrame(mat, ++sequence, now);
-                } catch (CameraException e) {
-                    mat.close();
-                    stop(e.getMessage());
-                    return;
-                }
-                publish(frame);
-                if (periodNanos > 0) {
-                    nextDue += periodNanos;
-                    long wait = nextDue - System.nanoTime();
-                    if (wait > 0) {
-                        TimeUnit.NANOSECONDS.sleep(wait);
-                    } else {
-                        nextDue = System.nanoTime();
-                    }
-                }
+            while (firstReadNanos == 0 && running) {
+                changed.await();
             }
-            stop("closed");
-        } catch (InterruptedException e) {
-            stop("closed");
-        } catch (RuntimeException | Error e) {
-            stop("the grab failed: " + e);
-            throw e;
+            return firstReadNanos == 0 ? System.nanoTime() : firstReadNanos;
         } finally {
-            capture.release();
-            capture.close();
+            lock.unlock();
         }
     }
 
-    /** OpenCV's frame as an array: a view of its buffer when contiguous (no copy), else one copy. */
-    private Frame toFrame(Mat mat, long sequence, long captureNanos) {
-        if (mat.depth() != opencv_core.CV_8U || mat.dims() != 2 || mat.channels() < 1 || mat.channels() > 4) {
-            throw new CameraException("Camera '" + name + "' (" + source + ") gave a frame of OpenCV type " + mat.type()
-                    + " (" + mat.channels() + " channels); only 8-bit images are supported");
+    /** Starts a file's playback clock at the first read. Called with the lock held. */
+    private void markRead() {
+        if (firstReadNanos == 0) {
+            firstReadNanos = System.nanoTime();
+            changed.signalAll();
         }
-        Mat owned = mat;
-        if (!mat.isContinuous()) {
-            owned = mat.clone(); // the one copy, for a frame OpenCV does not hold contiguously
-            mat.close();
-        }
-        long bytes = (long) owned.rows() * owned.cols() * owned.channels();
-        ByteBuffer view = owned.data().capacity(bytes).asByteBuffer();
-        Mat keep = owned;
-        CLEANER.register(view, keep::close); // the action holds the Mat, never the buffer
-        NdArray image = NdArray.wrap(DType.UINT8, Shape.of(owned.rows(), owned.cols(), owned.channels()), view);
-        return new Frame(name, sequence, captureNanos, image);
     }
 
-    private void publish(Frame frame) {
+    void countLoop() {
+        locked(() -> loops++);
+    }
+
+    void publish(Frame frame) {
         lock.lock();
         try {
             if (newest != null && newest.sequence() > taken) {
@@ -251,16 +243,11 @@ public final class Camera implements AutoCloseable {
         }
     }
 
-    private void countEmptyRead() {
-        lock.lock();
-        try {
-            emptyReads++;
-        } finally {
-            lock.unlock();
-        }
+    void countEmptyRead() {
+        locked(() -> emptyReads++);
     }
 
-    private void stop(String reason) {
+    void stop(String reason) {
         lock.lock();
         try {
             if (stopReason == null) {
@@ -285,24 +272,66 @@ public final class Camera implements AutoCloseable {
         long deadline = System.nanoTime() + timeout.toNanos();
         lock.lock();
         try {
+            markRead();
             while (newest == null || newest.sequence() <= taken) {
-                if (stopReason != null) {
-                    throw new CameraException("Camera '" + name + "' (" + source + ") stopped: " + stopReason);
-                }
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    throw new CameraException("Camera '" + name + "' (" + source + "): no new frame within "
-                            + timeout.toMillis() + " ms" + (newest == null ? " (none yet)"
-                            : " (the last, number " + newest.sequence() + ", is "
-                            + TimeUnit.NANOSECONDS.toMillis(newest.ageNanos()) + " ms old)"));
-                }
-                changed.awaitNanos(left);
+                awaitChange(deadline, timeout);
             }
             taken = newest.sequence();
             return newest;
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * The newest frame at once, for a loop that runs faster than the camera: a frame newer than
+     * the last one returned when there is one, else that last one again (counted by
+     * {@link #reusedFrames()}). Waits only for the very first frame.
+     *
+     * @param timeout the longest wait for the first frame
+     * @return the newest frame, possibly one returned before (compare sequences)
+     * @throws CameraException when the camera has stopped (end of file, vanished, closed) and
+     *     has no newer frame, or when no first frame came within {@code timeout}
+     * @throws InterruptedException if the calling thread is interrupted while waiting
+     */
+    public Frame newest(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        lock.lock();
+        try {
+            markRead();
+            while (newest == null) {
+                awaitChange(deadline, timeout);
+            }
+            if (newest.sequence() > taken) {
+                taken = newest.sequence();
+            } else if (stopReason != null) {
+                throw stopped();
+            } else {
+                reused++;
+            }
+            return newest;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** One wait for a change, or the exception that ends it. Called with the lock held. */
+    private void awaitChange(long deadline, Duration timeout) throws InterruptedException {
+        if (stopReason != null) {
+            throw stopped();
+        }
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+            throw new CameraException("Camera '" + name + "' (" + source + "): no new frame within "
+                    + timeout.toMillis() + " ms" + (newest == null ? " (none yet)"
+                    : " (the last, number " + newest.sequence() + ", is "
+                    + TimeUnit.NANOSECONDS.toMillis(newest.ageNanos()) + " ms old)"));
+        }
+        changed.awaitNanos(left);
+    }
+
+    private CameraException stopped() {
+        return new CameraException("Camera '" + name + "' (" + source + ") stopped: " + stopReason);
     }
 
     /**
@@ -313,6 +342,7 @@ public final class Camera implements AutoCloseable {
     public Optional<Frame> latest() {
         lock.lock();
         try {
+            markRead();
             return Optional.ofNullable(newest);
         } finally {
             lock.unlock();
@@ -325,9 +355,40 @@ public final class Camera implements AutoCloseable {
      * @return the count so far
      */
     public long droppedFrames() {
+        return locked(() -> dropped);
+    }
+
+    /**
+     * Times {@link #newest} returned a frame it had returned before (the camera slower than its reader).
+     *
+     * @return the count so far
+     */
+    public long reusedFrames() {
+        return locked(() -> reused);
+    }
+
+    /**
+     * Frames read from the source so far, dropped ones included (the newest frame's sequence number).
+     *
+     * @return the count so far
+     */
+    public long framesRead() {
+        return locked(() -> newest == null ? 0 : newest.sequence());
+    }
+
+    /**
+     * Times a looped file started over.
+     *
+     * @return the count so far
+     */
+    public long loops() {
+        return locked(() -> loops);
+    }
+
+    private long locked(java.util.function.LongSupplier read) {
         lock.lock();
         try {
-            return dropped;
+            return read.getAsLong();
         } finally {
             lock.unlock();
         }
@@ -339,12 +400,7 @@ public final class Camera implements AutoCloseable {
      * @return the count so far
      */
     public long emptyReads() {
-        lock.lock();
-        try {
-            return emptyReads;
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> emptyReads);
     }
 
     /**

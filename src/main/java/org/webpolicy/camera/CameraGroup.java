@@ -84,12 +84,36 @@ public final class CameraGroup implements AutoCloseable {
      * @throws InterruptedException if the calling thread is interrupted while waiting
      */
     public Step next(Duration timeout) throws InterruptedException {
+        return step(timeout, Camera::next);
+    }
+
+    /**
+     * Every camera's newest frame at once, for a loop faster than its cameras: a camera with no
+     * frame newer than its last gives that one again ({@link Camera#newest}, counted by
+     * {@link Camera#reusedFrames()}). Waits only for each camera's very first frame.
+     *
+     * @param timeout the longest wait for the first frames, all cameras together
+     * @return the frames and their skew
+     * @throws CameraException from the first camera that stopped with no newer frame, or gave
+     *     no first frame in time
+     * @throws InterruptedException if the calling thread is interrupted while waiting
+     */
+    public Step newest(Duration timeout) throws InterruptedException {
+        return step(timeout, Camera::newest);
+    }
+
+    @FunctionalInterface
+    private interface Read {
+        Frame from(Camera camera, Duration timeout) throws InterruptedException;
+    }
+
+    private Step step(Duration timeout, Read read) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         Map<String, Frame> frames = new LinkedHashMap<>();
         long oldest = Long.MAX_VALUE;
         long newest = Long.MIN_VALUE;
         for (Camera camera : cameras) {
-            Frame f = camera.next(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+            Frame f = read.from(camera, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
             frames.put(camera.name(), f);
             oldest = Math.min(oldest, f.captureNanos());
             newest = Math.max(newest, f.captureNanos());

@@ -10,7 +10,7 @@ import org.webpolicy.array.NdArray;
  * <p>The image is a view of OpenCV's own buffer (no copy) when OpenCV's frame is contiguous, which
  * is what {@code VideoCapture} returns; otherwise it is a copy. The buffer stays valid as long as
  * the image array, or any view of it, is reachable, and is released after that (a
- * {@link java.lang.ref.Cleaner} owns it). Immutable.
+ * {@link java.lang.ref.Cleaner Cleaner} owns it). Immutable.
  *
  * @param camera the name of the camera
  * @param sequence the frame's number in this camera's stream, from 1; a gap means frames were

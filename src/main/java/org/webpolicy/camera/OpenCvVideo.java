@@ -2,6 +2,7 @@ package org.webpolicy.camera;
 
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.opencv.global.opencv_videoio;
+import org.webpolicy.internal.nativelib.OpenCvLibrary;
 
 /**
  * Loads OpenCV's videoio natives once (the org.bytedeco opencv preset: linux-x86_64 and
@@ -35,8 +36,7 @@ final class OpenCvVideo {
             }
         }
         if (!loaded) {
-            throw new IllegalStateException("Cameras need OpenCV's video natives (org.bytedeco:opencv and openblas for "
-                    + "linux-x86_64 or linux-arm64, glibc 2.35 or newer), which could not be loaded: " + failure);
+            throw new IllegalStateException(OpenCvLibrary.notLoadedMessage("Cameras need", failure));
         }
     }
 }

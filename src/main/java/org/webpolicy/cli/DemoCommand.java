@@ -75,6 +75,10 @@ final class DemoCommand implements Callable<Integer> {
                     + " cam_right_wrist): a video file, a device index, a URL or a GStreamer pipeline. Needs OpenCV.")
     java.util.List<String> cameras = new java.util.ArrayList<>();
 
+    @Option(names = "--camera-loop",
+            description = "Play video files given with --camera over and over instead of ending the run at their end.")
+    boolean cameraLoop;
+
     @Spec
     CommandSpec spec;
 
@@ -129,7 +133,8 @@ final class DemoCommand implements Callable<Integer> {
             }
         };
         try {
-            result = AlohaDemo.run(options, sources, onStep);
+            result = AlohaDemo.run(options, sources, org.webpolicy.camera.Camera.Options.DEFAULT.withLoop(cameraLoop),
+                    onStep);
         } finally {
             progress.finish();
         }
@@ -154,8 +159,37 @@ final class DemoCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "image path:        %s%n", result.imagePath());
         out.printf(Locale.ROOT, "images on wire:    %s%s%n", result.imageCodec(), imageCodec.equals(result.imageCodec()) ? ""
                 : " (" + imageCodec + " asked for; the server did not accept it)");
+        for (org.webpolicy.demo.CameraReport c : result.cameras()) {
+            out.printf(Locale.ROOT, "%-19s%s%n", "camera " + c.name() + ":", cameraLine(c, result.steps()));
+        }
+        if (result.endedEarly() != null) {
+            out.printf(Locale.ROOT, "ended early:       after %d of %d step(s), a camera ended at %s%s%n", result.steps(),
+                    (long) steps * episodes, result.endedEarly(), cameraLoop || !result.endedEarly().contains("end of file")
+                    ? "" : " (--camera-loop plays a file again from its start)");
+        }
         out.flush();
         return 0;
+    }
+
+    /** A camera's figures, and why steps reused frames when the camera is slower than the loop. */
+    private String cameraLine(org.webpolicy.demo.CameraReport c, long stepsRun) {
+        StringBuilder line = new StringBuilder(c.source());
+        if (!Double.isNaN(c.framesPerSecond())) {
+            line.append(String.format(Locale.ROOT, " at %.1f fps", c.framesPerSecond()));
+        }
+        line.append(", ").append(c.framesRead()).append(" frame(s) read");
+        if (c.loops() > 0) {
+            line.append(" (").append(c.loops()).append(" loop(s))");
+        }
+        if (c.reusedFrames() > 0) {
+            line.append(String.format(Locale.ROOT, "; %d of %d step(s) reused its previous frame: the camera is slower"
+                    + " than the %.0f Hz loop (a step never waits for a frame, so no deadline is missed for it)",
+                    c.reusedFrames(), stepsRun, hz));
+        }
+        if (c.droppedFrames() > 0) {
+            line.append("; ").append(c.droppedFrames()).append(" frame(s) dropped: the loop is slower than the camera");
+        }
+        return line.toString();
     }
 
     private static double millis(Duration d) {

@@ -24,9 +24,10 @@ import java.util.List;
  * <tr><td>{@code Double}; {@code Float} is widened (exactly) to double, as numpy's
  *     {@code float32.item()} is</td><td>float 64</td><td>{@code Double} (float 32 input is widened
  *     too)</td></tr>
- * <tr><td>{@link org.webpolicy.array.NdArray}</td><td>{@code __ndarray__} map</td><td>{@code NdArray}
+ * <tr><td>{@link org.webpolicy.array.NdArray NdArray}</td><td>{@code __ndarray__} map</td><td>{@code NdArray}
  *     viewing the message bytes</td></tr>
- * <tr><td>{@link org.webpolicy.array.NpScalar}</td><td>{@code __npgeneric__} map</td><td>{@code NpScalar}</td></tr>
+ * <tr><td>{@link org.webpolicy.array.NpScalar NpScalar}</td><td>{@code __npgeneric__}
+ * map</td><td>{@code NpScalar}</td></tr>
  * </table>
  * A {@code List} of numbers is a msgpack array, as a Python list is: numpy on the other side
  * gets a list, not an ndarray. That is the wire format, so the codec does not guess; a policy

@@ -166,6 +166,27 @@ public final class AlohaDemo {
      */
     public static DemoResult run(Options o, List<org.webpolicy.camera.CameraSource> cameraSources,
                                  Subscriber... watchers) {
+        return run(o, cameraSources, org.webpolicy.camera.Camera.Options.DEFAULT, watchers);
+    }
+
+    /**
+     * Runs the demo with real cameras read with the given options ({@code withLoop(true)} plays
+     * video files over and over). A camera that ends (a file played out, a vanished device) ends
+     * the run early, with the result saying so ({@link DemoResult#endedEarly()}); a camera
+     * slower than the loop gives its previous frame again instead of making a step wait
+     * ({@link CameraReport#reusedFrames()}).
+     *
+     * @param o what to run
+     * @param cameraSources the cameras, in the order of {@link SimulatedAlohaEnvironment#CAMERAS};
+     *     empty for the drawn frames
+     * @param cameraOptions how the cameras read
+     * @param watchers more subscribers of the control loop (progress, recording), told of every step
+     * @return what the run did
+     * @throws RuntimeException whatever stopped the run: no server, a camera that cannot open or
+     *     gives no first frame, a failed step
+     */
+    public static DemoResult run(Options o, List<org.webpolicy.camera.CameraSource> cameraSources,
+                                 org.webpolicy.camera.Camera.Options cameraOptions, Subscriber... watchers) {
         if (cameraSources.size() > SimulatedAlohaEnvironment.CAMERAS.size()) {
             throw new IllegalArgumentException("At most " + SimulatedAlohaEnvironment.CAMERAS.size() + " cameras, got "
                     + cameraSources.size());
@@ -176,10 +197,10 @@ public final class AlohaDemo {
             for (int i = 0; i < cameraSources.size(); i++) {
                 named.put(SimulatedAlohaEnvironment.CAMERAS.get(i), cameraSources.get(i));
             }
-            cameras = org.webpolicy.camera.CameraGroup.open(named, org.webpolicy.camera.Camera.Options.DEFAULT);
+            cameras = org.webpolicy.camera.CameraGroup.open(named, cameraOptions);
         }
         try {
-            return run(o, new SimulatedAlohaEnvironment(o.prompt(), cameras), watchers);
+            return run(o, new SimulatedAlohaEnvironment(o.prompt(), cameras), cameras, watchers);
         } finally {
             if (cameras != null) {
                 cameras.close();
@@ -187,7 +208,8 @@ public final class AlohaDemo {
         }
     }
 
-    private static DemoResult run(Options o, SimulatedAlohaEnvironment env, Subscriber... watchers) {
+    private static DemoResult run(Options o, SimulatedAlohaEnvironment env, org.webpolicy.camera.CameraGroup cameras,
+                                  Subscriber... watchers) {
         PolicyServer server = null;
         PolicyClient policy = null;
         Policy broker = null;
@@ -229,7 +251,18 @@ public final class AlohaDemo {
             for (Subscriber watcher : watchers) {
                 loopBuilder.subscriber(watcher);
             }
+            // A camera that ended completes the episode (the environment says so) and the run.
+            java.util.concurrent.atomic.AtomicReference<ControlLoop> built = new java.util.concurrent.atomic.AtomicReference<>();
+            loopBuilder.subscriber(new Subscriber() {
+                @Override
+                public void onEpisodeEnd() {
+                    if (env.cameraEnd().isPresent()) {
+                        built.get().stop();
+                    }
+                }
+            });
             ControlLoop loop = loopBuilder.build();
+            built.set(loop);
             long start = System.nanoTime();
             loop.run();
             Duration wall = Duration.ofNanos(System.nanoTime() - start);
@@ -253,7 +286,8 @@ public final class AlohaDemo {
                     all.summary(loop.missedDeadlines()), perEpisode.summaries(),
                     steps == 0 ? 0 : env.resizeNanos() / env.observations(), imagePath(), uri, wall,
                     policy.imageCodecInUse(), quality == null ? null : quality.summary(), schedulerStats,
-                    policy.acceptsContinuation());
+                    policy.acceptsContinuation(), cameraReports(cameras, env),
+                    env.cameraEnd().map(end -> "step " + env.cameraEndStep() + ": " + end).orElse(null));
         } finally {
             if (broker != null) {
                 broker.close(); // closes the client too
@@ -264,6 +298,20 @@ public final class AlohaDemo {
                 server.close();
             }
         }
+    }
+
+    private static List<CameraReport> cameraReports(org.webpolicy.camera.CameraGroup cameras,
+                                                    SimulatedAlohaEnvironment env) {
+        if (cameras == null) {
+            return List.of();
+        }
+        List<CameraReport> reports = new ArrayList<>();
+        for (org.webpolicy.camera.Camera c : cameras.cameras()) {
+            String end = env.cameraEnd().isPresent() ? c.stopReason().orElse(null) : null;
+            reports.add(new CameraReport(c.name(), c.source().toString(), c.sourceFramesPerSecond(), c.framesRead(),
+                    c.reusedFrames(), c.droppedFrames(), c.loops(), end));
+        }
+        return List.copyOf(reports);
     }
 
     /**

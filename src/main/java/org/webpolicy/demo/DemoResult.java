@@ -26,9 +26,11 @@ import org.webpolicy.runtime.LatencySummary;
  *     be found (an external server's replies with the sync or async broker)
  * @param scheduler the chunk scheduler's counters and figures; null with the other brokers
  * @param continuationSent whether the client sends continuations (its server said it takes them)
+ * @param cameras each real camera's figures, in feeding order; empty with the drawn frames
+ * @param endedEarly why the run stopped before its steps (a camera ended), or null when it ran them all
  */
 public record DemoResult(int episodes, long steps, long chunksRequested, long waits, long missedDeadlines,
         LatencySummary latency, List<LatencySummary> perEpisode, long resizeNanosPerStep, String imagePath,
         String policyUri, Duration wallTime, ImageCodec imageCodec, ChunkQualitySubscriber.Summary chunkQuality,
-        ChunkSchedulerStats scheduler, boolean continuationSent) {
+        ChunkSchedulerStats scheduler, boolean continuationSent, List<CameraReport> cameras, String endedEarly) {
 }

@@ -51,6 +51,11 @@ public final class SimulatedAlohaEnvironment implements Environment {
     private final org.webpolicy.camera.CameraGroup cameras;
     private final org.webpolicy.camera.FrameConverter toModel = new org.webpolicy.camera.FrameConverter(
             MODEL_IMAGE_SIZE, MODEL_IMAGE_SIZE, org.webpolicy.camera.FrameConverter.Layout.CHW);
+    /** The last camera images sent, for the step on which a camera ends. */
+    private Map<String, Object> lastCameraImages;
+    /** Why a camera ended the run (end of file, a vanished device), or null while they run. */
+    private String cameraEnd;
+    private long cameraEndStep = -1;
 
     /** @param prompt the task prompt sent with every observation */
     public SimulatedAlohaEnvironment(String prompt) {
@@ -58,9 +63,13 @@ public final class SimulatedAlohaEnvironment implements Environment {
     }
 
     /**
-     * The simulated robot with real cameras: each observation takes one new frame from every
+     * The simulated robot with real cameras: each observation takes the newest frame of every
      * camera of {@code cameras} (camera {@code i} feeds {@code CAMERAS.get(i)}; with fewer than
-     * three, the last one also feeds the rest), converted to RGB {@code [3, 224, 224]}.
+     * three, the last one also feeds the rest), converted to RGB {@code [3, 224, 224]}. A camera
+     * slower than the loop gives its previous frame again rather than making the step wait
+     * ({@link org.webpolicy.camera.Camera#reusedFrames()} counts it). A camera that stops (the end
+     * of a file, a vanished device) completes the episode, its last frames sent once more, and
+     * {@link #cameraEnd()} says why.
      *
      * @param prompt the task prompt sent with every observation
      * @param cameras one to three running cameras, or null for the drawn frames; the caller closes them
@@ -105,7 +114,26 @@ public final class SimulatedAlohaEnvironment implements Environment {
 
     @Override
     public boolean isEpisodeComplete() {
-        return false;
+        return cameraEnd != null;
+    }
+
+    /**
+     * Why a camera ended the run, and at which step.
+     *
+     * @return the camera's own message (naming it, its source and the reason), or empty while
+     *     every camera runs
+     */
+    public java.util.Optional<String> cameraEnd() {
+        return java.util.Optional.ofNullable(cameraEnd);
+    }
+
+    /**
+     * The step (counted over all episodes, from 0) whose observation found a camera ended.
+     *
+     * @return the step, or -1 while every camera runs
+     */
+    public long cameraEndStep() {
+        return cameraEndStep;
     }
 
     @Override
@@ -119,14 +147,27 @@ public final class SimulatedAlohaEnvironment implements Environment {
         return obs;
     }
 
-    /** One new frame per camera, converted; a camera that stopped or stalls fails the step. */
+    /**
+     * The newest frame per camera, converted. A camera that stopped ends the run (the last
+     * images again for this step); no first frame within 2 s fails the step.
+     */
     private Map<String, Object> cameraImages() {
         org.webpolicy.camera.CameraGroup.Step frames;
         try {
-            frames = cameras.next(java.time.Duration.ofSeconds(2));
+            frames = cameras.newest(java.time.Duration.ofSeconds(2));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("Interrupted while waiting for camera frames", e);
+        } catch (org.webpolicy.camera.CameraException e) {
+            boolean stopped = cameras.cameras().stream().anyMatch(c -> c.stopReason().isPresent());
+            if (!stopped || lastCameraImages == null) {
+                throw e;
+            }
+            if (cameraEnd == null) {
+                cameraEnd = e.getMessage();
+                cameraEndStep = observations;
+            }
+            return lastCameraImages;
         }
         long start = System.nanoTime();
         java.util.List<NdArray> converted = new java.util.ArrayList<>(toModel.convert(frames).values());
@@ -135,6 +176,7 @@ public final class SimulatedAlohaEnvironment implements Environment {
         for (int cam = 0; cam < CAMERAS.size(); cam++) {
             images.put(CAMERAS.get(cam), converted.get(Math.min(cam, converted.size() - 1)));
         }
+        lastCameraImages = images;
         return images;
     }
 

@@ -26,7 +26,7 @@ import org.webpolicy.internal.nativelib.OpenCvLibrary;
  *
  * <h2>Threading</h2>
  * All methods are static and thread-safe. A batch of images is resized on the common
- * {@link java.util.concurrent.ForkJoinPool}, one image per task; a single image runs on the
+ * {@link java.util.concurrent.ForkJoinPool ForkJoinPool}, one image per task; a single image runs on the
  * calling thread.
  */
 public final class ImageTools {

@@ -17,7 +17,8 @@ import org.webpolicy.array.NdArray;
  * layer for {@code cv::resize}, so no C++ of ours links OpenCV, nothing is built per platform for
  * it, and the preset's linux-arm64 jar serves arm64 as its linux-x86_64 jar serves x86-64. Each
  * image is copied once into direct memory and its resized pixels once out, which costs little
- * next to the resize. Use only after {@link org.webpolicy.internal.nativelib.OpenCvLibrary#requireLoaded()}.
+ * next to the resize. Use only after
+ * {@link org.webpolicy.internal.nativelib.OpenCvLibrary#requireLoaded() OpenCvLibrary.requireLoaded}.
  * Stateless and thread-safe.
  */
 final class OpenCvResize {

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Objects;
 import org.webpolicy.array.DType;
 import org.webpolicy.array.NdArray;
+import org.webpolicy.internal.wire.WireNames;
 
 /**
  * What a policy expects in each observation: for each key, an array of a dtype and a shape, or a
@@ -115,16 +116,33 @@ public final class ObservationSpec {
     }
 
     /**
-     * Checks one observation.
+     * Checks one observation a Java caller built: a list of numbers where an array belongs is
+     * answered with the {@code NdArray} factory that fixes it.
      *
      * @param observation the observation, as the policy would get it
      * @throws IllegalArgumentException naming each key that is missing or does not match, e.g.
      *     {@code images/cam_high: dim 1 is 480, expected 224 (shape (3, 224, 224))}
      */
     public void check(Map<String, Object> observation) {
+        check(observation, true);
+    }
+
+    /**
+     * Checks one observation that came over the wire, as a server does before its policy runs:
+     * the same problems, worded for the peer that sent it, which may be Python (msgpack and numpy
+     * names, numpy advice; no Java class or method names).
+     *
+     * @param observation the observation, as decoded
+     * @throws IllegalArgumentException naming each key that is missing or does not match
+     */
+    public void checkReceived(Map<String, Object> observation) {
+        check(observation, false);
+    }
+
+    private void check(Map<String, Object> observation, boolean javaCaller) {
         List<String> problems = new ArrayList<>();
         for (Map.Entry<String, Entry> e : entries.entrySet()) {
-            String problem = mismatch(find(observation, e.getKey()), e.getValue());
+            String problem = mismatch(find(observation, e.getKey()), e.getValue(), javaCaller);
             if (problem != null) {
                 problems.add(e.getKey() + ": " + problem);
             }
@@ -150,7 +168,7 @@ public final class ObservationSpec {
         return at;
     }
 
-    private static String mismatch(Object value, Entry spec) {
+    private static String mismatch(Object value, Entry spec, boolean javaCaller) {
         if (value == MISSING) {
             return "missing";
         }
@@ -158,7 +176,7 @@ public final class ObservationSpec {
             return value instanceof String ? null : "expected a str, got " + describe(value);
         }
         if (!(value instanceof NdArray array)) {
-            return "expected " + expectedArray(spec) + ", got " + describe(value) + wrapHint(value, spec);
+            return "expected " + expectedArray(spec) + ", got " + describe(value) + wrapHint(value, spec, javaCaller);
         }
         if (spec.dtype() != null && !spec.dtype().equals(array.dtype())) {
             return "dtype " + array.dtype().str() + ", expected " + spec.dtype().str();
@@ -190,13 +208,20 @@ public final class ObservationSpec {
     }
 
     /**
-     * A list of numbers where an array is expected is the usual slip of a Java caller (a
-     * {@code List<Double>} state): the codec packs it as a msgpack array, as Python packs a list,
-     * and numpy then sees a list, not an ndarray. Say how to send the array instead.
+     * A list of numbers where an array is expected is the usual slip (a {@code List<Double>}
+     * state in Java, a plain list in Python): it travels as a msgpack array, and numpy then sees
+     * a list, not an ndarray. Say how to send the array instead, in the caller's language: the
+     * {@code NdArray} factory for a Java caller, numpy for a peer on the wire.
      */
-    private static String wrapHint(Object value, Entry spec) {
+    private static String wrapHint(Object value, Entry spec, boolean javaCaller) {
         if (!(value instanceof List<?> list) || list.isEmpty() || !list.stream().allMatch(Number.class::isInstance)) {
             return "";
+        }
+        if (!javaCaller) {
+            return "; a list travels as a msgpack array, not an ndarray: send an ndarray"
+                    + (spec.dtype() == null ? "" : " of dtype " + spec.dtype().str())
+                    + " (numpy: np.asarray(value" + (spec.dtype() == null ? "" : ", dtype=\"" + spec.dtype().str() + "\"")
+                    + "))";
         }
         String factory = spec.dtype() != null && spec.dtype().equals(DType.FLOAT32) ? "ofFloat32" : "ofFloat64";
         String hint = "; wrap it with NdArray." + factory + "(list)";
@@ -207,22 +232,7 @@ public final class ObservationSpec {
     }
 
     private static String describe(Object v) {
-        if (v == null) {
-            return "nil";
-        }
-        if (v instanceof Map) {
-            return "a map";
-        }
-        if (v instanceof List<?> list) {
-            if (!list.isEmpty() && list.stream().allMatch(Number.class::isInstance)) {
-                return "a list of " + list.size() + (list.size() == 1 ? " number" : " numbers");
-            }
-            return "a list of " + list.size() + (list.size() == 1 ? " value" : " values");
-        }
-        if (v instanceof byte[]) {
-            return "bin";
-        }
-        return v instanceof String ? "a str" : v.getClass().getSimpleName();
+        return WireNames.of(v);
     }
 
     private static String render(long[] shape) {
@@ -281,8 +291,8 @@ public final class ObservationSpec {
         Builder b = builder();
         metadata.forEach((k, v) -> {
             if (!(k instanceof String key)) {
-                throw new IllegalArgumentException("an observation spec maps str keys to maps, got the key "
-                        + describe(k) + " (" + k + ")");
+                throw new IllegalArgumentException("an observation spec maps str keys to maps, got "
+                        + describe(k) + " key (" + k + ")");
             }
             if (!(v instanceof Map<?, ?> m)) {
                 throw new IllegalArgumentException(key + ": expected a map like {\"type\": \"ndarray\", \"dtype\": ...,"

@@ -152,21 +152,38 @@ final class ClientConnection implements ClientEndpoint.Listener {
         if (e instanceof ConnectException) {
             return new Failure("refused (" + e.getMessage() + ")", true);
         }
+        String said = e != null ? e.toString() : endReason != null ? endReason : "handshake not completed";
+        if (said.contains("status code received: 401")) {
+            return new Failure(refusedKey(options.apiKey() != null), false);
+        }
         if (e instanceof SocketTimeoutException) {
             return new Failure("no TCP connection within the attempt's time (" + e.getMessage() + ")", true, true);
         }
-        if (e == null || e instanceof SocketException) {
+        boolean answered = said.contains("status code received:");
+        if ((e == null && !answered) || e instanceof SocketException) {
             // Closed or reset during the handshake, with no answer refusing us: a server going
             // away (restarting, killed) that a later attempt may find back.
-            return new Failure("the connection ended during the handshake (" + (e != null ? e.toString()
-                    : endReason != null ? endReason : "no reason given") + ")", true);
+            return new Failure("the connection ended during the handshake (" + said + ")", true);
         }
-        String reason = e.toString();
+        String reason = said;
         // 503: the server is full or shutting down (a restart): both pass. 502 and 504: a load
         // balancer in front lost the server it chose (killed mid-handshake); another attempt goes
         // to a server that lives.
         return new Failure(reason, reason.contains("status code received: 503") || reason.contains("status code received: 502")
                 || reason.contains("status code received: 504"));
+    }
+
+    /**
+     * A 401 from the handshake: the server wants an API key this client did not send or sent
+     * wrong. The library's own words would be "closed with 1002 (... 401 ...)", which says
+     * nothing about the key.
+     */
+    static String refusedKey(boolean keySent) {
+        return "the server refused the API key (HTTP 401 Unauthorized): "
+                + (keySent ? "the key this client sent is not the server's"
+                        : "this client sent none, and the server requires one")
+                + "; pass the server's key with PolicyClient.builder().apiKey(key) (webpolicy client: --api-key KEY),"
+                + " which sends it as the header Authorization: Api-Key <key>";
     }
 
     /** The metadata the server sent. */

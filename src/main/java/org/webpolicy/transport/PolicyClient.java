@@ -433,7 +433,7 @@ public final class PolicyClient implements Policy {
 
         /**
          * How the images of an observation (uint8 arrays of rank 3, see
-         * {@link org.webpolicy.image.compression.ImageCompression}) travel; default
+         * {@link org.webpolicy.image.compression.ImageCompression ImageCompression}) travel; default
          * {@link ImageCodec#RAW}. With PNG or JPEG the handshake offers the codec, and images are
          * compressed only on a connection whose server accepted it (a server of ours, which turns
          * them back into arrays before its policy sees them). Any other server, such as the Python

@@ -107,8 +107,8 @@ public final class PolicyServer implements AutoCloseable {
      * @throws IllegalStateException when the port cannot be bound
      */
     public PolicyServer start() {
-        endpoint.start();
         try {
+            endpoint.start();
             endpoint.awaitStarted();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -1,7 +1,9 @@
 package org.webpolicy.transport;
 
 import java.io.IOException;
+import java.net.BindException;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
@@ -169,15 +171,44 @@ final class ServerEndpoint extends WebSocketServer {
         return Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
     }
 
+    /**
+     * Starts the library's server thread, after a probe of the port: a port in use is then one
+     * clear exception, where the library's own bind failure would also log itself at ERROR with
+     * a stack trace (its logger, not ours). A port taken between the probe and the bind still
+     * fails {@link #awaitStarted} with the same text.
+     *
+     * @throws IllegalStateException when the port is in use
+     */
+    @Override
+    public void start() {
+        if (options.port != 0) {
+            try (ServerSocket probe = new ServerSocket()) {
+                probe.setReuseAddress(true);
+                probe.bind(getAddress());
+            } catch (BindException e) {
+                throw notStarted(e);
+            } catch (IOException | RuntimeException e) {
+                // Anything else (an unresolvable host, ...) is left to the library's bind, which names it.
+            }
+        }
+        super.start();
+    }
+
     /** Waits until the port is bound; throws with the reason when it could not be. */
     void awaitStarted() throws InterruptedException {
         if (!started.await(30, TimeUnit.SECONDS)) {
             throw new IllegalStateException("Server did not start within 30 s");
         }
         if (startFailure != null) {
-            throw new IllegalStateException("Could not start the policy server on " + options.host + ":" + options.port
-                    + ": " + startFailure.getMessage(), startFailure);
+            throw notStarted(startFailure);
         }
+    }
+
+    private IllegalStateException notStarted(Exception cause) {
+        String advice = cause instanceof BindException && String.valueOf(cause.getMessage()).contains("in use")
+                ? " (another process listens there: stop it, or choose another port, 0 for a free one)" : "";
+        return new IllegalStateException("Could not start the policy server on " + options.host + ":" + options.port
+                + ": " + cause.getMessage() + advice, cause);
     }
 
     int openConnections() {
@@ -399,10 +430,11 @@ final class ServerEndpoint extends WebSocketServer {
     @Override
     public void onError(WebSocket conn, Exception ex) {
         if (started.getCount() > 0) {
-            // The server itself failed to start (e.g. the port is taken).
+            // The server itself failed to start (e.g. the port is taken): start() throws it to
+            // the caller, so it is not logged a second time here.
             startFailure = ex;
             started.countDown();
-            log.error("Policy server failed: {}", ex.toString());
+            log.debug("Policy server failed to start: {}", ex.toString());
             return;
         }
         Throwable cause = ex.getCause() != null ? ex.getCause() : ex;

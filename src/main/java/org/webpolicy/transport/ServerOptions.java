@@ -55,7 +55,7 @@ final class ServerOptions {
         maxDepth = b.maxDepth;
         Consumer<Map<String, Object>> check = b.observationCheck;
         if (b.observationSpec != null) {
-            Consumer<Map<String, Object>> bySpec = b.observationSpec::check;
+            Consumer<Map<String, Object>> bySpec = b.observationSpec::checkReceived; // worded for any peer
             check = check == null ? bySpec : bySpec.andThen(check);
         }
         observationCheck = check;

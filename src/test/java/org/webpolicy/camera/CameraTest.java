@@ -117,6 +117,74 @@ class CameraTest {
     }
 
     @Test
+    void aFilePlaysFromTheFirstReadNotFromOpen() throws Exception {
+        // 10 frames at 30 fps play in a third of a second; the reader comes after twice that.
+        Path video = TestVideos.write(dir.resolve("late.avi"), 10);
+        try (Camera camera = Camera.open("cam", CameraSource.file(video), new Camera.Options(30, 30))) {
+            while (camera.framesRead() == 0) {
+                Thread.sleep(5); // the first frame decoded, and published without a read
+            }
+            Thread.sleep(700);
+            assertEquals(1, camera.framesRead(), "the file waits for its reader at its first frame");
+            Frame first = camera.next(WAIT);
+            assertEquals(1, first.sequence());
+            assertEquals(0, TestVideos.numberInBgrFrame(first.image()));
+            long taken = 1;
+            while (true) {
+                try {
+                    camera.next(WAIT);
+                    taken++;
+                } catch (CameraException end) {
+                    assertTrue(end.getMessage().endsWith("stopped: end of file after 10 frames"), end.getMessage());
+                    break;
+                }
+            }
+            assertEquals(10, taken + camera.droppedFrames(), "taken + dropped = written");
+        }
+    }
+
+    @Test
+    void aLoopedFileStartsOverWithItsOwnFramesAndKeepsCountingSequences() throws Exception {
+        Path video = TestVideos.write(dir.resolve("loop.avi"), 12);
+        try (Camera camera = Camera.open("cam", CameraSource.file(video), UNPACED.withLoop(true))) {
+            long last = 0;
+            while (last < 40) {
+                Frame f = camera.next(WAIT);
+                assertTrue(f.sequence() > last, "order");
+                last = f.sequence();
+                assertEquals((f.sequence() - 1) % 12, TestVideos.numberInBgrFrame(f.image()),
+                        "content of frame " + f.sequence());
+            }
+            assertTrue(camera.loops() >= 3, "loops " + camera.loops());
+            assertTrue(camera.stopReason().isEmpty(), "a looped file does not stop: " + camera.stopReason());
+        }
+    }
+
+    @Test
+    void newestReusesTheLastFrameWhenTheCameraIsSlowerThanItsReaderAndCountsIt() throws Exception {
+        Path video = TestVideos.write(dir.resolve("slow.avi"), 3);
+        // One frame every 100 s: every read after the first finds no newer frame.
+        try (Camera camera = Camera.open("cam", CameraSource.file(video), new Camera.Options(30, 0.01))) {
+            Frame first = camera.newest(WAIT);
+            assertEquals(1, first.sequence());
+            for (int i = 0; i < 5; i++) {
+                assertEquals(1, camera.newest(WAIT).sequence());
+            }
+            assertEquals(5, camera.reusedFrames());
+            assertEquals(0, camera.droppedFrames());
+        }
+        Path shortVideo = TestVideos.write(dir.resolve("short.avi"), 4);
+        try (Camera camera = Camera.open("cam", CameraSource.file(shortVideo), UNPACED)) {
+            CameraException end = assertThrows(CameraException.class, () -> {
+                while (true) {
+                    camera.newest(WAIT);
+                }
+            });
+            assertTrue(end.getMessage().endsWith("stopped: end of file after 4 frames"), end.getMessage());
+        }
+    }
+
+    @Test
     void sourcesThatCannotOpenAreNamed() throws Exception {
         CameraException e = assertThrows(CameraException.class,
                 () -> Camera.open("cam", CameraSource.file(dir.resolve("missing.avi"))));

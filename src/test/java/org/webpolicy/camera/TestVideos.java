@@ -18,7 +18,7 @@ import org.webpolicy.array.NdArray;
  * as eight 40x40 blocks along the top, pure blue (BGR 255, 0, 0) for a 1 bit and black for a 0,
  * which survive JPEG and a resize to 224x224.
  */
-final class TestVideos {
+public final class TestVideos {
 
     static final int WIDTH = 320;
     static final int HEIGHT = 240;
@@ -28,9 +28,21 @@ final class TestVideos {
     }
 
     static Path write(Path file, int frames) {
+        return write(file, frames, 30.0);
+    }
+
+    /**
+     * Writes a test video.
+     *
+     * @param file where, an {@code .avi}
+     * @param frames how many frames
+     * @param framesPerSecond the frame rate the file declares (it plays at it)
+     * @return {@code file}
+     */
+    public static Path write(Path file, int frames, double framesPerSecond) {
         OpenCvVideo.requireLoaded();
         VideoWriter writer = new VideoWriter(file.toString(), VideoWriter.fourcc((byte) 'M', (byte) 'J', (byte) 'P',
-                (byte) 'G'), 30.0, new Size(WIDTH, HEIGHT), true);
+                (byte) 'G'), framesPerSecond, new Size(WIDTH, HEIGHT), true);
         assertTrue(writer.isOpened(), "VideoWriter cannot write MJPG/AVI here");
         try {
             for (int n = 0; n < frames; n++) {

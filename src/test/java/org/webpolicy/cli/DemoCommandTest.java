@@ -91,6 +91,48 @@ class DemoCommandTest {
     }
 
     @Test
+    void aLoopedThreeSecondVideoFeedsAThousandStepsAndTheSlowCameraIsExplained(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        // 3 s of video at 30 fps, a 200 Hz loop: 1 000 steps take at least 5 s, so the file plays
+        // out at least once and most steps find no newer frame.
+        java.nio.file.Path video = org.webpolicy.camera.TestVideos.write(dir.resolve("three-seconds.avi"), 90, 30.0);
+        StringWriter out = new StringWriter();
+        DemoResult r = runDemo(out, "--steps", "1000", "--hz", "200", "--inference-ms", "0", "--camera", video.toString(),
+                "--camera-loop");
+        assertEquals(1000, r.steps(), out.toString());
+        assertEquals(null, r.endedEarly(), out.toString());
+        org.webpolicy.demo.CameraReport cam = r.cameras().get(0);
+        assertTrue(cam.loops() >= 1, "the file played out and started over: " + out);
+        assertTrue(cam.framesRead() > 90, out.toString());
+        assertTrue(cam.reusedFrames() > 0 && cam.reusedFrames() < 1000, out.toString());
+        String text = out.toString();
+        for (String expected : new String[] {"camera cam_high:   file " + video + " at 30.0 fps, ",
+                " step(s) reused its previous frame: the camera is slower than the 200 Hz loop"}) {
+            assertTrue(text.contains(expected), "missing '" + expected + "' in:\n" + text);
+        }
+        assertTrue(!text.contains("ended early"), text);
+    }
+
+    @Test
+    void aVideoThatEndsEndsTheRunWithASummary(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        // Half a second of video, 2 000 steps at 200 Hz (10 s): the file ends first.
+        java.nio.file.Path video = org.webpolicy.camera.TestVideos.write(dir.resolve("short.avi"), 30, 60.0);
+        StringWriter out = new StringWriter();
+        DemoResult r = runDemo(out, "--steps", "2000", "--episodes", "2", "--hz", "200", "--inference-ms", "0",
+                "--camera", video.toString());
+        assertTrue(r.steps() < 2000, "the run stopped at the end of the file: " + out);
+        assertEquals(1, r.episodes(), "no second episode after the camera ended: " + out);
+        String text = out.toString();
+        for (String expected : new String[] {"steps:             " + r.steps() + " in 1 episode(s)",
+                "ended early:       after " + r.steps() + " of 4000 step(s), a camera ended at step ",
+                ": Camera 'cam_high' (file " + video + ") stopped: end of file after 30 frames"
+                        + " (--camera-loop plays a file again from its start)",
+                "camera cam_high:   file " + video + " at 60.0 fps, 30 frame(s) read"}) {
+            assertTrue(text.contains(expected), "missing '" + expected + "' in:\n" + text);
+        }
+    }
+
+    @Test
     void theSyncBrokerWaitsForEveryChunkOverSeveralEpisodes() {
         DemoResult r = runDemo(new StringWriter(), "--steps", "30", "--episodes", "2", "--broker", "sync",
                 "--hz", "200", "--action-horizon", "10", "--inference-ms", "0");

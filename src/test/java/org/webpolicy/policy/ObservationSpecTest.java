@@ -74,7 +74,7 @@ class ObservationSpecTest {
     @Test
     void allProblemsAreListedAtOnce() {
         String message = rejection(observation(null, NdArray.zeros(DType.FLOAT64, 14), 3L));
-        assertEquals("images/cam_high: missing; state: dtype <f8, expected <f4; prompt: expected a str, got Long", message);
+        assertEquals("images/cam_high: missing; state: dtype <f8, expected <f4; prompt: expected a str, got an int", message);
     }
 
     @Test
@@ -118,6 +118,29 @@ class ObservationSpecTest {
     }
 
     @Test
+    void whatAServerSendsBackSpeaksTheWiresLanguageNotJava() {
+        ObservationSpec spec = ObservationSpec.builder().array("state", DType.FLOAT32, 14).string("prompt").build();
+        Map<String, Object> fromPython = new LinkedHashMap<>();
+        fromPython.put("state", List.of(0.5, 1.5));
+        fromPython.put("prompt", 7L);
+        String message = assertThrows(IllegalArgumentException.class, () -> spec.checkReceived(fromPython)).getMessage();
+        assertEquals("state: expected a float32 array (<f4) of shape (14,), got a list of 2 numbers; a list travels as"
+                + " a msgpack array, not an ndarray: send an ndarray of dtype <f4 (numpy: np.asarray(value,"
+                + " dtype=\"<f4\")); prompt: expected a str, got an int", message);
+        // the Java caller's check keeps the Java advice
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> spec.check(fromPython)).getMessage()
+                .contains("; wrap it with NdArray.ofFloat32(list); prompt: expected a str, got an int"));
+        Map<String, Object> floats = new LinkedHashMap<>();
+        floats.put("state", NdArray.zeros(DType.FLOAT32, 14));
+        floats.put("prompt", 2.5);
+        assertEquals("prompt: expected a str, got a float",
+                assertThrows(IllegalArgumentException.class, () -> spec.checkReceived(floats)).getMessage());
+        floats.put("prompt", NdArray.zeros(DType.UINT8, 3));
+        assertEquals("prompt: expected a str, got an uint8 ndarray (|u1) of shape (3,)",
+                assertThrows(IllegalArgumentException.class, () -> spec.checkReceived(floats)).getMessage());
+    }
+
+    @Test
     void malformedMetadataIsAnIllegalArgumentNamingTheKey() {
         assertMalformed("state: dim 0 of the shape must be a size, nil or -1, got fourteen",
                 Map.of("state", Map.of("dtype", "<f8", "shape", List.of("fourteen"))));
@@ -129,7 +152,7 @@ class ObservationSpecTest {
                 Map.of("state", Map.of("dtype", "<f8", "shape", List.of(Map.of()))));
         assertMalformed("state: shape must be a list or nil, got a str",
                 Map.of("state", Map.of("dtype", "<f8", "shape", "(14,)")));
-        assertMalformed("state: dtype must be a str such as \"<f4\" or nil, got Long",
+        assertMalformed("state: dtype must be a str such as \"<f4\" or nil, got an int",
                 Map.of("state", Map.of("dtype", 8L)));
         String badDtype = assertThrows(IllegalArgumentException.class,
                 () -> ObservationSpec.fromMetadata(Map.of("state", Map.of("dtype", "<q9")))).getMessage();
@@ -138,7 +161,7 @@ class ObservationSpecTest {
                 Map.of("state", Map.of("type", "tensor")));
         assertMalformed("state: expected a map like {\"type\": \"ndarray\", \"dtype\": ..., \"shape\": [...]}, got a list of 1 number",
                 Map.of("state", List.of(14L)));
-        assertMalformed("an observation spec maps str keys to maps, got the key Long (7)",
+        assertMalformed("an observation spec maps str keys to maps, got an int key (7)",
                 Map.of(7L, Map.of("type", "str")));
         assertMalformed("an observation spec is a map of str keys, got nil", null);
     }

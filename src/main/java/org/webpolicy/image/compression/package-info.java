@@ -1,7 +1,9 @@
 /**
- * Camera images compressed on the wire: {@link org.webpolicy.image.compression.ImageCompression}
+ * Camera images compressed on the wire:
+ * {@link org.webpolicy.image.compression.ImageCompression ImageCompression}
  * replaces the uint8 images of an observation with PNG (lossless) or JPEG bytes and back, with
- * bounded decoding; {@link org.webpolicy.image.compression.ImageCodecNegotiation} names the
+ * bounded decoding; {@link org.webpolicy.image.compression.ImageCodecNegotiation ImageCodecNegotiation}
+ * names the
  * handshake header by which a client offers a codec and a server accepts it. Uses only the JDK
  * ({@code javax.imageio}): no OpenCV.
  */

@@ -5,7 +5,8 @@ import org.bytedeco.javacpp.Loader;
 
 /**
  * Loads OpenCV's natives from the {@code org.bytedeco:opencv} preset, for the opt-in
- * approximate resize only. Separate from {@link NativeLibrary}: the Pillow-exact native library
+ * approximate resize; cameras load the preset's video natives themselves and word their error
+ * with {@link #notLoadedMessage(String, String)}. Separate from {@link NativeLibrary}: the Pillow-exact native library
  * does not link OpenCV and loads without it; OpenCV's preset natives need glibc 2.35 and the
  * GCC 12 C++ runtime, and exist where the preset publishes them (linux-x86_64 and linux-arm64
  * are the classifiers this project depends on).
@@ -34,21 +35,30 @@ public final class OpenCvLibrary {
      */
     public static void requireLoaded() {
         if (!STATE.isLoaded()) {
-            throw new IllegalStateException(notLoadedMessage(platform(),
+            throw new IllegalStateException(notLoadedMessage("The approximate (OpenCV) resize needs", platform(),
                     STATE.failureReason().orElse("unknown reason")));
         }
     }
 
     /**
-     * What a caller of the approximate resize reads when OpenCV did not load: most often its jars
-     * are simply absent, as webpolicy-java does not bring them, so the message says what to add.
+     * What a user of an OpenCV feature reads when OpenCV did not load: most often its jars are
+     * simply absent, as webpolicy-java does not bring them, so the message says what to add.
+     *
+     * @param userNeeds the feature and its verb, e.g. {@code "Cameras need"}
+     * @param reason why the load failed
+     * @return the message, naming the coordinates for this platform
      */
-    static String notLoadedMessage(String platform, String reason) {
-        return "The approximate (OpenCV) resize needs OpenCV, which webpolicy-java leaves out unless asked for:"
+    public static String notLoadedMessage(String userNeeds, String reason) {
+        return notLoadedMessage(userNeeds, platform(), reason);
+    }
+
+    static String notLoadedMessage(String userNeeds, String platform, String reason) {
+        return userNeeds + " OpenCV, which webpolicy-java leaves out unless asked for:"
                 + " add the dependencies org.bytedeco:opencv:" + OPENCV_VERSION
                 + ", org.bytedeco:opencv:" + OPENCV_VERSION + ":" + platform
                 + " and org.bytedeco:openblas:" + OPENBLAS_VERSION + ":" + platform
-                + " (groupId:artifactId:version:classifier; the README's \"Image tools\" shows them as XML)."
+                + " (groupId:artifactId:version:classifier; the README's section \"OpenCV: cameras and the"
+                + " approximate resize\" shows them as XML, for linux-x86_64 and linux-arm64)."
                 + " OpenCV's natives also need glibc 2.35 or newer. It could not be loaded on " + platform
                 + ": " + reason;
     }

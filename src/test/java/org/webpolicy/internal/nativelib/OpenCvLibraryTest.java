@@ -32,13 +32,15 @@ class OpenCvLibraryTest {
 
     @Test
     void theErrorSaysWhatToAddForThisPlatform() {
-        String message = OpenCvLibrary.notLoadedMessage("linux-arm64",
+        String message = OpenCvLibrary.notLoadedMessage("Cameras need", "linux-arm64",
                 "java.lang.NoClassDefFoundError: org/bytedeco/opencv/global/opencv_imgproc");
         for (String expected : new String[] {
             "org.bytedeco:opencv:" + OpenCvLibrary.OPENCV_VERSION + ",",
             "org.bytedeco:opencv:" + OpenCvLibrary.OPENCV_VERSION + ":linux-arm64",
             "org.bytedeco:openblas:" + OpenCvLibrary.OPENBLAS_VERSION + ":linux-arm64",
-            "NoClassDefFoundError: org/bytedeco/opencv/global/opencv_imgproc"}) {
+            "NoClassDefFoundError: org/bytedeco/opencv/global/opencv_imgproc",
+            "Cameras need OpenCV, which webpolicy-java leaves out unless asked for",
+            "the README's section \"OpenCV: cameras and the approximate resize\""}) {
             assertTrue(message.contains(expected), "missing '" + expected + "' in: " + message);
         }
     }

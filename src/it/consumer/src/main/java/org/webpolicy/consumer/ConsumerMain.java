@@ -17,7 +17,8 @@ import org.webpolicy.image.ImageTools;
  * dependencies did not come with the library. Then the approximate resize: without arguments
  * OpenCV is absent (it is opt-in) and the error must name the coordinates to add; with the
  * argument {@code opencv} (the consumer built with the README's opt-in dependencies) it must work.
- * Exits non-zero on any failure.
+ * With {@code -Dconsumer.expectPlatform=linux-arm64} (the fat jar on an arm64 JVM) JavaCPP must see
+ * that platform. Exits non-zero on any failure.
  */
 public final class ConsumerMain {
 
@@ -40,6 +41,11 @@ public final class ConsumerMain {
         }
         NdArray image = NdArray.ofUint8(pixels, 480, 640, 3);
 
+        String platform = org.bytedeco.javacpp.Loader.getPlatform();
+        String expectedPlatform = System.getProperty("consumer.expectPlatform");
+        if (expectedPlatform != null && !expectedPlatform.equals(platform)) {
+            throw new IllegalStateException("expected to run on " + expectedPlatform + ", JavaCPP says " + platform);
+        }
         System.setProperty(ImageTools.NATIVE_PROPERTY, "on");
         String backend = ImageTools.backendName(); // throws, with the reason, if the library cannot load
         NdArray fast = ImageTools.resizeWithPad(image, 224, 224);
@@ -63,12 +69,11 @@ public final class ConsumerMain {
             }
         }
         System.setProperty(ImageTools.NATIVE_PROPERTY, "auto");
-        System.out.println("consumer: " + ImageTools.backendDetails() + ", no OpenCV library loaded");
+        System.out.println("consumer on " + platform + ": " + ImageTools.backendDetails() + ", no OpenCV library loaded");
         System.out.println("consumer OK: native resize 480x640x3 -> " + fast.shape() + " matches the Java path;"
                 + " first resize done " + firstResizeMs + " ms after the JVM started");
 
         boolean optedIn = args.length > 0 && args[0].equals("opencv");
-        String platform = org.bytedeco.javacpp.Loader.getPlatform();
         try {
             long start = System.nanoTime();
             NdArray approximate = ImageTools.resizeWithPadApproximate(image, 224, 224, ApproximateFilter.LINEAR);
