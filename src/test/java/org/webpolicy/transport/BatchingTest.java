@@ -92,7 +92,7 @@ class BatchingTest {
         return client;
     }
 
-    private static Map<String, Object> observation(long id, int stateLength) {
+    static Map<String, Object> observation(long id, int stateLength) {
         Map<String, Object> obs = new LinkedHashMap<>();
         obs.put("id", id);
         obs.put("state", NdArray.ofFloat32(new float[stateLength]));
