@@ -278,6 +278,8 @@ public final class PolicyServer implements AutoCloseable {
         Duration policyTimeout;
         Duration shutdownGrace = Duration.ofSeconds(5);
         Duration handshakeTimeout = Duration.ofSeconds(10);
+        Duration firstByteTimeout = Duration.ofSeconds(2);
+        int maxHandshakesPerAddress = 64;
         SSLContext sslContext;
         int maxDepth = MsgpackCodec.DEFAULT_MAX_DEPTH;
         Consumer<Map<String, Object>> observationCheck;
@@ -439,6 +441,44 @@ public final class PolicyServer implements AutoCloseable {
                 throw new IllegalArgumentException("handshakeTimeout must be at least 1 ms");
             }
             this.handshakeTimeout = handshakeTimeout;
+            return this;
+        }
+
+        /**
+         * How long a new connection may stay silent: one that has sent no byte this long after
+         * its TCP accept is closed, so a flood of silent connections holds each slot for this
+         * long instead of the whole {@link #handshakeTimeout}, and {@code /healthz} and new robots
+         * keep being accepted. Clients send their request (or TLS hello) at once; with TLS the
+         * first bytes seen are those of the request head after the TLS handshake, so this also
+         * bounds the TLS handshake. Default 2 s. The Python servers have none.
+         *
+         * @param firstByteTimeout at least 1 ms
+         * @return this builder
+         * @throws IllegalArgumentException when below 1 ms
+         */
+        public Builder firstByteTimeout(Duration firstByteTimeout) {
+            if (firstByteTimeout == null || firstByteTimeout.toMillis() < 1) {
+                throw new IllegalArgumentException("firstByteTimeout must be at least 1 ms, got " + firstByteTimeout);
+            }
+            this.firstByteTimeout = firstByteTimeout;
+            return this;
+        }
+
+        /**
+         * The most connections from one IP address whose handshake is under way at once; one
+         * more is closed as soon as it is accepted, before it can hold a slot. Open connections
+         * do not count, so robots behind one NAT or a proxy (which all share its address) are
+         * limited only in how many handshake at the same instant. Default 64.
+         *
+         * @param maxHandshakesPerAddress at least 1
+         * @return this builder
+         * @throws IllegalArgumentException when below 1
+         */
+        public Builder maxHandshakesPerAddress(int maxHandshakesPerAddress) {
+            if (maxHandshakesPerAddress < 1) {
+                throw new IllegalArgumentException("maxHandshakesPerAddress must be at least 1, got " + maxHandshakesPerAddress);
+            }
+            this.maxHandshakesPerAddress = maxHandshakesPerAddress;
             return this;
         }
 

@@ -24,6 +24,8 @@ final class ServerOptions {
     final Duration policyTimeout;
     final Duration shutdownGrace;
     final Duration handshakeTimeout;
+    final Duration firstByteTimeout;
+    final int maxHandshakesPerAddress;
     final SSLContext sslContext;
     final int maxDepth;
     final Consumer<Map<String, Object>> observationCheck;
@@ -51,6 +53,8 @@ final class ServerOptions {
         policyTimeout = b.policyTimeout;
         shutdownGrace = b.shutdownGrace;
         handshakeTimeout = b.handshakeTimeout;
+        firstByteTimeout = b.firstByteTimeout;
+        maxHandshakesPerAddress = b.maxHandshakesPerAddress;
         sslContext = b.sslContext;
         maxDepth = b.maxDepth;
         Consumer<Map<String, Object>> check = b.observationCheck;
