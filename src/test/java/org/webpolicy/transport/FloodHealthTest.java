@@ -196,12 +196,12 @@ class FloodHealthTest {
         for (Future<?> robot : honest) {
             robot.get(30, TimeUnit.SECONDS);
         }
-        // More than the server's 164 slots (100 connections + 64 handshaking), whatever rate this machine allows.
-        assertTrue(floodConnects.get() + floodRefused.get() > 300, "the flood ran: " + floodConnects.get()
-                + " connects, " + floodRefused.get() + " not accepted in time");
         assertTrue(checked.get() > 0);
         assertEquals(List.of(), problems, probes + " probes, " + newRobots + " new robots, " + checked.get()
                 + " honest steps checked, " + floodConnects.get() + " flood connects, " + floodRefused.get() + " not accepted in time");
+        // More than the server's 164 slots (100 connections + 64 handshaking), whatever rate this machine allows.
+        assertTrue(floodConnects.get() + floodRefused.get() > 200, "the flood ran: " + floodConnects.get()
+                + " connects, " + floodRefused.get() + " not accepted in time");
         System.out.println("FIGURE flood health: " + floodConnects.get() + " silent connects in 6 s ("
                 + floodRefused.get() + " more not accepted in time); " + probes
                 + " /healthz probes all 200 within 2 s; " + newRobots + " new robots served; " + checked.get()
