@@ -626,11 +626,21 @@ public final class PolicyServer implements AutoCloseable {
          * Gathers observations from different connections into batches for a {@link BatchPolicy}:
          * the server calls {@link BatchPolicy#stepBatch} once as soon as {@code maxBatch}
          * observations of the same keys, dtypes and shapes wait, or the oldest has waited
-         * {@code maxWait}, and sends each action to its own connection. An observation that
-         * differs from the others goes into a batch of its own; a policy failure fails every
-         * request of its batch, each with the reason. Resets are not batched. Each waiting
-         * observation holds a worker, so {@link #maxConcurrentRequests} must be at least
-         * {@code maxBatch}. Default: no batching.
+         * {@code maxWait} while the policy could have taken it, and sends each action to its own
+         * connection. Time spent behind a call already running when an observation arrived does
+         * not count toward its {@code maxWait}, so the robots of the call that just ended can
+         * rejoin and batches fill even when a call takes longer than {@code maxWait}. An
+         * observation that differs from the others goes into a batch of its own; batches of
+         * different shapes never wait behind each other's {@code maxWait}, and among batches ready
+         * to run the one whose oldest observation is oldest goes first (each connection in turn).
+         * A thread-safe policy ({@link Policy#isThreadSafe()}) gets batches of different shapes at
+         * once. When {@code stepBatch} throws or returns the wrong number of actions, the batch is
+         * split in halves and called again, down to single observations, so only an observation
+         * that fails alone fails (with its own reason) and the others get their actions; a call
+         * past {@link #policyTimeout} fails its whole batch with the deadline and is not retried.
+         * Resets are not batched. Each waiting observation holds a worker, so
+         * {@link #maxConcurrentRequests} must be at least {@code maxBatch} (and should be at least
+         * the number of robots). Default: no batching.
          *
          * @param maxBatch the most observations per call, at least 2
          * @param maxWait the longest an observation waits for others, at least 0

@@ -330,11 +330,12 @@ public final class AttackCampaign {
         }
     }
 
-    private static final InetAddress ATTACKER = loopback2();
+    private static final InetAddress ATTACKER = loopback(2);
+    private static final InetAddress PROBER = loopback(3);
 
-    private static InetAddress loopback2() {
+    private static InetAddress loopback(int last) {
         try {
-            return InetAddress.getByAddress(new byte[] {127, 0, 0, 2});
+            return InetAddress.getByAddress(new byte[] {127, 0, 0, (byte) last});
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
@@ -401,11 +402,15 @@ public final class AttackCampaign {
         }
     }
 
-    /** Asks for /healthz every half second while the attacks run; an answer must come within 2 s. */
+    /**
+     * Asks for /healthz every half second while the attacks run, from 127.0.0.3 as a load
+     * balancer asks from an address of its own; an answer must come within 2 s.
+     */
     private void probeHealth() {
         while (attacking) {
             probes.incrementAndGet();
             try (Socket s = new Socket()) {
+                s.bind(new InetSocketAddress(PROBER, 0));
                 s.connect(new InetSocketAddress("127.0.0.1", port), 2000);
                 s.setSoTimeout(2000);
                 write(s, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));

@@ -163,8 +163,11 @@ public final class BatchingBench {
             }
             Thread.sleep(1000);
             honest.measuring = true;
+            odd.forEach(r -> r.measuring = true);
             Thread.sleep(seconds * 1000L);
             honest.measuring = false;
+            odd.forEach(r -> r.measuring = false);
+            long oddSteps = odd.stream().mapToLong(r -> r.latencies.size()).sum();
             List<Long> underOdd;
             synchronized (honest.latencies) {
                 underOdd = new ArrayList<>(honest.latencies);
@@ -177,8 +180,9 @@ public final class BatchingBench {
             double after = underOdd.size() / (double) seconds;
             System.out.printf("FIGURE batching fairness: 8 robots, serialized 2 ms policy, batching(8, 20 ms), %d s each:"
                     + " alone %.0f steps/s p50/p99 %.1f/%.1f ms; with 16 odd-shape connections %.0f steps/s (%.2fx)"
-                    + " p50/p99 %.1f/%.1f ms; crossed %d%n", seconds, before, pct(alone, 50), pct(alone, 99), after,
-                    before == 0 ? 0.0 : after / before, pct(underOdd, 50), pct(underOdd, 99), honest.crossed);
+                    + " p50/p99 %.1f/%.1f ms; per connection: honest %.1f, odd %.1f steps/s; crossed %d%n", seconds, before,
+                    pct(alone, 50), pct(alone, 99), after, before == 0 ? 0.0 : after / before, pct(underOdd, 50),
+                    pct(underOdd, 99), after / 8, oddSteps / (double) seconds / 16, honest.crossed);
         }
     }
 
