@@ -123,6 +123,8 @@ final class ObservationBatcher {
             }
             mine = new Waiting(observation, key, runningAhead(key));
             waiting.computeIfAbsent(key, k -> new ArrayDeque<>()).addLast(mine);
+            // A batch this arrival makes ready is sealed here, without waking the gatherer for it.
+            sealReady();
             changed.signal();
         } finally {
             lock.unlock();
@@ -204,25 +206,8 @@ final class ObservationBatcher {
         lock.lock();
         try {
             while (!stopped) {
-                long now = System.nanoTime();
-                long sleep = Long.MAX_VALUE;
-                ArrayDeque<Waiting> pick = null;
-                if (concurrent || running.isEmpty()) {
-                    for (ArrayDeque<Waiting> queue : waiting.values()) {
-                        Waiting oldest = queue.peekFirst();
-                        long readyIn = readyIn(queue, oldest, now);
-                        if (readyIn <= 0) {
-                            if (pick == null || oldest.since - pick.peekFirst().since < 0) {
-                                pick = queue;
-                            }
-                        } else {
-                            sleep = Math.min(sleep, readyIn);
-                        }
-                    }
-                }
-                if (pick != null) {
-                    seal(pick);
-                } else if (sleep == Long.MAX_VALUE) {
+                long sleep = sealReady();
+                if (sleep == Long.MAX_VALUE) {
                     changed.await();
                 } else {
                     changed.awaitNanos(sleep);
@@ -234,6 +219,38 @@ final class ObservationBatcher {
             lock.unlock();
         }
         failWaiting();
+    }
+
+    /**
+     * Seals every batch that may run now, oldest first. Called by the gatherer on its timer, and
+     * by the thread whose arrival or finished call made a batch ready (one wake-up less per
+     * batch). Under the lock.
+     *
+     * @return nanoseconds until a batch may become ready by time alone, or
+     *     {@link Long#MAX_VALUE} when only an arrival or a finished call can change that
+     */
+    private long sealReady() {
+        while (!stopped && (concurrent || running.isEmpty())) {
+            long now = System.nanoTime();
+            long sleep = Long.MAX_VALUE;
+            ArrayDeque<Waiting> pick = null;
+            for (ArrayDeque<Waiting> queue : waiting.values()) {
+                Waiting oldest = queue.peekFirst();
+                long readyIn = readyIn(queue, oldest, now);
+                if (readyIn <= 0) {
+                    if (pick == null || oldest.since - pick.peekFirst().since < 0) {
+                        pick = queue;
+                    }
+                } else {
+                    sleep = Math.min(sleep, readyIn);
+                }
+            }
+            if (pick == null) {
+                return sleep;
+            }
+            seal(pick);
+        }
+        return Long.MAX_VALUE; // a serialized policy is busy: its call's end decides what is next
     }
 
     /**
@@ -365,6 +382,7 @@ final class ObservationBatcher {
             batch.finished = true;
             batch.finishedAt = System.nanoTime();
             running.remove(batch);
+            sealReady();
             changed.signal();
         } finally {
             lock.unlock();
