@@ -17,9 +17,11 @@ import org.webpolicy.policy.BatchPolicy;
  * <ol>
  * <li><b>Fill</b> (issue 22): 4 robots, a serialized batch policy taking 30 ms a call,
  * {@code batching(4, 20 ms)}: the batch sizes seen in steady state and the share of full ones.</li>
- * <li><b>Fairness</b> (issue 19): 8 robots sharing one shape against a serialized policy of 2 ms
- * a call, {@code batching(8, 20 ms)}, alone and then with 16 connections each stepping a shape
- * of its own: the 8 robots' steps per second and latency p50/p99 in each phase.</li>
+ * <li><b>Fairness</b> (issue 19): 8 robots sharing one shape against a policy of 2 ms a call,
+ * {@code batching(8, 20 ms)}, alone and then with 16 connections each stepping a shape of its
+ * own: the 8 robots' steps per second and latency p50/p99 in each phase, and each side's steps
+ * per connection. Once with a serialized policy (connections take turns at it), once with a
+ * thread-safe one (batches of different shapes run at once).</li>
  * </ol>
  * Usage: {@code scripts/bench_batching [SECONDS per phase]} (default 5).
  */
@@ -29,10 +31,17 @@ public final class BatchingBench {
     static final class Sleeping implements BatchPolicy {
         final Map<Integer, Integer> sizes = Collections.synchronizedMap(new TreeMap<>());
         private final long callMillis;
+        private final boolean threadSafe;
         volatile boolean recording;
 
-        Sleeping(long callMillis) {
+        Sleeping(long callMillis, boolean threadSafe) {
             this.callMillis = callMillis;
+            this.threadSafe = threadSafe;
+        }
+
+        @Override
+        public boolean isThreadSafe() {
+            return threadSafe;
         }
 
         @Override
@@ -68,6 +77,7 @@ public final class BatchingBench {
                 Thread t = new Thread(() -> {
                     try (PolicyClient client = PolicyClient.builder().host("127.0.0.1").port(port)
                             .connectTimeout(Duration.ofSeconds(10)).build()) {
+                        client.connect(); // outside the measured steps
                         for (long id = base; running.get(); id++) {
                             long t0 = System.nanoTime();
                             Object got = client.step(observation(id, stateLength)).get("id");
@@ -115,16 +125,17 @@ public final class BatchingBench {
     public static void main(String[] args) throws Exception {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 5;
         fill(seconds);
-        fairness(seconds);
+        fairness(seconds, false);
+        fairness(seconds, true);
         System.exit(0);
     }
 
     private static void fill(int seconds) throws Exception {
-        Sleeping policy = new Sleeping(30);
+        Sleeping policy = new Sleeping(30, false);
         try (PolicyServer server = PolicyServer.builder(policy).host("127.0.0.1").port(0)
                 .batching(4, Duration.ofMillis(20)).build().start()) {
             Robots robots = new Robots(server.port(), 4, 1, 8);
-            Thread.sleep(1000); // steady state: connected, JIT warm
+            Thread.sleep(2000); // steady state: connected, JIT warm
             policy.recording = true;
             robots.measuring = true;
             Thread.sleep(seconds * 1000L);
@@ -143,8 +154,8 @@ public final class BatchingBench {
         }
     }
 
-    private static void fairness(int seconds) throws Exception {
-        Sleeping policy = new Sleeping(2);
+    private static void fairness(int seconds, boolean threadSafe) throws Exception {
+        Sleeping policy = new Sleeping(2, threadSafe);
         try (PolicyServer server = PolicyServer.builder(policy).host("127.0.0.1").port(0)
                 .batching(8, Duration.ofMillis(20)).maxConcurrentRequests(32).build().start()) {
             Robots honest = new Robots(server.port(), 8, 1, 8);
@@ -178,7 +189,8 @@ public final class BatchingBench {
             honest.stop();
             double before = alone.size() / (double) seconds;
             double after = underOdd.size() / (double) seconds;
-            System.out.printf("FIGURE batching fairness: 8 robots, serialized 2 ms policy, batching(8, 20 ms), %d s each:"
+            System.out.printf("FIGURE batching fairness: 8 robots, " + (threadSafe ? "thread-safe" : "serialized")
+                    + " 2 ms policy, batching(8, 20 ms), %d s each:"
                     + " alone %.0f steps/s p50/p99 %.1f/%.1f ms; with 16 odd-shape connections %.0f steps/s (%.2fx)"
                     + " p50/p99 %.1f/%.1f ms; per connection: honest %.1f, odd %.1f steps/s; crossed %d%n", seconds, before,
                     pct(alone, 50), pct(alone, 99), after, before == 0 ? 0.0 : after / before, pct(underOdd, 50),
