@@ -1,5 +1,6 @@
 package org.webpolicy.transport;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
@@ -79,6 +80,8 @@ public final class PolicyServer implements AutoCloseable {
     private final ServerEndpoint endpoint;
     private final AtomicBoolean closeStarted = new AtomicBoolean();
     private final CountDownLatch stopped = new CountDownLatch(1);
+    /** The separate health listener ({@link Builder#healthPort}), or null. */
+    private volatile HealthListener health;
 
     private PolicyServer(Builder b) {
         this.options = new ServerOptions(b);
@@ -117,6 +120,24 @@ public final class PolicyServer implements AutoCloseable {
             shutdownPools();
             throw e;
         }
+        if (options.healthPort >= 0) {
+            try {
+                health = new HealthListener(options.host, options.healthPort, new HealthListener.State() {
+                    @Override
+                    public int healthStatus() {
+                        return endpoint.failure() != null || endpoint.draining ? 503 : 200;
+                    }
+
+                    @Override
+                    public String publicMetrics() {
+                        return options.publicMetrics ? metricsText() : null;
+                    }
+                });
+            } catch (IOException e) {
+                close();
+                throw new IllegalStateException("Could not open the health port " + options.healthPort + ": " + e.getMessage(), e);
+            }
+        }
         log.info("Serving policy on {}://{}:{}", options.secure() ? "wss" : "ws", options.host, port());
         return this;
     }
@@ -128,6 +149,17 @@ public final class PolicyServer implements AutoCloseable {
      */
     public int port() {
         return endpoint.getPort();
+    }
+
+    /**
+     * The port of the separate health listener ({@link Builder#healthPort}), the free one chosen
+     * when the builder said 0.
+     *
+     * @return the port, or -1 when there is no separate health listener
+     */
+    public int healthPort() {
+        HealthListener h = health;
+        return h == null ? -1 : h.port();
     }
 
     /**
@@ -259,6 +291,10 @@ public final class PolicyServer implements AutoCloseable {
     }
 
     private void shutdownPools() {
+        HealthListener h = health;
+        if (h != null) {
+            h.close();
+        }
         workers.shutdownNow();
         housekeeping.shutdownNow();
         calls.shutdownNow();
@@ -280,6 +316,7 @@ public final class PolicyServer implements AutoCloseable {
         Duration handshakeTimeout = Duration.ofSeconds(10);
         Duration firstByteTimeout = Duration.ofSeconds(2);
         int maxHandshakesPerAddress = 64;
+        int healthPort = -1;
         SSLContext sslContext;
         int maxDepth = MsgpackCodec.DEFAULT_MAX_DEPTH;
         Consumer<Map<String, Object>> observationCheck;
@@ -479,6 +516,27 @@ public final class PolicyServer implements AutoCloseable {
                 throw new IllegalArgumentException("maxHandshakesPerAddress must be at least 1, got " + maxHandshakesPerAddress);
             }
             this.maxHandshakesPerAddress = maxHandshakesPerAddress;
+            return this;
+        }
+
+        /**
+         * Also answers {@code GET /healthz} (and {@code GET /metrics} when
+         * {@link #publicMetrics}) on this port, plain HTTP, on a thread of its own: health checks
+         * there share neither connection slots nor network threads with the WebSocket port, so no
+         * flood of connections on it can delay them. Point the load balancer's or orchestrator's
+         * probes at it and keep it off the public network (it serves one request at a time). The
+         * WebSocket port keeps answering {@code /healthz} too. 0 picks a free port
+         * ({@link PolicyServer#healthPort()}). Default: none.
+         *
+         * @param healthPort the port, 0 for a free one, or -1 for none
+         * @return this builder
+         * @throws IllegalArgumentException when not -1..65535
+         */
+        public Builder healthPort(int healthPort) {
+            if (healthPort < -1 || healthPort > 65535) {
+                throw new IllegalArgumentException("healthPort must be -1 (none) or 0..65535, got " + healthPort);
+            }
+            this.healthPort = healthPort;
             return this;
         }
 

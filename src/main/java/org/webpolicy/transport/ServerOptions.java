@@ -26,6 +26,8 @@ final class ServerOptions {
     final Duration handshakeTimeout;
     final Duration firstByteTimeout;
     final int maxHandshakesPerAddress;
+    /** The port of the separate health listener; -1 when there is none. */
+    final int healthPort;
     final SSLContext sslContext;
     final int maxDepth;
     final Consumer<Map<String, Object>> observationCheck;
@@ -55,6 +57,7 @@ final class ServerOptions {
         handshakeTimeout = b.handshakeTimeout;
         firstByteTimeout = b.firstByteTimeout;
         maxHandshakesPerAddress = b.maxHandshakesPerAddress;
+        healthPort = b.healthPort;
         sslContext = b.sslContext;
         maxDepth = b.maxDepth;
         Consumer<Map<String, Object>> check = b.observationCheck;

@@ -208,6 +208,60 @@ class FloodHealthTest {
                 + " honest steps checked, 0 lost, 0 crossed");
     }
 
+    /**
+     * The separate health listener answers while the WebSocket port has stopped accepting (its
+     * slots all held by silent connections, the new bounds lifted so that they hold them), says
+     * 503 while draining, and keeps metrics to the main port unless they are public.
+     */
+    @Test
+    void theHealthPortAnswersWhileTheWebSocketPortAcceptsNoOne() throws Exception {
+        PolicyServer server = open.serve(PolicyServer.builder(new TestPolicies.Echo()).maxConnections(1)
+                .maxHandshakesPerAddress(1000).firstByteTimeout(Duration.ofSeconds(60))
+                .handshakeTimeout(Duration.ofSeconds(60)).healthPort(0));
+        assertTrue(server.healthPort() > 0);
+        int limit = 1 + ConnectionSlots.HANDSHAKE_SLACK;
+        for (int i = 0; i < limit + 20; i++) {
+            try {
+                silent(ATTACKER, server.port());
+            } catch (IOException e) {
+                break; // the backlog is full too
+            }
+        }
+        assertTrue(Probes.await(() -> server.acceptedConnections() >= limit, Duration.ofSeconds(10)),
+                server.acceptedConnections() + " accepted");
+        assertEquals("HTTP/1.1 200 OK", status(server.healthPort(), "/healthz"));
+        assertEquals("HTTP/1.1 404 Not Found", status(server.healthPort(), "/metrics"));
+        assertEquals("HTTP/1.1 404 Not Found", status(server.healthPort(), "/"));
+        server.startDraining();
+        assertEquals("HTTP/1.1 503 Service Unavailable", status(server.healthPort(), "/healthz"));
+    }
+
+    @Test
+    void theHealthPortServesPublicMetricsAndClosesWithTheServer() throws Exception {
+        PolicyServer server = PolicyServer.builder(new TestPolicies.Echo()).host("127.0.0.1").port(0).healthPort(0)
+                .publicMetrics(true).build().start();
+        int port = server.healthPort();
+        try {
+            assertEquals("HTTP/1.1 200 OK", status(port, "/metrics"));
+        } finally {
+            server.close();
+        }
+        assertTrue(Probes.await(() -> status(port, "/healthz").startsWith("no answer"), Duration.ofSeconds(5)),
+                "the health port closed with the server");
+        assertEquals(-1, open.serve(PolicyServer.builder(new TestPolicies.Echo())).healthPort());
+    }
+
+    private static String status(int port, String path) {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", port), 2000);
+            s.setSoTimeout(2000);
+            s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            return WireSocket.readHttpHead(s.getInputStream()).lines().findFirst().orElse("(empty)");
+        } catch (IOException e) {
+            return "no answer: " + e;
+        }
+    }
+
     private static float echoed(Map<String, Object> action) {
         return ((NdArray) ((Map<?, ?>) action.get("echo")).get("state")).getFloat(0);
     }
