@@ -24,13 +24,14 @@ import org.webpolicy.codec.MsgpackCodec;
 /**
  * {@code scripts/attack_campaign}: every attack of issues 10 and 19 at once against a server with
  * default options in a child JVM ({@code -Xmx256m}, {@code ulimit -n 1024}), while eight honest
- * clients step with sequence numbers and {@code /healthz} is probed every half second. Prints the
- * server's memory, descriptors and threads before, during and after, the honest clients' latency,
- * how many replies were checked, lost or crossed, and how many probes were answered. With the mode
+ * clients step with sequence numbers and {@code /healthz} is probed every half second (on the
+ * WebSocket port and on the health port). Prints the server's memory, descriptors and threads
+ * before, during and after, the honest clients' latency, how many replies were checked, lost or
+ * crossed, and how many probes were answered. With the mode
  * {@code batching}, the server batches ({@link CampaignServer}) and two attacks are added: poisoned
  * observations with the honest keys and shapes, and 16 connections each stepping a shape of its
- * own. Exits non-zero when a reply was lost or crossed, a probe went unanswered, or the server went
- * down.
+ * own. Exits non-zero when a reply was lost or crossed, a probe of the health port went unanswered,
+ * or the server went down.
  */
 public final class AttackCampaign {
 
@@ -56,6 +57,9 @@ public final class AttackCampaign {
     private final AtomicInteger oddShapes = new AtomicInteger();
     private final boolean batching;
     private int port;
+    private int healthPort;
+    private final AtomicLong healthPortAnswered = new AtomicLong();
+    private final List<Long> healthPortLatency = Collections.synchronizedList(new ArrayList<>());
 
     private AttackCampaign(boolean batching) {
         this.batching = batching;
@@ -83,7 +87,9 @@ public final class AttackCampaign {
         if (first == null || !first.startsWith("PORT ")) {
             throw new IllegalStateException("the server did not start: " + first);
         }
-        port = Integer.parseInt(first.substring(5).trim());
+        String[] ports = first.substring(5).trim().split(" ");
+        port = Integer.parseInt(ports[0]);
+        healthPort = Integer.parseInt(ports[1]);
         Thread reader = daemon("stats", () -> readStats(out));
         reader.start();
         List<Thread> honest = new ArrayList<>();
@@ -124,7 +130,7 @@ public final class AttackCampaign {
         server.getOutputStream().close();
         server.waitFor();
         report(seconds, before, during, after, healthy);
-        return lost.get() == 0 && crossed.get() == 0 && healthy && probesAnswered.get() == probes.get()
+        return lost.get() == 0 && crossed.get() == 0 && healthy && healthPortAnswered.get() == probes.get()
                 && poisonedOther.get() == 0 && serverEnd.equals("CLOSED") ? 0 : 1;
     }
 
@@ -407,24 +413,18 @@ public final class AttackCampaign {
     }
 
     /**
-     * Asks for /healthz every half second while the attacks run, from 127.0.0.3 as a load
-     * balancer asks from an address of its own; an answer must come within 2 s.
+     * Asks for /healthz every half second while the attacks run, on the WebSocket port from
+     * 127.0.0.3 (as a load balancer asks from an address of its own) and on the health port; an
+     * answer must come within 2 s.
      */
     private void probeHealth() {
         while (attacking) {
             probes.incrementAndGet();
-            long t0 = System.nanoTime();
-            try (Socket s = new Socket()) {
-                s.bind(new InetSocketAddress(PROBER, 0));
-                s.connect(new InetSocketAddress("127.0.0.1", port), 2000);
-                s.setSoTimeout(2000);
-                write(s, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-                if (WireSocket.readHttpHead(s.getInputStream()).startsWith("HTTP/1.1 200")) {
-                    probesAnswered.incrementAndGet();
-                    probeLatency.add(System.nanoTime() - t0);
-                }
-            } catch (IOException e) {
-                // unanswered
+            if (healthz(port, PROBER, probeLatency)) {
+                probesAnswered.incrementAndGet();
+            }
+            if (healthz(healthPort, PROBER, healthPortLatency)) {
+                healthPortAnswered.incrementAndGet();
             }
             try {
                 Thread.sleep(500);
@@ -432,6 +432,23 @@ public final class AttackCampaign {
                 return;
             }
         }
+    }
+
+    private static boolean healthz(int port, InetAddress from, List<Long> latencies) {
+        long t0 = System.nanoTime();
+        try (Socket s = new Socket()) {
+            s.bind(new InetSocketAddress(from, 0));
+            s.connect(new InetSocketAddress("127.0.0.1", port), 2000);
+            s.setSoTimeout(2000);
+            write(s, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            if (WireSocket.readHttpHead(s.getInputStream()).startsWith("HTTP/1.1 200")) {
+                latencies.add(System.nanoTime() - t0);
+                return true;
+            }
+        } catch (IOException e) {
+            // unanswered
+        }
+        return false;
     }
 
     private Socket rawOpen() throws IOException {
@@ -490,9 +507,11 @@ public final class AttackCampaign {
         System.out.println("| --- | --- |");
         attacks.forEach((name, n) -> System.out.println("| " + name + " | " + n.get() + " |"));
         System.out.println();
-        System.out.printf("FIGURE campaign probes: /healthz under attack answered 200 within 2 s: %d of %d (p50/max"
-                + " %.1f/%.1f ms); silent flood: %d connects tried, %d accepted within 1 s%n", probesAnswered.get(),
-                probes.get(), pct(probeLatency, 50), pct(probeLatency, 100),
+        System.out.printf("FIGURE campaign probes: /healthz under attack answered 200 within 2 s: health port %d of %d"
+                + " (p50/max %.1f/%.1f ms), WebSocket port %d of %d (p50/max %.1f/%.1f ms); silent flood: %d connects"
+                + " tried, %d accepted within 1 s%n", healthPortAnswered.get(), probes.get(), pct(healthPortLatency, 50),
+                pct(healthPortLatency, 100), probesAnswered.get(), probes.get(), pct(probeLatency, 50),
+                pct(probeLatency, 100),
                 floodAttempts.get(), attacks.get(FLOOD).get());
         if (batching) {
             System.out.printf("FIGURE campaign batching: poisoned requests failed with their own reason %d, otherwise %d%n",

@@ -14,7 +14,7 @@ import org.webpolicy.policy.BatchPolicy;
  * The server side of {@code scripts/attack_campaign}: an echo server with default options in its
  * own JVM (small heap, low descriptor limit, set by the script); with the argument
  * {@code batching}, a batch echo policy served with {@code batching(8, 5 ms)} that throws for an
- * observation whose prompt is longer than its "tokenizer" allows. Prints its port, then a line of
+ * observation whose prompt is longer than its "tokenizer" allows. Prints its port and health port, then a line of
  * figures every 250 ms (heap used, heap after the last collection, descriptors, threads, open and
  * accepted connections, inbound bytes held), and serves until its standard input closes. Exits 3
  * when the server went down by itself.
@@ -53,8 +53,8 @@ public final class CampaignServer {
         PolicyServer.Builder builder = batching
                 ? PolicyServer.builder(new BatchEcho()).batching(8, Duration.ofMillis(5))
                 : PolicyServer.builder(new TestPolicies.Echo());
-        PolicyServer server = builder.host("127.0.0.1").port(0).build().start();
-        System.out.println("PORT " + server.port());
+        PolicyServer server = builder.host("127.0.0.1").port(0).healthPort(0).build().start();
+        System.out.println("PORT " + server.port() + " " + server.healthPort());
         System.out.flush();
         Thread stats = new Thread(() -> {
             MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
