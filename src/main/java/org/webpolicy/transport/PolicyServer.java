@@ -139,6 +139,9 @@ public final class PolicyServer implements AutoCloseable {
             }
         }
         log.info("Serving policy on {}://{}:{}", options.secure() ? "wss" : "ws", options.host, port());
+        if (health != null) {
+            log.info("Answering health checks on http://{}:{}/healthz", options.host, healthPort());
+        }
         return this;
     }
 
