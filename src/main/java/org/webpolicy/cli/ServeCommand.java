@@ -60,6 +60,10 @@ final class ServeCommand implements Callable<Integer> {
             + " before closing (default: ${DEFAULT-VALUE}).")
     long drainMs = 0;
 
+    @Option(names = "--health-port", description = "Also answer GET /healthz on this port, on a thread of its own, for"
+            + " the load balancer's probes (default: none; /healthz is always answered on --port too).")
+    Integer healthPort;
+
     @Spec
     CommandSpec spec;
 
@@ -71,6 +75,9 @@ final class ServeCommand implements Callable<Integer> {
         if (policyTimeoutMs != null) {
             check.atLeast("--policy-timeout-ms", policyTimeoutMs, 1);
         }
+        if (healthPort != null) {
+            check.port("--health-port", healthPort, true);
+        }
         Map<String, Object> metadata = metadata(check);
         Policy served = switch (policy) {
             case ECHO -> ServePolicies.echo(metadata);
@@ -81,6 +88,9 @@ final class ServeCommand implements Callable<Integer> {
         PolicyServer.Builder builder = PolicyServer.builder(served).host(host).port(port).apiKey(apiKey)
                 .maxMessageBytes((int) Math.min(Integer.MAX_VALUE - 8L, maxMessageMb * 1024L * 1024L))
                 .drainTime(Duration.ofMillis(drainMs));
+        if (healthPort != null) {
+            builder.healthPort(healthPort);
+        }
         if (policy == Kind.DEMO) {
             builder.observationSpec(DemoPolicy.OBSERVATION_SPEC);
             if (metadataJson != null) {

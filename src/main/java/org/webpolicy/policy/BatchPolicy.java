@@ -21,7 +21,9 @@ public interface BatchPolicy extends Policy {
 
     /**
      * Computes one action per observation, in the order given. Failures are thrown as unchecked
-     * exceptions and fail every observation of the batch.
+     * exceptions; the server then calls again with halves of the batch, down to single
+     * observations, so that only an observation that fails alone fails: the same observation may
+     * reach this method more than once.
      *
      * @param observations one or more observations of the same keys, dtypes and shapes
      * @return the actions, as many as observations, {@code i}-th for the {@code i}-th

@@ -1,5 +1,6 @@
 package org.webpolicy.transport;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
@@ -80,6 +81,8 @@ public final class PolicyServer implements AutoCloseable {
     private final ServerEndpoint endpoint;
     private final AtomicBoolean closeStarted = new AtomicBoolean();
     private final CountDownLatch stopped = new CountDownLatch(1);
+    /** The separate health listener ({@link Builder#healthPort}), or null. */
+    private volatile HealthListener health;
 
     private PolicyServer(Builder b) {
         this.options = new ServerOptions(b);
@@ -118,7 +121,28 @@ public final class PolicyServer implements AutoCloseable {
             shutdownPools();
             throw e;
         }
+        if (options.healthPort >= 0) {
+            try {
+                health = new HealthListener(options.host, options.healthPort, new HealthListener.State() {
+                    @Override
+                    public int healthStatus() {
+                        return endpoint.failure() != null || endpoint.draining ? 503 : 200;
+                    }
+
+                    @Override
+                    public String publicMetrics() {
+                        return options.publicMetrics ? metricsText() : null;
+                    }
+                });
+            } catch (IOException e) {
+                close();
+                throw new IllegalStateException("Could not open the health port " + options.healthPort + ": " + e.getMessage(), e);
+            }
+        }
         log.info("Serving policy on {}://{}:{}", options.secure() ? "wss" : "ws", options.host, port());
+        if (health != null) {
+            log.info("Answering health checks on http://{}:{}/healthz", options.host, healthPort());
+        }
         return this;
     }
 
@@ -129,6 +153,17 @@ public final class PolicyServer implements AutoCloseable {
      */
     public int port() {
         return endpoint.getPort();
+    }
+
+    /**
+     * The port of the separate health listener ({@link Builder#healthPort}), the free one chosen
+     * when the builder said 0.
+     *
+     * @return the port, or -1 when there is no separate health listener
+     */
+    public int healthPort() {
+        HealthListener h = health;
+        return h == null ? -1 : h.port();
     }
 
     /**
@@ -265,6 +300,10 @@ public final class PolicyServer implements AutoCloseable {
     }
 
     private void shutdownPools() {
+        HealthListener h = health;
+        if (h != null) {
+            h.close();
+        }
         workers.shutdownNow();
         housekeeping.shutdownNow();
         calls.shutdownNow();
@@ -285,6 +324,9 @@ public final class PolicyServer implements AutoCloseable {
         Duration policyTimeout;
         Duration shutdownGrace = Duration.ofSeconds(5);
         Duration handshakeTimeout = Duration.ofSeconds(10);
+        Duration firstByteTimeout = Duration.ofSeconds(2);
+        int maxHandshakesPerAddress = 64;
+        int healthPort = -1;
         SSLContext sslContext;
         int maxDepth = MsgpackCodec.DEFAULT_MAX_DEPTH;
         Consumer<Map<String, Object>> observationCheck;
@@ -450,6 +492,65 @@ public final class PolicyServer implements AutoCloseable {
         }
 
         /**
+         * How long a new connection may stay silent: one that has sent no byte this long after
+         * its TCP accept is closed, so a flood of silent connections holds each slot for this
+         * long instead of the whole {@link #handshakeTimeout}, and {@code /healthz} and new robots
+         * keep being accepted. Clients send their request (or TLS hello) at once; with TLS the
+         * first bytes seen are those of the request head after the TLS handshake, so this also
+         * bounds the TLS handshake. Default 2 s. The Python servers have none.
+         *
+         * @param firstByteTimeout at least 1 ms
+         * @return this builder
+         * @throws IllegalArgumentException when below 1 ms
+         */
+        public Builder firstByteTimeout(Duration firstByteTimeout) {
+            if (firstByteTimeout == null || firstByteTimeout.toMillis() < 1) {
+                throw new IllegalArgumentException("firstByteTimeout must be at least 1 ms, got " + firstByteTimeout);
+            }
+            this.firstByteTimeout = firstByteTimeout;
+            return this;
+        }
+
+        /**
+         * The most connections from one IP address whose handshake is under way at once; one
+         * more is closed as soon as it is accepted, before it can hold a slot. Open connections
+         * do not count, so robots behind one NAT or a proxy (which all share its address) are
+         * limited only in how many handshake at the same instant. Default 64.
+         *
+         * @param maxHandshakesPerAddress at least 1
+         * @return this builder
+         * @throws IllegalArgumentException when below 1
+         */
+        public Builder maxHandshakesPerAddress(int maxHandshakesPerAddress) {
+            if (maxHandshakesPerAddress < 1) {
+                throw new IllegalArgumentException("maxHandshakesPerAddress must be at least 1, got " + maxHandshakesPerAddress);
+            }
+            this.maxHandshakesPerAddress = maxHandshakesPerAddress;
+            return this;
+        }
+
+        /**
+         * Also answers {@code GET /healthz} (and {@code GET /metrics} when
+         * {@link #publicMetrics}) on this port, plain HTTP, on a thread of its own: health checks
+         * there share neither connection slots nor network threads with the WebSocket port, so no
+         * flood of connections on it can delay them. Point the load balancer's or orchestrator's
+         * probes at it and keep it off the public network (it serves one request at a time). The
+         * WebSocket port keeps answering {@code /healthz} too. 0 picks a free port
+         * ({@link PolicyServer#healthPort()}). Default: none.
+         *
+         * @param healthPort the port, 0 for a free one, or -1 for none
+         * @return this builder
+         * @throws IllegalArgumentException when not -1..65535
+         */
+        public Builder healthPort(int healthPort) {
+            if (healthPort < -1 || healthPort > 65535) {
+                throw new IllegalArgumentException("healthPort must be -1 (none) or 0..65535, got " + healthPort);
+            }
+            this.healthPort = healthPort;
+            return this;
+        }
+
+        /**
          * Serve {@code wss://} with this TLS context. Default: plain {@code ws://}.
          *
          * @param sslContext the TLS context, or null for plain ws://
@@ -597,11 +698,21 @@ public final class PolicyServer implements AutoCloseable {
          * Gathers observations from different connections into batches for a {@link BatchPolicy}:
          * the server calls {@link BatchPolicy#stepBatch} once as soon as {@code maxBatch}
          * observations of the same keys, dtypes and shapes wait, or the oldest has waited
-         * {@code maxWait}, and sends each action to its own connection. An observation that
-         * differs from the others goes into a batch of its own; a policy failure fails every
-         * request of its batch, each with the reason. Resets are not batched. Each waiting
-         * observation holds a worker, so {@link #maxConcurrentRequests} must be at least
-         * {@code maxBatch}. Default: no batching.
+         * {@code maxWait} while the policy could have taken it, and sends each action to its own
+         * connection. Time spent behind a call already running when an observation arrived does
+         * not count toward its {@code maxWait}, so the robots of the call that just ended can
+         * rejoin and batches fill even when a call takes longer than {@code maxWait}. An
+         * observation that differs from the others goes into a batch of its own; batches of
+         * different shapes never wait behind each other's {@code maxWait}, and among batches ready
+         * to run the one whose oldest observation is oldest goes first (each connection in turn).
+         * A thread-safe policy ({@link Policy#isThreadSafe()}) gets batches of different shapes at
+         * once. When {@code stepBatch} throws or returns the wrong number of actions, the batch is
+         * split in halves and called again, down to single observations, so only an observation
+         * that fails alone fails (with its own reason) and the others get their actions; a call
+         * past {@link #policyTimeout} fails its whole batch with the deadline and is not retried.
+         * Resets are not batched. Each waiting observation holds a worker, so
+         * {@link #maxConcurrentRequests} must be at least {@code maxBatch} (and should be at least
+         * the number of robots). Default: no batching.
          *
          * @param maxBatch the most observations per call, at least 2
          * @param maxWait the longest an observation waits for others, at least 0

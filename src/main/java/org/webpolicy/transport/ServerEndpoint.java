@@ -9,8 +9,6 @@ import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -55,8 +53,8 @@ final class ServerEndpoint extends WebSocketServer {
      */
     private volatile IoLoop ioLoop;
     private final Consumer<Throwable> onFatal;
-    /** Connections accepted whose handshake has not finished, with when they were accepted. */
-    private final Map<WebSocket, Long> handshaking = new ConcurrentHashMap<>();
+    /** Connections accepted whose handshake has not finished: per-address count, first-byte and handshake times. */
+    private final PendingHandshakes handshaking;
     private final CountDownLatch started = new CountDownLatch(1);
     private volatile Exception startFailure;
     private volatile int openConnections;
@@ -85,6 +83,8 @@ final class ServerEndpoint extends WebSocketServer {
         this.budget = budget;
         this.onFatal = onFatal;
         this.slots = new ConnectionSlots(options.maxConnections, housekeeping, clientLog);
+        this.handshaking = new PendingHandshakes(options.maxHandshakesPerAddress, options.firstByteTimeout,
+                options.handshakeTimeout);
         this.requests = new RequestRunner(options, core, budget, housekeeping, clientLog, this::onWriteDemand, writeWake);
         setTcpNoDelay(true);
         setReuseAddr(true);
@@ -219,6 +219,11 @@ final class ServerEndpoint extends WebSocketServer {
         return openConnections >= options.maxConnections || closing || failure != null;
     }
 
+    /** Connections accepted whose handshake is under way (for tests). */
+    int pendingHandshakes() {
+        return handshaking.count();
+    }
+
     /** Connections accepted and not yet closed, handshake or not. */
     int acceptedConnections() {
         return slots.accepted();
@@ -250,7 +255,8 @@ final class ServerEndpoint extends WebSocketServer {
     public void onStart() {
         openLoop();
         slots.checkDescriptorLimit(options.maxConnections);
-        long every = Math.max(10, Math.min(1000, options.handshakeTimeout.toMillis() / 4));
+        long every = Math.max(10, Math.min(1000,
+                Math.min(options.handshakeTimeout.toMillis(), options.firstByteTimeout.toMillis()) / 4));
         housekeeping.every(every, this::sweep);
         started.countDown();
     }
@@ -269,8 +275,13 @@ final class ServerEndpoint extends WebSocketServer {
         // selector known to the write wake-up.
         writeWake.register(((WebSocketImpl) conn).getSelectionKey().selector(), this);
         conn.setAttachment(new ServerConnection(workers));
-        handshaking.put(conn, System.nanoTime());
         super.allocateBuffers(conn);
+        if (!handshaking.admit(conn)) {
+            // Before it could send anything: it costs an accept and a close, not a slot.
+            clientLog.warn("Closing a connection from {}: {} handshakes already under way from that address",
+                    conn.getRemoteSocketAddress(), options.maxHandshakesPerAddress);
+            ((WebSocketImpl) conn).closeConnection(CloseFrame.NEVER_CONNECTED, "too many handshakes from one address");
+        }
     }
 
     /**
@@ -289,7 +300,7 @@ final class ServerEndpoint extends WebSocketServer {
     @Override
     protected void releaseBuffers(WebSocket conn) throws InterruptedException {
         // Called once per connection: the library closes a connection once, whatever the path.
-        handshaking.remove(conn);
+        handshaking.done(conn);
         if (conn.getDraft() instanceof WireDraft draft) {
             draft.reset(); // gives back what its partly received frame held of the budget
         }
@@ -304,9 +315,9 @@ final class ServerEndpoint extends WebSocketServer {
     }
 
     /**
-     * Runs every quarter of the handshake timeout (at most every second): asks again for frames
-     * stranded unwritten, and closes connections whose handshake is overdue (pings only cover
-     * connections that finished theirs).
+     * Runs every quarter of the first-byte or handshake timeout, the shorter (at most every
+     * second): asks again for frames stranded unwritten, and closes connections that sent nothing
+     * in time or whose handshake is overdue (pings only cover connections that finished theirs).
      */
     private void sweep() {
         for (WebSocket conn : getConnections()) {
@@ -318,17 +329,9 @@ final class ServerEndpoint extends WebSocketServer {
             // the slots' guard) and logs it only at TRACE: the port is dead, so say so and go down.
             fatal(new IllegalStateException("The listening socket was closed by the WebSocket library"));
         }
-        long now = System.nanoTime();
-        long limit = options.handshakeTimeout.toNanos();
-        handshaking.forEach((conn, since) -> {
-            if (conn.getReadyState() != ReadyState.NOT_YET_CONNECTED) {
-                handshaking.remove(conn);
-            } else if (now - since > limit) {
-                handshaking.remove(conn);
-                log.debug("Closing {}: no handshake within {} ms", conn.getRemoteSocketAddress(),
-                        options.handshakeTimeout.toMillis());
-                ((WebSocketImpl) conn).closeConnection(CloseFrame.NEVER_CONNECTED, "handshake timeout");
-            }
+        handshaking.sweep((conn, reason) -> {
+            log.debug("Closing {}: {}", conn.getRemoteSocketAddress(), reason);
+            ((WebSocketImpl) conn).closeConnection(CloseFrame.NEVER_CONNECTED, reason);
         });
     }
 
@@ -337,6 +340,9 @@ final class ServerEndpoint extends WebSocketServer {
     protected void queue(WebSocketImpl ws) throws InterruptedException {
         if (ws instanceof OwnedSocket owned) {
             owned.readQueued();
+        }
+        if (ws.getReadyState() == ReadyState.NOT_YET_CONNECTED) {
+            handshaking.spoke(ws);
         }
         super.queue(ws);
     }
@@ -356,7 +362,7 @@ final class ServerEndpoint extends WebSocketServer {
 
     @Override
     public void onOpen(WebSocket conn, ClientHandshake handshake) {
-        handshaking.remove(conn);
+        handshaking.done(conn);
         if (conn.getDraft() instanceof HandshakeDraft d && d.plainStatus() != 0) {
             // A health check or a refused handshake: the HTTP answer is written; hang up.
             ((WebSocketImpl) conn).flushAndClose(CloseFrame.NORMAL, "plain HTTP", false);

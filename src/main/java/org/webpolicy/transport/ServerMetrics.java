@@ -17,6 +17,8 @@ final class ServerMetrics {
     final LongAdder bytesIn = new LongAdder();
     final LongAdder bytesOut = new LongAdder();
     final LongAdder batches = new LongAdder();
+    /** Failed batches split in two to find the observation that fails (see ObservationBatcher). */
+    final LongAdder batchSplits = new LongAdder();
     private final Map<FailureKind, LongAdder> failures = new EnumMap<>(FailureKind.class);
     final Histogram requestSeconds = new Histogram(Histogram.SECONDS);
     final Histogram queueSeconds = new Histogram(Histogram.SECONDS);
@@ -80,6 +82,8 @@ final class ServerMetrics {
         counter(out, "webpolicy_received_bytes_total", "Request message bytes received.", bytesIn.sum());
         counter(out, "webpolicy_sent_bytes_total", "Reply message bytes sent.", bytesOut.sum());
         counter(out, "webpolicy_policy_calls_total", "Calls into the policy's step or stepBatch.", batches.sum());
+        counter(out, "webpolicy_batch_splits_total", "Failed batches split in two and called again, to fail only the"
+                + " observation that fails alone.", batchSplits.sum());
         gauge(out, "webpolicy_connections", "Open WebSocket connections.", connections);
         gauge(out, "webpolicy_draining", "1 while the server drains before closing.", draining ? 1 : 0);
         requestSeconds.appendPrometheus(out, "webpolicy_request_seconds",

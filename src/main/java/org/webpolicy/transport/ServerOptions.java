@@ -24,6 +24,10 @@ final class ServerOptions {
     final Duration policyTimeout;
     final Duration shutdownGrace;
     final Duration handshakeTimeout;
+    final Duration firstByteTimeout;
+    final int maxHandshakesPerAddress;
+    /** The port of the separate health listener; -1 when there is none. */
+    final int healthPort;
     final SSLContext sslContext;
     final int maxDepth;
     final Consumer<Map<String, Object>> observationCheck;
@@ -51,6 +55,9 @@ final class ServerOptions {
         policyTimeout = b.policyTimeout;
         shutdownGrace = b.shutdownGrace;
         handshakeTimeout = b.handshakeTimeout;
+        firstByteTimeout = b.firstByteTimeout;
+        maxHandshakesPerAddress = b.maxHandshakesPerAddress;
+        healthPort = b.healthPort;
         sslContext = b.sslContext;
         maxDepth = b.maxDepth;
         Consumer<Map<String, Object>> check = b.observationCheck;

@@ -4,28 +4,39 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.webpolicy.array.NdArray;
 import org.webpolicy.codec.MsgpackCodec;
 
 /**
- * {@code scripts/attack_campaign}: every attack of issues 10 and 19 at once against a server with default
- * options in a child JVM ({@code -Xmx256m}, {@code ulimit -n 1024}), while eight honest clients
- * step with sequence numbers. Prints the server's memory, descriptors and threads before, during
- * and after, the honest clients' latency, and how many replies were checked, lost or crossed.
- * Exits non-zero when a reply was lost or crossed or the server went down.
+ * {@code scripts/attack_campaign}: every attack of issues 10 and 19 at once against a server with
+ * default options in a child JVM ({@code -Xmx256m}, {@code ulimit -n 1024}), while eight honest
+ * clients step with sequence numbers and {@code /healthz} is probed every half second (on the
+ * WebSocket port and on the health port). Prints the server's memory, descriptors and threads
+ * before, during and after, the honest clients' latency, how many replies were checked, lost or
+ * crossed, and how many probes were answered. With the mode
+ * {@code batching}, the server batches ({@link CampaignServer}) and two attacks are added: poisoned
+ * observations with the honest keys and shapes, and 16 connections each stepping a shape of its
+ * own. Exits non-zero when a reply was lost or crossed, a probe of the health port went unanswered,
+ * or the server went down.
  */
 public final class AttackCampaign {
 
     private static final MsgpackCodec CODEC = new MsgpackCodec();
+    private static final String FLOOD = "silent connect flood: 200/s from 127.0.0.2, each held 11 s";
     private final List<long[]> stats = Collections.synchronizedList(new ArrayList<>());
     private final AtomicLong checked = new AtomicLong();
     private final AtomicLong lost = new AtomicLong();
@@ -37,33 +48,48 @@ public final class AttackCampaign {
     private volatile boolean attacking;
     private volatile boolean done;
     private volatile String serverEnd = "still running";
+    private final AtomicLong probes = new AtomicLong();
+    private final AtomicLong floodAttempts = new AtomicLong();
+    private final List<Long> probeLatency = Collections.synchronizedList(new ArrayList<>());
+    private final AtomicLong probesAnswered = new AtomicLong();
+    private final AtomicLong poisonedOwnError = new AtomicLong();
+    private final AtomicLong poisonedOther = new AtomicLong();
+    private final AtomicInteger oddShapes = new AtomicInteger();
+    private final boolean batching;
     private int port;
+    private int healthPort;
+    private final AtomicLong healthPortAnswered = new AtomicLong();
+    private final List<Long> healthPortLatency = Collections.synchronizedList(new ArrayList<>());
 
-    private AttackCampaign() {
+    private AttackCampaign(boolean batching) {
+        this.batching = batching;
     }
 
     /**
      * Runs the campaign.
      *
-     * @param args the attack's length in seconds (default 30)
+     * @param args the attack's length in seconds (default 30), then optionally {@code batching}
      * @throws Exception when the server cannot be started
      */
     public static void main(String[] args) throws Exception {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 30;
-        System.exit(new AttackCampaign().run(seconds));
+        boolean batching = args.length > 1 && args[1].equals("batching");
+        System.exit(new AttackCampaign(batching).run(seconds));
     }
 
     private int run(int seconds) throws Exception {
         String java = System.getProperty("java.home") + "/bin/java";
         String command = "ulimit -n 1024 && exec '" + java + "' -Xmx256m -cp '" + System.getProperty("java.class.path")
-                + "' " + CampaignServer.class.getName();
+                + "' " + CampaignServer.class.getName() + (batching ? " batching" : "");
         Process server = new ProcessBuilder("bash", "-c", command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
         String first = out.readLine();
         if (first == null || !first.startsWith("PORT ")) {
             throw new IllegalStateException("the server did not start: " + first);
         }
-        port = Integer.parseInt(first.substring(5).trim());
+        String[] ports = first.substring(5).trim().split(" ");
+        port = Integer.parseInt(ports[0]);
+        healthPort = Integer.parseInt(ports[1]);
         Thread reader = daemon("stats", () -> readStats(out));
         reader.start();
         List<Thread> honest = new ArrayList<>();
@@ -77,6 +103,8 @@ public final class AttackCampaign {
         attacking = true;
         latencies = attackLatency;
         List<Thread> attackers = startAttacks();
+        Thread prober = daemon("probe", this::probeHealth);
+        prober.start();
         long[] during = new long[before.length];
         long end = System.nanoTime() + seconds * 1_000_000_000L;
         while (System.nanoTime() < end) {
@@ -88,6 +116,7 @@ public final class AttackCampaign {
         }
         attacking = false;
         latencies = baseLatency;
+        prober.join(5_000);
         for (Thread t : attackers) {
             t.join(15_000);
         }
@@ -101,7 +130,8 @@ public final class AttackCampaign {
         server.getOutputStream().close();
         server.waitFor();
         report(seconds, before, during, after, healthy);
-        return lost.get() == 0 && crossed.get() == 0 && healthy && serverEnd.equals("CLOSED") ? 0 : 1;
+        return lost.get() == 0 && crossed.get() == 0 && healthy && healthPortAnswered.get() == probes.get()
+                && poisonedOther.get() == 0 && serverEnd.equals("CLOSED") ? 0 : 1;
     }
 
     private void readStats(BufferedReader out) {
@@ -171,6 +201,12 @@ public final class AttackCampaign {
         attack(threads, "containers: 16 MB of empty maps (~1-2 GB of objects once decoded)", 2, this::containers);
         attack(threads, "progressive JPEG 4096x4096, 400 empty scans (4 KB), client leaves", 8, w -> images(w, PROGRESSIVE_JPEG));
         attack(threads, "grey PNG 4096x4096 (16 KB, 16 MiB decoded)", 8, w -> images(w, GREY_PNG));
+        attack(threads, FLOOD, 4, this::silentFlood);
+        if (batching) {
+            attack(threads, "poisoned observations (honest keys and shapes, a prompt the policy refuses)", 2,
+                    this::poisoned);
+            attack(threads, "odd shapes: 16 connections stepping a shape of their own", 16, this::oddShape);
+        }
         threads.forEach(Thread::start);
         return threads;
     }
@@ -322,6 +358,79 @@ public final class AttackCampaign {
         }
     }
 
+    private static final InetAddress ATTACKER = loopback(2);
+    private static final InetAddress PROBER = loopback(3);
+
+    private static InetAddress loopback(int last) {
+        try {
+            return InetAddress.getByAddress(new byte[] {127, 0, 0, (byte) last});
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Connects 50 times a second (200 from the 4 copies) from another address, sends nothing, holds each socket 11 s. */
+    private void silentFlood(AtomicLong count) throws InterruptedException {
+        ArrayDeque<Socket> held = new ArrayDeque<>();
+        ArrayDeque<Long> since = new ArrayDeque<>();
+        long next = System.nanoTime();
+        try {
+            while (attacking) {
+                Socket s = new Socket();
+                floodAttempts.incrementAndGet();
+                try {
+                    s.bind(new InetSocketAddress(ATTACKER, 0));
+                    s.connect(new InetSocketAddress("127.0.0.1", port), 1000);
+                    held.add(s);
+                    since.add(System.nanoTime());
+                    count.incrementAndGet();
+                } catch (IOException e) {
+                    closeAll(List.of(s));
+                }
+                while (!since.isEmpty() && System.nanoTime() - since.peekFirst() > 11_000_000_000L) {
+                    since.poll();
+                    closeAll(List.of(held.poll()));
+                }
+                next += 20_000_000;
+                long wait = next - System.nanoTime();
+                if (wait > 0) {
+                    TimeUnit.NANOSECONDS.sleep(wait);
+                }
+            }
+        } finally {
+            closeAll(new ArrayList<>(held));
+        }
+    }
+
+    /** An observation like the honest ones, with a prompt the batch policy refuses: only it may fail. */
+    private void poisoned(AtomicLong count) {
+        Map<String, Object> obs = new LinkedHashMap<>(TestPolicies.observation(-1));
+        obs.put("prompt", "p".repeat(CampaignServer.BatchEcho.MAX_PROMPT + 1));
+        try (PolicyClient client = PolicyClient.builder().host("127.0.0.1").port(port)
+                .connectTimeout(Duration.ofSeconds(10)).requestTimeout(Duration.ofSeconds(10)).build()) {
+            client.step(obs);
+            poisonedOther.incrementAndGet(); // answered: the policy never saw it alone
+        } catch (RemotePolicyException e) {
+            (e.serverText().contains("the tokenizer takes") ? poisonedOwnError : poisonedOther).incrementAndGet();
+        }
+        count.incrementAndGet();
+    }
+
+    /** Steps 50 times with a state of a length no other connection uses. */
+    private void oddShape(AtomicLong count) {
+        int length = 3 + oddShapes.incrementAndGet();
+        Map<String, Object> obs = new LinkedHashMap<>();
+        obs.put("state", NdArray.ofFloat32(new float[length]));
+        obs.put("prompt", "odd");
+        try (PolicyClient client = PolicyClient.builder().host("127.0.0.1").port(port)
+                .connectTimeout(Duration.ofSeconds(10)).requestTimeout(Duration.ofSeconds(10)).build()) {
+            for (int i = 0; i < 50 && attacking; i++) {
+                client.step(obs);
+                count.incrementAndGet();
+            }
+        }
+    }
+
     /** Issue 19: images that cost the server far more than their bytes, on connections that negotiated a codec. */
     private static final byte[] PROGRESSIVE_JPEG = CODEC.pack(Map.of("images", Map.of("cam_high",
             org.webpolicy.image.compression.HostileImages.value("jpeg", List.of(4096L, 4096L, 1L),
@@ -346,9 +455,48 @@ public final class AttackCampaign {
         }
     }
 
+    /**
+     * Asks for /healthz every half second while the attacks run, on the WebSocket port from
+     * 127.0.0.3 (as a load balancer asks from an address of its own) and on the health port; an
+     * answer must come within 2 s.
+     */
+    private void probeHealth() {
+        while (attacking) {
+            probes.incrementAndGet();
+            if (healthz(port, PROBER, probeLatency)) {
+                probesAnswered.incrementAndGet();
+            }
+            if (healthz(healthPort, PROBER, healthPortLatency)) {
+                healthPortAnswered.incrementAndGet();
+            }
+            try {
+                Thread.sleep(500);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    private static boolean healthz(int port, InetAddress from, List<Long> latencies) {
+        long t0 = System.nanoTime();
+        try (Socket s = new Socket()) {
+            s.bind(new InetSocketAddress(from, 0));
+            s.connect(new InetSocketAddress("127.0.0.1", port), 2000);
+            s.setSoTimeout(2000);
+            write(s, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            if (WireSocket.readHttpHead(s.getInputStream()).startsWith("HTTP/1.1 200")) {
+                latencies.add(System.nanoTime() - t0);
+                return true;
+            }
+        } catch (IOException e) {
+            // unanswered
+        }
+        return false;
+    }
+
     private Socket rawOpen() throws IOException {
         Socket s = new Socket();
-        s.connect(new java.net.InetSocketAddress("127.0.0.1", port), 1000);
+        s.connect(new InetSocketAddress("127.0.0.1", port), 1000);
         s.setSoTimeout(5000);
         OutputStream out = s.getOutputStream();
         out.write(WireSocket.upgradeRequest("").getBytes(StandardCharsets.US_ASCII));
@@ -402,6 +550,16 @@ public final class AttackCampaign {
         System.out.println("| --- | --- |");
         attacks.forEach((name, n) -> System.out.println("| " + name + " | " + n.get() + " |"));
         System.out.println();
+        System.out.printf("FIGURE campaign probes: /healthz under attack answered 200 within 2 s: health port %d of %d"
+                + " (p50/max %.1f/%.1f ms), WebSocket port %d of %d (p50/max %.1f/%.1f ms); silent flood: %d connects"
+                + " tried, %d accepted within 1 s%n", healthPortAnswered.get(), probes.get(), pct(healthPortLatency, 50),
+                pct(healthPortLatency, 100), probesAnswered.get(), probes.get(), pct(probeLatency, 50),
+                pct(probeLatency, 100),
+                floodAttempts.get(), attacks.get(FLOOD).get());
+        if (batching) {
+            System.out.printf("FIGURE campaign batching: poisoned requests failed with their own reason %d, otherwise %d%n",
+                    poisonedOwnError.get(), poisonedOther.get());
+        }
         System.out.printf("FIGURE campaign: honest latency p50/p99 %.2f/%.2f ms before, %.2f/%.2f ms under attack; "
                 + "replies checked %d, lost %d, crossed %d; /healthz after: %s; server end: %s%n",
                 pct(baseLatency, 50), pct(baseLatency, 99), pct(attackLatency, 50), pct(attackLatency, 99),

@@ -15,12 +15,17 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.webpolicy.array.NdArray;
 import org.webpolicy.policy.BatchPolicy;
 
-/** Batching across connections: each action reaches its own robot, mismatches and failures stay contained. */
+/**
+ * Batching across connections: each action reaches its own robot, mismatches stay apart, and a
+ * failure reaches only the robot whose observation fails.
+ */
 class BatchingTest {
 
     private final TestResources open = new TestResources();
@@ -34,8 +39,8 @@ class BatchingTest {
 
     /**
      * Answers each observation's "id" back, records every batch's ids, and refuses a batch whose
-     * observations do not share shapes (the server must never make one). Throws for an id of -1
-     * and returns one action too few when asked to by an id of -2.
+     * observations do not share shapes (the server must never make one). Throws for an id of -1,
+     * returns one action too few when asked to by an id of -2, and hangs for an id of -3.
      */
     static final class Recording implements BatchPolicy {
         final List<List<Long>> batches = Collections.synchronizedList(new ArrayList<>());
@@ -54,6 +59,14 @@ class BatchingTest {
             batches.add(ids);
             if (ids.contains(-1L)) {
                 throw new IllegalStateException("the model ran out of memory for this batch");
+            }
+            if (ids.contains(-3L)) {
+                try {
+                    Thread.sleep(10_000); // past any deadline the tests set; interrupted when abandoned
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted");
+                }
             }
             List<Map<String, Object>> actions = new ArrayList<>();
             for (Long id : ids) {
@@ -79,7 +92,7 @@ class BatchingTest {
         return client;
     }
 
-    private static Map<String, Object> observation(long id, int stateLength) {
+    static Map<String, Object> observation(long id, int stateLength) {
         Map<String, Object> obs = new LinkedHashMap<>();
         obs.put("id", id);
         obs.put("state", NdArray.ofFloat32(new float[stateLength]));
@@ -137,7 +150,7 @@ class BatchingTest {
     }
 
     @Test
-    void aPolicyFailureFailsEveryRequestOfTheBatchWithTheReasonAndTheServerGoesOn() throws Exception {
+    void aPolicyFailureFailsOnlyTheObservationThatFailsAndTheOthersGetTheirActions() throws Exception {
         Recording policy = new Recording();
         PolicyServer server = serve(policy, 3, Duration.ofSeconds(60));
         List<Future<Map<String, Object>>> replies = new ArrayList<>();
@@ -146,13 +159,18 @@ class BatchingTest {
             client.connect();
             replies.add(stepAsync(client, observation(id, 3)));
         }
-        for (Future<Map<String, Object>> reply : replies) {
-            ExecutionException e = assertThrows(ExecutionException.class, () -> reply.get(30, TimeUnit.SECONDS));
-            RemotePolicyException remote = (RemotePolicyException) e.getCause();
-            assertTrue(remote.serverText().contains("the model ran out of memory for this batch"), remote.serverText());
-        }
-        assertEquals(3, server.metrics().failures(FailureKind.POLICY));
-        // The server carries on: a full batch of good robots is served.
+        assertEquals(7L, replies.get(0).get(30, TimeUnit.SECONDS).get("id"));
+        assertEquals(8L, replies.get(2).get(30, TimeUnit.SECONDS).get("id"));
+        ExecutionException e = assertThrows(ExecutionException.class, () -> replies.get(1).get(30, TimeUnit.SECONDS));
+        RemotePolicyException remote = (RemotePolicyException) e.getCause();
+        assertTrue(remote.serverText().contains("the model ran out of memory for this batch"), remote.serverText());
+        assertEquals(1, server.metrics().failures(FailureKind.POLICY));
+        // Split in halves down to the observation that fails alone.
+        assertEquals(List.of(List.of(7L, -1L, 8L), List.of(7L), List.of(-1L, 8L), List.of(-1L), List.of(8L)),
+                policy.batches);
+        assertEquals(2, server.metrics().batchSplits.sum());
+        // The server carries on: a full batch of good robots is served in one call.
+        int before = policy.batches.size();
         List<Future<Map<String, Object>>> good = new ArrayList<>();
         for (long id = 20; id < 23; id++) {
             PolicyClient client = client(server);
@@ -161,10 +179,11 @@ class BatchingTest {
         for (int i = 0; i < 3; i++) {
             assertEquals(20L + i, good.get(i).get(30, TimeUnit.SECONDS).get("id"));
         }
+        assertEquals(before + 1, policy.batches.size(), "one call for the good batch: " + policy.batches);
     }
 
     @Test
-    void tooFewActionsFailEveryRequestOfTheBatchNamingTheCounts() throws Exception {
+    void tooFewActionsFailOnlyTheObservationThatGetsTooFewNamingTheCounts() throws Exception {
         Recording policy = new Recording();
         PolicyServer server = serve(policy, 2, Duration.ofSeconds(60));
         List<Future<Map<String, Object>>> replies = new ArrayList<>();
@@ -172,11 +191,81 @@ class BatchingTest {
             PolicyClient client = client(server);
             replies.add(stepAsync(client, observation(id, 3)));
         }
+        ExecutionException e = assertThrows(ExecutionException.class, () -> replies.get(0).get(30, TimeUnit.SECONDS));
+        String text = ((RemotePolicyException) e.getCause()).serverText();
+        assertTrue(text.contains("returned 0 actions for 1 observations"), text);
+        assertEquals(5L, replies.get(1).get(30, TimeUnit.SECONDS).get("id"));
+    }
+
+    @Test
+    void aBatchPastItsDeadlineFailsEveryMemberWithTheDeadlineAndIsNotCalledAgain() throws Exception {
+        Recording policy = new Recording();
+        PolicyServer server = open.serve(PolicyServer.builder(policy).batching(2, Duration.ofSeconds(60))
+                .policyTimeout(Duration.ofMillis(300)));
+        List<Future<Map<String, Object>>> replies = new ArrayList<>();
+        for (long id : new long[] {-3, 6}) {
+            PolicyClient client = client(server);
+            replies.add(stepAsync(client, observation(id, 3)));
+        }
         for (Future<Map<String, Object>> reply : replies) {
             ExecutionException e = assertThrows(ExecutionException.class, () -> reply.get(30, TimeUnit.SECONDS));
             String text = ((RemotePolicyException) e.getCause()).serverText();
-            assertTrue(text.contains("returned 1 actions for 2 observations"), text);
+            assertTrue(text.contains("exceeded its deadline"), text);
         }
+        assertEquals(1, policy.batches.size(), "a batch past its deadline is not split: " + policy.batches);
+        assertEquals(2, server.metrics().failures(FailureKind.DEADLINE));
+    }
+
+    /**
+     * Whole server: four robots step with their own sequence numbers while two clients send an
+     * observation of the same keys and shapes that makes the policy throw. Only the poisoned
+     * requests fail, each with its own reason; every honest reply carries its own number.
+     */
+    @Test
+    void honestRobotsStepThroughPoisonedObservationsInTheirBatches() throws Exception {
+        Recording policy = new Recording();
+        PolicyServer server = serve(policy, 4, Duration.ofMillis(5));
+        AtomicLong poisoned = new AtomicLong();
+        AtomicBoolean attacking = new AtomicBoolean(true);
+        List<Future<?>> attackers = new ArrayList<>();
+        for (int a = 0; a < 2; a++) {
+            attackers.add(robots.submit(() -> {
+                while (attacking.get()) {
+                    PolicyClient client = PolicyClient.builder().host("127.0.0.1").port(server.port())
+                            .connectTimeout(Duration.ofSeconds(10)).build();
+                    try (client) {
+                        client.step(observation(-1, 3));
+                        throw new AssertionError("a poisoned observation got an action");
+                    } catch (RemotePolicyException e) {
+                        assertTrue(e.serverText().contains("the model ran out of memory"), e.serverText());
+                        poisoned.incrementAndGet();
+                    }
+                }
+                return null;
+            }));
+        }
+        List<Future<Integer>> honest = new ArrayList<>();
+        for (int r = 0; r < 4; r++) {
+            long base = (r + 1) * 1_000_000L;
+            PolicyClient client = client(server);
+            honest.add(robots.submit(() -> {
+                for (long seq = base; seq < base + 150; seq++) {
+                    assertEquals(seq, client.step(observation(seq, 3)).get("id"));
+                }
+                return 150;
+            }));
+        }
+        for (Future<Integer> robot : honest) {
+            assertEquals(150, robot.get(120, TimeUnit.SECONDS));
+        }
+        attacking.set(false);
+        for (Future<?> attacker : attackers) {
+            attacker.get(30, TimeUnit.SECONDS);
+        }
+        boolean mixed = policy.batches.stream().anyMatch(b -> b.contains(-1L) && b.stream().anyMatch(id -> id > 0));
+        assertTrue(mixed, "no batch mixed poisoned and honest observations: the test proved nothing");
+        assertTrue(poisoned.get() > 0);
+        assertEquals(poisoned.get(), server.metrics().failures(FailureKind.POLICY));
     }
 
     @Test

@@ -14,14 +14,16 @@ public final class DescriptorLimitedServer {
     }
 
     /**
-     * Runs the server.
+     * Runs the server. Silent connections are neither timed out nor limited per address, so that
+     * they reach the descriptor limit, which is what the test is about.
      *
      * @param args none
      * @throws Exception when the server cannot start
      */
     public static void main(String[] args) throws Exception {
         PolicyServer server = PolicyServer.builder(new TestPolicies.Echo()).host("127.0.0.1").port(0)
-                .handshakeTimeout(Duration.ofSeconds(60)).build().start();
+                .handshakeTimeout(Duration.ofSeconds(60)).firstByteTimeout(Duration.ofSeconds(60))
+                .maxHandshakesPerAddress(100_000).build().start();
         System.out.println("PORT " + server.port());
         System.out.flush();
         Thread stdin = new Thread(() -> {
