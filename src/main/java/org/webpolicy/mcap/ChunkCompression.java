@@ -35,8 +35,12 @@ public enum ChunkCompression {
         return null;
     }
 
-    /** Fails now, naming the missing dependency, rather than at the first chunk on a writer thread. */
-    void requireAvailable() {
+    /**
+     * Fails now, naming the missing dependency, rather than at the first chunk on a writer thread.
+     *
+     * @throws IllegalStateException when this compression's library is not on the class path
+     */
+    public void requireAvailable() {
         if (this == ZSTD && !ZstdHolder.AVAILABLE) {
             throw new IllegalStateException("zstd chunk compression needs " + ZSTD_ARTIFACT
                     + " on the class path (an optional dependency: add it), or choose ChunkCompression.NONE");

@@ -1,0 +1,27 @@
+package org.webpolicy.record;
+
+import java.util.Map;
+
+/**
+ * One exchange read back from a recording.
+ *
+ * @param sequence its number in the file (1, 2, ...)
+ * @param connection the recorded connection it was on
+ * @param index its position on that connection (0, 1, ...)
+ * @param form "raw" (openpi), "envelope" (webpolicy) or "unknown" (a request that did not decode)
+ * @param op "step" or "reset" (null when unknown)
+ * @param request the request message, byte for byte
+ * @param reply the reply message, byte for byte; null when the request failed
+ * @param failure the error text the robot got, or null
+ * @param requestTimeNs when the request was captured, ns since the epoch
+ * @param replyTimeNs when the reply (or the failure) came, ns since the epoch
+ * @param serverTiming the reply's {@code server_timing} (ms), empty when it had none
+ */
+public record RecordedExchange(long sequence, long connection, long index, String form, String op, byte[] request,
+        byte[] reply, String failure, long requestTimeNs, long replyTimeNs, Map<String, Double> serverTiming) {
+
+    /** Reply time minus request time, in milliseconds. */
+    public double latencyMs() {
+        return (replyTimeNs - requestTimeNs) / 1e6;
+    }
+}

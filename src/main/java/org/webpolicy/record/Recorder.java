@@ -1,0 +1,299 @@
+package org.webpolicy.record;
+
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.webpolicy.mcap.ChunkCompression;
+import org.webpolicy.mcap.McapWriter;
+
+/**
+ * Records exchanges between robots and a policy into an MCAP file (channels in {@link Topics}),
+ * off the caller's thread: each call copies nothing, queues a reference and returns; one writer
+ * thread encodes, compresses and writes. When the writer falls behind (a slow disk), the queue
+ * fills and exchanges are dropped and counted ({@link #stats()}), so a control loop is never
+ * slowed by its recording. Chunks are flushed at least every {@code flushInterval}: a process
+ * killed mid-recording leaves a file readable up to its last chunk.
+ *
+ * <p>Callers hand over byte buffers and must not change them afterwards (the codec's segments
+ * and a server's request buffers are never changed). Thread-safe: any number of connections may
+ * record at once. {@link #close()} writes what is queued and finishes the file.
+ *
+ * <p>Use it through {@link RecordingPolicy} (around any policy: a client, a broker, a model) or
+ * {@link #serverTap()} (on a {@code PolicyServer}, the bytes exactly as they went on the wire).
+ */
+public final class Recorder implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(Recorder.class);
+
+    private final LinkedBlockingQueue<Entry> queue = new LinkedBlockingQueue<>();
+    private final int queueCapacity;
+    private final long maxQueuedBytes;
+    private final AtomicLong queuedBytes = new AtomicLong();
+    private final AtomicLong nextConnection = new AtomicLong(1);
+    private final AtomicLong dropped = new AtomicLong();
+    private final AtomicLong accepted = new AtomicLong();
+    private final RecordingWriter writer;
+    private final Thread thread;
+    private final long flushNanos;
+    private volatile boolean closing;
+    private volatile String failure;
+
+    /** What the writer thread takes from the queue. */
+    sealed interface Entry {
+    }
+
+    record Opened(long connection, String robot, List<ByteBuffer> metadata, long nanos) implements Entry {
+    }
+
+    record Exchanged(long connection, List<ByteBuffer> request, List<ByteBuffer> reply, String failure,
+            long requestNanos, long replyNanos, long bytes) implements Entry {
+    }
+
+    record Closed(long connection, int code, String reason, long nanos) implements Entry {
+    }
+
+    private Recorder(Builder b, OutputStream out) {
+        this.queueCapacity = b.queueCapacity;
+        this.maxQueuedBytes = b.maxQueuedBytes;
+        this.flushNanos = b.flushInterval.toNanos();
+        b.compression.requireAvailable();
+        // Even the header is written on the writer thread: a stuck disk never blocks whoever builds the recorder.
+        this.writer = new RecordingWriter(() -> new McapWriter(out, library(), b.compression, b.chunkBytes),
+                b.cameraImages, b.cameraPeriod.toNanos());
+        this.thread = new Thread(this::run, "webpolicy-recorder");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    private static String library() {
+        String version = Recorder.class.getPackage().getImplementationVersion();
+        return "webpolicy-java" + (version == null ? "" : " " + version);
+    }
+
+    /** A recorder writing {@code file} (created or replaced). */
+    public static Builder builder(Path file) {
+        return new Builder(Objects.requireNonNull(file, "file"), null);
+    }
+
+    /** A recorder writing to {@code out}, which it closes when it closes (tests, benchmarks, pipes). */
+    public static Builder builder(OutputStream out) {
+        return new Builder(null, Objects.requireNonNull(out, "out"));
+    }
+
+    /** A new connection: its id for the calls below, and the metadata message the server sent on it. */
+    public long connectionOpened(String robot, List<ByteBuffer> metadata) {
+        long id = nextConnection.getAndIncrement();
+        offerControl(new Opened(id, robot, metadata, System.nanoTime()));
+        return id;
+    }
+
+    /** One answered request: both messages as they went on the wire; times from {@link System#nanoTime()}. */
+    public void exchanged(long connection, List<ByteBuffer> request, List<ByteBuffer> reply, long requestNanos, long replyNanos) {
+        offerExchange(new Exchanged(connection, request, reply, null, requestNanos, replyNanos, size(request) + size(reply)));
+    }
+
+    /** One failed request: the request and the error text the robot got (or the failure's description). */
+    public void failed(long connection, List<ByteBuffer> request, String failure, long requestNanos, long failedNanos) {
+        offerExchange(new Exchanged(connection, request, null, Objects.requireNonNull(failure, "failure"),
+                requestNanos, failedNanos, size(request)));
+    }
+
+    /** A connection ended, with its WebSocket close code and reason (0 and a description when there was none). */
+    public void connectionClosed(long connection, int code, String reason) {
+        offerControl(new Closed(connection, code, reason, System.nanoTime()));
+    }
+
+    /** What has been recorded and dropped so far. */
+    public RecorderStats stats() {
+        return new RecorderStats(accepted.get(), dropped.get(), queue.size(), writer.bytesWritten(), failure);
+    }
+
+    /**
+     * A tap for {@code PolicyServer.builder(policy).exchangeTap(...)}: records every request the
+     * server answers (or fails), byte for byte, one recorded connection per robot connection.
+     */
+    public org.webpolicy.transport.ExchangeTap serverTap() {
+        return new ServerTap(this);
+    }
+
+    private void offerExchange(Exchanged e) {
+        if (closing || failure != null || queue.size() >= queueCapacity
+                || queuedBytes.get() + e.bytes() > maxQueuedBytes) {
+            dropped.incrementAndGet();
+            return;
+        }
+        queuedBytes.addAndGet(e.bytes());
+        accepted.incrementAndGet();
+        queue.offer(e);
+    }
+
+    /** Openings and closings are small and rare: always queued (unless closed), so exchanges keep their connection. */
+    private void offerControl(Entry e) {
+        if (!closing && failure == null) {
+            queue.offer(e);
+        }
+    }
+
+    private static long size(List<ByteBuffer> segments) {
+        long n = 0;
+        for (ByteBuffer b : segments) {
+            n += b.remaining();
+        }
+        return n;
+    }
+
+    private void run() {
+        long lastFlush = System.nanoTime();
+        long droppedNoted = 0;
+        try {
+            writer.start();
+            while (true) {
+                Entry e = queue.poll(Math.max(1, flushNanos / 4), TimeUnit.NANOSECONDS);
+                if (e != null) {
+                    if (e instanceof Exchanged x) {
+                        queuedBytes.addAndGet(-x.bytes());
+                    }
+                    writer.write(e);
+                }
+                long drops = dropped.get();
+                if (drops != droppedNoted) {
+                    writer.dropped(drops, System.nanoTime());
+                    droppedNoted = drops;
+                }
+                if (System.nanoTime() - lastFlush >= flushNanos) {
+                    writer.flush();
+                    lastFlush = System.nanoTime();
+                }
+                if (e == null && closing && queue.isEmpty()) {
+                    break;
+                }
+            }
+            writer.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            closeAfterFailure("interrupted");
+        } catch (RuntimeException e) {
+            // An I/O error (a full disk): stop recording, keep what was flushed, never disturb the caller.
+            log.warn("Recording stopped: {}", e.toString());
+            closeAfterFailure(e.toString());
+        }
+    }
+
+    private void closeAfterFailure(String why) {
+        failure = why;
+        long lost = queue.size();
+        queue.clear();
+        dropped.addAndGet(lost);
+        try {
+            writer.close();
+        } catch (RuntimeException ignored) {
+            // the file keeps its complete chunks; the failure is in stats()
+        }
+    }
+
+    /** Writes what is queued, finishes the file and stops the writer thread. */
+    @Override
+    public void close() {
+        closing = true;
+        try {
+            thread.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** How a recorder is built; every option has a default. */
+    public static final class Builder {
+        private final Path file;
+        private final OutputStream out;
+        private int queueCapacity = 1024;
+        private long maxQueuedBytes = 256L << 20;
+        private ChunkCompression compression = ChunkCompression.ZSTD;
+        private int chunkBytes = McapWriter.DEFAULT_CHUNK_BYTES;
+        private Duration flushInterval = Duration.ofSeconds(1);
+        private boolean cameraImages = true;
+        private Duration cameraPeriod = Duration.ofMillis(100);
+
+        private Builder(Path file, OutputStream out) {
+            this.file = file;
+            this.out = out;
+        }
+
+        /** Exchanges waiting for the writer at most (1024): more are dropped and counted. */
+        public Builder queueCapacity(int queueCapacity) {
+            if (queueCapacity < 1) {
+                throw new IllegalArgumentException("queueCapacity must be at least 1, got " + queueCapacity);
+            }
+            this.queueCapacity = queueCapacity;
+            return this;
+        }
+
+        /** Bytes of exchanges waiting for the writer at most (256 MiB): more are dropped and counted. */
+        public Builder maxQueuedBytes(long maxQueuedBytes) {
+            if (maxQueuedBytes < 1) {
+                throw new IllegalArgumentException("maxQueuedBytes must be at least 1, got " + maxQueuedBytes);
+            }
+            this.maxQueuedBytes = maxQueuedBytes;
+            return this;
+        }
+
+        /** How chunks are compressed (zstd; {@code NONE} needs no zstd-jni). */
+        public Builder compression(ChunkCompression compression) {
+            this.compression = Objects.requireNonNull(compression, "compression");
+            return this;
+        }
+
+        /** Uncompressed bytes per chunk (4 MiB). */
+        public Builder chunkBytes(int chunkBytes) {
+            if (chunkBytes < 1) {
+                throw new IllegalArgumentException("chunkBytes must be at least 1, got " + chunkBytes);
+            }
+            this.chunkBytes = chunkBytes;
+            return this;
+        }
+
+        /** A chunk is written at least this often (1 s): the most a kill can lose. */
+        public Builder flushInterval(Duration flushInterval) {
+            if (flushInterval.isNegative() || flushInterval.isZero()) {
+                throw new IllegalArgumentException("flushInterval must be positive, got " + flushInterval);
+            }
+            this.flushInterval = flushInterval;
+            return this;
+        }
+
+        /**
+         * Camera images also on {@code /camera/...} channels a viewer shows (on by default). Images
+         * that came compressed are copied as they are; raw ones are JPEG-encoded on the writer
+         * thread at most once per {@code period} per camera (100 ms), which bounds its CPU.
+         */
+        public Builder cameraImages(boolean enabled, Duration period) {
+            this.cameraImages = enabled;
+            this.cameraPeriod = Objects.requireNonNull(period, "period");
+            return this;
+        }
+
+        /** Opens the file and starts the writer thread. */
+        public Recorder build() {
+            if (out != null) {
+                return new Recorder(this, out);
+            }
+            try {
+                return new Recorder(this, new BufferedOutputStream(Files.newOutputStream(file), 1 << 16));
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot create the recording " + file, e);
+            }
+        }
+    }
+}
