@@ -16,9 +16,24 @@ import java.util.Map;
  * @param requestTimeNs when the request was captured, ns since the epoch
  * @param replyTimeNs when the reply (or the failure) came, ns since the epoch
  * @param serverTiming the reply's {@code server_timing} (ms), empty when it had none
+ * @param requestSize the request's length in bytes (kept by {@link #withoutRequest()})
  */
 public record RecordedExchange(long sequence, long connection, long index, String form, String op, byte[] request,
-        byte[] reply, String failure, long requestTimeNs, long replyTimeNs, Map<String, Double> serverTiming) {
+        byte[] reply, String failure, long requestTimeNs, long replyTimeNs, Map<String, Double> serverTiming,
+        long requestSize) {
+
+    /** An exchange whose request size is its request's length. */
+    public RecordedExchange(long sequence, long connection, long index, String form, String op, byte[] request,
+            byte[] reply, String failure, long requestTimeNs, long replyTimeNs, Map<String, Double> serverTiming) {
+        this(sequence, connection, index, form, op, request, reply, failure, requestTimeNs, replyTimeNs, serverTiming,
+                request.length);
+    }
+
+    /** This exchange without its request bytes (an index that keeps only replies in memory). */
+    public RecordedExchange withoutRequest() {
+        return new RecordedExchange(sequence, connection, index, form, op, new byte[0], reply, failure, requestTimeNs,
+                replyTimeNs, serverTiming, requestSize);
+    }
 
     /** Reply time minus request time, in milliseconds. */
     public double latencyMs() {

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -54,7 +55,7 @@ public final class Recorder implements AutoCloseable {
     sealed interface Entry {
     }
 
-    record Opened(long connection, String robot, List<ByteBuffer> metadata, long nanos) implements Entry {
+    record Opened(long connection, String robot, Map<String, String> handshake, List<ByteBuffer> metadata, long nanos) implements Entry {
     }
 
     record Exchanged(long connection, List<ByteBuffer> request, List<ByteBuffer> reply, String failure,
@@ -94,8 +95,16 @@ public final class Recorder implements AutoCloseable {
 
     /** A new connection: its id for the calls below, and the metadata message the server sent on it. */
     public long connectionOpened(String robot, List<ByteBuffer> metadata) {
+        return connectionOpened(robot, Map.of(), metadata);
+    }
+
+    /**
+     * A new connection, with the server's handshake headers that change what a client does
+     * ({@code X-Webpolicy-*}: the protocol form, request ids, image codecs), which replay sends again.
+     */
+    public long connectionOpened(String robot, Map<String, String> handshake, List<ByteBuffer> metadata) {
         long id = nextConnection.getAndIncrement();
-        offerControl(new Opened(id, robot, metadata, System.nanoTime()));
+        offerControl(new Opened(id, robot, Map.copyOf(handshake), metadata, System.nanoTime()));
         return id;
     }
 

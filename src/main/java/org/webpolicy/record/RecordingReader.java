@@ -64,7 +64,11 @@ public final class RecordingReader implements Closeable {
             if ("open".equals(e.get("event")) && e.get("connection") instanceof Number id) {
                 long conn = id.longValue();
                 byte[] metadata = metadataBySequence.remove(conn);
-                connections.put(conn, new RecordedConnection(conn, String.valueOf(e.get("robot")),
+                Map<String, String> handshake = new LinkedHashMap<>();
+                if (e.get("handshake") instanceof Map<?, ?> h) {
+                    h.forEach((k, v) -> handshake.put(String.valueOf(k), String.valueOf(v)));
+                }
+                connections.put(conn, new RecordedConnection(conn, String.valueOf(e.get("robot")), Map.copyOf(handshake),
                         metadata == null ? new byte[] {(byte) 0x80} : metadata, m.logTime()));
             } else if ("dropped".equals(e.get("event")) && e.get("dropped") instanceof Number n) {
                 dropped = Math.max(dropped, n.longValue());

@@ -91,7 +91,10 @@ final class RecordingWriter {
         if (entry instanceof Recorder.Opened o) {
             long t = epoch(o.nanos());
             mcap.addMessage(metadata, o.connection(), t, t, o.metadata());
-            writeEvent(t, new Json().put("event", "open").put("connection", o.connection()).put("robot", o.robot()));
+            Json handshake = new Json();
+            new java.util.TreeMap<>(o.handshake()).forEach(handshake::put);
+            writeEvent(t, new Json().put("event", "open").put("connection", o.connection()).put("robot", o.robot())
+                    .put("handshake", handshake));
         } else if (entry instanceof Recorder.Closed c) {
             writeEvent(epoch(c.nanos()), new Json().put("event", "close").put("connection", c.connection())
                     .put("code", c.code()).put("reason", c.reason()));
