@@ -71,8 +71,11 @@ final class RecordCommand implements Callable<Integer> {
     }
 
     private static void waitForPort(RecordingProxy server) throws InterruptedException {
-        for (int i = 0; i < 500 && server.getPort() == 0; i++) {
-            Thread.sleep(10);
+        if (!server.started.await(30, java.util.concurrent.TimeUnit.SECONDS)) {
+            throw new IllegalStateException("the proxy did not start listening within 30 s");
+        }
+        if (server.startFailure != null) {
+            throw new IllegalStateException("the proxy cannot listen: " + server.startFailure.getMessage(), server.startFailure);
         }
     }
 

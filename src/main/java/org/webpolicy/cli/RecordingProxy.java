@@ -103,11 +103,21 @@ final class RecordingProxy extends WebSocketServer {
 
     @Override
     public void onError(WebSocket conn, Exception ex) {
+        if (conn == null) {
+            startFailure = ex; // the server could not listen (port taken, ...)
+            started.countDown();
+        }
         System.err.println("webpolicy record: " + (conn == null ? "" : conn.getRemoteSocketAddress() + ": ") + ex);
     }
 
+    /** Counted down once the server listens: {@link #getPort()} is the bound port from then on. */
+    final java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
+    /** Why the server could not start, if it could not. */
+    volatile Exception startFailure;
+
     @Override
     public void onStart() {
+        started.countDown();
     }
 
     /** One robot's connection to the upstream server: forwards its frames to the robot and records them. */

@@ -64,8 +64,12 @@ final class ReplayCommand implements Callable<Integer> {
             }
         });
         Runtime.getRuntime().addShutdownHook(hook);
-        for (int i = 0; i < 500 && replay.getPort() == 0; i++) {
-            Thread.sleep(10);
+        if (!replay.started.await(30, java.util.concurrent.TimeUnit.SECONDS)) {
+            throw new IllegalStateException("the replay server did not start listening within 30 s");
+        }
+        if (replay.startFailure != null) {
+            throw new IllegalStateException("the replay server cannot listen: " + replay.startFailure.getMessage(),
+                    replay.startFailure);
         }
         server = replay;
         System.out.println("Replaying " + replay.exchanges + " exchange(s) of " + file + " on ws://" + host + ":" + replay.getPort()

@@ -219,11 +219,21 @@ final class ReplayServer extends WebSocketServer {
 
     @Override
     public void onError(WebSocket conn, Exception ex) {
+        if (conn == null) {
+            startFailure = ex; // the server could not listen (port taken, ...)
+            started.countDown();
+        }
         System.err.println("webpolicy replay: " + (conn == null ? "" : conn.getRemoteSocketAddress() + ": ") + ex);
     }
 
+    /** Counted down once the server listens: {@link #getPort()} is the bound port from then on. */
+    final java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
+    /** Why the server could not start, if it could not. */
+    volatile Exception startFailure;
+
     @Override
     public void onStart() {
+        started.countDown();
     }
 
     @Override

@@ -20,7 +20,11 @@ public enum ChunkCompression {
         this.specName = specName;
     }
 
-    /** The compression string written in the chunk record. */
+    /**
+     * The compression string written in the chunk record.
+     *
+     * @return "zstd", or "" for none
+     */
     public String specName() {
         return specName;
     }

@@ -5,6 +5,7 @@ import org.webpolicy.WebPolicyException;
 /** A file that is not MCAP, or whose record at {@link #offset()} is malformed or fails its CRC. */
 public final class McapFormatException extends WebPolicyException {
 
+    /** Serialization version: the class's fields are its message and offset. */
     private static final long serialVersionUID = 1L;
 
     private final long offset;
@@ -14,7 +15,11 @@ public final class McapFormatException extends WebPolicyException {
         this.offset = offset;
     }
 
-    /** Where, from the start of the file, the bad record (or the chunk holding it) starts. */
+    /**
+     * Where, from the start of the file, the bad record (or the chunk holding it) starts.
+     *
+     * @return a byte offset
+     */
     public long offset() {
         return offset;
     }

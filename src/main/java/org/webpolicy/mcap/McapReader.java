@@ -54,12 +54,23 @@ public final class McapReader implements Closeable {
         this.fileSize = fileSize;
     }
 
-    /** Opens {@code file}; nothing is read until {@link #next()}. */
+    /**
+     * Opens {@code file}; nothing is read until {@link #next()}.
+     *
+     * @param file an MCAP file
+     * @return a reader at the start of the file
+     * @throws IOException when the file cannot be opened
+     */
     public static McapReader open(Path file) throws IOException {
         return new McapReader(new BufferedInputStream(Files.newInputStream(file), 1 << 16), Files.size(file));
     }
 
-    /** The next header, schema, channel or message record; null at the end of the file (or of what it holds). */
+    /**
+     * The next header, schema, channel or message record.
+     *
+     * @return the record, or null at the end of the file (or of what it holds)
+     * @throws McapFormatException naming the offset and the record when the file is malformed
+     */
     public McapRecord next() {
         while (pending.isEmpty() && !finished) {
             readOne();
@@ -67,27 +78,47 @@ public final class McapReader implements Closeable {
         return pending.poll();
     }
 
-    /** Null for a file read to its footer and closing magic; otherwise where and how the file stopped short. */
+    /**
+     * Why the file ended early, once {@link #next()} returned null.
+     *
+     * @return null for a file read to its footer and closing magic; otherwise where and how it stopped short
+     */
     public String truncation() {
         return truncation;
     }
 
-    /** Messages read so far. */
+    /**
+     * Messages read so far.
+     *
+     * @return a count
+     */
     public long messageCount() {
         return messages;
     }
 
-    /** Chunks read so far. */
+    /**
+     * Chunks read so far.
+     *
+     * @return a count
+     */
     public long chunkCount() {
         return chunks;
     }
 
-    /** The channels seen so far, by id. */
+    /**
+     * The channels seen so far.
+     *
+     * @return channels by id
+     */
     public Map<Integer, McapRecord.Channel> channels() {
         return Map.copyOf(channels);
     }
 
-    /** The schemas seen so far, by id. */
+    /**
+     * The schemas seen so far.
+     *
+     * @return schemas by id
+     */
     public Map<Integer, McapRecord.Schema> schemas() {
         return Map.copyOf(schemas);
     }
@@ -327,7 +358,11 @@ public final class McapReader implements Closeable {
         return total;
     }
 
-    /** True once the footer was read and checked. */
+    /**
+     * Whether the footer was read and checked.
+     *
+     * @return true once it was
+     */
     public boolean complete() {
         return footerRead;
     }

@@ -53,7 +53,11 @@ public final class McapWriter implements Closeable {
     /**
      * Starts a file on {@code out} (buffer it; the writer flushes after each chunk).
      *
+     * @param out where the file goes; closed by {@link #close()}
      * @param library written in the header, e.g. "webpolicy-java 0.1.0"
+     * @param compression how chunks are compressed
+     * @param chunkBytes a chunk is written once its records reach this many bytes
+     * @throws IllegalStateException when the compression's library is missing
      */
     public McapWriter(OutputStream out, String library, ChunkCompression compression, int chunkBytes) {
         if (chunkBytes < 1) {
@@ -73,7 +77,14 @@ public final class McapWriter implements Closeable {
         writeData(head.array(), head.size());
     }
 
-    /** Adds a schema and returns its id (1, 2, ...): write it before the channels that use it. */
+    /**
+     * Adds a schema: add it before the channels that use it.
+     *
+     * @param name the schema's name, e.g. "foxglove.CompressedImage"
+     * @param encoding its encoding, e.g. "jsonschema"
+     * @param data the schema itself
+     * @return its id (1, 2, ...)
+     */
     public int addSchema(String name, String encoding, byte[] data) {
         ensureOpen();
         int id = schemaRecords.size() + 1;
@@ -91,7 +102,15 @@ public final class McapWriter implements Closeable {
         return id;
     }
 
-    /** Adds a channel and returns its id (0, 1, ...); {@code schemaId} 0 means no schema. */
+    /**
+     * Adds a channel.
+     *
+     * @param schemaId its schema's id, 0 for none
+     * @param topic its topic
+     * @param messageEncoding how its messages are encoded, e.g. "json"
+     * @param metadata free key-value pairs
+     * @return its id (0, 1, ...)
+     */
     public int addChannel(int schemaId, String topic, String messageEncoding, Map<String, String> metadata) {
         ensureOpen();
         if (schemaId < 0 || schemaId > schemaRecords.size()) {
@@ -116,7 +135,15 @@ public final class McapWriter implements Closeable {
         return id;
     }
 
-    /** Adds a message to the current chunk; the chunk is written once it reaches the chunk size. */
+    /**
+     * Adds a message to the current chunk; the chunk is written once it reaches the chunk size.
+     *
+     * @param channelId the channel's id
+     * @param sequence a number the channel gives its messages
+     * @param logTime when it was recorded, ns since the epoch
+     * @param publishTime when it was sent, ns since the epoch
+     * @param data the message's bytes, copied before this returns
+     */
     public void addMessage(int channelId, long sequence, long logTime, long publishTime, List<ByteBuffer> data) {
         ensureOpen();
         Long count = channelMessageCounts.get(channelId);
@@ -146,7 +173,15 @@ public final class McapWriter implements Closeable {
         }
     }
 
-    /** {@link #addMessage(int, long, long, long, List)} for one array. */
+    /**
+     * {@link #addMessage(int, long, long, long, List)} for one array.
+     *
+     * @param channelId the channel's id
+     * @param sequence a number the channel gives its messages
+     * @param logTime when it was recorded, ns since the epoch
+     * @param publishTime when it was sent, ns since the epoch
+     * @param data the message's bytes, copied before this returns
+     */
     public void addMessage(int channelId, long sequence, long logTime, long publishTime, byte[] data) {
         addMessage(channelId, sequence, logTime, publishTime, List.of(ByteBuffer.wrap(data)));
     }
@@ -220,12 +255,20 @@ public final class McapWriter implements Closeable {
         }
     }
 
-    /** Bytes written to the stream so far (the current chunk not included). */
+    /**
+     * Bytes written to the stream so far (the current chunk not included).
+     *
+     * @return a count
+     */
     public long bytesWritten() {
         return position;
     }
 
-    /** Messages added so far. */
+    /**
+     * Messages added so far.
+     *
+     * @return a count
+     */
     public long messageCount() {
         return messageCount;
     }

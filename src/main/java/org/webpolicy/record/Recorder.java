@@ -83,17 +83,33 @@ public final class Recorder implements AutoCloseable {
         return "webpolicy-java" + (version == null ? "" : " " + version);
     }
 
-    /** A recorder writing {@code file} (created or replaced). */
+    /**
+     * A recorder writing {@code file} (created or replaced).
+     *
+     * @param file the recording
+     * @return a builder
+     */
     public static Builder builder(Path file) {
         return new Builder(Objects.requireNonNull(file, "file"), null);
     }
 
-    /** A recorder writing to {@code out}, which it closes when it closes (tests, benchmarks, pipes). */
+    /**
+     * A recorder writing to {@code out}, which it closes when it closes (tests, benchmarks, pipes).
+     *
+     * @param out where the file goes
+     * @return a builder
+     */
     public static Builder builder(OutputStream out) {
         return new Builder(null, Objects.requireNonNull(out, "out"));
     }
 
-    /** A new connection: its id for the calls below, and the metadata message the server sent on it. */
+    /**
+     * A new connection, without handshake headers.
+     *
+     * @param robot who is on the other side (an address, a name)
+     * @param metadata the metadata message the server sent first on it
+     * @return the connection's id for the calls below
+     */
     public long connectionOpened(String robot, List<ByteBuffer> metadata) {
         return connectionOpened(robot, Map.of(), metadata);
     }
@@ -101,6 +117,11 @@ public final class Recorder implements AutoCloseable {
     /**
      * A new connection, with the server's handshake headers that change what a client does
      * ({@code X-Webpolicy-*}: the protocol form, request ids, image codecs), which replay sends again.
+     *
+     * @param robot who is on the other side (an address, a name)
+     * @param handshake the server's {@code X-Webpolicy-*} headers
+     * @param metadata the metadata message the server sent first on it
+     * @return the connection's id for the calls below
      */
     public long connectionOpened(String robot, Map<String, String> handshake, List<ByteBuffer> metadata) {
         long id = nextConnection.getAndIncrement();
@@ -108,23 +129,49 @@ public final class Recorder implements AutoCloseable {
         return id;
     }
 
-    /** One answered request: both messages as they went on the wire; times from {@link System#nanoTime()}. */
+    /**
+     * One answered request, queued or (when the writer is behind) dropped and counted; never waits.
+     *
+     * @param connection the connection's id
+     * @param request the request message as it went on the wire
+     * @param reply the reply message as it went on the wire
+     * @param requestNanos when the request was captured ({@link System#nanoTime()})
+     * @param replyNanos when the reply came ({@link System#nanoTime()})
+     */
     public void exchanged(long connection, List<ByteBuffer> request, List<ByteBuffer> reply, long requestNanos, long replyNanos) {
         offerExchange(new Exchanged(connection, request, reply, null, requestNanos, replyNanos, size(request) + size(reply)));
     }
 
-    /** One failed request: the request and the error text the robot got (or the failure's description). */
+    /**
+     * One failed request, queued or dropped as {@link #exchanged} is.
+     *
+     * @param connection the connection's id
+     * @param request the request message as it went on the wire
+     * @param failure the error text the robot got (or the failure's description)
+     * @param requestNanos when the request was captured ({@link System#nanoTime()})
+     * @param failedNanos when it failed ({@link System#nanoTime()})
+     */
     public void failed(long connection, List<ByteBuffer> request, String failure, long requestNanos, long failedNanos) {
         offerExchange(new Exchanged(connection, request, null, Objects.requireNonNull(failure, "failure"),
                 requestNanos, failedNanos, size(request)));
     }
 
-    /** A connection ended, with its WebSocket close code and reason (0 and a description when there was none). */
+    /**
+     * A connection ended.
+     *
+     * @param connection the connection's id
+     * @param code its WebSocket close code (0 when there was none)
+     * @param reason the close reason, or a description
+     */
     public void connectionClosed(long connection, int code, String reason) {
         offerControl(new Closed(connection, code, reason, System.nanoTime()));
     }
 
-    /** What has been recorded and dropped so far. */
+    /**
+     * What has been recorded and dropped so far.
+     *
+     * @return the counts now
+     */
     public RecorderStats stats() {
         return new RecorderStats(accepted.get(), dropped.get(), queue.size(), writer.bytesWritten(), failure);
     }
@@ -132,6 +179,8 @@ public final class Recorder implements AutoCloseable {
     /**
      * A tap for {@code PolicyServer.builder(policy).exchangeTap(...)}: records every request the
      * server answers (or fails), byte for byte, one recorded connection per robot connection.
+     *
+     * @return a tap recording into this recorder
      */
     public org.webpolicy.transport.ExchangeTap serverTap() {
         return new ServerTap(this);
@@ -240,7 +289,12 @@ public final class Recorder implements AutoCloseable {
             this.out = out;
         }
 
-        /** Exchanges waiting for the writer at most (1024): more are dropped and counted. */
+        /**
+         * Exchanges waiting for the writer at most (1024): more are dropped and counted.
+         *
+         * @param queueCapacity at least 1
+         * @return this builder
+         */
         public Builder queueCapacity(int queueCapacity) {
             if (queueCapacity < 1) {
                 throw new IllegalArgumentException("queueCapacity must be at least 1, got " + queueCapacity);
@@ -249,7 +303,12 @@ public final class Recorder implements AutoCloseable {
             return this;
         }
 
-        /** Bytes of exchanges waiting for the writer at most (256 MiB): more are dropped and counted. */
+        /**
+         * Bytes of exchanges waiting for the writer at most (256 MiB): more are dropped and counted.
+         *
+         * @param maxQueuedBytes at least 1
+         * @return this builder
+         */
         public Builder maxQueuedBytes(long maxQueuedBytes) {
             if (maxQueuedBytes < 1) {
                 throw new IllegalArgumentException("maxQueuedBytes must be at least 1, got " + maxQueuedBytes);
@@ -258,13 +317,23 @@ public final class Recorder implements AutoCloseable {
             return this;
         }
 
-        /** How chunks are compressed (zstd; {@code NONE} needs no zstd-jni). */
+        /**
+         * How chunks are compressed (zstd; {@code NONE} needs no zstd-jni).
+         *
+         * @param compression the compression
+         * @return this builder
+         */
         public Builder compression(ChunkCompression compression) {
             this.compression = Objects.requireNonNull(compression, "compression");
             return this;
         }
 
-        /** Uncompressed bytes per chunk (4 MiB). */
+        /**
+         * Uncompressed bytes per chunk (4 MiB).
+         *
+         * @param chunkBytes at least 1
+         * @return this builder
+         */
         public Builder chunkBytes(int chunkBytes) {
             if (chunkBytes < 1) {
                 throw new IllegalArgumentException("chunkBytes must be at least 1, got " + chunkBytes);
@@ -273,7 +342,12 @@ public final class Recorder implements AutoCloseable {
             return this;
         }
 
-        /** A chunk is written at least this often (1 s): the most a kill can lose. */
+        /**
+         * A chunk is written at least this often (1 s): the most a kill can lose.
+         *
+         * @param flushInterval positive
+         * @return this builder
+         */
         public Builder flushInterval(Duration flushInterval) {
             if (flushInterval.isNegative() || flushInterval.isZero()) {
                 throw new IllegalArgumentException("flushInterval must be positive, got " + flushInterval);
@@ -286,6 +360,10 @@ public final class Recorder implements AutoCloseable {
          * Camera images also on {@code /camera/...} channels a viewer shows (on by default). Images
          * that came compressed are copied as they are; raw ones are JPEG-encoded on the writer
          * thread at most once per {@code period} per camera (100 ms), which bounds its CPU.
+         *
+         * @param enabled whether to add camera channels
+         * @param period the least time between two JPEG-encoded frames of one camera
+         * @return this builder
          */
         public Builder cameraImages(boolean enabled, Duration period) {
             this.cameraImages = enabled;
@@ -293,7 +371,13 @@ public final class Recorder implements AutoCloseable {
             return this;
         }
 
-        /** Opens the file and starts the writer thread. */
+        /**
+         * Opens the file and starts the writer thread.
+         *
+         * @return a running recorder
+         * @throws java.io.UncheckedIOException when the file cannot be created
+         * @throws IllegalStateException when the compression's library is missing
+         */
         public Recorder build() {
             if (out != null) {
                 return new Recorder(this, out);

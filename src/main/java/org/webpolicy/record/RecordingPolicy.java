@@ -30,7 +30,12 @@ public final class RecordingPolicy implements Policy {
     private final Recorder recorder;
     private final long connection;
 
-    /** Wraps {@code policy}; asks it for its metadata once, now, for the recording. */
+    /**
+     * Wraps {@code policy}; asks it for its metadata once, now, for the recording.
+     *
+     * @param policy the policy to record (a client, a broker, a model)
+     * @param recorder where its exchanges go
+     */
     public RecordingPolicy(Policy policy, Recorder recorder) {
         this.policy = Objects.requireNonNull(policy, "policy");
         this.recorder = Objects.requireNonNull(recorder, "recorder");

@@ -31,12 +31,23 @@ public final class RecordingReader implements Closeable {
         this.mcap = mcap;
     }
 
-    /** Opens {@code file}; nothing is read until {@link #next()}. */
+    /**
+     * Opens {@code file}; nothing is read until {@link #next()}.
+     *
+     * @param file a recording
+     * @return a reader at its start
+     * @throws IOException when it cannot be opened
+     */
     public static RecordingReader open(Path file) throws IOException {
         return new RecordingReader(McapReader.open(file));
     }
 
-    /** The next exchange, or null at the end of what the file holds. */
+    /**
+     * The next exchange.
+     *
+     * @return it, or null at the end of what the file holds
+     * @throws org.webpolicy.mcap.McapFormatException naming the offset and record of a malformed file
+     */
     public RecordedExchange next() {
         for (McapRecord r = mcap.next(); r != null; r = mcap.next()) {
             if (r instanceof McapRecord.Channel c) {
@@ -113,17 +124,29 @@ public final class RecordingReader implements Closeable {
         }
     }
 
-    /** The connections seen so far, by id. */
+    /**
+     * The connections seen so far.
+     *
+     * @return connections by id
+     */
     public Map<Long, RecordedConnection> connections() {
         return Map.copyOf(connections);
     }
 
-    /** Exchanges the recorder dropped (its last count in the file). */
+    /**
+     * Exchanges the recorder dropped (its last count in the file).
+     *
+     * @return a count
+     */
     public long dropped() {
         return dropped;
     }
 
-    /** Null when the file was read to its footer; otherwise where and why it ended early. */
+    /**
+     * Why the file ended early, once {@link #next()} returned null.
+     *
+     * @return null when it was read to its footer; otherwise where and why it ended
+     */
     public String truncation() {
         return mcap.truncation();
     }
