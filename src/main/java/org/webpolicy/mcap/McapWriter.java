@@ -194,7 +194,9 @@ public final class McapWriter implements Closeable {
         }
         CRC32 crc = new CRC32();
         crc.update(chunk.array(), 0, chunk.size());
-        byte[] compressed = compression.compress(chunk.array(), chunk.size());
+        // Stored chunks are written from the chunk buffer itself: no copy.
+        byte[] compressed = compression == ChunkCompression.NONE ? chunk.array() : compression.compress(chunk.array(), chunk.size());
+        int compressedLength = compression == ChunkCompression.NONE ? chunk.size() : compressed.length;
         long chunkStart = position;
         scratch.clear();
         int start = scratch.beginRecord(Opcode.CHUNK);
@@ -203,11 +205,11 @@ public final class McapWriter implements Closeable {
         scratch.u64(chunk.size());
         scratch.u32(crc.getValue());
         scratch.string(compression.specName());
-        scratch.u64(compressed.length);
+        scratch.u64(compressedLength);
         // The record's length counts the compressed bytes written right after this prefix.
-        scratch.u64At(start + 1, scratch.size() - start - 9 + (long) compressed.length);
+        scratch.u64At(start + 1, scratch.size() - start - 9 + (long) compressedLength);
         writeData(scratch.array(), scratch.size());
-        writeData(compressed, compressed.length);
+        writeData(compressed, compressedLength);
         long chunkLength = position - chunkStart;
 
         long indexStart = position;
@@ -237,7 +239,7 @@ public final class McapWriter implements Closeable {
         }
         scratch.u64(indexLength);
         scratch.string(compression.specName());
-        scratch.u64(compressed.length);
+        scratch.u64(compressedLength);
         scratch.u64(chunk.size());
         scratch.endRecord(at);
         chunkIndexRecords.add(java.util.Arrays.copyOf(scratch.array(), scratch.size()));
