@@ -33,6 +33,10 @@ final class RecordCommand implements Callable<Integer> {
     @Option(names = "--no-cameras", description = "Do not add camera images as foxglove.CompressedImage channels.")
     boolean noCameras;
 
+    @Option(names = "--camera-period-ms", description = "At most one image per camera this often on the camera channels"
+            + " (default: ${DEFAULT-VALUE}).")
+    long cameraPeriodMs = 1000;
+
     @Option(names = "--uncompressed", description = "Store chunks uncompressed instead of zstd.")
     boolean uncompressed;
 
@@ -51,10 +55,11 @@ final class RecordCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        new Arguments(spec).port("--listen", listen, true).webSocketUri("--upstream", upstream);
+        new Arguments(spec).port("--listen", listen, true).webSocketUri("--upstream", upstream)
+                .atLeast("--camera-period-ms", cameraPeriodMs, 0);
         Recorder recorder = Recorder.builder(out)
                 .compression(uncompressed ? ChunkCompression.NONE : ChunkCompression.ZSTD)
-                .cameraImages(!noCameras, java.time.Duration.ofMillis(100)).build();
+                .cameraImages(!noCameras, java.time.Duration.ofMillis(cameraPeriodMs)).build();
         RecordingProxy server = new RecordingProxy(new InetSocketAddress(host, listen), URI.create(upstream), recorder);
         Thread hook = new Thread(() -> finish(server, recorder));
         Runtime.getRuntime().addShutdownHook(hook);

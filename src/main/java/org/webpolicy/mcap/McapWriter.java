@@ -44,6 +44,8 @@ public final class McapWriter implements Closeable {
     private long chunkStartTime = Long.MAX_VALUE;
     private long chunkEndTime = Long.MIN_VALUE;
     private int chunkMessages;
+    private int lastDataStart;
+    private int lastDataLength;
 
     private long messageCount;
     private long messageStartTime = Long.MAX_VALUE;
@@ -160,7 +162,9 @@ public final class McapWriter implements Closeable {
         chunk.u32(sequence);
         chunk.u64(logTime);
         chunk.u64(publishTime);
+        lastDataStart = chunk.size();
         chunk.raw(data);
+        lastDataLength = chunk.size() - lastDataStart;
         chunk.endRecord(start);
         chunkStartTime = Math.min(chunkStartTime, logTime);
         chunkEndTime = Math.max(chunkEndTime, logTime);
@@ -171,6 +175,17 @@ public final class McapWriter implements Closeable {
         if (chunk.size() >= chunkBytes) {
             flushChunk();
         }
+    }
+
+    /**
+     * The data of the message just added, viewed in the chunk buffer (no copy): a writer that wants
+     * to read what it wrote (decode it) reads it here instead of keeping a copy. Valid only until
+     * the next call to this writer; must not be changed.
+     *
+     * @return a heap buffer over the last message's data
+     */
+    public ByteBuffer lastMessageData() {
+        return ByteBuffer.wrap(chunk.array(), lastDataStart, lastDataLength).slice();
     }
 
     /**

@@ -11,8 +11,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,7 +39,14 @@ public final class Recorder implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Recorder.class);
 
-    private final LinkedBlockingQueue<Entry> queue = new LinkedBlockingQueue<>();
+    /**
+     * Lock-free, and the writer is never signalled: it looks every {@link #IDLE_POLL_NANOS} when it
+     * has nothing to do. Waking a parked thread is a system call on the caller's thread (tens of
+     * microseconds on a loaded machine), which a 50 Hz control loop should not pay per step.
+     */
+    private final ConcurrentLinkedQueue<Entry> queue = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger queued = new AtomicInteger();
+    private static final long IDLE_POLL_NANOS = 1_000_000;
     private final int queueCapacity;
     private final long maxQueuedBytes;
     private final AtomicLong queuedBytes = new AtomicLong();
@@ -173,7 +181,7 @@ public final class Recorder implements AutoCloseable {
      * @return the counts now
      */
     public RecorderStats stats() {
-        return new RecorderStats(accepted.get(), dropped.get(), queue.size(), writer.bytesWritten(), failure);
+        return new RecorderStats(accepted.get(), dropped.get(), queued.get(), writer.bytesWritten(), failure);
     }
 
     /**
@@ -187,19 +195,21 @@ public final class Recorder implements AutoCloseable {
     }
 
     private void offerExchange(Exchanged e) {
-        if (closing || failure != null || queue.size() >= queueCapacity
+        if (closing || failure != null || queued.get() >= queueCapacity
                 || queuedBytes.get() + e.bytes() > maxQueuedBytes) {
             dropped.incrementAndGet();
             return;
         }
         queuedBytes.addAndGet(e.bytes());
         accepted.incrementAndGet();
+        queued.incrementAndGet();
         queue.offer(e);
     }
 
     /** Openings and closings are small and rare: always queued (unless closed), so exchanges keep their connection. */
     private void offerControl(Entry e) {
         if (!closing && failure == null) {
+            queued.incrementAndGet();
             queue.offer(e);
         }
     }
@@ -218,8 +228,15 @@ public final class Recorder implements AutoCloseable {
         try {
             writer.start();
             while (true) {
-                Entry e = queue.poll(Math.max(1, flushNanos / 4), TimeUnit.NANOSECONDS);
+                Entry e = queue.poll();
+                if (e == null && !closing) {
+                    LockSupport.parkNanos(IDLE_POLL_NANOS);
+                    if (Thread.interrupted()) {
+                        throw new InterruptedException();
+                    }
+                }
                 if (e != null) {
+                    queued.decrementAndGet();
                     if (e instanceof Exchanged x) {
                         queuedBytes.addAndGet(-x.bytes());
                     }
@@ -251,8 +268,13 @@ public final class Recorder implements AutoCloseable {
 
     private void closeAfterFailure(String why) {
         failure = why;
-        long lost = queue.size();
-        queue.clear();
+        long lost = 0;
+        for (Entry e = queue.poll(); e != null; e = queue.poll()) {
+            if (e instanceof Exchanged) {
+                lost++;
+            }
+        }
+        queued.set(0);
         dropped.addAndGet(lost);
         try {
             writer.close();
@@ -265,6 +287,7 @@ public final class Recorder implements AutoCloseable {
     @Override
     public void close() {
         closing = true;
+        LockSupport.unpark(thread);
         try {
             thread.join();
         } catch (InterruptedException e) {
@@ -282,7 +305,7 @@ public final class Recorder implements AutoCloseable {
         private int chunkBytes = McapWriter.DEFAULT_CHUNK_BYTES;
         private Duration flushInterval = Duration.ofSeconds(1);
         private boolean cameraImages = true;
-        private Duration cameraPeriod = Duration.ofMillis(100);
+        private Duration cameraPeriod = Duration.ofSeconds(1);
 
         private Builder(Path file, OutputStream out) {
             this.file = file;
@@ -357,9 +380,10 @@ public final class Recorder implements AutoCloseable {
         }
 
         /**
-         * Camera images also on {@code /camera/...} channels a viewer shows (on by default). Images
-         * that came compressed are copied as they are; raw ones are JPEG-encoded on the writer
-         * thread at most once per {@code period} per camera (100 ms), which bounds its CPU.
+         * Camera images also on {@code /camera/...} channels a viewer shows (on by default), at most
+         * one per {@code period} per camera (1 s by default). Images that came compressed are
+         * copied as they are; raw ones are JPEG-encoded on the writer thread (a few ms each: the
+         * period is what bounds the recording's CPU; docs/RECORDING.md has the figures).
          *
          * @param enabled whether to add camera channels
          * @param period the least time between two JPEG-encoded frames of one camera

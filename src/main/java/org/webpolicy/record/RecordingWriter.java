@@ -2,6 +2,7 @@ package org.webpolicy.record;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -117,17 +118,12 @@ final class RecordingWriter {
         long index = exchangesPerConnection.merge(x.connection(), 1L, Long::sum) - 1;
         long t0 = epoch(x.requestNanos());
         long t1 = epoch(x.replyNanos());
-        byte[] requestBytes = concat(x.request());
-        mcap.addMessage(request, seq, t0, t0, List.of(ByteBuffer.wrap(requestBytes)));
-        long replyBytes = 0;
-        Object replyValue = null;
-        if (x.reply() != null) {
-            byte[] bytes = concat(x.reply());
-            replyBytes = bytes.length;
-            mcap.addMessage(reply, seq, t1, t1, List.of(ByteBuffer.wrap(bytes)));
-            replyValue = decodeOrNull(bytes);
-        }
-        Object requestValue = decodeOrNull(requestBytes);
+        // The request is copied once, into the chunk, and decoded there (arrays view it) before the
+        // next message is added: no copy of a 600 KB observation of our own, no garbage per step.
+        mcap.addMessage(request, seq, t0, t0, x.request());
+        ByteBuffer requestView = mcap.lastMessageData();
+        int requestBytes = requestView.remaining();
+        Object requestValue = decodeOrNull(requestView);
         Json json = new Json().put("connection", x.connection()).put("index", index);
         Map<?, ?> observation = null;
         if (requestValue instanceof Map<?, ?> map) {
@@ -137,7 +133,19 @@ final class RecordingWriter {
         } else {
             json.put("form", "unknown").put("op", (String) null);
         }
-        json.put("request_bytes", requestBytes.length).put("reply_bytes", replyBytes)
+        List<CameraImage> images = new ArrayList<>();
+        if (cameraImages && observation != null) {
+            findCameras(observation, "", x.requestNanos(), images);
+        }
+        long replyBytes = 0;
+        Object replyValue = null;
+        if (x.reply() != null) {
+            mcap.addMessage(reply, seq, t1, t1, x.reply());
+            ByteBuffer replyView = mcap.lastMessageData();
+            replyBytes = replyView.remaining();
+            replyValue = decodeOrNull(replyView);
+        }
+        json.put("request_bytes", requestBytes).put("reply_bytes", replyBytes)
                 .put("request_time_ns", t0).put("reply_time_ns", t1)
                 .put("latency_ms", (x.replyNanos() - x.requestNanos()) / 1e6);
         if (replyValue instanceof Map<?, ?> r && r.get("server_timing") instanceof Map<?, ?> timing) {
@@ -153,12 +161,16 @@ final class RecordingWriter {
             json.put("failure", x.failure());
         }
         mcap.addMessage(exchange, seq, t0, t0, utf8(json.toString()));
-        if (cameraImages && observation != null) {
-            writeCameras(observation, "", x.requestNanos(), t0);
+        for (CameraImage image : images) {
+            writeImage(image.key(), image.data(), image.format(), t0);
         }
     }
 
-    private void writeCameras(Map<?, ?> map, String path, long nanos, long epochNs) {
+    /** A camera image ready to write, its bytes its own (not a view of the chunk buffer). */
+    private record CameraImage(String key, byte[] data, String format) {
+    }
+
+    private void findCameras(Map<?, ?> map, String path, long nanos, List<CameraImage> out) {
         for (Map.Entry<?, ?> e : map.entrySet()) {
             String key = path + e.getKey();
             Object v = e.getValue();
@@ -166,15 +178,15 @@ final class RecordingWriter {
                 if (dueForCamera(key, nanos)) {
                     Object compressed = ImageCompression.compress(Map.of("image", a), CAMERA_JPEG).get("image");
                     if (compressed instanceof Map<?, ?> c && c.get("data") instanceof byte[] jpeg) {
-                        writeImage(key, jpeg, "jpeg", epochNs);
+                        out.add(new CameraImage(key, jpeg, "jpeg"));
                     }
                 }
             } else if (v instanceof Map<?, ?> m && Boolean.TRUE.equals(m.get(ImageCompression.MARKER))) {
-                if (m.get("data") instanceof byte[] data && m.get("codec") instanceof String format) {
-                    writeImage(key, data, format, epochNs);
+                if (m.get("data") instanceof byte[] data && m.get("codec") instanceof String format && dueForCamera(key, nanos)) {
+                    out.add(new CameraImage(key, data, format));
                 }
             } else if (v instanceof Map<?, ?> nested) {
-                writeCameras(nested, key + "/", nanos, epochNs);
+                findCameras(nested, key + "/", nanos, out);
             }
         }
     }
@@ -214,7 +226,7 @@ final class RecordingWriter {
         mcap.addMessage(channel, sequence, epochNs, epochNs, utf8(json.toString()));
     }
 
-    private Object decodeOrNull(byte[] bytes) {
+    private Object decodeOrNull(ByteBuffer bytes) {
         try {
             return codec.unpack(bytes);
         } catch (RuntimeException e) {
@@ -233,21 +245,6 @@ final class RecordingWriter {
         }
         mcap.close();
         bytesWritten = mcap.bytesWritten();
-    }
-
-    private static byte[] concat(List<ByteBuffer> segments) {
-        int n = 0;
-        for (ByteBuffer b : segments) {
-            n += b.remaining();
-        }
-        byte[] out = new byte[n];
-        int at = 0;
-        for (ByteBuffer b : segments) {
-            int len = b.remaining();
-            b.duplicate().get(out, at, len);
-            at += len;
-        }
-        return out;
     }
 
     private static byte[] utf8(String s) {
