@@ -12,8 +12,8 @@ import org.webpolicy.policy.Policy;
 /**
  * Any {@link Policy} whose steps and resets are recorded: on a robot around a {@code PolicyClient}
  * or a broker, or around a local model. Each step's observation and action are encoded with the
- * codec on the calling thread by reference (array bytes are not copied: about a microsecond for
- * an ALOHA observation) and queued to the {@link Recorder}; the wrapped policy's answer is
+ * codec on the calling thread by reference (array bytes are not copied: a few microseconds for an
+ * ALOHA observation and its action) and queued to the {@link Recorder}; the wrapped policy's answer is
  * returned unchanged. Around a {@code PolicyClient} in the raw form the recorded observation is
  * byte for byte the request the client sent (it encodes with the same codec); in the envelope form it
  * is the {@code obs} inside it. Resets are recorded as envelope resets.
