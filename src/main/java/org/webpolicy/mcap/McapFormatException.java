@@ -8,6 +8,7 @@ public final class McapFormatException extends WebPolicyException {
     /** Serialization version: the class's fields are its message and offset. */
     private static final long serialVersionUID = 1L;
 
+    /** Where the bad record starts, in bytes from the start of the file. */
     private final long offset;
 
     McapFormatException(long offset, String record, String problem) {
