@@ -340,6 +340,7 @@ public final class PolicyServer implements AutoCloseable {
         Duration maxBatchWait = Duration.ZERO;
         Duration drainTime = Duration.ZERO;
         boolean publicMetrics;
+        ExchangeTap exchangeTap;
 
         private Builder(Policy policy) {
             this.policy = Objects.requireNonNull(policy, "policy");
@@ -758,6 +759,18 @@ public final class PolicyServer implements AutoCloseable {
          */
         public Builder publicMetrics(boolean publicMetrics) {
             this.publicMetrics = publicMetrics;
+            return this;
+        }
+
+        /**
+         * Hands every answered or failed request, with its reply, to {@code tap} as the bytes that
+         * went on the wire (a recorder: {@code Recorder.serverTap()}). Default none.
+         *
+         * @param exchangeTap the tap, or null for none
+         * @return this builder
+         */
+        public Builder exchangeTap(ExchangeTap exchangeTap) {
+            this.exchangeTap = exchangeTap;
             return this;
         }
 

@@ -91,7 +91,7 @@ final class RequestRunner {
             if (closing) {
                 throw new RequestFailure(FailureKind.SHUTDOWN, "The server is shutting down; request not run.");
             }
-            List<ByteBuffer> reply = core.answer(session.conversation, message, decoded);
+            List<ByteBuffer> reply = core.answer(session.conversation, message.duplicate(), decoded);
             if (session.closed) {
                 return;
             }
@@ -115,15 +115,31 @@ final class RequestRunner {
             }
             flushSoon(conn);
             session.conversation.replySent();
+            tap(conn, message, reply, null, arrived);
         } catch (RuntimeException | Error e) {
             // OutOfMemoryError included: this request fails and its connection closes; the
             // server, its threads and every other connection carry on.
             core.metrics().failed(RequestFailure.kindOf(e));
-            fail(conn, session, ProtocolCore.describe(e));
+            String text = ProtocolCore.describe(e);
+            fail(conn, session, text);
+            tap(conn, message, null, text, arrived);
         } finally {
             decoded.release();
             budget.release(bytes);
             session.queued.decrementAndGet();
+        }
+    }
+
+    /** Hands the exchange to the server's {@link ExchangeTap}, if any; a tap's failure never reaches the robot. */
+    private void tap(WebSocket conn, ByteBuffer request, List<ByteBuffer> reply, String failure, long arrived) {
+        if (options.exchangeTap == null) {
+            return;
+        }
+        try {
+            options.exchangeTap.exchanged(conn.getRemoteSocketAddress(), ByteBuffer.wrap(core.metadataMessage()).asReadOnlyBuffer(),
+                    request.duplicate(), reply, failure, arrived, System.nanoTime());
+        } catch (RuntimeException e) {
+            log.warn("The exchange tap failed: {}", e.toString());
         }
     }
 

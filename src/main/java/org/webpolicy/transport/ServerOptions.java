@@ -41,6 +41,7 @@ final class ServerOptions {
     final Duration maxBatchWait;
     final Duration drainTime;
     final boolean publicMetrics;
+    final ExchangeTap exchangeTap;
 
     ServerOptions(PolicyServer.Builder b) {
         host = b.host;
@@ -73,6 +74,7 @@ final class ServerOptions {
         maxBatchWait = b.maxBatchWait;
         drainTime = b.drainTime;
         publicMetrics = b.publicMetrics;
+        exchangeTap = b.exchangeTap;
         inboundMemoryBytes = b.inboundMemoryBytes > 0 ? b.inboundMemoryBytes : defaultInboundMemory();
         acceptImageCodecs = b.acceptImageCodecs;
     }

@@ -1,0 +1,247 @@
+package org.webpolicy.cli;
+
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.java_websocket.WebSocket;
+import org.java_websocket.client.WebSocketClient;
+import org.java_websocket.drafts.Draft;
+import org.java_websocket.exceptions.InvalidDataException;
+import org.java_websocket.framing.CloseFrame;
+import org.java_websocket.handshake.ClientHandshake;
+import org.java_websocket.handshake.ServerHandshake;
+import org.java_websocket.handshake.ServerHandshakeBuilder;
+import org.java_websocket.server.WebSocketServer;
+import org.webpolicy.record.Recorder;
+
+/**
+ * {@code webpolicy record}'s proxy: robots connect to it, it connects each one to the upstream
+ * server and forwards every frame both ways unchanged (the metadata frame, requests, replies,
+ * error texts, close codes and reasons), recording each exchange as it passes. The robot's
+ * {@code Authorization} and {@code X-Webpolicy-*} handshake headers go upstream; the upstream's
+ * {@code X-Webpolicy-*} answer headers come back, so a client picks the same protocol form as
+ * it would connected directly. An upstream that refuses the handshake is refused to the robot
+ * too (the library answers that with 404, whatever the upstream's status).
+ */
+final class RecordingProxy extends WebSocketServer {
+
+    private final URI upstream;
+    private final Recorder recorder;
+
+    RecordingProxy(InetSocketAddress listen, URI upstream, Recorder recorder) {
+        super(listen);
+        this.upstream = upstream;
+        this.recorder = recorder;
+        setTcpNoDelay(true);
+        setReuseAddr(true);
+    }
+
+    @Override
+    public ServerHandshakeBuilder onWebsocketHandshakeReceivedAsServer(WebSocket conn, Draft draft, ClientHandshake request)
+            throws InvalidDataException {
+        Map<String, String> headers = new LinkedHashMap<>();
+        for (Iterator<String> it = request.iterateHttpFields(); it.hasNext(); ) {
+            String name = it.next();
+            String lower = name.toLowerCase(Locale.ROOT);
+            if (lower.equals("authorization") || lower.startsWith("x-webpolicy-")) {
+                headers.put(name, request.getFieldValue(name));
+            }
+        }
+        Upstream up = new Upstream(conn, headers);
+        try {
+            if (!up.connectBlocking(10, TimeUnit.SECONDS)) {
+                throw new InvalidDataException(CloseFrame.TRY_AGAIN_LATER, "upstream " + upstream + " did not accept");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InvalidDataException(CloseFrame.TRY_AGAIN_LATER, "interrupted");
+        }
+        conn.setAttachment(up);
+        ServerHandshakeBuilder response = super.onWebsocketHandshakeReceivedAsServer(conn, draft, request);
+        up.upstreamHeaders.forEach(response::put);
+        return response;
+    }
+
+    @Override
+    public void onOpen(WebSocket conn, ClientHandshake handshake) {
+        Upstream up = conn.getAttachment();
+        if (up != null) {
+            up.robotOpen();
+        }
+    }
+
+    @Override
+    public void onMessage(WebSocket conn, ByteBuffer message) {
+        Upstream up = conn.getAttachment();
+        if (up != null) {
+            up.request(message);
+        }
+    }
+
+    @Override
+    public void onMessage(WebSocket conn, String message) {
+        Upstream up = conn.getAttachment();
+        if (up != null && up.isOpen()) {
+            up.send(message);
+        }
+    }
+
+    @Override
+    public void onClose(WebSocket conn, int code, String reason, boolean remote) {
+        Upstream up = conn.getAttachment();
+        if (up != null) {
+            up.robotClosed(code, reason);
+        }
+    }
+
+    @Override
+    public void onError(WebSocket conn, Exception ex) {
+        if (conn == null) {
+            startFailure = ex; // the server could not listen (port taken, ...)
+            started.countDown();
+        }
+        System.err.println("webpolicy record: " + (conn == null ? "" : conn.getRemoteSocketAddress() + ": ") + ex);
+    }
+
+    /** Counted down once the server listens: {@link #getPort()} is the bound port from then on. */
+    final java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
+    /** Why the server could not start, if it could not. */
+    volatile Exception startFailure;
+
+    @Override
+    public void onStart() {
+        started.countDown();
+    }
+
+    /** One robot's connection to the upstream server: forwards its frames to the robot and records them. */
+    private final class Upstream extends WebSocketClient {
+        private final WebSocket robot;
+        final Map<String, String> upstreamHeaders = new LinkedHashMap<>();
+        /** Frames that came from upstream before the robot's side was open (the metadata, at least). */
+        private final List<Object> early = new ArrayList<>();
+        private boolean robotIsOpen;
+        private long connection = -1;
+        private List<ByteBuffer> pendingRequest;
+        private long pendingNanos;
+        private boolean closed;
+
+        Upstream(WebSocket robot, Map<String, String> headers) {
+            super(upstream, headers);
+            this.robot = robot;
+            setTcpNoDelay(true);
+        }
+
+        @Override
+        public void onOpen(ServerHandshake handshake) {
+            for (Iterator<String> it = handshake.iterateHttpFields(); it.hasNext(); ) {
+                String name = it.next();
+                if (name.toLowerCase(Locale.ROOT).startsWith("x-webpolicy-")) {
+                    upstreamHeaders.put(name, handshake.getFieldValue(name));
+                }
+            }
+        }
+
+        synchronized void robotOpen() {
+            robotIsOpen = true;
+            for (Object frame : early) {
+                forward(frame);
+            }
+            early.clear();
+        }
+
+        synchronized void request(ByteBuffer message) {
+            ByteBuffer copy = ByteBuffer.allocate(message.remaining()).put(message.duplicate()).flip();
+            pendingRequest = List.of(copy.asReadOnlyBuffer());
+            pendingNanos = System.nanoTime();
+            if (isOpen()) {
+                send(copy);
+            }
+        }
+
+        @Override
+        public void onMessage(ByteBuffer message) {
+            ByteBuffer copy = ByteBuffer.allocate(message.remaining()).put(message).flip();
+            synchronized (this) {
+                long now = System.nanoTime();
+                if (connection < 0) {
+                    connection = recorder.connectionOpened(String.valueOf(robot.getRemoteSocketAddress()),
+                            upstreamHeaders, List.of(copy.asReadOnlyBuffer()));
+                } else if (pendingRequest != null) {
+                    recorder.exchanged(connection, pendingRequest, List.of(copy.asReadOnlyBuffer()), pendingNanos, now);
+                    pendingRequest = null;
+                }
+                deliver(copy);
+            }
+        }
+
+        @Override
+        public void onMessage(String text) {
+            synchronized (this) {
+                if (connection >= 0 && pendingRequest != null) {
+                    recorder.failed(connection, pendingRequest, text, pendingNanos, System.nanoTime());
+                    pendingRequest = null;
+                }
+                deliver(text);
+            }
+        }
+
+        private void deliver(Object frame) {
+            if (robotIsOpen) {
+                forward(frame);
+            } else {
+                early.add(frame);
+            }
+        }
+
+        private void forward(Object frame) {
+            if (!robot.isOpen()) {
+                return;
+            }
+            if (frame instanceof ByteBuffer b) {
+                robot.send(b);
+            } else {
+                robot.send((String) frame);
+            }
+        }
+
+        @Override
+        public void onClose(int code, String reason, boolean remote) {
+            synchronized (this) {
+                if (connection >= 0 && !closed) {
+                    recorder.connectionClosed(connection, code, reason);
+                }
+                closed = true;
+            }
+            if (robot.isOpen()) {
+                // The robot sees the upstream's own close: 1011 after an error text, 1000, ...
+                if (code == CloseFrame.ABNORMAL_CLOSE || code == CloseFrame.NEVER_CONNECTED) {
+                    robot.closeConnection(code, reason);
+                } else {
+                    robot.close(code, reason);
+                }
+            }
+        }
+
+        synchronized void robotClosed(int code, String reason) {
+            if (connection >= 0 && !closed) {
+                recorder.connectionClosed(connection, code, reason);
+            }
+            closed = true;
+            if (isOpen()) {
+                close(code == CloseFrame.ABNORMAL_CLOSE ? CloseFrame.NORMAL : code, reason);
+            }
+        }
+
+        @Override
+        public void onError(Exception ex) {
+            System.err.println("webpolicy record: upstream " + upstream + ": " + ex);
+        }
+    }
+}

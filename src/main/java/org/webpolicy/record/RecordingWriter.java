@@ -1,0 +1,253 @@
+package org.webpolicy.record;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.webpolicy.array.DType;
+import org.webpolicy.array.NdArray;
+import org.webpolicy.codec.MsgpackCodec;
+import org.webpolicy.image.compression.ImageCodec;
+import org.webpolicy.image.compression.ImageCompression;
+import org.webpolicy.mcap.McapWriter;
+
+/**
+ * The writer thread's side of a {@link Recorder}: turns queued entries into MCAP messages on the
+ * channels of {@link Topics}. Owned by that one thread.
+ */
+final class RecordingWriter {
+
+    /** JSON schema of the exchange records, so a viewer can plot their fields. */
+    private static final String EXCHANGE_SCHEMA = "{\"title\":\"webpolicy.Exchange\",\"type\":\"object\",\"properties\":{"
+            + "\"connection\":{\"type\":\"integer\"},\"index\":{\"type\":\"integer\"},\"form\":{\"type\":\"string\"},"
+            + "\"op\":{\"type\":\"string\"},\"request_bytes\":{\"type\":\"integer\"},\"reply_bytes\":{\"type\":\"integer\"},"
+            + "\"request_time_ns\":{\"type\":\"integer\"},\"reply_time_ns\":{\"type\":\"integer\"},"
+            + "\"latency_ms\":{\"type\":\"number\"},\"server_timing\":{\"type\":\"object\"},\"failure\":{\"type\":\"string\"}}}";
+
+    private static final String EVENT_SCHEMA = "{\"title\":\"webpolicy.Event\",\"type\":\"object\",\"properties\":{"
+            + "\"event\":{\"type\":\"string\"},\"connection\":{\"type\":\"integer\"},\"robot\":{\"type\":\"string\"},"
+            + "\"code\":{\"type\":\"integer\"},\"reason\":{\"type\":\"string\"},\"dropped\":{\"type\":\"integer\"}}}";
+
+    /** foxglove.CompressedImage in its JSON form (data as base64), as the Foxglove schemas define it. */
+    private static final String COMPRESSED_IMAGE_SCHEMA = "{\"title\":\"foxglove.CompressedImage\",\"type\":\"object\","
+            + "\"properties\":{\"timestamp\":{\"type\":\"object\",\"title\":\"time\",\"properties\":{"
+            + "\"sec\":{\"type\":\"integer\",\"minimum\":0},\"nsec\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":999999999}}},"
+            + "\"frame_id\":{\"type\":\"string\"},\"data\":{\"type\":\"string\",\"contentEncoding\":\"base64\"},"
+            + "\"format\":{\"type\":\"string\"}},\"required\":[\"timestamp\",\"frame_id\",\"data\",\"format\"]}";
+
+    private static final ImageCodec CAMERA_JPEG = ImageCodec.jpeg(80);
+
+    private final Supplier<McapWriter> opener;
+    private McapWriter mcap;
+    private final MsgpackCodec codec = new MsgpackCodec();
+    private final boolean cameraImages;
+    private final long cameraPeriodNanos;
+    /** epoch ns = {@code epochBase + (nanoTime - nanoBase)}: one clock for the whole file. */
+    private final long epochBase = System.currentTimeMillis() * 1_000_000L;
+    private final long nanoBase = System.nanoTime();
+    private int request;
+    private int reply;
+    private int exchange;
+    private int metadata;
+    private int event;
+    private int imageSchema;
+    private final Map<String, Integer> cameraChannels = new HashMap<>();
+    private final Map<String, Long> cameraLast = new HashMap<>();
+    private final Map<Long, Long> exchangesPerConnection = new HashMap<>();
+    private long sequence;
+    private long eventSequence;
+    private volatile long bytesWritten;
+
+    RecordingWriter(Supplier<McapWriter> opener, boolean cameraImages, long cameraPeriodNanos) {
+        this.opener = opener;
+        this.cameraImages = cameraImages;
+        this.cameraPeriodNanos = cameraPeriodNanos;
+    }
+
+    /** Opens the file and adds the fixed channels: on the writer thread, first thing. */
+    void start() {
+        mcap = opener.get();
+        request = mcap.addChannel(0, Topics.REQUEST, Topics.MSGPACK, Map.of());
+        reply = mcap.addChannel(0, Topics.REPLY, Topics.MSGPACK, Map.of());
+        exchange = mcap.addChannel(mcap.addSchema("webpolicy.Exchange", "jsonschema", utf8(EXCHANGE_SCHEMA)),
+                Topics.EXCHANGE, "json", Map.of());
+        metadata = mcap.addChannel(0, Topics.METADATA, Topics.MSGPACK, Map.of());
+        event = mcap.addChannel(mcap.addSchema("webpolicy.Event", "jsonschema", utf8(EVENT_SCHEMA)),
+                Topics.EVENT, "json", Map.of());
+        bytesWritten = mcap.bytesWritten();
+    }
+
+    long bytesWritten() {
+        return bytesWritten;
+    }
+
+    private long epoch(long nanos) {
+        return epochBase + (nanos - nanoBase);
+    }
+
+    void write(Recorder.Entry entry) {
+        if (entry instanceof Recorder.Opened o) {
+            long t = epoch(o.nanos());
+            mcap.addMessage(metadata, o.connection(), t, t, o.metadata());
+            Json handshake = new Json();
+            new java.util.TreeMap<>(o.handshake()).forEach(handshake::put);
+            writeEvent(t, new Json().put("event", "open").put("connection", o.connection()).put("robot", o.robot())
+                    .put("handshake", handshake));
+        } else if (entry instanceof Recorder.Closed c) {
+            writeEvent(epoch(c.nanos()), new Json().put("event", "close").put("connection", c.connection())
+                    .put("code", c.code()).put("reason", c.reason()));
+        } else if (entry instanceof Recorder.Exchanged x) {
+            writeExchange(x);
+        }
+        bytesWritten = mcap.bytesWritten();
+    }
+
+    void dropped(long total, long nanos) {
+        writeEvent(epoch(nanos), new Json().put("event", "dropped").put("dropped", total));
+    }
+
+    private void writeEvent(long t, Json json) {
+        mcap.addMessage(event, eventSequence++, t, t, utf8(json.toString()));
+    }
+
+    private void writeExchange(Recorder.Exchanged x) {
+        long seq = ++sequence;
+        long index = exchangesPerConnection.merge(x.connection(), 1L, Long::sum) - 1;
+        long t0 = epoch(x.requestNanos());
+        long t1 = epoch(x.replyNanos());
+        // The request is copied once, into the chunk, and decoded there (arrays view it) before the
+        // next message is added: no copy of a 600 KB observation of our own, no garbage per step.
+        mcap.addMessage(request, seq, t0, t0, x.request());
+        ByteBuffer requestView = mcap.lastMessageData();
+        int requestBytes = requestView.remaining();
+        Object requestValue = decodeOrNull(requestView);
+        Json json = new Json().put("connection", x.connection()).put("index", index);
+        Map<?, ?> observation = null;
+        if (requestValue instanceof Map<?, ?> map) {
+            Object op = map.get("__webpolicy_op__");
+            json.put("form", op == null ? "raw" : "envelope").put("op", op == null ? "step" : String.valueOf(op));
+            observation = op == null ? map : map.get("obs") instanceof Map<?, ?> obs ? obs : null;
+        } else {
+            json.put("form", "unknown").put("op", (String) null);
+        }
+        List<CameraImage> images = new ArrayList<>();
+        if (cameraImages && observation != null) {
+            findCameras(observation, "", x.requestNanos(), images);
+        }
+        long replyBytes = 0;
+        Object replyValue = null;
+        if (x.reply() != null) {
+            mcap.addMessage(reply, seq, t1, t1, x.reply());
+            ByteBuffer replyView = mcap.lastMessageData();
+            replyBytes = replyView.remaining();
+            replyValue = decodeOrNull(replyView);
+        }
+        json.put("request_bytes", requestBytes).put("reply_bytes", replyBytes)
+                .put("request_time_ns", t0).put("reply_time_ns", t1)
+                .put("latency_ms", (x.replyNanos() - x.requestNanos()) / 1e6);
+        if (replyValue instanceof Map<?, ?> r && r.get("server_timing") instanceof Map<?, ?> timing) {
+            Json st = new Json();
+            for (Map.Entry<?, ?> e : timing.entrySet()) {
+                if (e.getValue() instanceof Number n) {
+                    st.put(String.valueOf(e.getKey()), n.doubleValue());
+                }
+            }
+            json.put("server_timing", st);
+        }
+        if (x.failure() != null) {
+            json.put("failure", x.failure());
+        }
+        mcap.addMessage(exchange, seq, t0, t0, utf8(json.toString()));
+        for (CameraImage image : images) {
+            writeImage(image.key(), image.data(), image.format(), t0);
+        }
+    }
+
+    /** A camera image ready to write, its bytes its own (not a view of the chunk buffer). */
+    private record CameraImage(String key, byte[] data, String format) {
+    }
+
+    private void findCameras(Map<?, ?> map, String path, long nanos, List<CameraImage> out) {
+        for (Map.Entry<?, ?> e : map.entrySet()) {
+            String key = path + e.getKey();
+            Object v = e.getValue();
+            if (v instanceof NdArray a && looksLikeImage(a)) {
+                if (dueForCamera(key, nanos)) {
+                    Object compressed = ImageCompression.compress(Map.of("image", a), CAMERA_JPEG).get("image");
+                    if (compressed instanceof Map<?, ?> c && c.get("data") instanceof byte[] jpeg) {
+                        out.add(new CameraImage(key, jpeg, "jpeg"));
+                    }
+                }
+            } else if (v instanceof Map<?, ?> m && Boolean.TRUE.equals(m.get(ImageCompression.MARKER))) {
+                if (m.get("data") instanceof byte[] data && m.get("codec") instanceof String format && dueForCamera(key, nanos)) {
+                    out.add(new CameraImage(key, data, format));
+                }
+            } else if (v instanceof Map<?, ?> nested) {
+                findCameras(nested, key + "/", nanos, out);
+            }
+        }
+    }
+
+    private boolean dueForCamera(String key, long nanos) {
+        Long last = cameraLast.get(key);
+        if (last != null && nanos - last < cameraPeriodNanos) {
+            return false;
+        }
+        cameraLast.put(key, nanos);
+        return true;
+    }
+
+    /** What {@link ImageCompression} treats as an image: uint8, rank 3, HWC with 1/3/4 channels or CHW with 1/3. */
+    private static boolean looksLikeImage(NdArray a) {
+        if (!a.dtype().equals(DType.UINT8) || a.shape().rank() != 3) {
+            return false;
+        }
+        long d0 = a.shape().dim(0);
+        long d2 = a.shape().dim(2);
+        boolean hwc = d2 == 1 || d2 == 3;
+        boolean chw = (d0 == 1 || d0 == 3) && d2 > 4;
+        return (hwc || chw) && a.shape().size() / Math.max(1, Math.min(d0, d2)) >= ImageCompression.MIN_PIXELS;
+    }
+
+    private void writeImage(String key, byte[] data, String format, long epochNs) {
+        Integer channel = cameraChannels.get(key);
+        if (channel == null) {
+            if (imageSchema == 0) {
+                imageSchema = mcap.addSchema("foxglove.CompressedImage", "jsonschema", utf8(COMPRESSED_IMAGE_SCHEMA));
+            }
+            channel = mcap.addChannel(imageSchema, Topics.CAMERA_PREFIX + key, "json", Map.of());
+            cameraChannels.put(key, channel);
+        }
+        Json stamp = new Json().put("sec", epochNs / 1_000_000_000L).put("nsec", epochNs % 1_000_000_000L);
+        Json json = new Json().put("timestamp", stamp).put("frame_id", key).putBase64("data", data).put("format", format);
+        mcap.addMessage(channel, sequence, epochNs, epochNs, utf8(json.toString()));
+    }
+
+    private Object decodeOrNull(ByteBuffer bytes) {
+        try {
+            return codec.unpack(bytes);
+        } catch (RuntimeException e) {
+            return null; // recorded as it came; a request that does not decode is shown as form "unknown"
+        }
+    }
+
+    void flush() {
+        mcap.flushChunk();
+        bytesWritten = mcap.bytesWritten();
+    }
+
+    void close() {
+        if (mcap == null) {
+            return;
+        }
+        mcap.close();
+        bytesWritten = mcap.bytesWritten();
+    }
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+}
