@@ -1,6 +1,7 @@
 package org.webpolicy.broker;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ExecutionException;
@@ -15,6 +16,9 @@ import org.slf4j.LoggerFactory;
 import org.webpolicy.policy.Continuation;
 import org.webpolicy.policy.Policy;
 import org.webpolicy.runtime.MotionMeter;
+import org.webpolicy.transport.ConnectionStats;
+import org.webpolicy.transport.PolicyClient;
+import org.webpolicy.transport.PolicyConnectionException;
 
 /**
  * The robot's chunk scheduler: turns a policy that answers with chunks of actions into one
@@ -596,6 +600,7 @@ public final class ChunkScheduler implements Policy {
 
     private ChunkStarvationException fault(long now, String startFailure) {
         Duration held = Duration.ofNanos(holdStart < 0 ? 0 : now - holdStart);
+        noteClientOutage(now);
         Throwable last = outage.last();
         StarvationCause cause = last != null ? StarvationCause.of(last) : StarvationCause.POLICY_TOO_SLOW;
         long planActions = plan == null ? 0 : plan.end() - plan.start();
@@ -612,6 +617,25 @@ public final class ChunkScheduler implements Policy {
         fault = new ChunkStarvationException(message, cause, last == null ? null : outage.since(), held, last);
         log.error("{}", message);
         return fault;
+    }
+
+    /**
+     * A request still out may be a client reconnecting to a server that is gone (a server that
+     * closed between requests fails none: the next one waits in the client's reconnection, up to
+     * its connect timeout). Without this the fault would blame a slow policy.
+     */
+    private void noteClientOutage(long now) {
+        if (outage.last() != null || outstanding == null || !(policy instanceof PolicyClient client)) {
+            return;
+        }
+        ConnectionStats connection = client.connectionStats();
+        Instant since = connection.unreachableSince();
+        if (since == null) {
+            return;
+        }
+        long sinceClock = now - Math.max(0, Duration.between(since, Instant.now()).toNanos());
+        outage.reportedByClient(new PolicyConnectionException("The client is reconnecting to " + client.uri()
+                + ", unreachable since " + since + " (" + connection.lastFailure() + ")"), sinceClock, since);
     }
 
     /** One request: its ids, where its row 0 lies, the delay sent with it, when it left. */

@@ -30,6 +30,19 @@ final class Outage {
         }
     }
 
+    /**
+     * An outage the client saw before any request failed: its request is still out, reconnecting
+     * (the client logged it at WARN already). Counts as this outage's start and last failure.
+     */
+    void reportedByClient(Throwable failure, long startClock, Instant startWallClock) {
+        if (start < 0) {
+            start = startClock;
+            startWall = startWallClock;
+            failures = 0;
+        }
+        last = failure;
+    }
+
     void answered(long now) {
         if (start >= 0) {
             log.warn("The policy answers again after {} ms and {} failed requests", (now - start) / 1_000_000, failures);
@@ -62,7 +75,8 @@ final class Outage {
     String describe(StarvationCause cause, long now, String slowDetail) {
         return switch (cause) {
             case SERVER_UNREACHABLE -> "the policy server has been unreachable since " + startWall + " ("
-                    + (now - start) / 1_000_000 + " ms, " + failures + " failed requests); last error: " + last.getMessage();
+                    + (now - start) / 1_000_000 + " ms, " + (failures == 0 ? "the request under way waits for the reconnection"
+                    : failures + " failed requests") + "); last error: " + last.getMessage();
             case REQUEST_TIMED_OUT -> "the request timed out: " + last.getMessage();
             case SERVER_ERROR -> "the policy server reported an error: " + last.getMessage();
             case POLICY_FAILED -> "the policy failed: " + last;

@@ -5,7 +5,11 @@ import org.webpolicy.transport.RemotePolicyException;
 
 /** Why a {@link ChunkScheduler} ran out of actions, as {@link ChunkStarvationException#starvationCause()} tells it. */
 public enum StarvationCause {
-    /** The policy server could not be reached or the connection kept failing (a {@link PolicyConnectionException}). */
+    /**
+     * The policy server could not be reached or the connection kept failing (a
+     * {@link PolicyConnectionException}), or a {@code PolicyClient} is still reconnecting to it
+     * with the request under way.
+     */
     SERVER_UNREACHABLE,
     /** The server took longer than the client's request timeout to answer. */
     REQUEST_TIMED_OUT,
