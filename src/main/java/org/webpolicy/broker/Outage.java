@@ -1,8 +1,13 @@
 package org.webpolicy.broker;
 
+import java.time.Duration;
 import java.time.Instant;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.webpolicy.policy.Policy;
+import org.webpolicy.transport.ConnectionStats;
+import org.webpolicy.transport.PolicyClient;
+import org.webpolicy.transport.PolicyConnectionException;
 
 /**
  * The failed requests since the last good reply: when the first failed (on the scheduler's clock
@@ -31,16 +36,27 @@ final class Outage {
     }
 
     /**
-     * An outage the client saw before any request failed: its request is still out, reconnecting
-     * (the client logged it at WARN already). Counts as this outage's start and last failure.
+     * A request still out may be a client reconnecting to a server that is gone: a server that
+     * closed between requests fails none (the next one waits in the client's reconnection, up to
+     * its connect timeout), and without this a fault would blame a slow policy. Takes the
+     * client's outage as this one's start and last failure (the client logged it at WARN).
      */
-    void reportedByClient(Throwable failure, long startClock, Instant startWallClock) {
+    void noteClientOutage(Policy policy, long now) {
+        if (last != null || !(policy instanceof PolicyClient client)) {
+            return;
+        }
+        ConnectionStats connection = client.connectionStats();
+        Instant unreachableSince = connection.unreachableSince();
+        if (unreachableSince == null) {
+            return;
+        }
         if (start < 0) {
-            start = startClock;
-            startWall = startWallClock;
+            start = now - Math.max(0, Duration.between(unreachableSince, Instant.now()).toNanos());
+            startWall = unreachableSince;
             failures = 0;
         }
-        last = failure;
+        last = new PolicyConnectionException("The client is reconnecting to " + client.uri() + ", unreachable since "
+                + unreachableSince + " (" + connection.lastFailure() + ")");
     }
 
     void answered(long now) {
