@@ -131,6 +131,9 @@ class ChunkSchedulerRestartTest {
         assertEquals(1, plainSteps.get(), "only the first request, with no plan yet, goes without a continuation");
         assertFalse(continuations.isEmpty(), "continuations reached the policy over the wire");
         long executed = scheduler.stats().actions();
+        System.out.printf("restart end to end: %d continuations before the outage, delays %s, cursors %s%n",
+                continuations.size(), continuations.stream().map(Continuation::delay).toList(),
+                continuations.stream().map(Continuation::cursor).toList());
         for (Continuation c : continuations) {
             assertTrue(c.delay() >= 0 && c.delay() <= CHUNK / 2, "delay " + c.delay() + " within half the chunk");
             assertTrue(c.cursor() >= 0 && c.cursor() <= executed, "cursor " + c.cursor() + " of " + executed + " actions");
