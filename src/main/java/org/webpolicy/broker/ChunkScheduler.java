@@ -430,7 +430,11 @@ public final class ChunkScheduler implements Policy {
             return;
         }
         outage.answered(now);
-        timing.turnaround(a.turnaroundNanos());
+        // A request that waited out a reconnection measured the outage, not the policy: kept out
+        // of the estimates, or every robot would ask back to back after a server's restart.
+        if (!a.acrossOutage()) {
+            timing.turnaround(a.turnaroundNanos());
+        }
         long measured = playback.cursor() - a.request().c0();
         long margin = playback.started() && playback.plan() != null ? playback.left() : -1;
         if (!playback.switchTo(a.plan(), a.request().c0())) {
@@ -438,7 +442,9 @@ public final class ChunkScheduler implements Policy {
             return;
         }
         if (a.request().running()) {
-            timing.delayMeasured(measured);
+            if (!a.acrossOutage()) {
+                timing.delayMeasured(measured);
+            }
             counts.delay(measured, a.request().delay());
         }
         counts.switched(margin);

@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import org.webpolicy.policy.Continuation;
 import org.webpolicy.policy.Policy;
+import org.webpolicy.transport.PolicyClient;
 
 /**
  * The scheduler's one worker thread, a daemon, and the only thread that calls the policy (so the
@@ -24,8 +25,11 @@ final class ChunkWorker {
     record Request(long id, long generation, long c0, int delay, long sentAt, long stepNanos, boolean running) {
     }
 
-    /** A request's outcome: a plan or a failure, and its turnaround. */
-    record Reply(Request request, ChunkPlan plan, Throwable failure, long turnaroundNanos) {
+    /**
+     * A request's outcome: a plan or a failure, its turnaround, and whether the client had to
+     * reconnect while the request was out (then the turnaround measures an outage, not the policy).
+     */
+    record Reply(Request request, ChunkPlan plan, Throwable failure, long turnaroundNanos, boolean acrossOutage) {
     }
 
     private final Policy policy;
@@ -51,6 +55,7 @@ final class ChunkWorker {
     void fetch(Request r, Map<String, Object> observation, Continuation continuation, BiConsumer<Reply, Long> done) {
         executor.execute(() -> {
             long dispatchAge = System.nanoTime() - r.stepNanos();
+            long connectionsBefore = clientConnections();
             ChunkPlan parsed = null;
             Throwable error = null;
             try {
@@ -60,8 +65,16 @@ final class ChunkWorker {
             } catch (Throwable t) { // everything reaches the control thread, Errors included
                 error = t;
             }
-            done.accept(new Reply(r, parsed, error, o.clock().getAsLong() - r.sentAt()), dispatchAge);
+            long turnaround = o.clock().getAsLong() - r.sentAt();
+            // The first connection is the cold call's, which the scheduler keeps apart anyway.
+            boolean reconnected = connectionsBefore > 0 && clientConnections() != connectionsBefore;
+            done.accept(new Reply(r, parsed, error, turnaround, reconnected), dispatchAge);
         });
+    }
+
+    /** The connections a client policy has made (0 for other policies). */
+    private long clientConnections() {
+        return policy instanceof PolicyClient client ? client.connectionStats().connections() : 0;
     }
 
     /** Queues the policy's reset behind a call under way; {@link #await} waits for it. */

@@ -165,6 +165,8 @@ class ChunkSchedulerRestartTest {
         long holdAt = -1;
         long resumedAt = -1;
         long chunkBeforeOutage = scheduler.chunkSequence();
+        long refillAfterResume = -1;
+        long requestedAtResume = -1;
         for (int k = 0; k < 300 && (resumedAt < 0 || System.nanoTime() - resumedAt < 1_000_000_000L); k++) {
             Map<String, Object> action = scheduler.step(Map.of("state", 0.0));
             assertTrue(first(action) >= 1000, "never a zero or made-up action");
@@ -180,6 +182,8 @@ class ChunkSchedulerRestartTest {
             } else if (holding && resumedAt < 0) {
                 assertEquals(ChunkScheduler.State.RUNNING, state);
                 resumedAt = System.nanoTime();
+                refillAfterResume = scheduler.stats().refillAt();
+                requestedAtResume = scheduler.stats().chunksRequested();
             }
             pacer.tick();
         }
@@ -195,6 +199,11 @@ class ChunkSchedulerRestartTest {
         assertTrue(scheduler.chunkSequence() > chunkBeforeOutage, "new chunks arrived after the restart");
         ChunkSchedulerStats stats = scheduler.stats();
         System.out.println("restart end to end: " + stats);
+        // The request that waited out the reconnection measured the outage, not the policy: it
+        // must not push the refill point to the whole chunk (a request at every switch).
+        assertTrue(refillAfterResume < CHUNK / 2, "refill at " + refillAfterResume + " actions left after the resume");
+        assertTrue(stats.chunksRequested() - requestedAtResume <= 4, (stats.chunksRequested() - requestedAtResume)
+                + " requests in the 50 actions after the resume: " + stats);
         assertEquals(0, stats.faults());
         assertEquals(0, stats.motion().backwardEvents(), String.valueOf(stats));
         assertEquals(1, client.connectionStats().reconnects(), String.valueOf(client.connectionStats()));
