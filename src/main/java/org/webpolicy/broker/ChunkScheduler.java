@@ -38,9 +38,10 @@ import org.webpolicy.policy.Policy;
  * At each tick with no request out, when the actions left in the plan are at most
  * {@code max(lead, worst recent turnaround + one tick)} (in actions at the control rate): the
  * turnaround is the time from sending a request to its reply over the last {@code window}
- * replies, the very first (cold) reply excluded once another exists; until then the first
- * refill goes out at half the plan at the latest. {@link #stats()} shows the
- * refill point in use.
+ * replies, the very first (cold) reply excluded once another exists, and so is a reply whose
+ * request waited out a {@code PolicyClient}'s reconnection (it measured an outage); until then
+ * the first refill goes out at half the plan at the latest. {@link #stats()} shows the refill
+ * point in use.
  *
  * <h2>The continuation</h2>
  * When the policy {@linkplain Policy#acceptsContinuation() accepts one}, each request after the
