@@ -3,18 +3,13 @@ package org.webpolicy.broker;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.webpolicy.policy.Continuation;
 import org.webpolicy.policy.Policy;
-import org.webpolicy.runtime.MotionMeter;
 
 /**
  * The robot's chunk scheduler: turns a policy that answers with chunks of actions into one
@@ -43,9 +38,10 @@ import org.webpolicy.runtime.MotionMeter;
  * At each tick with no request out, when the actions left in the plan are at most
  * {@code max(lead, worst recent turnaround + one tick)} (in actions at the control rate): the
  * turnaround is the time from sending a request to its reply over the last {@code window}
- * replies, the very first (cold) reply excluded once another exists; until then the first
- * refill goes out at half the plan at the latest. {@link #stats()} shows the
- * refill point in use.
+ * replies, the very first (cold) reply excluded once another exists, and so is a reply whose
+ * request waited out a {@code PolicyClient}'s reconnection (it measured an outage); until then
+ * the first refill goes out at half the plan at the latest. {@link #stats()} shows the refill
+ * point in use.
  *
  * <h2>The continuation</h2>
  * When the policy {@linkplain Policy#acceptsContinuation() accepts one}, each request after the
@@ -103,66 +99,35 @@ public final class ChunkScheduler implements Policy {
     }
 
     private static final Logger log = LoggerFactory.getLogger(ChunkScheduler.class);
-    private static final Duration CLOSE_GRACE = Duration.ofSeconds(5);
 
     private final Policy policy;
     private final SchedulerOptions o;
-    private final ExecutorService worker;
+    private final ChunkWorker worker;
     private final ReentrantLock lock = new ReentrantLock();
     /** Signalled when a reply of the current request arrives, and on reset and close. */
     private final Condition replied = lock.newCondition();
 
     // All below guarded by lock.
-    private final DelayEstimator delays;
-    private final DelayEstimator turnarounds;
-    private final MotionMeter motion = new MotionMeter();
-    private long coldTurnaroundNanos = -1;
+    private final RefillTiming timing;
+    private final Playback playback;
+    private final Outage outage = new Outage();
     private long generation;
-    private long cursor;
-    private long actionsTotal;
-    private ChunkPlan plan;
-    private long plansMade;
-    private boolean seamNext;
-    /** The action being executed (handed out whole or interpolated towards) and the one before. */
-    private Map<String, Object> target;
-    private double[] targetValues;
-    private double[] fromValues;
-    private int subStep;
     private Map<String, Object> lastHandedOut;
-    private Request outstanding;
-    private Reply arrived;
+    private ChunkWorker.Request outstanding;
+    private ChunkWorker.Reply arrived;
     private long requestIds;
     private State state = State.STARTING;
     private ChunkStarvationException fault;
     private long holdStart = -1;
-    private final Outage outage = new Outage();
     private boolean closed;
-    private long chunksRequested;
-    private long repliesUsed;
-    private long lateReplies;
-    private long unusableReplies;
-    private long failedRequests;
-    private long waits;
-    private long holds;
-    private long holdEpisodes;
-    private long faults;
-    private long lastDelayMeasured;
-    private long lastDelayUsed;
-    private long maxDelayShortfall;
-    private long minPlaybackMargin = -1;
-    private long maxDispatchAgeNanos;
+    private final SchedulerCounts counts = new SchedulerCounts();
 
     ChunkScheduler(Policy policy, SchedulerOptions options) {
         this.policy = policy;
         this.o = options;
-        this.delays = new DelayEstimator(options.window(), options.sigmas());
-        this.turnarounds = new DelayEstimator(options.window(), options.sigmas());
-        this.subStep = options.motorSteps();
-        this.worker = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "webpolicy-chunk-scheduler");
-            t.setDaemon(true);
-            return t;
-        });
+        this.timing = new RefillTiming(options);
+        this.playback = new Playback(options);
+        this.worker = new ChunkWorker(policy, options);
     }
 
     /**
@@ -190,12 +155,11 @@ public final class ChunkScheduler implements Policy {
             long now = o.clock().getAsLong();
             applyArrived(now);
             Map<String, Object> action;
-            if (target == null) {
+            if (!playback.started()) {
                 action = start(observation, stepNanos);
-            } else if (subStep < o.motorSteps()) {
-                subStep++;
-                action = interpolated();
-            } else if (plan != null && plan.covers(cursor)) {
+            } else if (playback.interpolating()) {
+                action = playback.nextSubStep();
+            } else if (playback.hasNext()) {
                 action = advance(now);
             } else {
                 return hold(observation, now, stepNanos);
@@ -220,40 +184,20 @@ public final class ChunkScheduler implements Policy {
         try {
             requireOpen();
             generation++;
-            cursor = 0;
-            plan = null;
-            seamNext = false;
-            target = null;
-            targetValues = null;
-            fromValues = null;
+            playback.reset();
             lastHandedOut = null;
-            subStep = o.motorSteps();
             outstanding = null;
             arrived = null;
             state = State.STARTING;
             fault = null;
             holdStart = -1;
             outage.clear();
-            motion.breakMotion();
             replied.signalAll();
-            policyReset = worker.submit(() -> policy.reset(payload));
+            policyReset = worker.reset(payload);
         } finally {
             lock.unlock();
         }
-        try {
-            policyReset.get();
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
-            }
-            if (e.getCause() instanceof Error err) {
-                throw err;
-            }
-            throw new IllegalStateException("The policy's reset failed", e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("Interrupted while the policy was being reset", e);
-        }
+        ChunkWorker.await(policyReset);
     }
 
     @Override
@@ -275,16 +219,7 @@ public final class ChunkScheduler implements Policy {
         } finally {
             lock.unlock();
         }
-        worker.shutdown();
-        try {
-            if (!worker.awaitTermination(CLOSE_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
-                worker.shutdownNow();
-            }
-        } catch (InterruptedException e) {
-            worker.shutdownNow();
-            Thread.currentThread().interrupt();
-        }
-        policy.close();
+        worker.close();
     }
 
     /**
@@ -310,7 +245,7 @@ public final class ChunkScheduler implements Policy {
     public long chunkSequence() {
         lock.lock();
         try {
-            return plan == null ? 0 : plan.sequence();
+            return playback.plan() == null ? 0 : playback.plan().sequence();
         } finally {
             lock.unlock();
         }
@@ -324,7 +259,7 @@ public final class ChunkScheduler implements Policy {
     public long waits() {
         lock.lock();
         try {
-            return waits;
+            return counts.waits;
         } finally {
             lock.unlock();
         }
@@ -338,10 +273,7 @@ public final class ChunkScheduler implements Policy {
     public ChunkSchedulerStats stats() {
         lock.lock();
         try {
-            return new ChunkSchedulerStats(actionsTotal, chunksRequested, repliesUsed, lateReplies, unusableReplies,
-                    failedRequests, waits, holds, holdEpisodes, faults, lastDelayMeasured, lastDelayUsed,
-                    maxDelayShortfall, refillAt(), minPlaybackMargin, Duration.ofNanos(maxDispatchAgeNanos),
-                    motion.figures());
+            return counts.snapshot(playback.actionsTotal(), timing.refillAt(playback.plan()), playback.motion().figures());
         } finally {
             lock.unlock();
         }
@@ -367,15 +299,15 @@ public final class ChunkScheduler implements Policy {
 
     /** The episode's first action: wait for a first chunk, retrying failed requests, up to the start timeout. */
     private Map<String, Object> start(Map<String, Object> observation, long stepNanos) {
-        waits++;
+        counts.waits++;
         long waitGeneration = generation;
         long deadline = System.nanoTime() + o.startTimeoutNanos();
         while (true) {
-            if (plan != null && plan.covers(cursor)) {
+            if (playback.hasNext()) {
                 return advance(o.clock().getAsLong());
             }
             if (outstanding == null) {
-                send(observation, cursor, null, 0, stepNanos, false);
+                send(observation, playback.cursor(), null, 0, stepNanos, false);
             }
             long remaining = deadline - System.nanoTime();
             if (remaining <= 0) {
@@ -391,7 +323,7 @@ public final class ChunkScheduler implements Policy {
                 throw new ActionUnavailableException("The chunk scheduler was " + (closed ? "closed" : "reset")
                         + " while waiting for the first action chunk");
             }
-            boolean failed = arrived != null && arrived.failure != null;
+            boolean failed = arrived != null && arrived.failure() != null;
             applyArrived(o.clock().getAsLong());
             if (failed) {
                 pause(Math.min(o.periodNanos(), Math.max(0, deadline - System.nanoTime())));
@@ -413,48 +345,31 @@ public final class ChunkScheduler implements Policy {
         }
     }
 
-    /** Takes the plan's action at the cursor: it becomes the committed target. */
+    /** Takes the plan's next action, ending a hold. */
     private Map<String, Object> advance(long now) {
-        double[] row = plan.row(cursor);
-        Map<String, Object> action = plan.action(cursor, row);
-        motion.add(row, seamNext);
-        seamNext = false;
-        cursor++;
-        actionsTotal++;
-        fromValues = targetValues == null ? row : targetValues;
-        targetValues = row;
-        target = action;
-        subStep = 1;
+        Map<String, Object> action = playback.advance();
         if (holdStart >= 0) {
             log.info("Resumed after holding the last action for {} ms", (now - holdStart) / 1_000_000);
             holdStart = -1;
         }
         state = State.RUNNING;
-        return o.motorSteps() == 1 ? action : interpolated();
-    }
-
-    private Map<String, Object> interpolated() {
-        double w = (double) subStep / o.motorSteps();
-        double[] values = new double[targetValues.length];
-        for (int j = 0; j < values.length; j++) {
-            values[j] = fromValues[j] + w * (targetValues[j] - fromValues[j]);
-        }
-        return ChunkPlan.withValues(target, o.actionKey(), values, plan.dtype());
+        return action;
     }
 
     private Map<String, Object> hold(Map<String, Object> observation, long now, long stepNanos) {
         if (holdStart < 0) {
             holdStart = now;
-            holdEpisodes++;
+            counts.holdEpisodes++;
             state = State.HOLDING;
-            log.warn("The action plan ran out at action {}: holding the last action for up to {} ms ({})", cursor,
-                    o.graceNanos() / 1_000_000, outstanding != null ? "a request is out" : outage.last() != null
-                            ? "the last request failed: " + outage.last().getMessage() : "no request out");
+            log.warn("The action plan ran out at action {}: holding the last action for up to {} ms ({})",
+                    playback.cursor(), o.graceNanos() / 1_000_000, outstanding != null ? "a request is out"
+                            : outage.last() != null ? "the last request failed: " + outage.last().getMessage()
+                                    : "no request out");
         }
         if (now - holdStart > o.graceNanos()) {
             throw fault(now, null);
         }
-        holds++;
+        counts.holds++;
         maybeRequest(observation, now, stepNanos);
         return lastHandedOut;
     }
@@ -463,87 +378,39 @@ public final class ChunkScheduler implements Policy {
         if (outstanding != null) {
             return;
         }
-        long left = plan == null ? 0 : Math.max(0, plan.end() - cursor);
-        if (left > refillAt()) {
+        if (playback.left() > timing.refillAt(playback.plan())) {
             return;
         }
         boolean running = state == State.RUNNING;
         // Running: this tick executes action cursor-1, so that is the reply's row 0. Holding:
         // nothing executes, and the next action the robot takes will be the reply's row 0.
-        long c0 = running ? cursor - 1 : cursor;
-        Continuation continuation = null;
-        int delay = 0;
-        if (plan != null) {
-            long available = Math.max(0, plan.end() - c0);
-            delay = (int) Math.min(delayEstimate(), Math.min(available, plan.length()));
-            // Built here, where the plan is; the worker decides whether the policy takes it, so
-            // the policy (a client that may be connecting) is only ever asked on the worker.
-            continuation = new Continuation(delay, plan.continuation(c0, targetValues), c0, stepNanos, generation);
-        }
-        send(observation, c0, continuation, delay, stepNanos, running);
-    }
-
-    /** Actions expected to execute while a request is out: robust over recent replies, at most half the chunk. */
-    private long delayEstimate() {
-        long estimate;
-        if (!delays.isEmpty()) {
-            estimate = delays.estimate();
-        } else {
-            // No reply measured yet: the turnaround in ticks, plus the tick a reply waits to be used.
-            long seed = turnarounds.isEmpty() ? Math.max(0, coldTurnaroundNanos) : turnarounds.estimate();
-            estimate = ceilDiv(seed, o.periodNanos()) + 1;
-        }
-        int half = plan == null ? 0 : plan.length() / 2;
-        return Math.min(estimate, half);
-    }
-
-    /**
-     * Request when this many actions or fewer are left. Until a warm turnaround is known, at half
-     * the plan at the latest: one cold sample says little about the next call (jitter).
-     */
-    private long refillAt() {
-        long turnaround = turnarounds.isEmpty() ? Math.max(0, coldTurnaroundNanos) : turnarounds.estimate();
-        long at = Math.max(o.leadActions(), ceilDiv(turnaround, o.periodNanos()) + 1);
-        if (plan == null) {
-            return at;
-        }
-        long usable = plan.end() - plan.start();
-        return Math.min(turnarounds.isEmpty() ? Math.max(at, usable / 2) : at, usable);
-    }
-
-    private static long ceilDiv(long a, long b) {
-        return (a + b - 1) / b;
+        long c0 = running ? playback.cursor() - 1 : playback.cursor();
+        // Built here, where the plan is; the worker decides whether the policy takes it, so the
+        // policy (a client that may be connecting) is only ever asked on the worker.
+        Continuation continuation = timing.continuation(playback, c0, stepNanos, generation);
+        send(observation, c0, continuation, continuation == null ? 0 : continuation.delay(), stepNanos, running);
     }
 
     private void send(Map<String, Object> observation, long c0, Continuation continuation, int delay, long stepNanos,
             boolean running) {
-        Request r = new Request(++requestIds, generation, c0, delay, o.clock().getAsLong(), stepNanos, running);
+        ChunkWorker.Request r = new ChunkWorker.Request(++requestIds, generation, c0, delay, o.clock().getAsLong(),
+                stepNanos, running);
         outstanding = r;
-        chunksRequested++;
-        worker.execute(() -> fetch(r, observation, continuation));
+        counts.chunksRequested++;
+        worker.fetch(r, observation, continuation, this::arrive);
     }
 
-    /** Runs on the worker thread. */
-    private void fetch(Request r, Map<String, Object> observation, Continuation continuation) {
-        long dispatchAge = System.nanoTime() - r.stepNanos;
-        ChunkPlan parsed = null;
-        Throwable error = null;
-        try {
-            Map<String, Object> reply = continuation != null && policy.acceptsContinuation()
-                    ? policy.step(observation, continuation) : policy.step(observation);
-            parsed = ChunkPlan.parse(reply, o.actionKey(), o.maxSteps());
-        } catch (Throwable t) { // everything reaches the control thread, Errors included
-            error = t;
-        }
-        long done = o.clock().getAsLong();
+    /** A request's outcome, on the worker thread: kept for the next tick unless it is late. */
+    private void arrive(ChunkWorker.Reply reply, long dispatchAgeNanos) {
+        ChunkWorker.Request r = reply.request();
         lock.lock();
         try {
-            if (r.generation != generation || outstanding == null || outstanding.id != r.id) {
-                lateReplies++;
+            if (r.generation() != generation || outstanding == null || outstanding.id() != r.id()) {
+                counts.lateReplies++;
                 return;
             }
-            maxDispatchAgeNanos = Math.max(maxDispatchAgeNanos, dispatchAge);
-            arrived = new Reply(r, parsed, error, done - r.sentAt);
+            counts.dispatched(dispatchAgeNanos);
+            arrived = reply;
             replied.signalAll();
         } finally {
             lock.unlock();
@@ -552,73 +419,59 @@ public final class ChunkScheduler implements Policy {
 
     /** Switches to an arrived chunk, or takes note of a failed request (retried at the next tick). */
     private void applyArrived(long now) {
-        Reply a = arrived;
+        ChunkWorker.Reply a = arrived;
         if (a == null) {
             return;
         }
         arrived = null;
         outstanding = null;
-        if (a.failure != null) {
-            failedRequests++;
-            outage.failed(a.failure, now, plan == null ? 0 : Math.max(0, plan.end() - cursor));
+        if (a.failure() != null) {
+            counts.failedRequests++;
+            outage.failed(a.failure(), now, playback.left());
             return;
         }
         outage.answered(now);
-        if (coldTurnaroundNanos < 0) {
-            coldTurnaroundNanos = a.turnaroundNanos;
-        } else {
-            turnarounds.add(a.turnaroundNanos);
+        // A request that waited out a reconnection measured the outage, not the policy: kept out
+        // of the estimates, or every robot would ask back to back after a server's restart.
+        if (!a.acrossOutage()) {
+            timing.turnaround(a.turnaroundNanos());
         }
-        long measured = cursor - a.request.c0;
-        ChunkPlan fresh = a.plan.placed(a.request.c0, plansMade + 1);
-        if (!fresh.covers(cursor)) {
-            unusableReplies++;
+        long measured = playback.cursor() - a.request().c0();
+        long margin = playback.started() && playback.plan() != null ? playback.left() : -1;
+        if (!playback.switchTo(a.plan(), a.request().c0())) {
+            counts.unusableReplies++;
             return;
         }
-        if (a.request.running) {
-            delays.add(measured);
-            lastDelayMeasured = measured;
-            lastDelayUsed = a.request.delay;
-            maxDelayShortfall = Math.max(maxDelayShortfall, measured - a.request.delay);
+        if (a.request().running()) {
+            if (!a.acrossOutage()) {
+                timing.delayMeasured(measured);
+            }
+            counts.delay(measured, a.request().delay());
         }
-        long margin = plan == null || target == null ? -1 : Math.max(0, plan.end() - cursor);
-        if (margin >= 0) {
-            minPlaybackMargin = minPlaybackMargin < 0 ? margin : Math.min(minPlaybackMargin, margin);
-        }
-        if (plan != null && o.blendSteps() > 0) {
-            fresh.blendFrom(plan, cursor, o.blendSteps(), o.blendComponents());
-        }
-        plansMade++;
-        plan = fresh;
-        repliesUsed++;
-        seamNext = target != null;
+        counts.switched(margin);
     }
 
     private ChunkStarvationException fault(long now, String startFailure) {
         Duration held = Duration.ofNanos(holdStart < 0 ? 0 : now - holdStart);
+        if (outstanding != null) {
+            outage.noteClientOutage(policy, now);
+        }
         Throwable last = outage.last();
         StarvationCause cause = last != null ? StarvationCause.of(last) : StarvationCause.POLICY_TOO_SLOW;
+        ChunkPlan plan = playback.plan();
         long planActions = plan == null ? 0 : plan.end() - plan.start();
         String slow = outstanding == null ? "no request was answered"
-                : "the policy is slower than the horizon allows: the request sent at action " + outstanding.c0
-                        + " has been out for " + (now - outstanding.sentAt) / 1_000_000 + " ms, while a plan of "
+                : "the policy is slower than the horizon allows: the request sent at action " + outstanding.c0()
+                        + " has been out for " + (now - outstanding.sentAt()) / 1_000_000 + " ms, while a plan of "
                         + planActions + " actions lasts " + planActions * o.periodNanos() / 1_000_000 + " ms";
         String why = outage.describe(cause, now, slow);
         String message = startFailure != null ? "The chunk scheduler faulted: " + startFailure + "; " + why
                 : "The chunk scheduler faulted after holding the last action for " + held.toMillis() + " ms (grace "
-                        + o.graceNanos() / 1_000_000 + " ms) at action " + cursor + ": " + why;
-        faults++;
+                        + o.graceNanos() / 1_000_000 + " ms) at action " + playback.cursor() + ": " + why;
+        counts.faults++;
         state = State.FAULTED;
         fault = new ChunkStarvationException(message, cause, last == null ? null : outage.since(), held, last);
         log.error("{}", message);
         return fault;
-    }
-
-    /** One request: its ids, where its row 0 lies, the delay sent with it, when it left. */
-    private record Request(long id, long generation, long c0, int delay, long sentAt, long stepNanos, boolean running) {
-    }
-
-    /** A request's outcome: a plan or a failure, and its turnaround. */
-    private record Reply(Request request, ChunkPlan plan, Throwable failure, long turnaroundNanos) {
     }
 }

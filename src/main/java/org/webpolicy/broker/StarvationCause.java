@@ -2,12 +2,17 @@ package org.webpolicy.broker;
 
 import org.webpolicy.transport.PolicyConnectionException;
 import org.webpolicy.transport.RemotePolicyException;
+import org.webpolicy.transport.RequestTimeoutException;
 
 /** Why a {@link ChunkScheduler} ran out of actions, as {@link ChunkStarvationException#starvationCause()} tells it. */
 public enum StarvationCause {
-    /** The policy server could not be reached or the connection kept failing (a {@link PolicyConnectionException}). */
+    /**
+     * The policy server could not be reached or the connection kept failing (a
+     * {@link PolicyConnectionException}), or a {@code PolicyClient} is still reconnecting to it
+     * with the request under way.
+     */
     SERVER_UNREACHABLE,
-    /** The server took longer than the client's request timeout to answer. */
+    /** The server took longer than the client's request timeout to answer (a {@link RequestTimeoutException}). */
     REQUEST_TIMED_OUT,
     /** The server answered with an error ({@link RemotePolicyException}); its text is in the message. */
     SERVER_ERROR,
@@ -21,10 +26,11 @@ public enum StarvationCause {
         if (failure instanceof RemotePolicyException) {
             return SERVER_ERROR;
         }
-        if (failure instanceof PolicyConnectionException e) {
-            // The client words a request timeout this way (ClientConnection): no typed subclass exists.
-            String m = String.valueOf(e.getMessage());
-            return m.startsWith("No reply from") ? REQUEST_TIMED_OUT : SERVER_UNREACHABLE;
+        if (failure instanceof RequestTimeoutException) {
+            return REQUEST_TIMED_OUT;
+        }
+        if (failure instanceof PolicyConnectionException) {
+            return SERVER_UNREACHABLE;
         }
         return POLICY_FAILED;
     }

@@ -266,8 +266,9 @@ final class ClientConnection implements ClientEndpoint.Listener {
         if (frame == null) {
             // A reply that comes later must never be taken for the next request's.
             shutDown("request timed out");
-            throw new PolicyConnectionException("No reply from " + options.uri() + " within "
-                    + options.requestTimeout().toMillis() + " ms; the connection was closed and the next call reconnects");
+            throw new RequestTimeoutException("No reply from " + options.uri() + " within "
+                    + options.requestTimeout().toMillis() + " ms; the connection was closed and the next call reconnects",
+                    options.requestTimeout());
         }
         if (frame.text() != null) {
             shutDown("server reported an error");

@@ -40,6 +40,7 @@ public final class MicrometerMetrics {
         counter(registry, "webpolicy.policy.calls", "Calls into step or stepBatch", m.batches, null);
         FunctionCounter.builder("webpolicy.policy.observations", m.batchSizes, Histogram::sum)
                 .description("Observations given to the policy, over all calls").register(registry);
+        counter(registry, "webpolicy.continued.steps", "Steps that carried a continuation", m.continuedSteps, null);
         for (FailureKind kind : FailureKind.values()) {
             FunctionCounter.builder("webpolicy.request.errors", m, metrics -> metrics.failures(kind)).tag("kind", kind.label)
                     .description("Requests failed, and connections cut past a bound, by kind").register(registry);

@@ -9,7 +9,8 @@ import org.webpolicy.WebPolicyException;
  * request's id). The message names the address and what happened. Whether the server executed
  * the request is unknown; the client never resends it on its own, and drops the connection, so
  * the next call starts on a fresh one. A server not reached within the connect timeout is the
- * subclass {@link ServerUnreachableException}, which says since when.
+ * subclass {@link ServerUnreachableException}, which says since when; a reply that did not come
+ * within the request timeout is the subclass {@link RequestTimeoutException}.
  */
 public class PolicyConnectionException extends WebPolicyException {
 

@@ -147,6 +147,9 @@ final class ProtocolCore {
                 throw new RequestFailure("A step envelope needs an 'obs' map, got " + typeOf(obs));
             }
             Continuation continuation = continuation(request.get(ContinuationFields.RTC));
+            if (continuation != null) {
+                metrics.continued(continuation.delay());
+            }
             Map<String, Object> reply = new LinkedHashMap<>();
             reply.put(Envelope.ACTION, step(conversation, asStringMap(obsMap, "obs"), continuation));
             if (continuation != null) {

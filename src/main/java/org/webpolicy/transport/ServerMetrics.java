@@ -6,7 +6,8 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * What a server counts: requests, failures by kind, bytes in and out, and how long requests spend
- * queued for a worker, waiting for a batch, in the policy and in the codec, with the batch sizes.
+ * queued for a worker, waiting for a batch, in the policy and in the codec, with the batch sizes;
+ * and the steps that carried a continuation (real-time chunking) with the delay each carried.
  * Recording is a few uncontended {@link LongAdder} adds on the request path, nothing allocated;
  * the Prometheus text for {@code GET /metrics} is built only when asked for.
  */
@@ -27,6 +28,9 @@ final class ServerMetrics {
     final Histogram decodeSeconds = new Histogram(Histogram.SECONDS);
     final Histogram encodeSeconds = new Histogram(Histogram.SECONDS);
     final Histogram batchSizes = new Histogram(Histogram.SIZES);
+    final LongAdder continuedSteps = new LongAdder();
+    /** The delay (in actions) each continuation carried: what the robot expects to execute meanwhile. */
+    final Histogram continuationDelays = new Histogram(Histogram.SIZES);
 
     ServerMetrics() {
         for (FailureKind kind : FailureKind.values()) {
@@ -54,6 +58,12 @@ final class ServerMetrics {
 
     long failures(FailureKind kind) {
         return failures.get(kind).sum();
+    }
+
+    /** A step carried a continuation of {@code delay} actions. */
+    void continued(int delay) {
+        continuedSteps.increment();
+        continuationDelays.recordCount(delay);
     }
 
     /** A batch of {@code size} ran in {@code nanos} of policy time. */
@@ -97,6 +107,10 @@ final class ServerMetrics {
         decodeSeconds.appendPrometheus(out, "webpolicy_decode_seconds", "Decoding a request.", 1e-9);
         encodeSeconds.appendPrometheus(out, "webpolicy_encode_seconds", "Encoding a reply.", 1e-9);
         batchSizes.appendPrometheus(out, "webpolicy_batch_size", "Observations per policy call.", 1);
+        counter(out, "webpolicy_continued_steps_total", "Steps that carried a continuation (real-time chunking).",
+                continuedSteps.sum());
+        continuationDelays.appendPrometheus(out, "webpolicy_continuation_delay_actions",
+                "The inference delay each continuation carried, in actions.", 1);
         return out.toString();
     }
 

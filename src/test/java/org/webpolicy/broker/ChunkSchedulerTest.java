@@ -18,6 +18,7 @@ import org.webpolicy.array.NdArray;
 import org.webpolicy.policy.Continuation;
 import org.webpolicy.transport.PolicyConnectionException;
 import org.webpolicy.transport.RemotePolicyException;
+import org.webpolicy.transport.RequestTimeoutException;
 
 /**
  * The scheduler on a fake clock: ticks move the clock by 20 ms (50 Hz), a policy "takes time" by
@@ -234,8 +235,9 @@ class ChunkSchedulerTest {
     void namesAServerErrorATimeoutAndASlowPolicy() throws Exception {
         assertEquals(StarvationCause.SERVER_ERROR, faultWith(n -> new RemotePolicyException("Traceback: model exploded")).starvationCause());
         assertTrue(faultWith(n -> new RemotePolicyException("Traceback: model exploded")).getMessage().contains("model exploded"));
-        assertEquals(StarvationCause.REQUEST_TIMED_OUT, faultWith(n -> new PolicyConnectionException(
-                "No reply from ws://gpu:8000 within 100 ms; the connection was closed and the next call reconnects"))
+        assertEquals(StarvationCause.REQUEST_TIMED_OUT, faultWith(n -> new RequestTimeoutException(
+                "No reply from ws://gpu:8000 within 100 ms; the connection was closed and the next call reconnects",
+                Duration.ofMillis(100)))
                 .starvationCause());
         assertEquals(StarvationCause.POLICY_FAILED, faultWith(n -> new IllegalStateException("CUDA out of memory")).starvationCause());
 

@@ -88,6 +88,16 @@ class DemoCommandTest {
         for (String line : new String[] {"scheduler broker (whole chunks", "chunk seams:", "continuation:", "scheduler:"}) {
             assertTrue(text.contains(line), "missing '" + line + "' in:\n" + text);
         }
+        assertTrue(text.contains("continuation:      not sent"), text);
+    }
+
+    @Test
+    void theContinuationTravelsOverWebSocketToTheDemoPolicyThatHonoursIt() {
+        StringWriter out = new StringWriter();
+        DemoResult r = runDemo(out, "--steps", "60", "--broker", "scheduler");
+        assertTrue(r.continuationSent(), out.toString());
+        assertTrue(out.toString().contains("continuation:      sent (the server takes it)"), out.toString());
+        assertEquals(0, r.scheduler().faults());
     }
 
     @Test

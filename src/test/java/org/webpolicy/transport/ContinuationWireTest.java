@@ -100,6 +100,12 @@ class ContinuationWireTest {
         assertEquals(Optional.empty(), policy.seen.poll(10, TimeUnit.SECONDS));
         client.step(Map.of("state", 1.0));
         assertEquals(Optional.empty(), policy.seen.poll(10, TimeUnit.SECONDS));
+        // The server's metrics count the step that carried a continuation and the delay it carried.
+        String metrics = server.metricsText();
+        assertTrue(metrics.contains("\nwebpolicy_continued_steps_total 1\n"), metrics);
+        assertTrue(metrics.contains("\nwebpolicy_continuation_delay_actions_count 1\n"), metrics);
+        assertTrue(metrics.contains("\nwebpolicy_continuation_delay_actions_sum " + sent.delay() + ".0\n")
+                || metrics.contains("\nwebpolicy_continuation_delay_actions_sum " + sent.delay() + "\n"), metrics);
 
         RawClient raw = raw(server.port());
         assertEquals(ContinuationFields.VERSION, raw.handshake.getFieldValue(ContinuationFields.HEADER));
