@@ -24,6 +24,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.webpolicy.array.NdArray;
+import org.webpolicy.policy.Continuation;
 import org.webpolicy.policy.Policy;
 
 /**
@@ -281,6 +283,30 @@ class PolicyClientAsyncTest {
         assertEquals(Map.of("seq", 3L), futures.get(2).get(20, TimeUnit.SECONDS));
         assertEquals(Map.of("seq", 4L), fourth.get(20, TimeUnit.SECONDS));
         assertThrows(IllegalArgumentException.class, () -> PolicyClient.builder().maxOutstandingCalls(0));
+    }
+
+    @Test
+    void continuationsTravelPipelinedAndACallWhoseValueCannotTravelFailsAlone() throws Exception {
+        ContinuationWireTest.Continuing policy = new ContinuationWireTest.Continuing();
+        PolicyServer server = open.serve(PolicyServer.builder(policy));
+        PolicyClient client = client(server.port(), Duration.ofSeconds(30), 8);
+        assertTrue(client.acceptsContinuation());
+        Continuation ints = new Continuation(0, NdArray.ofInt32(new int[] {1, 2}, 1, 2), 7, 0, 0);
+        List<CompletableFuture<Map<String, Object>>> futures = new ArrayList<>();
+        for (long cursor = 1; cursor <= 5; cursor++) {
+            futures.add(cursor == 3 ? client.stepAsync(obs(cursor), ints)
+                    : client.stepAsync(obs(cursor), ContinuationWireTest.continuation(cursor, cursor)));
+        }
+        for (long cursor = 1; cursor <= 5; cursor++) {
+            CompletableFuture<Map<String, Object>> f = futures.get((int) cursor - 1);
+            if (cursor == 3) {
+                Throwable e = assertInstanceOf(IllegalArgumentException.class, failure(f));
+                assertTrue(e.getMessage().contains("floating-point"), e.getMessage());
+            } else {
+                assertEquals(cursor, f.get(20, TimeUnit.SECONDS).get("cursor"), "the reply answers its own cursor");
+            }
+        }
+        assertEquals(1, client.connectionStats().connections(), "the refused call did not drop the connection");
     }
 
     @Test
