@@ -223,7 +223,18 @@ final class ClientAsyncCalls {
                     throw new PolicyConnectionException("Interrupted while waiting for the reply from " + c.uri(), e);
                 }
                 if (ready) {
-                    Map<String, Object> action = ClientSession.actionOf(c, c.receivePipelined(head.id()), head.continuation());
+                    Map<String, Object> reply = c.receivePipelined(head.id());
+                    Map<String, Object> action;
+                    try {
+                        action = ClientSession.actionOf(c, reply, head.continuation());
+                    } catch (RuntimeException e) {
+                        if (!c.usable()) {
+                            throw e;
+                        }
+                        inFlight.poll();
+                        head.call().fail(e); // a reply of its own that is no action: the others go on
+                        continue;
+                    }
                     inFlight.poll();
                     head.call().succeed(action);
                 } else {
@@ -231,6 +242,10 @@ final class ClientAsyncCalls {
                 }
             }
         } catch (RuntimeException | Error e) {
+            if (!inFlight.isEmpty()) {
+                // Their replies may still come: they must never meet a later call.
+                c.shutDown("a pipelined call failed");
+            }
             failInFlight(c, inFlight, e);
             throw e;
         } finally {
