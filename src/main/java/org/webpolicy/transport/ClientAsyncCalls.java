@@ -258,8 +258,14 @@ final class ClientAsyncCalls {
         if (closed || session.othersWaiting()) {
             return null;
         }
-        Object o = queue.peek() instanceof Call ? queue.poll() : null;
-        return (Call) o;
+        Object o = queue.poll();
+        if (o instanceof Call call) {
+            return call;
+        }
+        if (o != null) {
+            queue.add(o); // the stop token: the send loop ends on it once this burst is over
+        }
+        return null;
     }
 
     private void send(ClientConnection c, Call call, ArrayDeque<Sent> inFlight) {
