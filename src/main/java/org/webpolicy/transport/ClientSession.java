@@ -14,7 +14,8 @@ import org.webpolicy.policy.Continuation;
 
 /**
  * The state behind a {@link PolicyClient}: the current connection, whose turn it is to use it,
- * and closing. Calls take turns (a fair lock: one request in flight, callers in arrival order);
+ * and closing. Calls take turns (a fair lock: one request in flight, callers in arrival order;
+ * a burst of pipelined asynchronous calls, see {@link ClientAsyncCalls}, is one turn);
  * each runs on a connected {@link ClientConnection}, and a connection a call broke is let go at
  * once, so the next call starts on a fresh one.
  */
