@@ -21,12 +21,14 @@ import org.webpolicy.image.compression.ImageCodecNegotiation;
 
 /**
  * One WebSocket connection of a {@link PolicyClient}: it opens, reads the metadata frame, then
- * exchanges one request for one reply at a time through its {@link ReplySlot}. Any failure of an
+ * exchanges one request for one reply at a time through its {@link ReplySlot} (or, where the
+ * server echoes ids, several pipelined requests whose replies come back in order). Any failure of an
  * exchange (timeout, protocol violation, error text, undecodable reply, a reply carrying another
  * request's id) drops the connection: a late or stray frame must never meet a later request.
  *
- * <p>Threading: the owning client calls {@link #open}, {@link #exchange} and
- * {@link #exchangeEnvelope} from one thread at a time; {@link #shutDown} may be called from any
+ * <p>Threading: the owning client calls {@link #open}, {@link #exchange},
+ * {@link #exchangeEnvelope} and the pipelined methods from one thread at a time (the one whose
+ * turn it is); {@link #nudge} from any thread; {@link #shutDown} may be called from any
  * thread, any number of times; the library's read thread calls the {@link ClientEndpoint.Listener}.
  */
 final class ClientConnection implements ClientEndpoint.Listener {
