@@ -21,12 +21,14 @@ import org.webpolicy.image.compression.ImageCodecNegotiation;
 
 /**
  * One WebSocket connection of a {@link PolicyClient}: it opens, reads the metadata frame, then
- * exchanges one request for one reply at a time through its {@link ReplySlot}. Any failure of an
+ * exchanges one request for one reply at a time through its {@link ReplySlot} (or, where the
+ * server echoes ids, several pipelined requests whose replies come back in order). Any failure of an
  * exchange (timeout, protocol violation, error text, undecodable reply, a reply carrying another
  * request's id) drops the connection: a late or stray frame must never meet a later request.
  *
- * <p>Threading: the owning client calls {@link #open}, {@link #exchange} and
- * {@link #exchangeEnvelope} from one thread at a time; {@link #shutDown} may be called from any
+ * <p>Threading: the owning client calls {@link #open}, {@link #exchange},
+ * {@link #exchangeEnvelope} and the pipelined methods from one thread at a time (the one whose
+ * turn it is); {@link #nudge} from any thread; {@link #shutDown} may be called from any
  * thread, any number of times; the library's read thread calls the {@link ClientEndpoint.Listener}.
  */
 final class ClientConnection implements ClientEndpoint.Listener {
@@ -305,14 +307,115 @@ final class ClientConnection implements ClientEndpoint.Listener {
         @SuppressWarnings("unchecked")
         Map<String, Object> replyMap = (Map<String, Object>) map;
         if (id != null) {
-            Object echoed = replyMap.remove(Envelope.REQUEST_ID);
-            if (!id.equals(echoed)) {
-                shutDown("request id mismatch");
-                throw new PolicyConnectionException("The reply from " + options.uri() + (echoed == null
-                        ? " carries no request id" : " carries request id " + ReplySlot.excerpt(String.valueOf(echoed)))
-                        + " where request " + id + " was sent; it is not this request's reply, and the connection was dropped");
-            }
+            checkEcho(id, replyMap);
         }
+        return replyMap;
+    }
+
+    /** Removes the echoed id from {@code reply}; drops the connection when it is not {@code id}. */
+    private void checkEcho(long id, Map<String, Object> reply) {
+        Object echoed = reply.remove(Envelope.REQUEST_ID);
+        if (!Long.valueOf(id).equals(echoed)) {
+            shutDown("request id mismatch");
+            throw new PolicyConnectionException("The reply from " + options.uri() + (echoed == null
+                    ? " carries no request id" : " carries request id " + ReplySlot.excerpt(String.valueOf(echoed)))
+                    + " where request " + id + " was sent; it is not this request's reply, and the connection was dropped");
+        }
+    }
+
+    // ---- Pipelined requests: several outstanding, on a connection whose server echoes ids ----
+
+    /**
+     * Sends an envelope request without waiting for its reply; it carries a fresh id, which the
+     * matching {@link #receivePipelined} checks. Only where {@link #echoesIds()}: the server then
+     * answers this connection's requests in order, each reply carrying its request's id.
+     *
+     * @return the request's id
+     * @throws org.webpolicy.codec.EncodeException when {@code request} holds a value the wire
+     *     cannot carry (nothing was sent; the connection stays usable)
+     * @throws PolicyConnectionException when the connection is unusable or sending failed (it is
+     *     then dropped)
+     */
+    long sendPipelined(Map<String, Object> request) {
+        if (!echoesIds) {
+            throw new IllegalStateException("Pipelining needs a server that echoes request ids");
+        }
+        long id = lastRequestId + 1;
+        request.put(Envelope.REQUEST_ID, id);
+        EncodedMessage encoded = new EncodedMessage(codec.encode(request));
+        lastRequestId = id;
+        try {
+            slot.expect();
+        } catch (PolicyConnectionException e) {
+            shutDown(e.getMessage());
+            throw e;
+        }
+        try {
+            endpoint.write(encoded, options.requestTimeout().toNanos());
+        } catch (RuntimeException e) {
+            shutDown("sending failed: " + ClientText.reason(e));
+            throw new PolicyConnectionException("Could not send the request to " + options.uri() + ": " + ClientText.reason(e), e);
+        }
+        return id;
+    }
+
+    /**
+     * Waits up to {@code timeoutNanos} until the oldest pipelined reply can be received without
+     * waiting, or {@link #nudge()} is called.
+     *
+     * @return true when {@link #receivePipelined} will not wait
+     */
+    boolean awaitReply(long timeoutNanos) throws InterruptedException {
+        return slot.awaitFrame(timeoutNanos);
+    }
+
+    /** Ends a wait in {@link #awaitReply} early: another request is ready to be sent. */
+    void nudge() {
+        slot.nudge();
+    }
+
+    /**
+     * The reply to pipelined request {@code id}, the oldest outstanding; call when
+     * {@link #awaitReply} said it is there.
+     *
+     * @throws PolicyConnectionException when the connection ended or broke the protocol, the reply
+     *     is undecodable, not a map, or carries another id (the connection is then dropped)
+     * @throws RemotePolicyException when the server answered with an error text
+     */
+    Map<String, Object> receivePipelined(long id) {
+        ReplySlot.Frame frame;
+        try {
+            frame = slot.take(0);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            shutDown("interrupted");
+            throw new PolicyConnectionException("Interrupted while taking the reply from " + options.uri(), e);
+        } catch (PolicyConnectionException e) {
+            shutDown(e.getMessage());
+            throw e;
+        }
+        if (frame == null) {
+            throw new IllegalStateException("receivePipelined called before the reply arrived");
+        }
+        if (frame.text() != null) {
+            shutDown("server reported an error");
+            throw new RemotePolicyException(frame.text());
+        }
+        Object reply;
+        try {
+            reply = codec.unpack(frame.binary());
+        } catch (DecodeException e) {
+            shutDown("undecodable reply");
+            throw new PolicyConnectionException("The reply from " + options.uri() + " could not be decoded: " + e.getMessage(), e);
+        }
+        if (!(reply instanceof Map<?, ?> map)) {
+            shutDown("reply not a map");
+            throw new PolicyConnectionException("The reply from " + options.uri() + " is not a map: "
+                    + ReplySlot.excerpt(String.valueOf(reply)));
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> replyMap = (Map<String, Object>) map;
+        checkEcho(id, replyMap);
         return replyMap;
     }
 

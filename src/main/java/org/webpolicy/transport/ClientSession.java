@@ -14,7 +14,8 @@ import org.webpolicy.policy.Continuation;
 
 /**
  * The state behind a {@link PolicyClient}: the current connection, whose turn it is to use it,
- * and closing. Calls take turns (a fair lock: one request in flight, callers in arrival order);
+ * and closing. Calls take turns (a fair lock: one request in flight, callers in arrival order;
+ * a burst of pipelined asynchronous calls, see {@link ClientAsyncCalls}, is one turn);
  * each runs on a connected {@link ClientConnection}, and a connection a call broke is let go at
  * once, so the next call starts on a fresh one.
  */
@@ -105,31 +106,55 @@ final class ClientSession {
      * the cursor and generation; elsewhere it is dropped, and the bytes are those of a plain step.
      */
     Map<String, Object> step(Map<String, Object> original, Continuation continuation) {
-        return call(c -> {
-            Map<String, Object> observation = c.compressesImages()
-                    ? ImageCompression.compress(original, options.imageCodec()) : original;
-            if (!c.envelope()) {
-                return asMap(c.exchange(observation), "action");
+        return call(c -> stepOn(c, original, continuation));
+    }
+
+    /** {@link #step} on {@code c}, in the caller's turn. */
+    Map<String, Object> stepOn(ClientConnection c, Map<String, Object> original, Continuation continuation) {
+        if (!c.envelope()) {
+            return asMap(c.exchange(observationFor(c, original)), "action");
+        }
+        Continuation sent = sentContinuation(c, continuation);
+        return actionOf(c, c.exchangeEnvelope(stepEnvelope(c, original, sent)), sent);
+    }
+
+    /** The continuation that travels on {@code c}: none where its server takes none. */
+    static Continuation sentContinuation(ClientConnection c, Continuation continuation) {
+        return c.takesContinuation() ? continuation : null;
+    }
+
+    /** A step envelope for {@code c}: the observation (its images compressed where accepted) and the continuation sent. */
+    Map<String, Object> stepEnvelope(ClientConnection c, Map<String, Object> original, Continuation sent) {
+        Map<String, Object> envelope = new LinkedHashMap<>();
+        envelope.put(Envelope.OP, Envelope.OP_STEP);
+        envelope.put(Envelope.OBS, observationFor(c, original));
+        if (sent != null) {
+            envelope.put(ContinuationFields.RTC, ContinuationFields.request(sent));
+        }
+        return envelope;
+    }
+
+    /** The action in a step's envelope reply, after checking the continuation's echo (the connection is dropped when it fails). */
+    static Map<String, Object> actionOf(ClientConnection c, Map<String, Object> reply, Continuation sent) {
+        if (sent != null) {
+            String mismatch = ContinuationFields.mismatch(reply.remove(ContinuationFields.RTC), sent);
+            if (mismatch != null) {
+                c.shutDown("continuation echo mismatch");
+                throw new PolicyConnectionException("The reply from " + c.uri() + " " + mismatch
+                        + ": it does not answer this request, and the connection was dropped");
             }
-            Map<String, Object> envelope = new LinkedHashMap<>();
-            envelope.put(Envelope.OP, Envelope.OP_STEP);
-            envelope.put(Envelope.OBS, observation);
-            Continuation sent = c.takesContinuation() ? continuation : null;
-            if (sent != null) {
-                envelope.put(ContinuationFields.RTC, ContinuationFields.request(sent));
-            }
-            Map<String, Object> reply = c.exchangeEnvelope(envelope);
-            if (sent != null) {
-                String mismatch = ContinuationFields.mismatch(reply.remove(ContinuationFields.RTC), sent);
-                if (mismatch != null) {
-                    c.shutDown("continuation echo mismatch");
-                    throw new PolicyConnectionException("The reply from " + c.uri() + " " + mismatch
-                            + ": it does not answer this request, and the connection was dropped");
-                }
-            }
-            // Servers that predate the envelope answer with the bare action.
-            return reply.containsKey(Envelope.ACTION) ? asMap(reply.get(Envelope.ACTION), "action") : reply;
-        });
+        }
+        // Servers that predate the envelope answer with the bare action.
+        return reply.containsKey(Envelope.ACTION) ? asMap(reply.get(Envelope.ACTION), "action") : reply;
+    }
+
+    private Map<String, Object> observationFor(ClientConnection c, Map<String, Object> original) {
+        return c.compressesImages() ? ImageCompression.compress(original, options.imageCodec()) : original;
+    }
+
+    /** True when another caller waits for its turn (a pipelined burst then stops taking new calls). */
+    boolean othersWaiting() {
+        return turn.hasQueuedThreads();
     }
 
     /** A reset envelope; over the raw form nothing, and a payload is refused (it could not arrive). */

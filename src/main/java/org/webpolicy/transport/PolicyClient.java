@@ -7,6 +7,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.RejectedExecutionException;
 import javax.net.ssl.SSLContext;
 import org.webpolicy.codec.MsgpackCodec;
 import org.webpolicy.image.compression.ImageCodec;
@@ -43,9 +47,32 @@ import org.webpolicy.policy.Policy;
  * requests carry one and a reply with another id fails the same way; so a reply is never taken
  * for another request's.
  *
+ * <h2>Asynchronous calls</h2>
+ * {@link #stepAsync(Map)} returns at once with a {@link CompletableFuture} of the action, for a
+ * coordinator, a UI or a supervisor of several robots that should not park a thread per call.
+ * Calls are sent in the order they were made, by one daemon thread the client starts on the first
+ * such call. Where the server echoes request ids (ours does, answering a connection's requests
+ * in order) they are pipelined on one connection and each reply is matched to its call by its
+ * id; elsewhere (openpi's raw form, Python webpolicy servers) they are sent one at a time, each
+ * after the previous reply, exactly as {@link #step(Map)} would. Each call has the same
+ * {@linkplain Builder#requestTimeout request timeout} from its sending and the same errors as
+ * {@code step} (the future fails with them). A call without its reply in time, or a lost
+ * connection, fails every call sent on that connection and not yet answered, each naming the
+ * cause; none is resent, and calls not sent yet go on the next connection. At most
+ * {@link Builder#maxOutstandingCalls} calls (16 by default) are outstanding at once; one more is
+ * refused at once with a {@link RejectedExecutionException}.
+ *
  * <h2>Threading</h2>
- * Thread-safe. One request is in flight at a time, as the protocol requires; concurrent callers
- * wait their turn in arrival order. Every thread the client starts (the WebSocket library's
+ * Thread-safe. One request is in flight at a time, as the protocol requires, except for pipelined
+ * asynchronous calls; concurrent callers wait their turn in arrival order (a burst of pipelined
+ * calls takes no new call while a {@code step} or {@code reset} waits, and ends when its replies
+ * are in; a {@code step} made while an earlier {@code stepAsync} is still queued may go first).
+ * Futures of {@code stepAsync} are completed in call order, one at a time, on the
+ * {@linkplain Builder#callbackExecutor callback executor} ({@link ForkJoinPool#commonPool()} by
+ * default), never on the WebSocket library's thread nor on the thread that sends: dependent
+ * stages added without an executor run there too (or, as with any {@code CompletableFuture}, on a
+ * thread waiting in {@code get} or {@code join} at that moment), so a slow one delays the
+ * completions after it (use the {@code ...Async} stages for long work). Every thread the client starts (the WebSocket library's
  * included) is a daemon: a client that is never closed does not keep the JVM alive. {@link #close()} may be called from any thread, any number of
  * times; it fails a call in flight and returns when the connection has ended.
  */
@@ -53,10 +80,12 @@ public final class PolicyClient implements Policy {
 
     private final ClientOptions options;
     private final ClientSession session;
+    private final ClientAsyncCalls asyncCalls;
 
-    private PolicyClient(ClientOptions options) {
+    private PolicyClient(ClientOptions options, int maxOutstandingCalls, Executor callbackExecutor) {
         this.options = options;
         this.session = new ClientSession(options);
+        this.asyncCalls = new ClientAsyncCalls(session, options, maxOutstandingCalls, callbackExecutor);
     }
 
     /**
@@ -183,6 +212,42 @@ public final class PolicyClient implements Policy {
     }
 
     /**
+     * Sends one observation without waiting: see "Asynchronous calls" above.
+     *
+     * @param observation the observation map; not to be changed until the future completes
+     * @return a future of the action map; it fails with the exceptions {@link #step(Map)} throws
+     *     (a {@link PolicyConnectionException} when no reply came in time or the connection was
+     *     lost, a {@link RemotePolicyException} when the server reported that the request failed,
+     *     an {@link IllegalStateException} when the client closed before the call was sent).
+     *     Cancelling it before the call is sent keeps the call from being sent; once sent, its
+     *     reply is read and dropped.
+     * @throws RejectedExecutionException when {@link Builder#maxOutstandingCalls} calls are
+     *     already outstanding (nothing is queued)
+     * @throws IllegalStateException when the client is closed
+     */
+    public CompletableFuture<Map<String, Object>> stepAsync(Map<String, Object> observation) {
+        return asyncCalls.submit(Objects.requireNonNull(observation, "observation"), null);
+    }
+
+    /**
+     * {@link #stepAsync(Map)} with the robot's chunk under way: the continuation travels as with
+     * {@link #step(Map, Continuation)}, only to a server that takes one, and the reply must
+     * answer its cursor and generation.
+     *
+     * @param observation the observation map; not to be changed until the future completes
+     * @param continuation what the robot will still execute of its current chunk, or null
+     * @return a future of the action map, failing as that of {@link #stepAsync(Map)}, and with an
+     *     {@link IllegalArgumentException} when the continuation's actions are not floating-point
+     *     (that call is not sent)
+     * @throws RejectedExecutionException when {@link Builder#maxOutstandingCalls} calls are
+     *     already outstanding
+     * @throws IllegalStateException when the client is closed
+     */
+    public CompletableFuture<Map<String, Object>> stepAsync(Map<String, Object> observation, Continuation continuation) {
+        return asyncCalls.submit(Objects.requireNonNull(observation, "observation"), continuation);
+    }
+
+    /**
      * Whether the server of the current (or last) connection said in its handshake that its
      * policy takes a continuation (header {@code X-Webpolicy-Continuation: 1}); connects first if
      * this client never has, as {@link #metadata()}. Python servers never say so. The answer may
@@ -226,6 +291,7 @@ public final class PolicyClient implements Policy {
      */
     @Override
     public void close() {
+        asyncCalls.close();
         session.close();
     }
 
@@ -247,6 +313,8 @@ public final class PolicyClient implements Policy {
         private int maxMessageBytes = Integer.MAX_VALUE;
         private SSLContext sslContext;
         private ImageCodec imageCodec = ImageCodec.RAW;
+        private int maxOutstandingCalls = 16;
+        private Executor callbackExecutor = ForkJoinPool.commonPool();
 
         private Builder() {
         }
@@ -449,6 +517,40 @@ public final class PolicyClient implements Policy {
         }
 
         /**
+         * The most {@link PolicyClient#stepAsync(Map) stepAsync} calls outstanding at once (queued
+         * or sent, future not completed); one more is refused with a
+         * {@link RejectedExecutionException}. Default 16, the default
+         * {@link PolicyServer.Builder#maxQueuedRequests} of our server, which closes a connection
+         * with more requests than that waiting: keep this at or below the server's.
+         *
+         * @param maxOutstandingCalls at least 1
+         * @return this builder
+         * @throws IllegalArgumentException when less than 1
+         */
+        public Builder maxOutstandingCalls(int maxOutstandingCalls) {
+            if (maxOutstandingCalls < 1) {
+                throw new IllegalArgumentException("maxOutstandingCalls must be at least 1, got " + maxOutstandingCalls);
+            }
+            this.maxOutstandingCalls = maxOutstandingCalls;
+            return this;
+        }
+
+        /**
+         * Where the futures of {@link PolicyClient#stepAsync(Map) stepAsync} are completed (in call
+         * order, one at a time), and so where dependent stages added without an executor run;
+         * default {@link ForkJoinPool#commonPool()}. When it refuses a task (shut down), the
+         * future is completed on the client's own thread instead.
+         *
+         * @param callbackExecutor the executor
+         * @return this builder
+         * @throws NullPointerException when {@code callbackExecutor} is null
+         */
+        public Builder callbackExecutor(Executor callbackExecutor) {
+            this.callbackExecutor = Objects.requireNonNull(callbackExecutor, "callbackExecutor");
+            return this;
+        }
+
+        /**
          * A client with a copy of these options; it connects on its first call.
          *
          * @return the new client
@@ -481,7 +583,7 @@ public final class PolicyClient implements Policy {
             }
             return new PolicyClient(new ClientOptions(uri, apiKey, protocolMode, retryInterval, connectTimeout,
                     requestTimeout, pingInterval, reconnect, maxMessageBytes, MsgpackCodec.DEFAULT_MAX_DEPTH, tls, others,
-                    imageCodec));
+                    imageCodec), maxOutstandingCalls, callbackExecutor);
         }
     }
 }

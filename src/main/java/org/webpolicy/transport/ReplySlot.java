@@ -1,15 +1,18 @@
 package org.webpolicy.transport;
 
+import java.util.ArrayDeque;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Pairs each request on one connection with exactly one frame. The protocol allows one request
- * in flight, so a connection has one slot: {@link #expect()} opens it for the next request, the
- * socket thread {@linkplain #offer fills} it, the caller {@linkplain #take takes} the frame and the
- * slot is empty again. A frame that finds no request waiting, or a second frame for the request
- * whose frame is already there, is a protocol violation: it is never handed to anyone, the slot
- * stays broken and the connection must be dropped. Whatever arrives later on a broken connection
+ * Pairs each request on one connection with exactly one frame, in order. {@link #expect()} opens
+ * a place for the next request's frame before it is sent, the socket thread {@linkplain #offer
+ * fills} the oldest open place, the caller {@linkplain #take takes} the oldest frame. Calls of
+ * {@code step} have one request outstanding at a time; pipelined calls ({@code stepAsync} on a
+ * server that echoes request ids, which answers a connection's requests in order) have several.
+ * A frame that finds no request waiting (a second frame for one request among them) is a
+ * protocol violation: it is never handed to anyone, the slot stays broken and the connection must
+ * be dropped. Whatever arrives later on a broken connection
  * goes nowhere, so one reply can never be taken for another request's.
  *
  * <p>The metadata frame the server sends first is the answer to the connection itself: a slot
@@ -39,10 +42,12 @@ final class ReplySlot {
     private final String peer;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
-    /** True from {@link #expect()} (or the start) until the frame is taken. */
-    private boolean outstanding = true;
-    /** The outstanding request's frame, once it arrived, until taken. */
-    private Frame frame;
+    /** Requests sent (the metadata at the start) whose frame has not arrived yet. */
+    private int awaited = 1;
+    /** Frames arrived and not taken yet, oldest first. */
+    private final ArrayDeque<Frame> arrived = new ArrayDeque<>();
+    /** Set by {@link #nudge()}: a waiter in {@link #awaitFrame} returns early. */
+    private boolean nudged;
     /** What broke the protocol, or null; final once set (volatile: read without the lock). */
     private volatile String violation;
     /** Why the connection ended, or null. */
@@ -62,10 +67,7 @@ final class ReplySlot {
         lock.lock();
         try {
             failIfUnusable();
-            if (outstanding) {
-                throw new IllegalStateException("A request is already outstanding on the connection to " + peer);
-            }
-            outstanding = true;
+            awaited++;
         } finally {
             lock.unlock();
         }
@@ -76,20 +78,21 @@ final class ReplySlot {
      *
      * @return false when the frame broke the protocol: the connection must be dropped
      */
-    boolean offer(Frame arrived) {
+    boolean offer(Frame frame) {
         lock.lock();
         try {
             if (violation != null || ended != null) {
                 return violation == null; // the connection is finished; the frame goes nowhere
             }
-            if (!outstanding) {
-                violation = peer + " sent " + arrived.describe() + " while no request was outstanding";
-            } else if (frame != null) {
-                violation = peer + " sent a second frame for one request (" + arrived.describe() + " after "
-                        + frame.describe() + ")";
-                frame = null; // neither frame is trusted now
+            if (awaited == 0 && arrived.isEmpty()) {
+                violation = peer + " sent " + frame.describe() + " while no request was outstanding";
+            } else if (awaited == 0) {
+                violation = peer + " sent a second frame for one request (" + frame.describe() + " after "
+                        + arrived.peekLast().describe() + ")";
+                arrived.clear(); // neither frame is trusted now
             } else {
-                frame = arrived;
+                awaited--;
+                arrived.add(frame);
             }
             changed.signalAll();
             return violation == null;
@@ -127,11 +130,8 @@ final class ReplySlot {
                 if (violation != null) {
                     throw new PolicyConnectionException(violation + "; the connection was dropped");
                 }
-                if (frame != null) {
-                    Frame taken = frame;
-                    frame = null;
-                    outstanding = false;
-                    return taken;
+                if (!arrived.isEmpty()) {
+                    return arrived.poll();
                 }
                 if (ended != null) {
                     throw new PolicyConnectionException("The connection to " + peer + " ended while waiting for the reply: "
@@ -142,6 +142,44 @@ final class ReplySlot {
                 }
                 left = changed.awaitNanos(left);
             }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Waits until the oldest frame can be {@linkplain #take taken} without waiting (it arrived,
+     * the protocol was broken or the connection ended), {@link #nudge()} was called, or the time
+     * passed.
+     *
+     * @return true when {@link #take} will not wait
+     * @throws InterruptedException when the waiting thread is interrupted
+     */
+    boolean awaitFrame(long timeoutNanos) throws InterruptedException {
+        lock.lock();
+        try {
+            long left = timeoutNanos;
+            while (true) {
+                if (violation != null || !arrived.isEmpty() || ended != null) {
+                    return true;
+                }
+                if (nudged || left <= 0) {
+                    nudged = false;
+                    return false;
+                }
+                left = changed.awaitNanos(left);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Ends a wait in {@link #awaitFrame} early (a new request is ready to be sent). */
+    void nudge() {
+        lock.lock();
+        try {
+            nudged = true;
+            changed.signalAll();
         } finally {
             lock.unlock();
         }
