@@ -95,11 +95,11 @@ final class ClientAsyncCalls {
     /** The connection of the burst in progress, or null: a new call wakes its wait for a reply. */
     private volatile ClientConnection bursting;
 
-    ClientAsyncCalls(ClientSession session, ClientOptions options, int maxOutstanding, Executor callbacks) {
+    ClientAsyncCalls(ClientSession session, ClientOptions options) {
         this.session = session;
         this.options = options;
-        this.maxOutstanding = maxOutstanding;
-        this.callbacks = callbacks;
+        this.maxOutstanding = options.maxOutstandingCalls();
+        this.callbacks = options.callbackExecutor();
     }
 
     /**
@@ -285,9 +285,9 @@ final class ClientAsyncCalls {
      * The failure of the oldest call sent: no reply within the request timeout. Raised here only;
      * the connection has been dropped, so a late reply can never meet another call.
      */
-    private PolicyConnectionException noReplyInTime(ClientConnection c) {
-        return new PolicyConnectionException("No reply from " + c.uri() + " within " + options.requestTimeout().toMillis()
-                + " ms; the connection was closed and the next call reconnects");
+    private RequestTimeoutException noReplyInTime(ClientConnection c) {
+        return new RequestTimeoutException("No reply from " + c.uri() + " within " + options.requestTimeout().toMillis()
+                + " ms; the connection was closed and the next call reconnects", options.requestTimeout());
     }
 
     /** The oldest call fails with {@code cause}, the later ones with an error naming it; none is resent. */

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.Executor;
 import javax.net.ssl.SSLContext;
 import org.webpolicy.image.compression.ImageCodec;
 
@@ -30,7 +31,8 @@ import org.webpolicy.image.compression.ImageCodec;
  */
 record ClientOptions(URI uri, String apiKey, ProtocolMode protocolMode, Duration retryInterval, Duration connectTimeout,
         Duration requestTimeout, Duration pingInterval, boolean reconnect, int maxMessageBytes, int maxDepth,
-        SSLContext sslContext, List<URI> fallbacks, ImageCodec imageCodec) {
+        SSLContext sslContext, List<URI> fallbacks, ImageCodec imageCodec, int maxOutstandingCalls,
+        Executor callbackExecutor) {
 
     /**
      * The longest pause between attempts. Short, unlike openpi's fixed 5 s: a refused attempt
@@ -53,6 +55,10 @@ record ClientOptions(URI uri, String apiKey, ProtocolMode protocolMode, Duration
         Objects.requireNonNull(uri, "uri");
         Objects.requireNonNull(protocolMode, "protocolMode");
         Objects.requireNonNull(imageCodec, "imageCodec");
+        Objects.requireNonNull(callbackExecutor, "callbackExecutor");
+        if (maxOutstandingCalls < 1) {
+            throw new IllegalArgumentException("maxOutstandingCalls must be at least 1, got " + maxOutstandingCalls);
+        }
         positive(retryInterval, "retryInterval");
         positive(connectTimeout, "connectTimeout");
         positive(requestTimeout, "requestTimeout");
@@ -77,7 +83,7 @@ record ClientOptions(URI uri, String apiKey, ProtocolMode protocolMode, Duration
     /** These options for a connection to {@code endpoint}, one of {@link #endpoints()}. */
     ClientOptions at(URI endpoint) {
         return new ClientOptions(endpoint, apiKey, protocolMode, retryInterval, connectTimeout, requestTimeout, pingInterval,
-                reconnect, maxMessageBytes, maxDepth, sslContext, fallbacks, imageCodec);
+                reconnect, maxMessageBytes, maxDepth, sslContext, fallbacks, imageCodec, maxOutstandingCalls, callbackExecutor);
     }
 
     /** Returns {@code d} when it is positive; names {@code what} otherwise. */

@@ -82,10 +82,10 @@ public final class PolicyClient implements Policy {
     private final ClientSession session;
     private final ClientAsyncCalls asyncCalls;
 
-    private PolicyClient(ClientOptions options, int maxOutstandingCalls, Executor callbackExecutor) {
+    private PolicyClient(ClientOptions options) {
         this.options = options;
         this.session = new ClientSession(options);
-        this.asyncCalls = new ClientAsyncCalls(session, options, maxOutstandingCalls, callbackExecutor);
+        this.asyncCalls = new ClientAsyncCalls(session, options);
     }
 
     /**
@@ -583,7 +583,7 @@ public final class PolicyClient implements Policy {
             }
             return new PolicyClient(new ClientOptions(uri, apiKey, protocolMode, retryInterval, connectTimeout,
                     requestTimeout, pingInterval, reconnect, maxMessageBytes, MsgpackCodec.DEFAULT_MAX_DEPTH, tls, others,
-                    imageCodec), maxOutstandingCalls, callbackExecutor);
+                    imageCodec, maxOutstandingCalls, callbackExecutor));
         }
     }
 }
