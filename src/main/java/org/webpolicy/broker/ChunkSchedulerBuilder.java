@@ -23,6 +23,7 @@ public final class ChunkSchedulerBuilder {
     private Duration grace = Duration.ofSeconds(1);
     private Duration startTimeout = Duration.ofSeconds(30);
     private int window = 10;
+    private int warmSamples = 3;
     private double sigmas;
     private LongSupplier clock = System::nanoTime;
 
@@ -174,6 +175,23 @@ public final class ChunkSchedulerBuilder {
         return estimate(window, sigmas);
     }
 
+    /**
+     * Until this many warm turnarounds (after the cold first call) are measured, ask for the next
+     * chunk at half the plan at the latest: one or two fast calls say little about a server's
+     * jitter, and trusting a lucky one leaves too few actions for the slow call that follows.
+     * Default 3; at most the estimate's window.
+     *
+     * @param warmSamples 1 or more turnarounds
+     * @return this builder
+     */
+    public ChunkSchedulerBuilder warmSamples(int warmSamples) {
+        if (warmSamples < 1) {
+            throw new IllegalArgumentException("warmSamples must be at least 1, got " + warmSamples);
+        }
+        this.warmSamples = warmSamples;
+        return this;
+    }
+
     private ChunkSchedulerBuilder estimate(int window, double sigmas) {
         if (window < 1) {
             throw new IllegalArgumentException("the estimate's window must be at least 1 reply, got " + window);
@@ -198,6 +216,7 @@ public final class ChunkSchedulerBuilder {
         long period = Math.max(1, Math.round(1e9 / controlHz));
         long leadActions = (lead.toNanos() + period - 1) / period;
         return new ChunkScheduler(policy, new SchedulerOptions(actionKey, period, leadActions, maxSteps, blendSteps,
-                blendComponents.clone(), motorSteps, grace.toNanos(), startTimeout.toNanos(), window, sigmas, clock));
+                blendComponents.clone(), motorSteps, grace.toNanos(), startTimeout.toNanos(), window, sigmas,
+                Math.min(warmSamples, window), clock));
     }
 }

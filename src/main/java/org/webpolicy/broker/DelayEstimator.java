@@ -24,6 +24,11 @@ final class DelayEstimator {
         count = Math.min(count + 1, samples.length);
     }
 
+    /** How many samples the estimate is over (at most the window). */
+    int count() {
+        return count;
+    }
+
     boolean isEmpty() {
         return count == 0;
     }

@@ -13,6 +13,7 @@ final class RefillTiming {
     private final DelayEstimator turnarounds;
     private final long periodNanos;
     private final long leadActions;
+    private final int warmSamples;
     private long coldTurnaroundNanos = -1;
 
     RefillTiming(SchedulerOptions o) {
@@ -20,6 +21,7 @@ final class RefillTiming {
         this.turnarounds = new DelayEstimator(o.window(), o.sigmas());
         this.periodNanos = o.periodNanos();
         this.leadActions = o.leadActions();
+        this.warmSamples = o.warmSamples();
     }
 
     /** A reply came {@code nanos} after its request left; the first (cold) one is kept apart. */
@@ -50,8 +52,9 @@ final class RefillTiming {
     }
 
     /**
-     * Request when this many actions or fewer are left. Until a warm turnaround is known, at half
-     * the plan at the latest: one cold sample says little about the next call (jitter).
+     * Request when this many actions or fewer are left. Until {@code warmSamples} warm
+     * turnarounds are known, at half the plan at the latest: the cold call and one lucky fast
+     * call say little about the next (jitter).
      */
     long refillAt(ChunkPlan plan) {
         long at = Math.max(leadActions, ceilDiv(turnaroundEstimate(), periodNanos) + 1);
@@ -59,7 +62,7 @@ final class RefillTiming {
             return at;
         }
         long usable = plan.end() - plan.start();
-        return Math.min(turnarounds.isEmpty() ? Math.max(at, usable / 2) : at, usable);
+        return Math.min(turnarounds.count() < warmSamples ? Math.max(at, usable / 2) : at, usable);
     }
 
     /**
