@@ -242,18 +242,7 @@ final class ClientConnection implements ClientEndpoint.Listener {
         // Encoded before anything else: a value the wire cannot carry fails the call with the
         // codec's own error, nothing is sent, and the connection stays as it was.
         EncodedMessage encoded = new EncodedMessage(codec.encode(message));
-        try {
-            slot.expect();
-        } catch (PolicyConnectionException e) {
-            shutDown(e.getMessage());
-            throw e;
-        }
-        try {
-            endpoint.write(encoded, options.requestTimeout().toNanos());
-        } catch (RuntimeException e) {
-            shutDown("sending failed: " + ClientText.reason(e));
-            throw new PolicyConnectionException("Could not send the request to " + options.uri() + ": " + ClientText.reason(e), e);
-        }
+        send(encoded);
         ReplySlot.Frame frame;
         try {
             frame = slot.take(options.requestTimeout().toNanos());
@@ -272,6 +261,27 @@ final class ClientConnection implements ClientEndpoint.Listener {
                     + options.requestTimeout().toMillis() + " ms; the connection was closed and the next call reconnects",
                     options.requestTimeout());
         }
+        return decode(frame);
+    }
+
+    /** Queues {@code encoded} as the next request; drops the connection when it cannot. */
+    private void send(EncodedMessage encoded) {
+        try {
+            slot.expect();
+        } catch (PolicyConnectionException e) {
+            shutDown(e.getMessage());
+            throw e;
+        }
+        try {
+            endpoint.write(encoded, options.requestTimeout().toNanos());
+        } catch (RuntimeException e) {
+            shutDown("sending failed: " + ClientText.reason(e));
+            throw new PolicyConnectionException("Could not send the request to " + options.uri() + ": " + ClientText.reason(e), e);
+        }
+    }
+
+    /** The value of a reply frame; drops the connection on an error text or bytes that do not decode. */
+    private Object decode(ReplySlot.Frame frame) {
         if (frame.text() != null) {
             shutDown("server reported an error");
             throw new RemotePolicyException(frame.text());
@@ -282,6 +292,17 @@ final class ClientConnection implements ClientEndpoint.Listener {
             shutDown("undecodable reply");
             throw new PolicyConnectionException("The reply from " + options.uri() + " could not be decoded: " + e.getMessage(), e);
         }
+    }
+
+    /** {@code reply} as a map; drops the connection when it is not one. */
+    @SuppressWarnings("unchecked")
+    private Map<String, Object> asMap(Object reply) {
+        if (!(reply instanceof Map<?, ?> map)) {
+            shutDown("reply not a map");
+            throw new PolicyConnectionException("The reply from " + options.uri() + " is not a map: "
+                    + ReplySlot.excerpt(String.valueOf(reply)));
+        }
+        return (Map<String, Object>) map;
     }
 
     /**
@@ -298,14 +319,7 @@ final class ClientConnection implements ClientEndpoint.Listener {
             id = ++lastRequestId;
             request.put(Envelope.REQUEST_ID, id);
         }
-        Object reply = exchange(request);
-        if (!(reply instanceof Map<?, ?> map)) {
-            shutDown("reply not a map");
-            throw new PolicyConnectionException("The reply from " + options.uri() + " is not a map: "
-                    + ReplySlot.excerpt(String.valueOf(reply)));
-        }
-        @SuppressWarnings("unchecked")
-        Map<String, Object> replyMap = (Map<String, Object>) map;
+        Map<String, Object> replyMap = asMap(exchange(request));
         if (id != null) {
             checkEcho(id, replyMap);
         }
@@ -344,18 +358,7 @@ final class ClientConnection implements ClientEndpoint.Listener {
         request.put(Envelope.REQUEST_ID, id);
         EncodedMessage encoded = new EncodedMessage(codec.encode(request));
         lastRequestId = id;
-        try {
-            slot.expect();
-        } catch (PolicyConnectionException e) {
-            shutDown(e.getMessage());
-            throw e;
-        }
-        try {
-            endpoint.write(encoded, options.requestTimeout().toNanos());
-        } catch (RuntimeException e) {
-            shutDown("sending failed: " + ClientText.reason(e));
-            throw new PolicyConnectionException("Could not send the request to " + options.uri() + ": " + ClientText.reason(e), e);
-        }
+        send(encoded);
         return id;
     }
 
@@ -397,24 +400,7 @@ final class ClientConnection implements ClientEndpoint.Listener {
         if (frame == null) {
             throw new IllegalStateException("receivePipelined called before the reply arrived");
         }
-        if (frame.text() != null) {
-            shutDown("server reported an error");
-            throw new RemotePolicyException(frame.text());
-        }
-        Object reply;
-        try {
-            reply = codec.unpack(frame.binary());
-        } catch (DecodeException e) {
-            shutDown("undecodable reply");
-            throw new PolicyConnectionException("The reply from " + options.uri() + " could not be decoded: " + e.getMessage(), e);
-        }
-        if (!(reply instanceof Map<?, ?> map)) {
-            shutDown("reply not a map");
-            throw new PolicyConnectionException("The reply from " + options.uri() + " is not a map: "
-                    + ReplySlot.excerpt(String.valueOf(reply)));
-        }
-        @SuppressWarnings("unchecked")
-        Map<String, Object> replyMap = (Map<String, Object>) map;
+        Map<String, Object> replyMap = asMap(decode(frame));
         checkEcho(id, replyMap);
         return replyMap;
     }
