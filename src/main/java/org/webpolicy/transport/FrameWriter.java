@@ -2,9 +2,9 @@ package org.webpolicy.transport;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ByteChannel;
 import java.nio.channels.CancelledKeyException;
 import java.nio.channels.SelectionKey;
-import java.nio.channels.SocketChannel;
 import java.util.ArrayDeque;
 import java.util.Collection;
 import java.util.Queue;
@@ -32,7 +32,8 @@ final class FrameWriter {
     private final Object lock = new Object();
     private final Queue<ByteBuffer> queue = new ArrayDeque<>();
     private long queuedBytes;
-    private SocketChannel channel;
+    /** The socket, or the {@link TlsChannel} around it; null until the hand-over. */
+    private ByteChannel channel;
     private SelectionKey key;
     private boolean closeWhenFlushed;
     private boolean failed;
@@ -46,12 +47,13 @@ final class FrameWriter {
      * with the queue) or finds the writer owned: no frame falls in between.
      *
      * @param libraryKey the library's key for the socket
+     * @param out what frames are written to: the socket, or the TLS channel around it
      * @param libraryQueue the library's queue of frames not yet written, emptied here
      */
-    void adopt(SelectionKey libraryKey, Queue<ByteBuffer> libraryQueue) {
+    void adopt(SelectionKey libraryKey, ByteChannel out, Queue<ByteBuffer> libraryQueue) {
         synchronized (lock) {
             libraryKey.cancel();
-            channel = (SocketChannel) libraryKey.channel();
+            channel = out;
             ByteBuffer b;
             while ((b = libraryQueue.poll()) != null) {
                 if (b.hasRemaining()) {
@@ -142,6 +144,17 @@ final class FrameWriter {
      */
     After onWritable() {
         synchronized (lock) {
+            if (channel instanceof TlsChannel tls && !failed) {
+                // The TLS channel's own records (handshake, key update) first: write interest stays.
+                try {
+                    if (!tls.flush()) {
+                        return After.NOTHING;
+                    }
+                } catch (IOException e) {
+                    fail(e);
+                    return After.CLOSE_FAILED;
+                }
+            }
             ByteBuffer head;
             while ((head = queue.peek()) != null) {
                 int before = head.remaining();
@@ -181,6 +194,18 @@ final class FrameWriter {
         synchronized (lock) {
             key = loopKey;
             wantWrite(!queue.isEmpty());
+        }
+    }
+
+    /**
+     * On the I/O loop: the TLS channel holds records of its own (handshake, key update) the socket
+     * did not take; write interest until they are written.
+     */
+    void channelOutputWaits() {
+        synchronized (lock) {
+            if (!failed) {
+                wantWrite(true);
+            }
         }
     }
 

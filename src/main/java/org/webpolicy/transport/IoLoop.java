@@ -7,7 +7,9 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.Consumer;
@@ -21,6 +23,8 @@ import org.slf4j.LoggerFactory;
  * fills it without a temporary copy) and is decoded at once, on this thread: the frame decoder
  * copies and unmasks the bytes into the message's own buffer, within the inbound budget, so the
  * scratch buffer is free again when {@code decode} returns. No decoder thread, no buffer pool.
+ * A {@code wss://} connection is read through its {@link TlsChannel}, which decrypts straight into
+ * the scratch buffer: the same path, the same bounds.
  *
  * <p>The loop never runs a policy: a complete request goes to the worker pool
  * ({@link RequestRunner}), so a slow policy stalls no socket. A connection gets a bounded number
@@ -43,6 +47,13 @@ final class IoLoop implements AutoCloseable {
     private final ByteBuffer scratch = ByteBuffer.allocateDirect(SCRATCH_BYTES);
     private final Queue<OwnedSocket> arriving = new ConcurrentLinkedQueue<>();
     private final Queue<Runnable> closes = new ConcurrentLinkedQueue<>();
+    /**
+     * TLS connections holding bytes read and not yet given out (their turn's reads ran out, or the
+     * hand-over left some): read again next turn, without waiting for the socket, which may have
+     * nothing more to say. Only the loop's thread touches it.
+     */
+    private List<SelectionKey> again = new ArrayList<>();
+    private List<SelectionKey> againNext = new ArrayList<>();
     private final Consumer<Throwable> onFatal;
     private volatile boolean closed;
 
@@ -113,15 +124,27 @@ final class IoLoop implements AutoCloseable {
     private void run() {
         try {
             while (!closed) {
-                selector.select();
+                if (again.isEmpty()) {
+                    selector.select();
+                } else {
+                    selector.selectNow();
+                }
                 register();
                 runCloses();
+                List<SelectionKey> buffered = again;
+                again = againNext;
+                againNext = buffered;
                 Iterator<SelectionKey> keys = selector.selectedKeys().iterator();
                 while (keys.hasNext()) {
                     SelectionKey key = keys.next();
                     keys.remove();
-                    serve(key);
+                    buffered.remove(key); // served now
+                    serve(key, true);
                 }
+                for (SelectionKey key : buffered) {
+                    serve(key, false);
+                }
+                buffered.clear();
             }
         } catch (ClosedSelectorException e) {
             // closed with the server
@@ -148,21 +171,29 @@ final class IoLoop implements AutoCloseable {
             try {
                 SelectionKey key = conn.socket().register(selector, SelectionKey.OP_READ, conn);
                 conn.writer.attach(key);
+                afterTurn(key, conn);
             } catch (ClosedChannelException e) {
                 // closed while it was handed over: the close has run already
             }
         }
     }
 
-    private void serve(SelectionKey key) {
+    /**
+     * Serves one connection's turn.
+     *
+     * @param selected true when the selector reported it ready now; false for a TLS connection
+     *     that holds bytes read before (its key's ready set is from an earlier turn)
+     */
+    private void serve(SelectionKey key, boolean selected) {
         OwnedSocket conn = (OwnedSocket) key.attachment();
         try {
-            if (key.isValid() && key.isWritable()) {
+            if (selected && key.isValid() && key.isWritable()) {
                 conn.after(conn.writer.onWritable());
             }
-            if (key.isValid() && key.isReadable()) {
+            if (key.isValid() && ((selected && key.isReadable()) || buffered(conn))) {
                 read(key, conn);
             }
+            afterTurn(key, conn);
         } catch (CancelledKeyException e) {
             // closed by another thread meanwhile
         } catch (IOException e) {
@@ -176,10 +207,31 @@ final class IoLoop implements AutoCloseable {
         }
     }
 
+    private static boolean buffered(OwnedSocket conn) {
+        return conn.channel() instanceof TlsChannel tls && tls.hasBufferedInput();
+    }
+
+    /**
+     * A TLS connection may hold what the socket no longer signals: bytes read and not yet given
+     * out (read again next turn) and records of the TLS engine's own that the socket did not take
+     * (its writer asks for write interest).
+     */
+    private void afterTurn(SelectionKey key, OwnedSocket conn) {
+        if (!(conn.channel() instanceof TlsChannel tls) || !key.isValid()) {
+            return;
+        }
+        if (tls.hasBufferedInput() && !again.contains(key)) {
+            again.add(key);
+        }
+        if (tls.hasPendingOutput()) {
+            conn.writer.channelOutputWaits();
+        }
+    }
+
     private void read(SelectionKey key, OwnedSocket conn) throws IOException {
         for (int i = 0; i < READS_PER_TURN && key.isValid(); i++) {
             scratch.clear();
-            int n = conn.socket().read(scratch);
+            int n = conn.channel().read(scratch);
             if (n < 0) {
                 conn.eot();
                 return;

@@ -1,6 +1,7 @@
 package org.webpolicy.transport;
 
 import java.nio.ByteBuffer;
+import java.nio.channels.ByteChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
@@ -18,7 +19,7 @@ import org.java_websocket.framing.CloseFrame;
 import org.java_websocket.framing.Framedata;
 
 /**
- * A plain ({@code ws://}) server connection whose socket the server takes over from the WebSocket
+ * A server connection ({@code ws://}, or {@code wss://} through a {@link TlsChannel}) whose socket the server takes over from the WebSocket
  * library once its handshake is done: the library's selector and decoder threads cost two thread
  * hand-offs per read and another per reply, which on a robot's request-reply cycle is most of the
  * CPU a request takes. The library keeps doing the protocol: its handshake, its frame semantics
@@ -67,7 +68,10 @@ final class OwnedSocket extends WebSocketImpl {
             return false;
         }
         loop = ioLoop;
-        writer.adopt(key, outQueue);
+        if (getChannel() instanceof TlsChannel tls) {
+            tls.leaveLibrary();
+        }
+        writer.adopt(key, getChannel(), outQueue);
         handOverAt = readsQueued;
         startReadingWhenDecoded();
         return true;
@@ -83,6 +87,11 @@ final class OwnedSocket extends WebSocketImpl {
     /** The socket: the library's key is cancelled after the hand-over, its channel is not. */
     SocketChannel socket() {
         return (SocketChannel) getSelectionKey().channel();
+    }
+
+    /** What bytes are read from and written to: the socket, or the TLS channel around it. */
+    ByteChannel channel() {
+        return getChannel();
     }
 
     /**

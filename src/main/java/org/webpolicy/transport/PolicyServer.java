@@ -195,6 +195,11 @@ public final class PolicyServer implements AutoCloseable {
         return endpoint.inboundBytes();
     }
 
+    /** Whether it serves {@code wss://} (for tests that reach it the same way). */
+    boolean secure() {
+        return options.secure();
+    }
+
     /** The WebSocket side, for tests that play the library's part. */
     ServerEndpoint endpoint() {
         return endpoint;

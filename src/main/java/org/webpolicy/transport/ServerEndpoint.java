@@ -19,7 +19,6 @@ import org.java_websocket.enums.ReadyState;
 import org.java_websocket.framing.CloseFrame;
 import org.java_websocket.framing.Framedata;
 import org.java_websocket.handshake.ClientHandshake;
-import org.java_websocket.server.DefaultSSLWebSocketServerFactory;
 import org.java_websocket.server.WebSocketServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,8 +27,9 @@ import org.slf4j.LoggerFactory;
  * The Java-WebSocket side of the server: connections, handshakes, messages in and replies out.
  * What a request means is the {@link ProtocolCore}'s business; this class moves its bytes and
  * decides, where the library's own behaviour is unsafe, what happens instead (each place says why).
- * After its handshake, a plain connection's socket is handed over to the server's {@link IoLoop}
- * ({@link OwnedSocket} says why); the callbacks here are the same for both paths.
+ * After its handshake, a connection's socket ({@code ws://} or {@code wss://}) is handed over to the
+ * server's {@link IoLoop} ({@link OwnedSocket} says why); the callbacks here are the same before
+ * and after.
  */
 final class ServerEndpoint extends WebSocketServer {
 
@@ -48,8 +48,8 @@ final class ServerEndpoint extends WebSocketServer {
     private final RequestRunner requests;
     private final WriteWake writeWake = new WriteWake();
     /**
-     * Reads and writes plain connections after their handshake, from {@link #onStart}; null with
-     * TLS (the library's path) or when no selector could be opened.
+     * Reads and writes connections after their handshake, from {@link #onStart}; null when no
+     * selector could be opened.
      */
     private volatile IoLoop ioLoop;
     private final Consumer<Throwable> onFatal;
@@ -94,12 +94,8 @@ final class ServerEndpoint extends WebSocketServer {
         // transmission too). Measured alternately in one sitting: 8 clients on ALOHA 31-33% ->
         // 38-44% of the raw-socket floor, CPU per step 2.8-3.1x -> 2.2-2.5x the floor's.
         setConnectionLostTimeout((int) Math.max(1, options.pingInterval.toSeconds()));
-        if (options.secure()) {
-            setWebSocketFactory(new DefaultSSLWebSocketServerFactory(options.sslContext));
-        } else {
-            // Plain connections are taken over after their handshake (OwnedSocket says why).
-            setWebSocketFactory(new OwnedSocketFactory());
-        }
+        // Connections are taken over after their handshake (OwnedSocket says why), TLS or not.
+        setWebSocketFactory(new OwnedSocketFactory(options.sslContext));
     }
 
     /**
@@ -107,9 +103,6 @@ final class ServerEndpoint extends WebSocketServer {
      * workers and the policy for the same cores, and one loop reads and decodes at memory speed.
      */
     private void openLoop() {
-        if (options.secure()) {
-            return;
-        }
         try {
             ioLoop = new IoLoop("webpolicy-io-1", this::fatal);
         } catch (IOException e) {
@@ -383,7 +376,7 @@ final class ServerEndpoint extends WebSocketServer {
         requests.flushSoon(conn);
         IoLoop loop = ioLoop;
         if (conn instanceof OwnedSocket owned && loop != null) {
-            // Without the wake-up pipe the library keeps the connection, as with TLS.
+            // Without the wake-up pipe the library keeps the connection.
             writeWake.onSelector(() -> owned.handOver(loop));
         }
     }

@@ -23,15 +23,25 @@ import java.util.concurrent.TimeUnit;
 import org.java_websocket.framing.BinaryFrame;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.webpolicy.codec.MsgpackCodec;
 import org.webpolicy.policy.Policy;
 
 /**
  * The server's per-connection and server-wide bounds over real sockets: each case is one a
  * client could use to take memory, threads or the port from everyone, and ends with a good client
- * still served.
+ * still served. Each runs over {@code ws://} and {@code wss://}.
  */
+@ParameterizedClass(name = "{0}")
+@EnumSource(Wire.class)
 class BoundsServerTest {
+
+    private final Wire wire;
+
+    BoundsServerTest(Wire wire) {
+        this.wire = wire;
+    }
 
     private final MsgpackCodec codec = new MsgpackCodec();
     private final TestResources open = new TestResources();
@@ -42,7 +52,7 @@ class BoundsServerTest {
     }
 
     private WireSocket wire(PolicyServer server) throws IOException {
-        return open.add(WireSocket.open(server.port()));
+        return open.add(WireSocket.open(wire, server.port()));
     }
 
     private byte[] rawStep(float tag) {
@@ -64,7 +74,7 @@ class BoundsServerTest {
 
     @Test
     void claimsCostNoMemoryUntilTheirBytesArrive() throws Exception {
-        PolicyServer server = open.serve(PolicyServer.builder(new TestPolicies.Echo()));
+        PolicyServer server = open.serve(wire, PolicyServer.builder(new TestPolicies.Echo()));
         List<WireSocket> claimers = new ArrayList<>();
         long before = Probes.allocatedBytes();
         for (int i = 0; i < 50; i++) {
@@ -85,7 +95,7 @@ class BoundsServerTest {
 
     @Test
     void unmaskedClientFramesClose1002() throws Exception {
-        PolicyServer server = open.serve(PolicyServer.builder(new TestPolicies.Echo()));
+        PolicyServer server = open.serve(wire, PolicyServer.builder(new TestPolicies.Echo()));
         WireSocket w = wire(server);
         BinaryFrame frame = new BinaryFrame();
         frame.setPayload(java.nio.ByteBuffer.wrap(rawStep(1)));
@@ -96,7 +106,7 @@ class BoundsServerTest {
 
     @Test
     void aCloseReasonThatIsNotUtf8Closes1007() throws Exception {
-        PolicyServer server = open.serve(PolicyServer.builder(new TestPolicies.Echo()));
+        PolicyServer server = open.serve(wire, PolicyServer.builder(new TestPolicies.Echo()));
         WireSocket w = wire(server);
         w.sendFrame(WireSocket.CLOSE, new byte[] {0x03, (byte) 0xe8, (byte) 0xff, (byte) 0xfe});
         assertEquals(1007, closeCode(w));
@@ -106,7 +116,7 @@ class BoundsServerTest {
 
     @Test
     void theRequestIdIsEchoedInEnvelopeRepliesOnly() throws Exception {
-        PolicyServer server = open.serve(PolicyServer.builder(new TestPolicies.Echo()));
+        PolicyServer server = open.serve(wire, PolicyServer.builder(new TestPolicies.Echo()));
         WireSocket w = wire(server);
         Map<String, Object> step = new LinkedHashMap<>();
         step.put(Envelope.OP, Envelope.OP_STEP);
@@ -132,7 +142,7 @@ class BoundsServerTest {
     @Test
     void aClientThatDoesNotWaitForRepliesIsClosed1008() throws Exception {
         TestPolicies.Gated gated = new TestPolicies.Gated();
-        PolicyServer server = open.serve(PolicyServer.builder(gated).maxQueuedRequests(4));
+        PolicyServer server = open.serve(wire, PolicyServer.builder(gated).maxQueuedRequests(4));
         WireSocket w = wire(server);
         java.io.ByteArrayOutputStream burst = new java.io.ByteArrayOutputStream();
         for (int i = 0; i < 10; i++) {
@@ -148,7 +158,7 @@ class BoundsServerTest {
         // Every reply is 512 KiB; the client sends requests and reads nothing.
         byte[] big = new byte[512 << 10];
         Policy policy = obs -> Map.of("echo", obs, "blob", big);
-        PolicyServer server = open.serve(PolicyServer.builder(policy).maxPendingReplyBytes(1 << 20));
+        PolicyServer server = open.serve(wire, PolicyServer.builder(policy).maxPendingReplyBytes(1 << 20));
         WireSocket w = wire(server);
         w.socket.setReceiveBufferSize(64 << 10);
         byte[] request = rawStep(1);
@@ -171,7 +181,7 @@ class BoundsServerTest {
 
     @Test
     void aPingFloodIsClosed1008() throws Exception {
-        PolicyServer server = open.serve(PolicyServer.builder(new TestPolicies.Echo()));
+        PolicyServer server = open.serve(wire, PolicyServer.builder(new TestPolicies.Echo()));
         WireSocket w = wire(server);
         // One write: pings still arriving when the server closes would make its close a reset.
         java.io.ByteArrayOutputStream flood = new java.io.ByteArrayOutputStream();
@@ -204,7 +214,7 @@ class BoundsServerTest {
                 return true; // so that every call hangs a thread of its own
             }
         };
-        PolicyServer server = open.serve(PolicyServer.builder(stuck).policyTimeout(Duration.ofMillis(100))
+        PolicyServer server = open.serve(wire, PolicyServer.builder(stuck).policyTimeout(Duration.ofMillis(100))
                 .maxConcurrentRequests(2));
         try {
             List<String> errors = new ArrayList<>();
@@ -227,9 +237,9 @@ class BoundsServerTest {
     @Test
     void closeIsIdempotentUnderConcurrentCallsAndEachReturnsClosed() throws Exception {
         TestPolicies.Gated gated = new TestPolicies.Gated();
-        PolicyServer server = PolicyServer.builder(gated).host("127.0.0.1").port(0).build().start();
+        PolicyServer server = wire.on(PolicyServer.builder(gated)).host("127.0.0.1").port(0).build().start();
         int port = server.port();
-        WireSocket w = open.add(WireSocket.open(port));
+        WireSocket w = open.add(WireSocket.open(wire, port));
         w.sendFrame(WireSocket.BINARY, rawStep(1));
         assertTrue(gated.entered.await(10, TimeUnit.SECONDS));
         ExecutorService callers = Executors.newFixedThreadPool(4);
@@ -266,7 +276,7 @@ class BoundsServerTest {
     void connectionsCountFromAcceptHandshakeOrNot() throws Exception {
         // All from one address and silent: the per-address and first-byte bounds lifted, so that
         // the slots are what stops them (FloodHealthTest covers those bounds).
-        PolicyServer server = open.serve(PolicyServer.builder(new TestPolicies.Echo()).maxConnections(2)
+        PolicyServer server = open.serve(wire, PolicyServer.builder(new TestPolicies.Echo()).maxConnections(2)
                 .handshakeTimeout(Duration.ofSeconds(2)).maxHandshakesPerAddress(1000));
         List<Socket> silent = new ArrayList<>();
         for (int i = 0; i < 100; i++) {
@@ -286,7 +296,7 @@ class BoundsServerTest {
 
     @Test
     void aFailureTheLibraryStopsForReportsTheServerDown() throws Exception {
-        PolicyServer server = PolicyServer.builder(new TestPolicies.Echo()).host("127.0.0.1").port(0).build().start();
+        PolicyServer server = wire.on(PolicyServer.builder(new TestPolicies.Echo())).host("127.0.0.1").port(0).build().start();
         try {
             OutOfMemoryError oom = new OutOfMemoryError("Java heap space (test)");
             // What the library's decoder thread does with an Error: tell the server, then stop it.
@@ -307,7 +317,7 @@ class BoundsServerTest {
 
     @Test
     void textQuotedFromARequestIsCutInTheReplyAndTheLog() throws Exception {
-        PolicyServer server = open.serve(PolicyServer.builder(new TestPolicies.Echo()));
+        PolicyServer server = open.serve(wire, PolicyServer.builder(new TestPolicies.Echo()));
         Map<String, Object> hostile = new LinkedHashMap<>();
         hostile.put(Envelope.OP, "x\r\n2026-11-29 00:00:00 [main] ERROR forged line " + "y".repeat(1 << 20));
         java.io.PrintStream err = System.err;
@@ -333,13 +343,13 @@ class BoundsServerTest {
 
     @Test
     void protocolViolationsAreLoggedUnderOneRateLimitWithoutStackTraces() throws Exception {
-        PolicyServer server = open.serve(PolicyServer.builder(new TestPolicies.Echo()));
+        PolicyServer server = open.serve(wire, PolicyServer.builder(new TestPolicies.Echo()));
         java.io.PrintStream err = System.err;
         java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
         try (java.io.PrintStream tee = new java.io.PrintStream(captured, true, StandardCharsets.UTF_8)) {
             System.setErr(tee);
             for (int i = 0; i < 100; i++) {
-                try (WireSocket w = WireSocket.open(server.port())) {
+                try (WireSocket w = WireSocket.open(wire, server.port())) {
                     // RSV1 set with no extension negotiated: 1002 (a stack trace per frame from the library before)
                     w.write(new byte[] {(byte) 0xc2, (byte) 0x80, 1, 2, 3, 4});
                     closeCode(w);
@@ -359,7 +369,7 @@ class BoundsServerTest {
 
     @Test
     void aBadHandshakeGets400AndAWrongVersion426() throws Exception {
-        PolicyServer server = open.serve(PolicyServer.builder(new TestPolicies.Echo()));
+        PolicyServer server = open.serve(wire, PolicyServer.builder(new TestPolicies.Echo()));
         String good = WireSocket.upgradeRequest("");
         assertStatus(server, good.replace("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", ""), "400");
         assertStatus(server, good.replace("dGhlIHNhbXBsZSBub25jZQ==", "not-a-key"), "400");
@@ -375,7 +385,7 @@ class BoundsServerTest {
     }
 
     private String assertStatus(PolicyServer server, String request, String status) throws IOException {
-        try (WireSocket w = WireSocket.tcp(server.port())) {
+        try (WireSocket w = WireSocket.tcp(wire, server.port())) {
             w.write(request.getBytes(StandardCharsets.US_ASCII));
             String head = w.readHttpHead();
             assertTrue(head.startsWith("HTTP/1.1 " + status), "expected " + status + " for\n" + request + "got\n" + head);
@@ -385,7 +395,7 @@ class BoundsServerTest {
 
     @Test
     void theInboundBudgetRefusesAConnectionNotTheServer() throws Exception {
-        PolicyServer server = open.serve(PolicyServer.builder(new TestPolicies.Echo()).inboundMemoryBytes(4 << 20));
+        PolicyServer server = open.serve(wire, PolicyServer.builder(new TestPolicies.Echo()).inboundMemoryBytes(4 << 20));
         List<WireSocket> fillers = new ArrayList<>();
         // Each sends 1.5 MiB of a 3 MiB frame: their buffers grow with the bytes until the budget is spent.
         int refused = 0;

@@ -115,9 +115,9 @@ final class Probes {
         return true;
     }
 
-    /** A fresh client steps an echo server and gets its own observation back. */
+    /** A fresh client steps an echo server and gets its own observation back, over TLS if it serves TLS. */
     static void assertServes(PolicyServer server) {
-        try (PolicyClient client = PolicyClient.builder().host("127.0.0.1").port(server.port())
+        try (PolicyClient client = Wire.of(server).client(server.port())
                 .connectTimeout(Duration.ofSeconds(10)).requestTimeout(Duration.ofSeconds(20)).build()) {
             float tag = (float) Math.random();
             Map<String, Object> action = client.step(TestPolicies.observation(tag));

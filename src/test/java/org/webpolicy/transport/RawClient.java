@@ -24,11 +24,22 @@ final class RawClient extends WebSocketClient {
     }
 
     RawClient(int port, Map<String, String> headers) {
-        super(URI.create("ws://127.0.0.1:" + port), headers);
+        this(Wire.WS, port, headers);
+    }
+
+    RawClient(Wire wire, int port, Map<String, String> headers) {
+        super(URI.create(wire.uri(port)), headers);
+        if (wire == Wire.WSS) {
+            setSocketFactory(TestTls.get().client.getSocketFactory());
+        }
     }
 
     static RawClient connect(int port) throws InterruptedException {
-        RawClient c = new RawClient(port);
+        return connect(Wire.WS, port);
+    }
+
+    static RawClient connect(Wire wire, int port) throws InterruptedException {
+        RawClient c = new RawClient(wire, port, Map.of());
         if (!c.connectBlocking(10, TimeUnit.SECONDS)) {
             throw new AssertionError("raw client could not connect to port " + port);
         }

@@ -18,6 +18,11 @@ final class TestResources implements AutoCloseable {
         return add(builder.host("127.0.0.1").port(0).build().start());
     }
 
+    /** Starts a server from {@code builder} on a free loopback port, over {@code wire}. */
+    PolicyServer serve(Wire wire, PolicyServer.Builder builder) {
+        return serve(wire.on(builder));
+    }
+
     @Override
     public void close() throws Exception {
         for (int i = opened.size() - 1; i >= 0; i--) {

@@ -14,7 +14,7 @@ import java.time.Duration;
 import java.util.Random;
 
 /**
- * A WebSocket client written byte by byte over a plain socket, for tests that must send what no
+ * A WebSocket client written byte by byte over a plain or TLS socket ({@link Wire}), for tests that must send what no
  * well-behaved client library would: broken frames, frames cut short, headers that lie about
  * their length, handshakes that never end. Reads the server's frames without interpretation.
  */
@@ -52,7 +52,12 @@ final class WireSocket implements Closeable {
 
     /** A TCP connection with no handshake yet. */
     static WireSocket tcp(int port) throws IOException {
-        Socket s = new Socket("127.0.0.1", port);
+        return tcp(Wire.WS, port);
+    }
+
+    /** A connection with no WebSocket handshake yet (its TLS handshake done, over {@code wss://}). */
+    static WireSocket tcp(Wire wire, int port) throws IOException {
+        Socket s = wire.socket(port);
         s.setTcpNoDelay(true);
         s.setSoTimeout(20_000);
         return new WireSocket(s);
@@ -60,7 +65,12 @@ final class WireSocket implements Closeable {
 
     /** A connection whose WebSocket handshake is done and whose metadata frame has been read. */
     static WireSocket open(int port) throws IOException {
-        WireSocket w = tcp(port);
+        return open(Wire.WS, port);
+    }
+
+    /** As {@link #open(int)}, over {@code wire}. */
+    static WireSocket open(Wire wire, int port) throws IOException {
+        WireSocket w = tcp(wire, port);
         w.write(upgradeRequest("").getBytes(StandardCharsets.US_ASCII));
         String status = w.readHttpHead();
         if (!status.startsWith("HTTP/1.1 101")) {

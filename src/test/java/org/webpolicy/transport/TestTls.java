@@ -1,0 +1,75 @@
+package org.webpolicy.transport;
+
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+
+/**
+ * A self-signed certificate for 127.0.0.1, made once per test JVM with the JDK's keytool, and the
+ * two contexts tests need: the server's (its key) and a client's trusting that certificate only.
+ */
+final class TestTls {
+
+    private static final char[] PASSWORD = "test-only".toCharArray();
+    private static TestTls made;
+
+    final SSLContext server;
+    final SSLContext client;
+
+    private TestTls(SSLContext server, SSLContext client) {
+        this.server = server;
+        this.client = client;
+    }
+
+    static synchronized TestTls get() {
+        if (made == null) {
+            try {
+                made = make();
+            } catch (Exception e) {
+                throw new IllegalStateException("could not make a test certificate: " + e, e);
+            }
+        }
+        return made;
+    }
+
+    private static TestTls make() throws Exception {
+        Path dir = Files.createTempDirectory("webpolicy-test-tls");
+        Path store = dir.resolve("server.p12");
+        try {
+            String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
+            Process p = new ProcessBuilder(keytool, "-genkeypair", "-alias", "server", "-keyalg", "EC", "-groupname",
+                    "secp256r1", "-dname", "CN=localhost", "-ext", "SAN=dns:localhost,ip:127.0.0.1", "-validity", "2",
+                    "-storetype", "PKCS12", "-keystore", store.toString(), "-storepass", new String(PASSWORD))
+                    .redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                throw new IllegalStateException("keytool failed: " + out);
+            }
+            KeyStore keys = KeyStore.getInstance("PKCS12");
+            try (InputStream in = Files.newInputStream(store)) {
+                keys.load(in, PASSWORD);
+            }
+            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            kmf.init(keys, PASSWORD);
+            SSLContext server = SSLContext.getInstance("TLS");
+            server.init(kmf.getKeyManagers(), null, null);
+            KeyStore trust = KeyStore.getInstance("PKCS12");
+            trust.load(null, null);
+            trust.setCertificateEntry("server", keys.getCertificate("server"));
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(trust);
+            SSLContext client = SSLContext.getInstance("TLS");
+            client.init(null, tmf.getTrustManagers(), null);
+            return new TestTls(server, client);
+        } finally {
+            Files.deleteIfExists(store);
+            Files.deleteIfExists(dir);
+        }
+    }
+}

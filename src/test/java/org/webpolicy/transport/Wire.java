@@ -1,0 +1,52 @@
+package org.webpolicy.transport;
+
+import java.io.IOException;
+import java.net.Socket;
+import java.time.Duration;
+import javax.net.ssl.SSLSocket;
+
+/**
+ * What a server test runs over: plain {@code ws://} or {@code wss://} with the test certificate
+ * ({@link TestTls}). Tests of the server take one as a class parameter and build their servers,
+ * clients and raw sockets through it, so the same assertions hold over both.
+ */
+enum Wire {
+    WS, WSS;
+
+    /** What {@code server} serves. */
+    static Wire of(PolicyServer server) {
+        return server.secure() ? WSS : WS;
+    }
+
+    /** The builder, serving TLS when this is {@link #WSS}. */
+    PolicyServer.Builder on(PolicyServer.Builder builder) {
+        return this == WSS ? builder.sslContext(TestTls.get().server) : builder;
+    }
+
+    /** A client builder for a server on this machine's {@code port}. */
+    PolicyClient.Builder client(int port) {
+        if (this == WS) {
+            return PolicyClient.builder().host("127.0.0.1").port(port);
+        }
+        return PolicyClient.builder().uri("wss://127.0.0.1:" + port).sslContext(TestTls.get().client);
+    }
+
+    /** The URI of a server on this machine's {@code port}. */
+    String uri(int port) {
+        return (this == WS ? "ws" : "wss") + "://127.0.0.1:" + port;
+    }
+
+    /**
+     * A connected socket; with TLS, its TLS handshake done, so what is written next is what the
+     * server's WebSocket side reads.
+     */
+    Socket socket(int port) throws IOException {
+        if (this == WS) {
+            return new Socket("127.0.0.1", port);
+        }
+        SSLSocket s = (SSLSocket) TestTls.get().client.getSocketFactory().createSocket("127.0.0.1", port);
+        s.setSoTimeout((int) Duration.ofSeconds(20).toMillis());
+        s.startHandshake();
+        return s;
+    }
+}
