@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -19,19 +18,30 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.webpolicy.codec.MsgpackCodec;
 
 /**
  * The framing layer in the client's role: a server that masks its frames (RFC 6455 5.1 forbids
- * it) gets a close with 1002 from our client, which takes nothing from it.
+ * it) gets a close with 1002 from our client, which takes nothing from it. Over {@code ws://} and
+ * {@code wss://}.
  */
+@ParameterizedClass(name = "{0}")
+@EnumSource(Wire.class)
 class BoundsClientFramingTest {
+
+    private final Wire wire;
+
+    BoundsClientFramingTest(Wire wire) {
+        this.wire = wire;
+    }
 
     @Test
     void aMaskedServerFrameIsClosedWith1002ByTheClient() throws Exception {
-        try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+        try (ServerSocket listener = wire.listen()) {
             CompletableFuture<Integer> closeCode = CompletableFuture.supplyAsync(() -> maskingServer(listener));
-            try (PolicyClient client = PolicyClient.builder().host("127.0.0.1").port(listener.getLocalPort())
+            try (PolicyClient client = wire.client(listener.getLocalPort())
                     .connectTimeout(Duration.ofSeconds(3)).requestTimeout(Duration.ofSeconds(3)).reconnect(false).build()) {
                 assertThrows(RuntimeException.class, () -> client.step(TestPolicies.observation(1)));
             }

@@ -17,15 +17,25 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.webpolicy.array.NdArray;
 
 /**
  * The listener survives the file-descriptor limit: a server in a child JVM under
  * {@code ulimit -n 256} (default maxConnections 1024, which it says it cannot meet) gets 400
  * silent connections, stops accepting near the limit instead of losing its listening socket, and
- * serves a good client once they are gone.
+ * serves a good client once they are gone. Over {@code ws://} and {@code wss://}.
  */
+@ParameterizedClass(name = "{0}")
+@EnumSource(Wire.class)
 class BoundsDescriptorTest {
+
+    private final Wire wire;
+
+    BoundsDescriptorTest(Wire wire) {
+        this.wire = wire;
+    }
 
     private static final int DESCRIPTOR_LIMIT = 256;
 
@@ -35,7 +45,8 @@ class BoundsDescriptorTest {
         log.deleteOnExit();
         String java = System.getProperty("java.home") + "/bin/java";
         String command = "ulimit -n " + DESCRIPTOR_LIMIT + " && exec '" + java + "' -Xmx256m -cp '"
-                + System.getProperty("java.class.path") + "' " + DescriptorLimitedServer.class.getName();
+                + System.getProperty("java.class.path") + "' " + DescriptorLimitedServer.class.getName()
+                + (wire == Wire.WSS ? " '" + TestTls.get().store + "'" : "");
         Process child = new ProcessBuilder("bash", "-c", command).redirectError(log).start();
         List<Socket> silent = new ArrayList<>();
         try {
@@ -65,7 +76,7 @@ class BoundsDescriptorTest {
             String stderr = Files.readString(log.toPath());
             assertTrue(stderr.contains("cannot be met"), "the start-up warning about the limit:\n" + stderr);
             assertTrue(stderr.contains("file descriptor limit"), "the pause was logged:\n" + stderr);
-            System.out.println("FIGURE descriptors: ulimit -n " + DESCRIPTOR_LIMIT + ", " + connected
+            System.out.println("FIGURE descriptors (" + wire + "): ulimit -n " + DESCRIPTOR_LIMIT + ", " + connected
                     + " of 400 silent connections got through; the listener kept serving");
             child.getOutputStream().close();
             assertTrue(child.waitFor(20, TimeUnit.SECONDS), "the child did not exit");
@@ -78,8 +89,8 @@ class BoundsDescriptorTest {
         }
     }
 
-    private static void assertServes(int port) {
-        try (PolicyClient client = PolicyClient.builder().host("127.0.0.1").port(port)
+    private void assertServes(int port) {
+        try (PolicyClient client = wire.client(port)
                 .connectTimeout(Duration.ofSeconds(20)).requestTimeout(Duration.ofSeconds(20)).build()) {
             Map<String, Object> action = client.step(TestPolicies.observation(7));
             Map<?, ?> echo = (Map<?, ?>) action.get("echo");

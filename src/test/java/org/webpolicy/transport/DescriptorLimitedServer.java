@@ -17,11 +17,15 @@ public final class DescriptorLimitedServer {
      * Runs the server. Silent connections are neither timed out nor limited per address, so that
      * they reach the descriptor limit, which is what the test is about.
      *
-     * @param args none
+     * @param args none for {@code ws://}; for {@code wss://}, the key store made by the parent's {@link TestTls}
      * @throws Exception when the server cannot start
      */
     public static void main(String[] args) throws Exception {
-        PolicyServer server = PolicyServer.builder(new TestPolicies.Echo()).host("127.0.0.1").port(0)
+        PolicyServer.Builder builder = PolicyServer.builder(new TestPolicies.Echo());
+        if (args.length > 0) {
+            builder.sslContext(TestTls.load(java.nio.file.Path.of(args[0])).server);
+        }
+        PolicyServer server = builder.host("127.0.0.1").port(0)
                 .handshakeTimeout(Duration.ofSeconds(60)).firstByteTimeout(Duration.ofSeconds(60))
                 .maxHandshakesPerAddress(100_000).build().start();
         System.out.println("PORT " + server.port());

@@ -14,25 +14,36 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.webpolicy.codec.BinaryKey;
 import org.webpolicy.codec.MsgpackCodec;
 
 /**
  * Input no honest client sends, over raw sockets. Each case: the sender gets a clear answer (an
  * error text and 1011, a close code, or a closed socket) within a bound, and a good client
- * connected afterwards still gets its own observation back.
+ * connected afterwards still gets its own observation back. Each runs over {@code ws://} and
+ * {@code wss://}.
  */
+@ParameterizedClass(name = "{0}")
+@EnumSource(Wire.class)
 class HostileInputTest {
+
+    private final Wire wire;
+
+    HostileInputTest(Wire wire) {
+        this.wire = wire;
+    }
 
     private final MsgpackCodec codec = new MsgpackCodec();
     private final TestResources open = new TestResources();
 
     private PolicyServer serve(PolicyServer.Builder builder) {
-        return open.serve(builder);
+        return open.serve(wire, builder);
     }
 
     private WireSocket wire(PolicyServer server) throws IOException {
-        WireSocket w = WireSocket.open(server.port());
+        WireSocket w = WireSocket.open(wire, server.port());
         open.add(w);
         return w;
     }
@@ -177,10 +188,10 @@ class HostileInputTest {
     void handshakesThatNeverFinishAreClosedByTheHandshakeTimeout() throws Exception {
         PolicyServer server = serve(PolicyServer.builder(new TestPolicies.Echo()).handshakeTimeout(Duration.ofMillis(500)));
         // A TCP connection that sends nothing.
-        WireSocket silent = WireSocket.tcp(server.port());
+        WireSocket silent = WireSocket.tcp(wire, server.port());
         open.add(silent);
         // A slowloris: a valid-looking request, a byte every 50 ms, never the blank line.
-        WireSocket trickle = WireSocket.tcp(server.port());
+        WireSocket trickle = WireSocket.tcp(wire, server.port());
         open.add(trickle);
         byte[] head = ("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n" + "X-Padding: " + "a".repeat(200))
                 .getBytes(StandardCharsets.US_ASCII);
@@ -205,7 +216,7 @@ class HostileInputTest {
     @Test
     void aHugeHandshakeIsRefused() throws Exception {
         PolicyServer server = serve(PolicyServer.builder(new TestPolicies.Echo()).handshakeTimeout(Duration.ofSeconds(5)));
-        WireSocket w = WireSocket.tcp(server.port());
+        WireSocket w = WireSocket.tcp(wire, server.port());
         open.add(w);
         byte[] chunk = ("X-Padding-" + "b".repeat(1000) + ": c\r\n").getBytes(StandardCharsets.US_ASCII);
         long before = Probes.allocatedBytes();
@@ -237,7 +248,7 @@ class HostileInputTest {
         PolicyServer server = serve(PolicyServer.builder(new TestPolicies.Echo()).handshakeTimeout(Duration.ofSeconds(60)));
         for (String request : List.of("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", "POST /step HTTP/1.1\r\n\r\n",
                 "\u0016\u0003\u0001\u0002\u0000\u0001\u0000\r\n\r\n", "SSH-2.0-OpenSSH_9.2\r\n\r\n")) {
-            try (WireSocket w = WireSocket.tcp(server.port())) {
+            try (WireSocket w = WireSocket.tcp(wire, server.port())) {
                 w.write(request.getBytes(StandardCharsets.ISO_8859_1));
                 String answer = w.readHttpHead();
                 assertTrue(answer.isEmpty() || answer.startsWith("HTTP/1.1 4"), "an HTTP error or nothing: " + answer);
@@ -253,7 +264,7 @@ class HostileInputTest {
         // still closed within a few.
         PolicyServer server = serve(PolicyServer.builder(new TestPolicies.Echo()).pingInterval(Duration.ofSeconds(2)));
         WireSocket deaf = wire(server); // handshake done, then never reads nor answers a ping
-        try (PolicyClient quiet = PolicyClient.builder().host("127.0.0.1").port(server.port())
+        try (PolicyClient quiet = wire.client(server.port())
                 .pingInterval(Duration.ofSeconds(2)).build().connect()) {
             assertTrue(Probes.await(() -> server.connectionCount() == 1, Duration.ofSeconds(15)),
                     "the deaf connection is closed by the ping timeout");

@@ -5,7 +5,6 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -88,7 +87,12 @@ final class ScriptedServer implements AutoCloseable {
 
     /** Starts listening on a free loopback port, answering each handshake with {@code headers}. */
     ScriptedServer(Map<String, String> headers, Script script) throws IOException {
-        this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        this(Wire.WS, headers, script);
+    }
+
+    /** As {@link #ScriptedServer(Map, Script)}, over {@code wire}. */
+    ScriptedServer(Wire wire, Map<String, String> headers, Script script) throws IOException {
+        this.listener = wire.listen();
         this.headers = headers;
         this.script = script;
         Thread acceptor = new Thread(this::acceptLoop, "scripted-server-accept");

@@ -21,10 +21,13 @@ final class TestTls {
 
     final SSLContext server;
     final SSLContext client;
+    /** The key store, kept while the JVM lives, for a child JVM to serve the same certificate. */
+    final Path store;
 
-    private TestTls(SSLContext server, SSLContext client) {
+    private TestTls(SSLContext server, SSLContext client, Path store) {
         this.server = server;
         this.client = client;
+        this.store = store;
     }
 
     static synchronized TestTls get() {
@@ -41,35 +44,37 @@ final class TestTls {
     private static TestTls make() throws Exception {
         Path dir = Files.createTempDirectory("webpolicy-test-tls");
         Path store = dir.resolve("server.p12");
-        try {
-            String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
-            Process p = new ProcessBuilder(keytool, "-genkeypair", "-alias", "server", "-keyalg", "EC", "-groupname",
-                    "secp256r1", "-dname", "CN=localhost", "-ext", "SAN=dns:localhost,ip:127.0.0.1", "-validity", "2",
-                    "-storetype", "PKCS12", "-keystore", store.toString(), "-storepass", new String(PASSWORD))
-                    .redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                throw new IllegalStateException("keytool failed: " + out);
-            }
-            KeyStore keys = KeyStore.getInstance("PKCS12");
-            try (InputStream in = Files.newInputStream(store)) {
-                keys.load(in, PASSWORD);
-            }
-            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-            kmf.init(keys, PASSWORD);
-            SSLContext server = SSLContext.getInstance("TLS");
-            server.init(kmf.getKeyManagers(), null, null);
-            KeyStore trust = KeyStore.getInstance("PKCS12");
-            trust.load(null, null);
-            trust.setCertificateEntry("server", keys.getCertificate("server"));
-            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            tmf.init(trust);
-            SSLContext client = SSLContext.getInstance("TLS");
-            client.init(null, tmf.getTrustManagers(), null);
-            return new TestTls(server, client);
-        } finally {
-            Files.deleteIfExists(store);
-            Files.deleteIfExists(dir);
+        dir.toFile().deleteOnExit();
+        store.toFile().deleteOnExit();
+        String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
+        Process p = new ProcessBuilder(keytool, "-genkeypair", "-alias", "server", "-keyalg", "EC", "-groupname",
+                "secp256r1", "-dname", "CN=localhost", "-ext", "SAN=dns:localhost,ip:127.0.0.1", "-validity", "2",
+                "-storetype", "PKCS12", "-keystore", store.toString(), "-storepass", new String(PASSWORD))
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new IllegalStateException("keytool failed: " + out);
         }
+        return load(store);
+    }
+
+    /** The contexts of a key store made by another test JVM's {@link #get}. */
+    static TestTls load(Path store) throws Exception {
+        KeyStore keys = KeyStore.getInstance("PKCS12");
+        try (InputStream in = Files.newInputStream(store)) {
+            keys.load(in, PASSWORD);
+        }
+        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(keys, PASSWORD);
+        SSLContext server = SSLContext.getInstance("TLS");
+        server.init(kmf.getKeyManagers(), null, null);
+        KeyStore trust = KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        trust.setCertificateEntry("server", keys.getCertificate("server"));
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        SSLContext client = SSLContext.getInstance("TLS");
+        client.init(null, tmf.getTrustManagers(), null);
+        return new TestTls(server, client, store);
     }
 }

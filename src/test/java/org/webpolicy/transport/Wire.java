@@ -1,6 +1,8 @@
 package org.webpolicy.transport;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
 import javax.net.ssl.SSLSocket;
@@ -34,6 +36,14 @@ enum Wire {
     /** The URI of a server on this machine's {@code port}. */
     String uri(int port) {
         return (this == WS ? "ws" : "wss") + "://127.0.0.1:" + port;
+    }
+
+    /** A listening socket on a free loopback port; with TLS, the test certificate's. */
+    ServerSocket listen() throws IOException {
+        if (this == WS) {
+            return new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        }
+        return TestTls.get().server.getServerSocketFactory().createServerSocket(0, 50, InetAddress.getLoopbackAddress());
     }
 
     /**
