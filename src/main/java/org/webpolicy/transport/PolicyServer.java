@@ -37,10 +37,10 @@ import org.webpolicy.policy.Policy;
  *
  * <h2>Threading</h2>
  * Network I/O never waits for the policy: the WebSocket library's threads accept connections and
- * do their handshakes; after it, a plain ({@code ws://}) connection's socket is read and decoded
- * on the server's own I/O loop thread ({@code webpolicy-io-1}), and its replies are written by
- * the worker that produced them (what the socket does not take at once is finished by the loop);
- * {@code wss://} connections stay on the library's threads. Requests run on a worker pool, so
+ * do their handshakes; after it, a connection's socket ({@code ws://}, or {@code wss://} through
+ * the JDK's TLS engine) is read and decoded on the server's own I/O loop thread
+ * ({@code webpolicy-io-1}), and its replies are written by the worker that produced them (what
+ * the socket does not take at once is finished by the loop). Requests run on a worker pool, so
  * pings, health checks, handshakes and other connections are served while a policy call takes
  * seconds. Each connection's requests are
  * answered in order. Calls into the policy are serialized unless {@link Policy#isThreadSafe()}
@@ -63,11 +63,10 @@ public final class PolicyServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PolicyServer.class);
     /**
      * Bytes read from a socket at once by the WebSocket library (its default is 16 KB), during
-     * handshakes and on {@code wss://} connections (sockets' receive buffers are left to the
-     * kernel's auto-tuning). A camera
+     * handshakes (sockets' receive buffers are left to the kernel's auto-tuning). A camera
      * observation is hundreds of KB: each read is handed to a decoder thread, so fewer, larger
      * reads save hand-offs. The server pools a few such buffers per decoder thread, not one per
-     * connection. The server's own I/O loop reads plain connections into one buffer of
+     * connection. The server's own I/O loop reads connections after their handshake into one buffer of
      * {@link IoLoop#SCRATCH_BYTES}.
      */
     static final int READ_BUFFER_BYTES = 256 << 10;

@@ -152,6 +152,8 @@ final class TlsChannel implements WrappedByteChannel {
         int r = socket.read(netIn);
         if (r > 0) {
             partial = false;
+        } else if (netIn.position() == 0) {
+            netIn = null; // nothing came: an idle connection holds no buffer
         }
         return r;
     }
@@ -236,7 +238,7 @@ final class TlsChannel implements WrappedByteChannel {
     /** Bytes read and not yet given to a reader: read again before waiting for the socket. */
     boolean hasBufferedInput() {
         synchronized (inLock) {
-            return appIn != null || (netIn != null && !partial && !stalled);
+            return appIn != null || (netIn != null && netIn.position() > 0 && !partial && !stalled);
         }
     }
 

@@ -56,31 +56,43 @@ public final class AttackCampaign {
     private final AtomicLong poisonedOther = new AtomicLong();
     private final AtomicInteger oddShapes = new AtomicInteger();
     private final boolean batching;
+    private final Wire wire;
     private int port;
     private int healthPort;
     private final AtomicLong healthPortAnswered = new AtomicLong();
     private final List<Long> healthPortLatency = Collections.synchronizedList(new ArrayList<>());
 
-    private AttackCampaign(boolean batching) {
+    private AttackCampaign(boolean batching, Wire wire) {
         this.batching = batching;
+        this.wire = wire;
     }
 
     /**
      * Runs the campaign.
      *
      * @param args the attack's length in seconds (default 30), then optionally {@code batching}
+     *     and {@code tls} (everything over {@code wss://} with a self-signed certificate)
      * @throws Exception when the server cannot be started
      */
     public static void main(String[] args) throws Exception {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 30;
-        boolean batching = args.length > 1 && args[1].equals("batching");
-        System.exit(new AttackCampaign(batching).run(seconds));
+        boolean batching = false;
+        Wire wire = Wire.WS;
+        for (int i = 1; i < args.length; i++) {
+            switch (args[i]) {
+                case "batching" -> batching = true;
+                case "tls" -> wire = Wire.WSS;
+                default -> throw new IllegalArgumentException("unknown argument " + args[i] + ": batching or tls");
+            }
+        }
+        System.exit(new AttackCampaign(batching, wire).run(seconds));
     }
 
     private int run(int seconds) throws Exception {
         String java = System.getProperty("java.home") + "/bin/java";
         String command = "ulimit -n 1024 && exec '" + java + "' -Xmx256m -cp '" + System.getProperty("java.class.path")
-                + "' " + CampaignServer.class.getName() + (batching ? " batching" : "");
+                + "' " + CampaignServer.class.getName() + (batching ? " batching" : "")
+                + (wire == Wire.WSS ? " 'tls=" + TestTls.get().store + "'" : "");
         Process server = new ProcessBuilder("bash", "-c", command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
         String first = out.readLine();
@@ -161,7 +173,7 @@ public final class AttackCampaign {
 
     /** Steps with its own sequence numbers and checks each reply carries the one it sent. */
     private void honestClient(int id) {
-        PolicyClient client = PolicyClient.builder().host("127.0.0.1").port(port).connectTimeout(Duration.ofSeconds(10))
+        PolicyClient client = wire.client(port).connectTimeout(Duration.ofSeconds(10))
                 .requestTimeout(Duration.ofSeconds(10)).build();
         try {
             for (int seq = id * 10_000_000; !done; seq++) {
@@ -278,7 +290,7 @@ public final class AttackCampaign {
     }
 
     private void pings(AtomicLong count, boolean read) throws IOException {
-        try (WireSocket w = WireSocket.open(port)) {
+        try (WireSocket w = WireSocket.open(wire, port)) {
             count.incrementAndGet();
             byte[] ping = WireSocket.frame(WireSocket.PING, new byte[] {1}, true);
             while (attacking) {
@@ -311,7 +323,7 @@ public final class AttackCampaign {
 
     private void longOp(AtomicLong count) throws IOException {
         byte[] request = CODEC.pack(Map.of(Envelope.OP, "x\r\n2026-01-01 [main] ERROR forged" + "y".repeat(1 << 20)));
-        try (WireSocket w = WireSocket.open(port)) {
+        try (WireSocket w = WireSocket.open(wire, port)) {
             w.sendFrame(WireSocket.BINARY, request);
             count.incrementAndGet();
             while (w.readMessage() != null) {
@@ -321,7 +333,7 @@ public final class AttackCampaign {
     }
 
     private void unmasked(AtomicLong count) throws IOException {
-        try (WireSocket w = WireSocket.open(port)) {
+        try (WireSocket w = WireSocket.open(wire, port)) {
             w.write(new byte[] {(byte) 0x82, 0x01, 0x00});
             count.incrementAndGet();
             while (w.readMessage() != null) {
@@ -334,7 +346,7 @@ public final class AttackCampaign {
         String good = WireSocket.upgradeRequest("");
         for (String bad : List.of(good.replace("GET", "POST"), good.replace("Sec-WebSocket-Key", "X-Key"),
                 good.replace("Version: 13", "Version: 8"))) {
-            try (WireSocket w = WireSocket.tcp(port)) {
+            try (WireSocket w = WireSocket.tcp(wire, port)) {
                 w.write(bad.getBytes(StandardCharsets.US_ASCII));
                 w.readHttpHead();
                 count.incrementAndGet();
@@ -349,7 +361,7 @@ public final class AttackCampaign {
     private void containers(AtomicLong count) throws IOException {
         byte[] request = count.get() % 2 == 0 ? DecodedMemoryServerTest.emptyMaps(16 << 20)
                 : DecodedMemoryServerTest.listsOfEmptyMaps(16 << 10, 1000);
-        try (WireSocket w = WireSocket.open(port)) {
+        try (WireSocket w = WireSocket.open(wire, port)) {
             w.sendFrame(WireSocket.BINARY, request);
             count.incrementAndGet();
             while (w.readMessage() != null) {
@@ -406,7 +418,7 @@ public final class AttackCampaign {
     private void poisoned(AtomicLong count) {
         Map<String, Object> obs = new LinkedHashMap<>(TestPolicies.observation(-1));
         obs.put("prompt", "p".repeat(CampaignServer.BatchEcho.MAX_PROMPT + 1));
-        try (PolicyClient client = PolicyClient.builder().host("127.0.0.1").port(port)
+        try (PolicyClient client = wire.client(port)
                 .connectTimeout(Duration.ofSeconds(10)).requestTimeout(Duration.ofSeconds(10)).build()) {
             client.step(obs);
             poisonedOther.incrementAndGet(); // answered: the policy never saw it alone
@@ -422,7 +434,7 @@ public final class AttackCampaign {
         Map<String, Object> obs = new LinkedHashMap<>();
         obs.put("state", NdArray.ofFloat32(new float[length]));
         obs.put("prompt", "odd");
-        try (PolicyClient client = PolicyClient.builder().host("127.0.0.1").port(port)
+        try (PolicyClient client = wire.client(port)
                 .connectTimeout(Duration.ofSeconds(10)).requestTimeout(Duration.ofSeconds(10)).build()) {
             for (int i = 0; i < 50 && attacking; i++) {
                 client.step(obs);
@@ -441,7 +453,7 @@ public final class AttackCampaign {
 
     /** Sends {@code request} with the PNG/JPEG offer, reads the answer (the progressive one leaves at once). */
     private void images(AtomicLong count, byte[] request) throws IOException {
-        try (WireSocket w = WireSocket.tcp(port)) {
+        try (WireSocket w = WireSocket.tcp(wire, port)) {
             w.write(WireSocket.upgradeRequest(org.webpolicy.image.compression.ImageCodecNegotiation.HEADER + ": png\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
             if (!w.readHttpHead().startsWith("HTTP/1.1 101") || w.readFrame() == null) {
@@ -463,10 +475,10 @@ public final class AttackCampaign {
     private void probeHealth() {
         while (attacking) {
             probes.incrementAndGet();
-            if (healthz(port, PROBER, probeLatency)) {
+            if (healthz(port, wire, PROBER, probeLatency)) {
                 probesAnswered.incrementAndGet();
             }
-            if (healthz(healthPort, PROBER, healthPortLatency)) {
+            if (healthz(healthPort, Wire.WS, PROBER, healthPortLatency)) {
                 healthPortAnswered.incrementAndGet();
             }
             try {
@@ -477,12 +489,13 @@ public final class AttackCampaign {
         }
     }
 
-    private static boolean healthz(int port, InetAddress from, List<Long> latencies) {
+    private static boolean healthz(int port, Wire over, InetAddress from, List<Long> latencies) {
         long t0 = System.nanoTime();
-        try (Socket s = new Socket()) {
-            s.bind(new InetSocketAddress(from, 0));
-            s.connect(new InetSocketAddress("127.0.0.1", port), 2000);
-            s.setSoTimeout(2000);
+        try (Socket tcp = new Socket()) {
+            tcp.bind(new InetSocketAddress(from, 0));
+            tcp.connect(new InetSocketAddress("127.0.0.1", port), 2000);
+            tcp.setSoTimeout(2000);
+            Socket s = over == Wire.WSS ? tls(tcp) : tcp;
             write(s, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
             if (WireSocket.readHttpHead(s.getInputStream()).startsWith("HTTP/1.1 200")) {
                 latencies.add(System.nanoTime() - t0);
@@ -495,13 +508,27 @@ public final class AttackCampaign {
     }
 
     private Socket rawOpen() throws IOException {
-        Socket s = new Socket();
-        s.connect(new InetSocketAddress("127.0.0.1", port), 1000);
-        s.setSoTimeout(5000);
+        Socket tcp = new Socket();
+        tcp.connect(new InetSocketAddress("127.0.0.1", port), 1000);
+        tcp.setSoTimeout(5000);
+        Socket s = wire == Wire.WSS ? tls(tcp) : tcp;
         OutputStream out = s.getOutputStream();
         out.write(WireSocket.upgradeRequest("").getBytes(StandardCharsets.US_ASCII));
         out.flush();
         return s;
+    }
+
+    /** TLS over a connected socket, its handshake done (closing it closes the socket). */
+    private static Socket tls(Socket tcp) throws IOException {
+        try {
+            javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) TestTls.get().client.getSocketFactory()
+                    .createSocket(tcp, "127.0.0.1", tcp.getPort(), true);
+            s.startHandshake();
+            return s;
+        } catch (IOException | RuntimeException e) {
+            tcp.close();
+            throw e;
+        }
     }
 
     private static void write(Socket s, byte[] bytes) throws IOException {
@@ -521,7 +548,7 @@ public final class AttackCampaign {
     }
 
     private boolean healthz() {
-        try (WireSocket w = WireSocket.tcp(port)) {
+        try (WireSocket w = WireSocket.tcp(wire, port)) {
             w.write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
             return w.readHttpHead().startsWith("HTTP/1.1 200");
         } catch (IOException e) {
@@ -539,7 +566,7 @@ public final class AttackCampaign {
         String[] what = {"heap used (MiB)", "heap after GC (MiB)", "descriptors", "threads", "open connections",
             "accepted connections", "inbound bytes held (MiB)"};
         boolean[] mib = {true, true, false, false, false, false, true};
-        System.out.println("| server (-Xmx256m, ulimit -n 1024) | before | during (max) | after |");
+        System.out.println("| server (-Xmx256m, ulimit -n 1024, " + (wire == Wire.WSS ? "wss" : "ws") + "://) | before | during (max) | after |");
         System.out.println("| --- | --- | --- | --- |");
         for (int i = 0; i < what.length; i++) {
             System.out.println("| " + what[i] + " | " + fmt(before[i], mib[i]) + " | " + fmt(during[i], mib[i]) + " | "

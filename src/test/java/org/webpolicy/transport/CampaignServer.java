@@ -45,14 +45,20 @@ public final class CampaignServer {
     /**
      * Runs the server.
      *
-     * @param args none, or {@code batching}
+     * @param args none, or {@code batching}, and {@code tls=KEYSTORE} to serve {@code wss://} with the key store
+     *     the campaign's {@link TestTls} made
      * @throws Exception when the server cannot start
      */
     public static void main(String[] args) throws Exception {
-        boolean batching = args.length > 0 && args[0].equals("batching");
+        boolean batching = java.util.Arrays.asList(args).contains("batching");
         PolicyServer.Builder builder = batching
                 ? PolicyServer.builder(new BatchEcho()).batching(8, Duration.ofMillis(5))
                 : PolicyServer.builder(new TestPolicies.Echo());
+        for (String arg : args) {
+            if (arg.startsWith("tls=")) {
+                builder.sslContext(TestTls.load(java.nio.file.Path.of(arg.substring(4))).server);
+            }
+        }
         PolicyServer server = builder.host("127.0.0.1").port(0).healthPort(0).build().start();
         System.out.println("PORT " + server.port() + " " + server.healthPort());
         System.out.flush();

@@ -14,6 +14,8 @@ import java.util.Map;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.webpolicy.codec.MessageMutator;
 import org.webpolicy.codec.MsgpackCodec;
 
@@ -24,11 +26,20 @@ import org.webpolicy.codec.MsgpackCodec;
  * the fuzzing client stops sending, with the connection closed by the server, never a hang.
  * Between inputs a good client keeps getting its own observation back.
  *
- * <p>{@code -Dfuzz.server.seconds} bounds it (default 8); {@code -Dfuzz.seed} picks the inputs.
+ * <p>{@code -Dfuzz.server.seconds} bounds it (default 8) over each of {@code ws://} and
+ * {@code wss://}; {@code -Dfuzz.seed} picks the inputs.
  */
 @Tag("fuzz")
 @Tag("campaign") // runs with -Pcampaigns (CI and the scripts), not in the default build
+@ParameterizedClass(name = "{0}")
+@EnumSource(Wire.class)
 class ServerFuzzTest {
+
+    private final Wire wire;
+
+    ServerFuzzTest(Wire wire) {
+        this.wire = wire;
+    }
 
     private static final long SECONDS = Long.getLong("fuzz.server.seconds", 8);
     private static final long SEED = Long.getLong("fuzz.seed", 20261125L);
@@ -54,7 +65,7 @@ class ServerFuzzTest {
         long frameExecs = 0;
         long goodSteps = 0;
         long slowestMs = 0;
-        try (PolicyServer server = PolicyServer.builder(new TestPolicies.Echo()).host("127.0.0.1").port(0)
+        try (PolicyServer server = wire.on(PolicyServer.builder(new TestPolicies.Echo())).host("127.0.0.1").port(0)
                 .maxMessageBytes(1 << 20).handshakeTimeout(Duration.ofSeconds(2)).build().start()) {
             WireSocket conn = null;
             long start = System.nanoTime();
@@ -65,7 +76,7 @@ class ServerFuzzTest {
                 if (mutator.random().nextInt(5) > 0) {
                     messageExecs++;
                     if (conn == null) {
-                        conn = WireSocket.open(server.port());
+                        conn = WireSocket.open(wire, server.port());
                     }
                     String outcome = sendMessage(conn, input);
                     outcomes.merge(outcome, 1L, Long::sum);
@@ -81,14 +92,14 @@ class ServerFuzzTest {
                 } else {
                     frameExecs++;
                     byte[] frame = mutator.mutate(WireSocket.frame(WireSocket.BINARY, input, true));
-                    try (WireSocket w = WireSocket.open(server.port())) {
+                    try (WireSocket w = WireSocket.open(wire, server.port())) {
                         boolean closed;
                         try {
                             w.write(frame);
                             w.socket.shutdownOutput();
                             closed = w.closedWithin(ANSWER_WITHIN);
                             outcomes.merge(closed ? "frame: closed after EOF" : "frame: HANG", 1L, Long::sum);
-                        } catch (java.net.SocketException e) {
+                        } catch (java.net.SocketException | javax.net.ssl.SSLException e) {
                             closed = true; // the server gave up on the frame while it was being sent
                             outcomes.merge("frame: closed while sending", 1L, Long::sum);
                         }
@@ -112,7 +123,7 @@ class ServerFuzzTest {
             goodSteps++;
             assertTrue(Probes.await(() -> server.connectionCount() == 0, Duration.ofSeconds(20)),
                     "every fuzzing connection is let go; " + server.connectionCount() + " remain");
-            System.out.printf("FIGURE server-fuzz: seed %d, %.1f s, %d fuzzed messages + %d fuzzed frames (%.0f/s),"
+            System.out.printf("FIGURE server-fuzz (" + wire + "): seed %d, %.1f s, %d fuzzed messages + %d fuzzed frames (%.0f/s),"
                     + " %d good-client steps in between, slowest answer %d ms, outcomes %s, findings %d%n", SEED, seconds,
                     messageExecs, frameExecs, (messageExecs + frameExecs) / seconds, goodSteps, slowestMs, outcomes,
                     findings.size());
@@ -131,7 +142,7 @@ class ServerFuzzTest {
         try {
             try {
                 conn.sendFrame(WireSocket.BINARY, message);
-            } catch (java.net.SocketException e) {
+            } catch (java.net.SocketException | javax.net.ssl.SSLException e) {
                 return "closed while sending";
             }
             WireSocket.Frame first = conn.readMessage();
