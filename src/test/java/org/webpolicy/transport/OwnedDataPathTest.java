@@ -14,6 +14,8 @@ import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.webpolicy.codec.MsgpackCodec;
 import org.webpolicy.array.NdArray;
 import org.webpolicy.policy.Policy;
@@ -22,9 +24,17 @@ import org.webpolicy.policy.Policy;
  * Plain connections are read and written by the server's own I/O loop once their handshake is
  * done: the hand-over loses and reorders nothing, replies larger than the socket buffer are
  * finished by the loop, pings, closes and liveness checks work as on the library's threads, and
- * one loop serves many connections.
+ * one loop serves many connections. Over {@code ws://} and {@code wss://} (through the TLS channel).
  */
+@ParameterizedClass(name = "{0}")
+@EnumSource(Wire.class)
 class OwnedDataPathTest {
+
+    private final Wire wire;
+
+    OwnedDataPathTest(Wire wire) {
+        this.wire = wire;
+    }
 
     private final MsgpackCodec codec = new MsgpackCodec();
     private final TestResources open = new TestResources();
@@ -52,10 +62,10 @@ class OwnedDataPathTest {
 
     @Test
     void requestsPipelinedBehindTheHandshakeAreAnsweredInOrder() throws Exception {
-        PolicyServer server = open.serve(PolicyServer.builder(new TestPolicies.Echo()));
+        PolicyServer server = open.serve(wire, PolicyServer.builder(new TestPolicies.Echo()));
         // Many connections, so that the two frames fall on either side of the hand-over in some.
         for (int c = 0; c < 20; c++) {
-            try (WireSocket w = WireSocket.tcp(server.port())) {
+            try (WireSocket w = WireSocket.tcp(wire, server.port())) {
                 ByteArrayOutputStream burst = new ByteArrayOutputStream();
                 burst.write(WireSocket.upgradeRequest("").getBytes(StandardCharsets.US_ASCII));
                 burst.write(WireSocket.frame(WireSocket.BINARY, step(c + 0.25f), true));
@@ -78,8 +88,8 @@ class OwnedDataPathTest {
         byte[] blob = new byte[6 << 20];
         new Random(3).nextBytes(blob);
         Policy policy = obs -> Map.of("blob", blob);
-        PolicyServer server = open.serve(PolicyServer.builder(policy));
-        WireSocket w = open.add(WireSocket.open(server.port()));
+        PolicyServer server = open.serve(wire, PolicyServer.builder(policy));
+        WireSocket w = open.add(WireSocket.open(wire, server.port()));
         w.socket.setReceiveBufferSize(32 << 10);
         awaitOwned(server, 1);
         w.sendFrame(WireSocket.BINARY, step(1));
@@ -95,8 +105,8 @@ class OwnedDataPathTest {
 
     @Test
     void pingsOnOwnedConnectionsAreAnsweredWithTheirPayload() throws Exception {
-        PolicyServer server = open.serve(PolicyServer.builder(new TestPolicies.Echo()));
-        WireSocket w = open.add(WireSocket.open(server.port()));
+        PolicyServer server = open.serve(wire, PolicyServer.builder(new TestPolicies.Echo()));
+        WireSocket w = open.add(WireSocket.open(wire, server.port()));
         awaitOwned(server, 1);
         byte[] payload = "are you there".getBytes(StandardCharsets.US_ASCII);
         w.sendFrame(WireSocket.PING, payload);
@@ -109,8 +119,8 @@ class OwnedDataPathTest {
 
     @Test
     void aCloseFromTheClientIsAnsweredAndTheSocketClosed() throws Exception {
-        PolicyServer server = open.serve(PolicyServer.builder(new TestPolicies.Echo()));
-        WireSocket w = open.add(WireSocket.open(server.port()));
+        PolicyServer server = open.serve(wire, PolicyServer.builder(new TestPolicies.Echo()));
+        WireSocket w = open.add(WireSocket.open(wire, server.port()));
         awaitOwned(server, 1);
         w.sendFrame(WireSocket.CLOSE, new byte[] {0x03, (byte) 0xe8}); // 1000
         WireSocket.Frame answer = w.readFrame();
@@ -122,8 +132,8 @@ class OwnedDataPathTest {
 
     @Test
     void aCloseFromTheServerSaysWhyThenClosesTheSocket() throws Exception {
-        PolicyServer server = open.serve(PolicyServer.builder(new TestPolicies.Echo()));
-        WireSocket w = open.add(WireSocket.open(server.port()));
+        PolicyServer server = open.serve(wire, PolicyServer.builder(new TestPolicies.Echo()));
+        WireSocket w = open.add(WireSocket.open(wire, server.port()));
         awaitOwned(server, 1);
         w.sendFrame(WireSocket.TEXT, "not msgpack".getBytes(StandardCharsets.US_ASCII));
         WireSocket.Frame why = w.readFrame();
@@ -141,8 +151,8 @@ class OwnedDataPathTest {
         // A bound closes with a close frame and cuts the socket a second later whatever the
         // client does: both paths reach the library's close, which must count the connection once.
         TestPolicies.Gated gated = new TestPolicies.Gated();
-        PolicyServer server = open.serve(PolicyServer.builder(gated).maxQueuedRequests(2));
-        WireSocket w = open.add(WireSocket.open(server.port()));
+        PolicyServer server = open.serve(wire, PolicyServer.builder(gated).maxQueuedRequests(2));
+        WireSocket w = open.add(WireSocket.open(wire, server.port()));
         awaitOwned(server, 1);
         ByteArrayOutputStream burst = new ByteArrayOutputStream();
         for (int i = 0; i < 6; i++) {
@@ -161,8 +171,8 @@ class OwnedDataPathTest {
 
     @Test
     void closingTheServerClosesOwnedConnectionsWith1001() throws Exception {
-        PolicyServer server = PolicyServer.builder(new TestPolicies.Echo()).host("127.0.0.1").port(0).build().start();
-        try (WireSocket w = WireSocket.open(server.port())) {
+        PolicyServer server = wire.on(PolicyServer.builder(new TestPolicies.Echo())).host("127.0.0.1").port(0).build().start();
+        try (WireSocket w = WireSocket.open(wire, server.port())) {
             awaitOwned(server, 1);
             server.close();
             WireSocket.Frame close = w.readMessage();
@@ -176,11 +186,11 @@ class OwnedDataPathTest {
 
     @Test
     void theIdleCheckClosesASilentPeerAndKeepsALiveOne() throws Exception {
-        PolicyServer server = open.serve(PolicyServer.builder(new TestPolicies.Echo()).pingInterval(Duration.ofSeconds(2)));
-        RawClient live = RawClient.connect(server.port()); // answers pings by itself
+        PolicyServer server = open.serve(wire, PolicyServer.builder(new TestPolicies.Echo()).pingInterval(Duration.ofSeconds(2)));
+        RawClient live = RawClient.connect(wire, server.port()); // answers pings by itself
         open.add(live::closeBlocking);
         live.nextBinary();
-        WireSocket silent = open.add(WireSocket.open(server.port())); // reads nothing, answers nothing
+        WireSocket silent = open.add(WireSocket.open(wire, server.port())); // reads nothing, answers nothing
         awaitOwned(server, 2);
         assertTrue(Probes.await(() -> server.connectionCount() == 1, Duration.ofSeconds(30)),
                 "the peer that answers no ping is closed");
@@ -193,10 +203,10 @@ class OwnedDataPathTest {
 
     @Test
     void oneLoopServesManyConnections() throws Exception {
-        PolicyServer server = open.serve(PolicyServer.builder(new TestPolicies.Echo()));
+        PolicyServer server = open.serve(wire, PolicyServer.builder(new TestPolicies.Echo()));
         List<WireSocket> sockets = new ArrayList<>();
         for (int i = 0; i < 64; i++) {
-            sockets.add(open.add(WireSocket.open(server.port())));
+            sockets.add(open.add(WireSocket.open(wire, server.port())));
         }
         awaitOwned(server, 64);
         for (int round = 0; round < 3; round++) {
