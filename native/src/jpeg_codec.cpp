@@ -4,7 +4,10 @@
 // for one band at a time, as the javax.imageio path polls per row.
 //
 // libjpeg reports errors through a callback that must not return: it longjmps back to the entry
-// point. So the functions that call setjmp hold no C++ object with a destructor, and everything
+// point. The error manager is ours, not jpeg_std_error(): Debian's x86-64 libjpeg.a is built as
+// position-dependent code, and its one reference to libc data (stderr, in jerror.c, which also
+// prints warnings there) cannot be linked into a shared library. Without a call into jerror.c the
+// linker never takes that object from the archive (the link fails loudly if that changes). So the functions that call setjmp hold no C++ object with a destructor, and everything
 // that lives across a band is plain data in the decoder's struct.
 #include "webpolicy_native.h"
 
@@ -41,10 +44,53 @@ void on_message(j_common_ptr cinfo, int level) {
     if (level < 0) fail(cinfo);
 }
 
+// The message texts, by code, from jerror.h's own list (the header is written to be expanded
+// this way a second time).
+// (Two of them name the version and copyright strings of an internal header: never reported here.)
+#define JVERSION "libjpeg-turbo"
+#define JCOPYRIGHT_SHORT "libjpeg-turbo"
+#define JMESSAGE(code, text) text,
+const char* const kMessages[] = {
+#include <jerror.h>
+    nullptr};
+
+// A message takes either one string or up to eight integers (jpeg_error_mgr's msg_parm).
+void format_message(j_common_ptr cinfo, char* buffer) {
+    const jpeg_error_mgr* err = cinfo->err;
+    const int code = err->msg_code;
+    const char* format = code > 0 && code <= err->last_jpeg_message ? err->jpeg_message_table[code] : nullptr;
+    if (format == nullptr) {
+        std::snprintf(buffer, JMSG_LENGTH_MAX, "libjpeg message %d", code);
+        return;
+    }
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+#pragma GCC diagnostic ignored "-Wformat-security"
+    if (std::strstr(format, "%s") != nullptr) {
+        std::snprintf(buffer, JMSG_LENGTH_MAX, format, err->msg_parm.s);
+    } else {
+        const int* i = err->msg_parm.i;
+        std::snprintf(buffer, JMSG_LENGTH_MAX, format, i[0], i[1], i[2], i[3], i[4], i[5], i[6], i[7]);
+    }
+#pragma GCC diagnostic pop
+}
+
+void output_nothing(j_common_ptr) {}
+
+void reset_errors(j_common_ptr cinfo) {
+    cinfo->err->num_warnings = 0;
+    cinfo->err->msg_code = 0;
+}
+
 void init_errors(ErrorState* err) {
-    jpeg_std_error(&err->pub);
+    std::memset(&err->pub, 0, sizeof err->pub);
     err->pub.error_exit = fail;
     err->pub.emit_message = on_message;
+    err->pub.output_message = output_nothing;
+    err->pub.format_message = format_message;
+    err->pub.reset_error_mgr = reset_errors;
+    err->pub.jpeg_message_table = kMessages;
+    err->pub.last_jpeg_message = static_cast<int>(JMSG_LASTMSGCODE) - 1;
     err->message[0] = '\0';
     err->overflow = false;
 }
