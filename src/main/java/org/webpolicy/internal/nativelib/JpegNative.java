@@ -69,6 +69,10 @@ public final class JpegNative {
     public static byte[] encode(byte[] hwc, int h, int w, int c, int quality) {
         Objects.requireNonNull(hwc, "hwc");
         long raw = (long) h * w * c;
+        if (h < 1 || w < 1 || hwc.length < raw) {
+            throw new IllegalArgumentException("JPEG encode of " + h + "x" + w + "x" + c + " needs " + raw
+                    + " bytes of pixels, got " + hwc.length);
+        }
         // Quality 90 on camera content takes about a tenth of the raw size, noise at quality 100
         // more than all of it: start where almost everything fits, grow when told it did not.
         long most = Math.min(2 * raw + 65536, Integer.MAX_VALUE - 8);
