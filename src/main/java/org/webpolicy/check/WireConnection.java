@@ -1,0 +1,372 @@
+package org.webpolicy.check;
+
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.Closeable;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The client side of one WebSocket connection (RFC 6455), spoken byte by byte so that a check sees
+ * exactly what a server sends: the HTTP upgrade, then masked frames out and unmasked frames in.
+ * Nothing is hidden from the caller but the server's pings, which are answered as any client
+ * must. Not thread-safe: one check drives one connection at a time.
+ */
+public final class WireConnection implements Closeable {
+
+    /** Opcodes of RFC 6455 5.2. */
+    public static final int TEXT = 0x1;
+    /** A binary data frame. */
+    public static final int BINARY = 0x2;
+    /** A close frame. */
+    public static final int CLOSE = 0x8;
+    /** A ping. */
+    public static final int PING = 0x9;
+    /** A pong. */
+    public static final int PONG = 0xA;
+    private static final int CONTINUATION = 0x0;
+    private static final String GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    /** A bound on one message, so a broken server cannot make the check allocate without end. */
+    private static final long MAX_MESSAGE_BYTES = 1L << 30;
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    /**
+     * An HTTP answer: to the upgrade (101 when it succeeded) or to a plain request.
+     *
+     * @param status the status code
+     * @param statusLine the whole status line
+     * @param headers the headers, names in lower case (the last of repeated ones)
+     * @param body the body (plain requests and refusals with a {@code Content-Length}), else ""
+     */
+    public record HttpAnswer(int status, String statusLine, Map<String, String> headers, String body) {
+        /**
+         * A header's value.
+         *
+         * @param name the header name, in any case
+         * @return its value, or null when absent
+         */
+        public String header(String name) {
+            return headers.get(name.toLowerCase(Locale.ROOT));
+        }
+    }
+
+    /**
+     * One message or control frame as it arrived.
+     *
+     * @param opcode {@link #TEXT}, {@link #BINARY}, {@link #CLOSE} or {@link #PONG}
+     * @param payload the payload, fragments joined
+     * @param wire the bytes of the frame(s) as they came off the socket, headers included
+     */
+    public record Frame(int opcode, byte[] payload, byte[] wire) {
+        /** The close code of a close frame, or -1 when it carries none. */
+        int closeCode() {
+            return payload.length >= 2 ? ((payload[0] & 0xff) << 8) | (payload[1] & 0xff) : -1;
+        }
+
+        /** The close reason of a close frame. */
+        String closeReason() {
+            return payload.length > 2 ? new String(payload, 2, payload.length - 2, StandardCharsets.UTF_8) : "";
+        }
+    }
+
+    private final Socket socket;
+    private final InputStream in;
+    private final OutputStream out;
+    private final HttpAnswer handshake;
+    private final boolean acceptValid;
+
+    private WireConnection(Socket socket, InputStream in, OutputStream out, HttpAnswer handshake, boolean acceptValid) {
+        this.socket = socket;
+        this.in = in;
+        this.out = out;
+        this.handshake = handshake;
+        this.acceptValid = acceptValid;
+    }
+
+    /**
+     * Opens a connection and sends the upgrade request, with the target's API key and
+     * {@code extraHeaders}. When the answer is not 101 the socket is closed and the answer kept:
+     * see {@link #upgraded()}.
+     *
+     * @param target the server
+     * @param extraHeaders headers added to the upgrade request
+     * @return the connection
+     * @throws IOException when the server cannot be reached or its answer is not HTTP
+     */
+    public static WireConnection open(Target target, Map<String, String> extraHeaders) throws IOException {
+        Socket socket = target.open();
+        try {
+            byte[] nonce = new byte[16];
+            RANDOM.nextBytes(nonce);
+            String key = Base64.getEncoder().encodeToString(nonce);
+            StringBuilder request = new StringBuilder("GET " + target.path() + " HTTP/1.1\r\nHost: " + target.hostHeader()
+                    + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + key
+                    + "\r\nSec-WebSocket-Version: 13\r\n");
+            if (target.apiKey() != null) {
+                request.append("Authorization: Api-Key ").append(target.apiKey()).append("\r\n");
+            }
+            extraHeaders.forEach((name, value) -> request.append(name).append(": ").append(value).append("\r\n"));
+            socket.getOutputStream().write(request.append("\r\n").toString().getBytes(StandardCharsets.ISO_8859_1));
+            socket.getOutputStream().flush();
+            InputStream in = new BufferedInputStream(socket.getInputStream());
+            OutputStream out = socket.getOutputStream();
+            HttpAnswer answer = readAnswer(in);
+            boolean valid = answer.status() == 101 && acceptFor(key).equals(answer.header("Sec-WebSocket-Accept"));
+            if (answer.status() != 101) {
+                if (answer.header("Content-Length") != null) {
+                    answer = new HttpAnswer(answer.status(), answer.statusLine(), answer.headers(), readBody(in, answer));
+                }
+                socket.close();
+            }
+            return new WireConnection(socket, in, out, answer, valid);
+        } catch (IOException | RuntimeException e) {
+            socket.close();
+            throw e;
+        }
+    }
+
+    /**
+     * A plain HTTP {@code GET} (no upgrade), as a load balancer's probe sends it.
+     *
+     * @param target the server
+     * @param path for example {@code /healthz}
+     * @return the answer with its body
+     * @throws IOException when the server cannot be reached or its answer is not HTTP
+     */
+    public static HttpAnswer get(Target target, String path) throws IOException {
+        try (Socket socket = target.open()) {
+            String request = "GET " + path + " HTTP/1.1\r\nHost: " + target.hostHeader() + "\r\nConnection: close\r\n\r\n";
+            socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            socket.getOutputStream().flush();
+            InputStream in = new BufferedInputStream(socket.getInputStream());
+            HttpAnswer head = readAnswer(in);
+            return new HttpAnswer(head.status(), head.statusLine(), head.headers(), readBody(in, head));
+        }
+    }
+
+    /** The server's answer to the upgrade request. */
+    public HttpAnswer handshake() {
+        return handshake;
+    }
+
+    /** True when the server switched protocols with the right {@code Sec-WebSocket-Accept}. */
+    public boolean upgraded() {
+        return handshake.status() == 101 && acceptValid;
+    }
+
+    /**
+     * Sends one masked frame with a fresh random mask.
+     *
+     * @param opcode the opcode
+     * @param payload the payload
+     * @throws IOException when the write fails
+     */
+    public void send(int opcode, byte[] payload) throws IOException {
+        byte[] mask = new byte[4];
+        RANDOM.nextBytes(mask);
+        out.write(frame(opcode, payload, mask));
+        out.flush();
+    }
+
+    /**
+     * Sends a close frame.
+     *
+     * @param code the close code
+     * @param reason the reason
+     * @throws IOException when the write fails
+     */
+    public void sendClose(int code, String reason) throws IOException {
+        byte[] text = reason.getBytes(StandardCharsets.UTF_8);
+        byte[] payload = new byte[2 + text.length];
+        payload[0] = (byte) (code >>> 8);
+        payload[1] = (byte) code;
+        System.arraycopy(text, 0, payload, 2, text.length);
+        send(CLOSE, payload);
+    }
+
+    /**
+     * A client frame (RFC 6455 5.2): FIN set, the length in its shortest form, the payload masked.
+     *
+     * @param opcode the opcode
+     * @param payload the payload
+     * @param mask the 4-byte masking key
+     * @return the frame's bytes
+     */
+    public static byte[] frame(int opcode, byte[] payload, byte[] mask) {
+        ByteArrayOutputStream f = new ByteArrayOutputStream(payload.length + 14);
+        f.write(0x80 | opcode);
+        if (payload.length < 126) {
+            f.write(0x80 | payload.length);
+        } else if (payload.length <= 0xffff) {
+            f.write(0x80 | 126);
+            f.write(payload.length >>> 8);
+            f.write(payload.length);
+        } else {
+            f.write(0x80 | 127);
+            for (int shift = 56; shift >= 0; shift -= 8) {
+                f.write((int) ((long) payload.length >>> shift));
+            }
+        }
+        f.write(mask, 0, 4);
+        for (int i = 0; i < payload.length; i++) {
+            f.write(payload[i] ^ mask[i & 3]);
+        }
+        return f.toByteArray();
+    }
+
+    /**
+     * The next message (fragments joined) or control frame; the server's pings are answered and
+     * not returned.
+     *
+     * @return the frame
+     * @throws IOException when the connection ends or stalls beyond the target's timeout, or a frame breaks RFC 6455
+     */
+    public Frame next() throws IOException {
+        ByteArrayOutputStream wire = new ByteArrayOutputStream();
+        ByteArrayOutputStream payload = new ByteArrayOutputStream();
+        int messageOpcode = -1;
+        while (true) {
+            ByteArrayOutputStream frameBytes = new ByteArrayOutputStream();
+            int b0 = readByte(frameBytes);
+            int b1 = readByte(frameBytes);
+            boolean fin = (b0 & 0x80) != 0;
+            int opcode = b0 & 0x0f;
+            if ((b1 & 0x80) != 0) {
+                throw new IOException("the server sent a masked frame (RFC 6455 5.1: a server must not mask)");
+            }
+            long length = b1 & 0x7f;
+            if (length >= 126) {
+                int bytes = length == 126 ? 2 : 8;
+                length = 0;
+                for (int i = 0; i < bytes; i++) {
+                    length = (length << 8) | readByte(frameBytes);
+                }
+            }
+            if (length < 0 || length > MAX_MESSAGE_BYTES - payload.size()) {
+                throw new IOException("the server announced a frame of " + length + " bytes, over the check's bound of "
+                        + MAX_MESSAGE_BYTES);
+            }
+            byte[] body = in.readNBytes((int) length);
+            if (body.length < length) {
+                throw new EOFException("the connection ended inside a frame (" + body.length + " of " + length + " bytes)");
+            }
+            frameBytes.writeBytes(body);
+            if (opcode >= CLOSE) {
+                if (opcode == PING) {
+                    send(PONG, body);
+                    continue;
+                }
+                return new Frame(opcode, body, frameBytes.toByteArray());
+            }
+            if (opcode == CONTINUATION ? messageOpcode < 0 : messageOpcode >= 0) {
+                throw new IOException("the server broke fragmentation (RFC 6455 5.4): opcode " + opcode
+                        + (messageOpcode < 0 ? " with no message begun" : " inside a fragmented message"));
+            }
+            if (messageOpcode < 0) {
+                messageOpcode = opcode;
+            }
+            wire.writeBytes(frameBytes.toByteArray());
+            payload.writeBytes(body);
+            if (fin) {
+                return new Frame(messageOpcode, payload.toByteArray(), wire.toByteArray());
+            }
+        }
+    }
+
+    /** True when the server ends the TCP connection (after its close frame) within the timeout. */
+    boolean endsWithin() {
+        try {
+            return in.read() < 0;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        socket.close();
+    }
+
+    private int readByte(ByteArrayOutputStream into) throws IOException {
+        int b = in.read();
+        if (b < 0) {
+            throw new EOFException("the server ended the connection");
+        }
+        into.write(b);
+        return b;
+    }
+
+    private static HttpAnswer readAnswer(InputStream in) throws IOException {
+        ByteArrayOutputStream head = new ByteArrayOutputStream();
+        int last4 = 0;
+        while (last4 != 0x0d0a0d0a) {
+            int b = in.read();
+            if (b < 0) {
+                throw new EOFException(head.size() == 0 ? "the server closed the connection without an HTTP answer"
+                        : "the server closed the connection inside its HTTP answer");
+            }
+            if (head.size() >= 64 * 1024) {
+                throw new IOException("the server's HTTP answer head is over 64 KiB");
+            }
+            head.write(b);
+            last4 = (last4 << 8) | b;
+        }
+        String[] lines = head.toString(StandardCharsets.ISO_8859_1).split("\r\n");
+        String[] status = lines[0].split(" ", 3);
+        if (status.length < 2 || !status[0].startsWith("HTTP/1.")) {
+            throw new IOException("not an HTTP answer: " + lines[0]);
+        }
+        int code;
+        try {
+            code = Integer.parseInt(status[1]);
+        } catch (NumberFormatException e) {
+            throw new IOException("not an HTTP status: " + lines[0]);
+        }
+        Map<String, String> headers = new LinkedHashMap<>();
+        for (int i = 1; i < lines.length; i++) {
+            int colon = lines[i].indexOf(':');
+            if (colon > 0) {
+                headers.put(lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT), lines[i].substring(colon + 1).trim());
+            }
+        }
+        return new HttpAnswer(code, lines[0], headers, "");
+    }
+
+    /** The body by its {@code Content-Length}, or up to 64 KiB until the server closes. */
+    private static String readBody(InputStream in, HttpAnswer head) throws IOException {
+        String length = head.header("Content-Length");
+        byte[] body;
+        if (length != null) {
+            int n;
+            try {
+                n = Integer.parseInt(length.trim());
+            } catch (NumberFormatException e) {
+                throw new IOException("not a Content-Length: " + length);
+            }
+            body = in.readNBytes(Math.min(n, 64 * 1024));
+        } else {
+            body = in.readNBytes(64 * 1024);
+        }
+        return new String(body, StandardCharsets.UTF_8);
+    }
+
+    private static String acceptFor(String key) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-1").digest((key + GUID).getBytes(StandardCharsets.ISO_8859_1));
+            return Base64.getEncoder().encodeToString(digest);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JDK has no SHA-1", e);
+        }
+    }
+}
