@@ -1,6 +1,6 @@
 package org.webpolicy.transport;
 
-/** The keys of the webpolicy envelope form (PROTOCOL.md, "Envelope form"). */
+/** The keys of the webpolicy envelope form (docs/PROTOCOL.md, "The envelope form"). */
 final class Envelope {
 
     static final String OP = "__webpolicy_op__";
