@@ -155,12 +155,20 @@ public final class WireConnection implements Closeable {
         }
     }
 
-    /** The server's answer to the upgrade request. */
+    /**
+     * The server's answer to the upgrade request.
+     *
+     * @return the status, headers and (for a refusal with a length) the body
+     */
     public HttpAnswer handshake() {
         return handshake;
     }
 
-    /** True when the server switched protocols with the right {@code Sec-WebSocket-Accept}. */
+    /**
+     * Whether the upgrade succeeded.
+     *
+     * @return true when the server switched protocols with the right {@code Sec-WebSocket-Accept}
+     */
     public boolean upgraded() {
         return handshake.status() == 101 && acceptValid;
     }
