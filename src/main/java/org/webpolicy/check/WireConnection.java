@@ -292,9 +292,13 @@ public final class WireConnection implements Closeable {
         }
     }
 
-    /** True when the server ends the TCP connection (after its close frame) within the timeout. */
+    /** True when the server ends the TCP connection (after its close frame) within 2 s. */
     boolean endsWithin() {
         try {
+            // RFC 6455 7.1.1 has the server close TCP first; a server that leaves it to the client
+            // is not wrong enough to wait a whole answer timeout for.
+            int timeout = socket.getSoTimeout();
+            socket.setSoTimeout(timeout == 0 ? 2000 : Math.min(2000, timeout));
             return in.read() < 0;
         } catch (IOException e) {
             return false;

@@ -130,8 +130,20 @@ class ConformanceCheckTest {
     }
 
     @Test
+    void anOpenpiStyleServerPassesInTheRawFormChosenFromItsHandshake() throws Exception {
+        try (OpenpiLikeServer server = new OpenpiLikeServer(OpenpiLikeServer.Fault.NONE)) {
+            List<CaseResult> results = new ConformanceCheck(
+                    Target.parse("ws://127.0.0.1:" + server.port(), null, TIMEOUT), Form.AUTO, null).run();
+            List<String> skipped = List.of("reset", "request-id", "rtc", "image-codec", "api-key");
+            verdicts(results).forEach((name, v) -> assertEquals(skipped.contains(name) ? Verdict.SKIP : Verdict.PASS, v,
+                    name + "\n" + report(results)));
+            assertTrue(results.get(1).detail().contains("form raw (no X-Webpolicy-Protocol header)"), report(results));
+        }
+    }
+
+    @Test
     void aServerAnsweringGarbageFailsTheSteps() throws Exception {
-        try (BrokenServer server = new BrokenServer(BrokenServer.Fault.GARBAGE_REPLY)) {
+        try (OpenpiLikeServer server = new OpenpiLikeServer(OpenpiLikeServer.Fault.GARBAGE_REPLY)) {
             List<CaseResult> results = new ConformanceCheck(
                     Target.parse("ws://127.0.0.1:" + server.port(), null, TIMEOUT), Form.AUTO, null).run();
             Map<String, Verdict> verdicts = verdicts(results);
@@ -147,7 +159,7 @@ class ConformanceCheckTest {
 
     @Test
     void aServerClosingWithoutTheErrorTextFailsOnlyTheMalformedCase() throws Exception {
-        try (BrokenServer server = new BrokenServer(BrokenServer.Fault.SILENT_CLOSE_ON_ERROR)) {
+        try (OpenpiLikeServer server = new OpenpiLikeServer(OpenpiLikeServer.Fault.SILENT_CLOSE_ON_ERROR)) {
             List<CaseResult> results = new ConformanceCheck(
                     Target.parse("ws://127.0.0.1:" + server.port(), null, TIMEOUT), Form.AUTO, null).run();
             List<String> failed = results.stream().filter(r -> r.verdict() == Verdict.FAIL).map(CaseResult::name).toList();

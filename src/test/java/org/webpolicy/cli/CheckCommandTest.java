@@ -10,7 +10,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.webpolicy.array.NdArray;
-import org.webpolicy.check.BrokenServer;
+import org.webpolicy.check.OpenpiLikeServer;
 import org.webpolicy.codec.MsgpackCodec;
 import org.webpolicy.transport.PolicyServer;
 
@@ -39,8 +39,8 @@ class CheckCommandTest {
     }
 
     @Test
-    void aBrokenServerExitsWithOneAndNamesTheCase() throws Exception {
-        try (BrokenServer server = new BrokenServer(BrokenServer.Fault.GARBAGE_REPLY)) {
+    void aOpenpiLikeServerExitsWithOneAndNamesTheCase() throws Exception {
+        try (OpenpiLikeServer server = new OpenpiLikeServer(OpenpiLikeServer.Fault.GARBAGE_REPLY)) {
             Object[] r = CommandLineTest.runCaptured("check", "ws://127.0.0.1:" + server.port(), "--form", "raw", "--timeout", "20");
             String out = (String) r[1];
             assertEquals(1, r[0], out + r[2]);

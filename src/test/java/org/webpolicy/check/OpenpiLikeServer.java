@@ -12,21 +12,28 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.webpolicy.array.DType;
+import org.webpolicy.array.NdArray;
 import org.webpolicy.codec.MsgpackCodec;
 
 /**
- * A server that gets one thing wrong on purpose, over a plain socket: it upgrades, sends a
- * metadata map and answers {@code /healthz} like a good openpi server, and handles each binary
- * request as its {@link Fault} says. Pings are answered and a close is echoed.
+ * A server that behaves as openpi's, over a plain socket, except for the one thing its
+ * {@link Fault} says: it answers {@code /healthz}, upgrades without any header of ours, sends a
+ * metadata map, answers each observation with an action map and {@code server_timing}, and a
+ * request it cannot decode with a traceback text and close 1011. Pings are answered and a close
+ * is echoed.
  */
-public final class BrokenServer implements AutoCloseable {
+public final class OpenpiLikeServer implements AutoCloseable {
 
     /** What the server gets wrong. */
     public enum Fault {
+        /** Nothing: an honest openpi-style server. */
+        NONE,
         /** Every reply is the byte 0xc1, which is no msgpack value. */
         GARBAGE_REPLY,
         /** A request it cannot decode is answered by closing with 1000, no error text. */
@@ -44,7 +51,7 @@ public final class BrokenServer implements AutoCloseable {
      * @param fault what to get wrong
      * @throws IOException when it cannot listen
      */
-    public BrokenServer(Fault fault) throws IOException {
+    public OpenpiLikeServer(Fault fault) throws IOException {
         this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         this.fault = fault;
         Thread acceptor = new Thread(this::acceptLoop, "broken-server-accept");
@@ -115,11 +122,25 @@ public final class BrokenServer implements AutoCloseable {
             return frame(0x2, new byte[] {(byte) 0xc1});
         }
         try {
-            Object decoded = codec.unpack(request);
-            Map<?, ?> map = (Map<?, ?>) decoded;
-            return frame(0x2, codec.pack(map.containsKey("__webpolicy_op__") ? Map.of("action", Map.of()) : Map.of("actions", 1)));
+            Map<?, ?> observation = (Map<?, ?>) codec.unpack(request);
+            Map<String, Object> action = new LinkedHashMap<>();
+            action.put("actions", NdArray.zeros(DType.FLOAT32, 2, observation.size()));
+            action.put("server_timing", Map.of("infer_ms", 0.25));
+            return frame(0x2, codec.pack(action));
         } catch (RuntimeException e) {
-            return frame(0x8, new byte[] {0x03, (byte) 0xe8});
+            if (fault == Fault.SILENT_CLOSE_ON_ERROR) {
+                return frame(0x8, new byte[] {0x03, (byte) 0xe8});
+            }
+            ByteArrayOutputStream both = new ByteArrayOutputStream();
+            both.writeBytes(frame(0x1, ("Traceback (most recent call last):\n  File \"server.py\", line 1\n" + e)
+                    .getBytes(StandardCharsets.UTF_8)));
+            byte[] reason = "Internal server error. Traceback included in previous frame.".getBytes(StandardCharsets.UTF_8);
+            byte[] close = new byte[2 + reason.length];
+            close[0] = 0x03;
+            close[1] = (byte) 0xf3;
+            System.arraycopy(reason, 0, close, 2, reason.length);
+            both.writeBytes(frame(0x8, close));
+            return both.toByteArray();
         }
     }
 
