@@ -85,6 +85,8 @@ public final class WireConnection implements Closeable {
     private final OutputStream out;
     private final HttpAnswer handshake;
     private final boolean acceptValid;
+    /** Whether a close frame went either way: the closing handshake has begun. */
+    private boolean closeSeen;
 
     private WireConnection(Socket socket, InputStream in, OutputStream out, HttpAnswer handshake, boolean acceptValid) {
         this.socket = socket;
@@ -151,7 +153,18 @@ public final class WireConnection implements Closeable {
             socket.getOutputStream().flush();
             InputStream in = new BufferedInputStream(socket.getInputStream());
             HttpAnswer head = readAnswer(in);
-            return new HttpAnswer(head.status(), head.statusLine(), head.headers(), readBody(in, head));
+            HttpAnswer answer = new HttpAnswer(head.status(), head.statusLine(), head.headers(), readBody(in, head));
+            // The server was asked to close: let it, rather than close under it while it finishes
+            // (a TLS close_notify arriving mid-write is a case some servers handle badly).
+            socket.setSoTimeout(2000);
+            try {
+                while (in.read() >= 0) {
+                    // nothing more is expected; whatever comes is dropped
+                }
+            } catch (IOException e) {
+                // it kept the connection open past the wait, or reset it: the answer is what counts
+            }
+            return answer;
         }
     }
 
@@ -181,6 +194,7 @@ public final class WireConnection implements Closeable {
      * @throws IOException when the write fails
      */
     public void send(int opcode, byte[] payload) throws IOException {
+        closeSeen |= opcode == CLOSE;
         byte[] mask = new byte[4];
         RANDOM.nextBytes(mask);
         out.write(frame(opcode, payload, mask));
@@ -275,6 +289,7 @@ public final class WireConnection implements Closeable {
                     send(PONG, body);
                     continue;
                 }
+                closeSeen |= opcode == CLOSE;
                 return new Frame(opcode, body, frameBytes.toByteArray());
             }
             if (opcode == CONTINUATION ? messageOpcode < 0 : messageOpcode >= 0) {
@@ -305,9 +320,25 @@ public final class WireConnection implements Closeable {
         }
     }
 
+    /**
+     * Ends the connection as RFC 6455 7.1 asks: a close frame (1000) when neither side has sent
+     * one, the server's close frame awaited briefly, then the socket closed.
+     */
     @Override
     public void close() throws IOException {
-        socket.close();
+        try {
+            if (upgraded() && !closeSeen && !socket.isClosed()) {
+                sendClose(1000, "");
+                socket.setSoTimeout(2000);
+                while (next().opcode() != CLOSE) {
+                    // replies still on their way are of no interest any more
+                }
+            }
+        } catch (IOException e) {
+            // the server has gone already: nothing more to say to it
+        } finally {
+            socket.close();
+        }
     }
 
     private int readByte(ByteArrayOutputStream into) throws IOException {

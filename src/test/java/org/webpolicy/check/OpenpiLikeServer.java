@@ -16,7 +16,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
 import org.webpolicy.array.DType;
 import org.webpolicy.array.NdArray;
 import org.webpolicy.codec.MsgpackCodec;
@@ -44,6 +46,9 @@ public final class OpenpiLikeServer implements AutoCloseable {
     private final ServerSocket listener;
     private final Fault fault;
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
+    private final Map<String, String> headers;
+    /** Every binary request received, as it arrived (unmasked), in order. */
+    final BlockingQueue<byte[]> requests = new LinkedBlockingQueue<>();
 
     /**
      * Starts listening on a free loopback port.
@@ -52,6 +57,19 @@ public final class OpenpiLikeServer implements AutoCloseable {
      * @throws IOException when it cannot listen
      */
     public OpenpiLikeServer(Fault fault) throws IOException {
+        this(fault, Map.of());
+    }
+
+    /**
+     * Starts listening on a free loopback port, adding {@code headers} to its 101 answer (ours,
+     * to look like a server of the envelope form; it then answers envelopes and echoes ids).
+     *
+     * @param fault what to get wrong
+     * @param headers extra headers of the 101 answer
+     * @throws IOException when it cannot listen
+     */
+    public OpenpiLikeServer(Fault fault, Map<String, String> headers) throws IOException {
+        this.headers = headers;
         this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         this.fault = fault;
         Thread acceptor = new Thread(this::acceptLoop, "broken-server-accept");
@@ -93,8 +111,10 @@ public final class OpenpiLikeServer implements AutoCloseable {
                     key = line.substring(line.indexOf(':') + 1).trim();
                 }
             }
-            out.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                    + "Sec-WebSocket-Accept: " + accept(key) + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            StringBuilder answer = new StringBuilder("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                    + "Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept(key) + "\r\n");
+            headers.forEach((name, value) -> answer.append(name).append(": ").append(value).append("\r\n"));
+            out.write(answer.append("\r\n").toString().getBytes(StandardCharsets.US_ASCII));
             out.write(frame(0x2, codec.pack(Map.of("server", "broken"))));
             while (true) {
                 int b0 = in.read();
@@ -103,7 +123,10 @@ public final class OpenpiLikeServer implements AutoCloseable {
                 }
                 byte[] payload = readMaskedPayload(in);
                 switch (b0 & 0x0f) {
-                    case 0x2 -> out.write(reply(payload));
+                    case 0x2 -> {
+                        requests.add(payload);
+                        out.write(reply(payload));
+                    }
                     case 0x9 -> out.write(frame(0xA, payload));
                     case 0x8 -> {
                         out.write(frame(0x8, new byte[] {0x03, (byte) 0xe8}));
@@ -125,6 +148,14 @@ public final class OpenpiLikeServer implements AutoCloseable {
             Map<?, ?> observation = (Map<?, ?>) codec.unpack(request);
             Map<String, Object> action = new LinkedHashMap<>();
             action.put("actions", NdArray.zeros(DType.FLOAT32, 2, observation.size()));
+            if (observation.containsKey("__webpolicy_op__")) {
+                Map<String, Object> reply = new LinkedHashMap<>();
+                reply.put("action", action);
+                if (observation.containsKey("__webpolicy_id__")) {
+                    reply.put("__webpolicy_id__", observation.get("__webpolicy_id__"));
+                }
+                return frame(0x2, codec.pack(reply));
+            }
             action.put("server_timing", Map.of("infer_ms", 0.25));
             return frame(0x2, codec.pack(action));
         } catch (RuntimeException e) {

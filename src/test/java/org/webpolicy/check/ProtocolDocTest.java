@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -24,12 +25,13 @@ import org.webpolicy.array.NpScalar;
 import org.webpolicy.codec.MsgpackCodec;
 import org.webpolicy.policy.ObservationSpec;
 import org.webpolicy.policy.Policy;
+import org.webpolicy.transport.PolicyClient;
 import org.webpolicy.transport.PolicyServer;
 
 /**
  * Every byte example in docs/PROTOCOL.md is what our codec and our server put on the wire: the
  * server's frames are read off a socket as they arrive (headers included), the client's messages
- * are packed by our codec, and where the Python implementation made the same message
+ * are what our client sends (the raw and the envelope step) or packs with our codec, and where the Python implementation made the same message
  * (src/test/resources/golden) the bytes are compared with its too. Run with
  * {@code -Dwebpolicy.updateProtocolDoc=true} to write the bytes into the document after a
  * deliberate change.
@@ -107,6 +109,12 @@ class ProtocolDocTest {
                 produced.put("error-close-frame", hex(c.next().wire()));
             }
         }
+        // Our client sends exactly these bytes: the raw form to a server without our headers, the
+        // envelope with an id to one that announces both.
+        assertEquals(produced.get("raw-request"), hex(sentByOurClient(Map.of())), "our client's raw request");
+        assertEquals(produced.get("envelope-request"), hex(sentByOurClient(Map.of("X-Webpolicy-Protocol", "envelope",
+                "X-Webpolicy-Request-Id", "echo"))), "our client's envelope request");
+
         byte[] scalar = codec.pack(NpScalar.ofFloat32(0.1f));
         assertArrayEquals(Files.readAllBytes(GOLDEN.resolve("npscalar_float32.msgpack")), scalar, "Python's np.float32(0.1)");
         produced.put("npscalar", hex(scalar));
@@ -121,6 +129,18 @@ class ProtocolDocTest {
                 "the examples in " + DOC + " and the ones this test makes");
         String hint = "; after a deliberate change, run this test with -Dwebpolicy.updateProtocolDoc=true";
         produced.forEach((name, text) -> assertEquals(text, inDoc.get(name), "example " + name + " in " + DOC + hint));
+    }
+
+    /** The first request our client sends to a server answering its handshake with {@code headers}. */
+    private static byte[] sentByOurClient(Map<String, String> headers) throws Exception {
+        try (OpenpiLikeServer server = new OpenpiLikeServer(OpenpiLikeServer.Fault.NONE, headers);
+                PolicyClient client = PolicyClient.builder().host("127.0.0.1").port(server.port())
+                        .connectTimeout(Duration.ofSeconds(20)).build()) {
+            client.step(observation());
+            byte[] sent = server.requests.poll(20, TimeUnit.SECONDS);
+            assertTrue(sent != null, "the server got the request");
+            return sent;
+        }
     }
 
     /** The server's answer to an upgrade with RFC 6455's sample nonce, as text. */
