@@ -38,7 +38,7 @@ public final class ConformanceCheck {
 
     /** The connection the conversation cases share, or null when it broke. */
     private WireConnection main;
-    private WireConnection.HttpAnswer handshake;
+    private HttpAnswer handshake;
     private Map<?, ?> metadata;
     Form form;
     Map<String, Object> observation;
@@ -157,7 +157,7 @@ public final class ConformanceCheck {
     }
 
     private String health() throws IOException, CaseFailure {
-        WireConnection.HttpAnswer answer = WireConnection.get(wire.target(), "/healthz");
+        HttpAnswer answer = Http.get(wire.target(), "/healthz");
         if (answer.status() != 200) {
             throw new CaseFailure("GET /healthz answered " + answer.statusLine() + ", expected 200");
         }

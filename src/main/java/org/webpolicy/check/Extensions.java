@@ -31,7 +31,7 @@ final class Extensions {
         this.wire = wire;
     }
 
-    String requestId(WireConnection c, WireConnection.HttpAnswer handshake) throws IOException, CaseFailure, NotApplicable {
+    String requestId(WireConnection c, HttpAnswer handshake) throws IOException, CaseFailure, NotApplicable {
         requireEnvelope("request ids");
         String echo = handshake.header(Wire.REQUEST_ID_HEADER);
         if (echo == null || !echo.trim().equalsIgnoreCase("echo")) {
@@ -47,7 +47,7 @@ final class Extensions {
         return "the reply carries the request's id " + REQUEST_ID;
     }
 
-    String continuation(WireConnection c, WireConnection.HttpAnswer handshake) throws IOException, CaseFailure, NotApplicable {
+    String continuation(WireConnection c, HttpAnswer handshake) throws IOException, CaseFailure, NotApplicable {
         requireEnvelope("the rtc fields");
         String version = handshake.header(Wire.CONTINUATION_HEADER);
         if (version == null || !version.trim().equals("1")) {

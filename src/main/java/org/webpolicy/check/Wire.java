@@ -61,7 +61,7 @@ final class Wire {
         WireConnection c = WireConnection.open(target, headers);
         if (!c.upgraded()) {
             c.close();
-            WireConnection.HttpAnswer a = c.handshake();
+            HttpAnswer a = c.handshake();
             throw new CaseFailure(a.status() == 101 ? "the 101 answer's Sec-WebSocket-Accept is wrong or missing"
                     : "the upgrade was answered " + a.statusLine() + (a.body().isBlank() ? "" : ": " + firstLine(a.body())));
         }

@@ -13,8 +13,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.Base64;
-import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -40,26 +38,6 @@ public final class WireConnection implements Closeable {
     /** A bound on one message, so a broken server cannot make the check allocate without end. */
     private static final long MAX_MESSAGE_BYTES = 1L << 30;
     private static final SecureRandom RANDOM = new SecureRandom();
-
-    /**
-     * An HTTP answer: to the upgrade (101 when it succeeded) or to a plain request.
-     *
-     * @param status the status code
-     * @param statusLine the whole status line
-     * @param headers the headers, names in lower case (the last of repeated ones)
-     * @param body the body (plain requests and refusals with a {@code Content-Length}), else ""
-     */
-    public record HttpAnswer(int status, String statusLine, Map<String, String> headers, String body) {
-        /**
-         * A header's value.
-         *
-         * @param name the header name, in any case
-         * @return its value, or null when absent
-         */
-        public String header(String name) {
-            return headers.get(name.toLowerCase(Locale.ROOT));
-        }
-    }
 
     /**
      * One message or control frame as it arrived.
@@ -123,11 +101,11 @@ public final class WireConnection implements Closeable {
             socket.getOutputStream().flush();
             InputStream in = new BufferedInputStream(socket.getInputStream());
             OutputStream out = socket.getOutputStream();
-            HttpAnswer answer = readAnswer(in);
+            HttpAnswer answer = Http.readAnswer(in);
             boolean valid = answer.status() == 101 && acceptFor(key).equals(answer.header("Sec-WebSocket-Accept"));
             if (answer.status() != 101) {
                 if (answer.header("Content-Length") != null) {
-                    answer = new HttpAnswer(answer.status(), answer.statusLine(), answer.headers(), readBody(in, answer));
+                    answer = new HttpAnswer(answer.status(), answer.statusLine(), answer.headers(), Http.readBody(in, answer));
                 }
                 socket.close();
             }
@@ -135,36 +113,6 @@ public final class WireConnection implements Closeable {
         } catch (IOException | RuntimeException e) {
             socket.close();
             throw e;
-        }
-    }
-
-    /**
-     * A plain HTTP {@code GET} (no upgrade), as a load balancer's probe sends it.
-     *
-     * @param target the server
-     * @param path for example {@code /healthz}
-     * @return the answer with its body
-     * @throws IOException when the server cannot be reached or its answer is not HTTP
-     */
-    public static HttpAnswer get(Target target, String path) throws IOException {
-        try (Socket socket = target.open()) {
-            String request = "GET " + path + " HTTP/1.1\r\nHost: " + target.hostHeader() + "\r\nConnection: close\r\n\r\n";
-            socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
-            socket.getOutputStream().flush();
-            InputStream in = new BufferedInputStream(socket.getInputStream());
-            HttpAnswer head = readAnswer(in);
-            HttpAnswer answer = new HttpAnswer(head.status(), head.statusLine(), head.headers(), readBody(in, head));
-            // The server was asked to close: let it, rather than close under it while it finishes
-            // (a TLS close_notify arriving mid-write is a case some servers handle badly).
-            socket.setSoTimeout(2000);
-            try {
-                while (in.read() >= 0) {
-                    // nothing more is expected; whatever comes is dropped
-                }
-            } catch (IOException e) {
-                // it kept the connection open past the wait, or reset it: the answer is what counts
-            }
-            return answer;
         }
     }
 
@@ -348,60 +296,6 @@ public final class WireConnection implements Closeable {
         }
         into.write(b);
         return b;
-    }
-
-    private static HttpAnswer readAnswer(InputStream in) throws IOException {
-        ByteArrayOutputStream head = new ByteArrayOutputStream();
-        int last4 = 0;
-        while (last4 != 0x0d0a0d0a) {
-            int b = in.read();
-            if (b < 0) {
-                throw new EOFException(head.size() == 0 ? "the server closed the connection without an HTTP answer"
-                        : "the server closed the connection inside its HTTP answer");
-            }
-            if (head.size() >= 64 * 1024) {
-                throw new IOException("the server's HTTP answer head is over 64 KiB");
-            }
-            head.write(b);
-            last4 = (last4 << 8) | b;
-        }
-        String[] lines = head.toString(StandardCharsets.ISO_8859_1).split("\r\n");
-        String[] status = lines[0].split(" ", 3);
-        if (status.length < 2 || !status[0].startsWith("HTTP/1.")) {
-            throw new IOException("not an HTTP answer: " + lines[0]);
-        }
-        int code;
-        try {
-            code = Integer.parseInt(status[1]);
-        } catch (NumberFormatException e) {
-            throw new IOException("not an HTTP status: " + lines[0]);
-        }
-        Map<String, String> headers = new LinkedHashMap<>();
-        for (int i = 1; i < lines.length; i++) {
-            int colon = lines[i].indexOf(':');
-            if (colon > 0) {
-                headers.put(lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT), lines[i].substring(colon + 1).trim());
-            }
-        }
-        return new HttpAnswer(code, lines[0], headers, "");
-    }
-
-    /** The body by its {@code Content-Length}, or up to 64 KiB until the server closes. */
-    private static String readBody(InputStream in, HttpAnswer head) throws IOException {
-        String length = head.header("Content-Length");
-        byte[] body;
-        if (length != null) {
-            int n;
-            try {
-                n = Integer.parseInt(length.trim());
-            } catch (NumberFormatException e) {
-                throw new IOException("not a Content-Length: " + length);
-            }
-            body = in.readNBytes(Math.min(n, 64 * 1024));
-        } else {
-            body = in.readNBytes(64 * 1024);
-        }
-        return new String(body, StandardCharsets.UTF_8);
     }
 
     private static String acceptFor(String key) {
