@@ -2,7 +2,7 @@ package org.webpolicy.transport.protocol;
 import org.webpolicy.transport.adapter.HandshakeDraft;
 
 
-/** The keys of the webpolicy envelope form (PROTOCOL.md, "Envelope form"). */
+/** The keys of the webpolicy envelope form (docs/PROTOCOL.md, "The envelope form"). */
 public final class Envelope {
 
     public static final String OP = "__webpolicy_op__";
