@@ -24,6 +24,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.webpolicy.transport.protocol.Envelope;
 
 /**
  * The client against a scripted server that misbehaves on purpose: a reply is only ever taken for

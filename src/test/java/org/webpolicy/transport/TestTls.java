@@ -14,13 +14,15 @@ import javax.net.ssl.TrustManagerFactory;
  * A self-signed certificate for 127.0.0.1, made once per test JVM with the JDK's keytool, and the
  * two contexts tests need: the server's (its key) and a client's trusting that certificate only.
  */
-final class TestTls {
+public final class TestTls {
 
     private static final char[] PASSWORD = "test-only".toCharArray();
     private static TestTls made;
 
-    final SSLContext server;
-    final SSLContext client;
+    /** The server's context: the test certificate and its key. */
+    public final SSLContext server;
+    /** A client's context trusting the test certificate only. */
+    public final SSLContext client;
     /** The key store, kept while the JVM lives, for a child JVM to serve the same certificate. */
     final Path store;
 
@@ -30,7 +32,12 @@ final class TestTls {
         this.store = store;
     }
 
-    static synchronized TestTls get() {
+    /**
+     * The contexts of this JVM's test certificate, made on first use.
+     *
+     * @return the contexts
+     */
+    public static synchronized TestTls get() {
         if (made == null) {
             try {
                 made = make();
