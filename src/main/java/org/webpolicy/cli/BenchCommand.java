@@ -18,6 +18,7 @@ import org.webpolicy.codec.MsgpackCodec;
 import org.webpolicy.policy.Policy;
 import org.webpolicy.transport.PolicyClient;
 import org.webpolicy.transport.PolicyServer;
+import org.webpolicy.transport.PolicyServerBuilder;
 import org.webpolicy.transport.ProtocolMode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -70,7 +71,7 @@ final class BenchCommand implements Callable<Integer> {
     /** One table and one throughput line, over {@code ws://} (no {@code tls}) or {@code wss://}. */
     private void run(SelfSignedTls tls) throws Exception {
         String scheme = tls == null ? "ws" : "wss";
-        PolicyServer.Builder builder = PolicyServer.builder(ServePolicies.random(50, 14, Map.of())).host("127.0.0.1").port(0);
+        PolicyServerBuilder builder = PolicyServer.builder(ServePolicies.random(50, 14, Map.of())).host("127.0.0.1").port(0);
         if (tls != null) {
             builder.sslContext(tls.server());
         }

@@ -524,7 +524,7 @@ public final class PolicyClient implements Policy {
          * The most {@link PolicyClient#stepAsync(Map) stepAsync} calls outstanding at once (queued
          * or sent, future not completed); one more is refused with a
          * {@link RejectedExecutionException}. Default 16, the default
-         * {@link PolicyServer.Builder#maxQueuedRequests} of our server, which closes a connection
+         * {@link PolicyServerBuilder#maxQueuedRequests} of our server, which closes a connection
          * with more requests than that waiting: keep this at or below the server's.
          *
          * @param maxOutstandingCalls at least 1

@@ -51,7 +51,7 @@ public final class CampaignServer {
      */
     public static void main(String[] args) throws Exception {
         boolean batching = java.util.Arrays.asList(args).contains("batching");
-        PolicyServer.Builder builder = batching
+        PolicyServerBuilder builder = batching
                 ? PolicyServer.builder(new BatchEcho()).batching(8, Duration.ofMillis(5))
                 : PolicyServer.builder(new TestPolicies.Echo());
         for (String arg : args) {

@@ -21,7 +21,7 @@ public final class DescriptorLimitedServer {
      * @throws Exception when the server cannot start
      */
     public static void main(String[] args) throws Exception {
-        PolicyServer.Builder builder = PolicyServer.builder(new TestPolicies.Echo());
+        PolicyServerBuilder builder = PolicyServer.builder(new TestPolicies.Echo());
         if (args.length > 0) {
             builder.sslContext(TestTls.load(java.nio.file.Path.of(args[0])).server);
         }

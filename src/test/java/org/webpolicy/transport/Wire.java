@@ -21,7 +21,7 @@ enum Wire {
     }
 
     /** The builder, serving TLS when this is {@link #WSS}. */
-    PolicyServer.Builder on(PolicyServer.Builder builder) {
+    PolicyServerBuilder on(PolicyServerBuilder builder) {
         return this == WSS ? builder.sslContext(TestTls.get().server) : builder;
     }
 
