@@ -74,8 +74,8 @@ public final class ClientSession {
     }
 
     /**
-     * Whether a connection was ever made: without reconnecting, a session whose connection broke does not
-     * connect again.
+     * Whether a connection was ever made: before one, there is no metadata to report yet; after one,
+     * a session that does not reconnect does not connect again.
      *
      * @return true after the first connection
      */
