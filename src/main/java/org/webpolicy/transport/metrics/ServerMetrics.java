@@ -32,11 +32,11 @@ public final class ServerMetrics {
     public final Histogram requestSeconds = new Histogram(Histogram.SECONDS);
     /** Time a request waited for a worker thread. */
     public final Histogram queueSeconds = new Histogram(Histogram.SECONDS);
-    /** Time a request waited for its batch to fill or its batch wait to end. */
+    /** From a step reaching the batcher to its batch starting. */
     public final Histogram batchWaitSeconds = new Histogram(Histogram.SECONDS);
     /** Time in the policy's step or stepBatch, per call. */
     public final Histogram policySeconds = new Histogram(Histogram.SECONDS);
-    /** Time decoding a request's msgpack (and its images). */
+    /** Time decoding a request's msgpack. */
     public final Histogram decodeSeconds = new Histogram(Histogram.SECONDS);
     /** Time encoding a reply's msgpack. */
     public final Histogram encodeSeconds = new Histogram(Histogram.SECONDS);

@@ -19,7 +19,10 @@ public final class Envelope {
     public static final String ACTION = "action";
     /** The key that marks a reply as the answer to a reset. */
     public static final String RESET_ACK = "__webpolicy_reset_ack__";
-    /** The key of the server's timings in a reply, sent only to a client that asked for them. */
+    /**
+     * The key of the timings openpi adds to a raw-form action ({@code infer_ms},
+     * {@code prev_total_ms}); our server adds them too unless {@code serverTiming} is off.
+     */
     public static final String SERVER_TIMING = "server_timing";
     /**
      * A request number our client adds to envelope requests, and our server copies into the

@@ -113,9 +113,7 @@ public final class ConnectionSlots {
         accepted.incrementAndGet();
     }
 
-    /**
-     * A connection accepted earlier closed: its slot is free, and accepting resumes if it was paused.
-     */
+    /** A connection accepted earlier closed: its slot is free, and accepting resumes if it was paused. */
     public void closed() {
         accepted.decrementAndGet();
         if (paused && accepted.get() < maxAccepted) {
