@@ -37,7 +37,7 @@ class PolicyServerClientTest {
         return open.serve(builder);
     }
 
-    private PolicyClient client(PolicyServer server, PolicyClient.Builder builder) {
+    private PolicyClient client(PolicyServer server, PolicyClientBuilder builder) {
         PolicyClient client = builder.host("127.0.0.1").port(server.port()).connectTimeout(Duration.ofSeconds(10)).build();
         open.add(client);
         return client;

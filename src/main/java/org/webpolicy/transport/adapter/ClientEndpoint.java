@@ -25,16 +25,33 @@ public final class ClientEndpoint extends WebSocketClient {
 
     /** What the connection is told, on the library's read thread. */
     public interface Listener {
-        /** The handshake succeeded; {@code handshake} holds the server's response headers. */
+        /**
+         * The handshake succeeded; {@code handshake} holds the server's response headers.
+         *
+         * @param handshake the server's handshake response
+         */
         void opened(ServerHandshake handshake);
 
-        /** A whole data frame (message) arrived. */
+        /**
+         * A whole data frame (message) arrived.
+         *
+         * @param frame the message
+         */
         void frame(ReplySlot.Frame frame);
 
-        /** The connection ended (or never opened), with the close code and why. */
+        /**
+         * The connection ended (or never opened), with the close code and why.
+         *
+         * @param code the close code (RFC 6455 7.4), or the library's own (1006, -1) when no close frame came
+         * @param reason the close reason, or why the library ended it
+         */
         void closed(int code, String reason);
 
-        /** The library reported an error; {@link #closed} follows when it ends the connection. */
+        /**
+         * The library reported an error; {@link #closed} follows when it ends the connection.
+         *
+         * @param e the error
+         */
         void error(Exception e);
     }
 
@@ -47,6 +64,15 @@ public final class ClientEndpoint extends WebSocketClient {
     /** The library's read thread, once it called us: what {@link #awaitReader} waits for. */
     private volatile Thread reader;
 
+    /**
+     * An endpoint not yet connected; {@code connect} starts the library's threads, all daemons.
+     *
+     * @param uri the server
+     * @param options the client's options (message limit, TLS context, ping interval)
+     * @param headers the handshake's extra request headers
+     * @param connectTimeoutMillis how long connecting may take
+     * @param listener what the connection is told
+     */
     public ClientEndpoint(URI uri, ClientOptions options, Map<String, String> headers, int connectTimeoutMillis, Listener listener) {
         super(uri, new WireDraft(options.maxMessageBytes()), headers, connectTimeoutMillis);
         this.listener = listener;
@@ -64,6 +90,10 @@ public final class ClientEndpoint extends WebSocketClient {
     /**
      * Writes one request frame, failing when it is not written within {@code timeoutNanos} (a
      * server that stops reading would otherwise block the caller for good).
+     *
+     * @param message the request
+     * @param timeoutNanos how long the write may block
+     * @throws UncheckedIOException when the write fails, saying so when it passed its time
      */
     public void write(EncodedMessage message, long timeoutNanos) {
         if (tls || !(getSocket() instanceof ChannelSocket tcp)) {
@@ -92,7 +122,11 @@ public final class ClientEndpoint extends WebSocketClient {
         }
     }
 
-    /** Ends the connection at once, without a close handshake: what unblocks a stuck read or write. */
+    /**
+     * Ends the connection at once, without a close handshake: what unblocks a stuck read or write.
+     *
+     * @param why the close reason, for the listener and the logs
+     */
     public void cut(String why) {
         closeConnection(CloseFrame.ABNORMAL_CLOSE, why);
         Socket tcp = getSocket();
@@ -114,7 +148,9 @@ public final class ClientEndpoint extends WebSocketClient {
      * Waits up to {@code millis} for the library's read thread to end, the last of the threads a
      * connection starts that could still call us.
      *
+     * @param millis how long to wait
      * @return true when it ended (or never started)
+     * @throws InterruptedException when interrupted while waiting
      */
     public boolean awaitReader(long millis) throws InterruptedException {
         Thread t = reader;

@@ -4,12 +4,13 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.Locale;
 import org.webpolicy.transport.PolicyClient;
+import org.webpolicy.transport.PolicyClientBuilder;
 
 /**
  * Where a {@link PolicyClient} connects, as the user gave it: a bare host ({@code gpu01},
  * {@code 10.0.0.5}, {@code ::1}), a host with its port ({@code gpu01:8000}, {@code [::1]:8000}), or
  * a full {@code ws://} / {@code wss://} URI, as the openpi client accepts. A port given on its own
- * ({@link PolicyClient.Builder#port}) is combined with it in {@link #resolve}: it fills in a missing
+ * ({@link PolicyClientBuilder#port}) is combined with it in {@link #resolve}: it fills in a missing
  * port and must agree with one already written, so no port is ever silently ignored.
  */
 public final class ClientAddress {
@@ -35,7 +36,13 @@ public final class ClientAddress {
         this.rawPathAndQuery = rawPathAndQuery;
     }
 
-    /** A bare host, a host with a port, or a {@code ws://} / {@code wss://} URI. */
+    /**
+     * A bare host, a host with a port, or a {@code ws://} / {@code wss://} URI.
+     *
+     * @param host the address as the user wrote it
+     * @return the address, checked
+     * @throws IllegalArgumentException naming what is wrong with it
+     */
     public static ClientAddress ofHost(String host) {
         String lower = host.toLowerCase(Locale.ROOT);
         if (lower.startsWith("ws://") || lower.startsWith("wss://")) {
@@ -70,7 +77,13 @@ public final class ClientAddress {
         return checked(host, null, host.substring(0, colon), parsePort(host.substring(colon + 1), host), "");
     }
 
-    /** A full {@code ws://} or {@code wss://} URI. */
+    /**
+     * A full {@code ws://} or {@code wss://} URI.
+     *
+     * @param uri the URI as the user wrote it
+     * @return the address, checked
+     * @throws IllegalArgumentException naming what is wrong with it
+     */
     public static ClientAddress ofUri(String uri) {
         URI parsed;
         try {
@@ -102,6 +115,8 @@ public final class ClientAddress {
      *
      * @param explicitPort a port given on its own, or null
      * @param tls whether a TLS context was given: the scheme of a bare host
+     * @return the URI, with the default port for a bare host given none
+     * @throws IllegalArgumentException when the address and {@code explicitPort} name different ports
      */
     public URI resolve(Integer explicitPort, boolean tls) {
         if (explicitPort != null && port != -1 && explicitPort != port) {
@@ -144,7 +159,13 @@ public final class ClientAddress {
         return port;
     }
 
-    /** Returns {@code port} when it is 1..65535. */
+    /**
+     * Returns {@code port} when it is 1..65535.
+     *
+     * @param port the port
+     * @return {@code port}
+     * @throws IllegalArgumentException when it is out of range
+     */
     public static int checkPort(int port) {
         if (port < 1 || port > 65535) {
             throw new IllegalArgumentException("port must be 1..65535, got " + port);

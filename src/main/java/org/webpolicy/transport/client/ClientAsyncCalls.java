@@ -12,6 +12,7 @@ import org.webpolicy.policy.Continuation;
 import org.webpolicy.transport.ClientOptions;
 import org.webpolicy.transport.protocol.ClientText;
 import org.webpolicy.transport.PolicyClient;
+import org.webpolicy.transport.PolicyClientBuilder;
 import org.webpolicy.transport.PolicyConnectionException;
 import org.webpolicy.transport.RequestTimeoutException;
 
@@ -100,6 +101,12 @@ public final class ClientAsyncCalls {
     /** The connection of the burst in progress, or null: a new call wakes its wait for a reply. */
     private volatile ClientConnection bursting;
 
+    /**
+     * Asynchronous calls over {@code session}; the sender thread starts with the first call.
+     *
+     * @param session the session whose turns the calls take
+     * @param options the client's options (outstanding calls, callback executor)
+     */
     public ClientAsyncCalls(ClientSession session, ClientOptions options) {
         this.session = session;
         this.options = options;
@@ -110,6 +117,9 @@ public final class ClientAsyncCalls {
     /**
      * Queues a step and returns its future.
      *
+     * @param observation the observation
+     * @param continuation what the robot will still execute, or null
+     * @return the future of the action
      * @throws RejectedExecutionException when {@code maxOutstanding} calls are outstanding
      * @throws IllegalStateException when the client is closed
      */
@@ -121,7 +131,7 @@ public final class ClientAsyncCalls {
             outstanding.decrementAndGet();
             throw new RejectedExecutionException(maxOutstanding + " asynchronous calls to " + options.uri()
                     + " are already outstanding (maxOutstandingCalls " + maxOutstanding + "); wait for one to complete,"
-                    + " or raise PolicyClient.Builder.maxOutstandingCalls (at most the server's maxQueuedRequests,"
+                    + " or raise PolicyClientBuilder.maxOutstandingCalls (at most the server's maxQueuedRequests,"
                     + " 16 by default on ours)");
         }
         Call call = new Call(observation, continuation);

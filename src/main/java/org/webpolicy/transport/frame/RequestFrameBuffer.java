@@ -26,6 +26,7 @@ public final class RequestFrameBuffer {
     /**
      * Builds {@code message} as a masked frame (a client's frames always are).
      *
+     * @param message the request, as the codec encoded it
      * @return a direct buffer holding exactly the frame, from position 0 to its limit; valid until
      *     the next call
      */
