@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.webpolicy.codec.MsgpackCodec;
 import org.webpolicy.policy.Policy;
 import org.webpolicy.transport.PolicyClient;
+import org.webpolicy.transport.PolicyClientBuilder;
 import org.webpolicy.transport.PolicyServer;
 import org.webpolicy.transport.PolicyServerBuilder;
 import org.webpolicy.transport.ProtocolMode;
@@ -149,7 +150,7 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private static PolicyClient client(PolicyServer server, SelfSignedTls tls) {
-        PolicyClient.Builder b = PolicyClient.builder().protocolMode(ProtocolMode.RAW).connectTimeout(Duration.ofSeconds(10));
+        PolicyClientBuilder b = PolicyClient.builder().protocolMode(ProtocolMode.RAW).connectTimeout(Duration.ofSeconds(10));
         if (tls == null) {
             b.host("127.0.0.1").port(server.port());
         } else {

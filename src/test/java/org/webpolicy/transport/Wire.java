@@ -26,7 +26,7 @@ enum Wire {
     }
 
     /** A client builder for a server on this machine's {@code port}. */
-    PolicyClient.Builder client(int port) {
+    PolicyClientBuilder client(int port) {
         if (this == WS) {
             return PolicyClient.builder().host("127.0.0.1").port(port);
         }
