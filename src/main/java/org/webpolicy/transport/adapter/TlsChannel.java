@@ -6,9 +6,6 @@ import java.nio.channels.CancelledKeyException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLEngineResult.HandshakeStatus;
@@ -37,29 +34,13 @@ import org.java_websocket.WrappedByteChannel;
  * <p>Threads: one reader at a time (the library's selector thread, then the I/O loop), writers
  * serialized by the caller (the library's selector thread, then the {@link FrameWriter}'s lock);
  * wrapping and writing happen under one lock here, shared with the reader's handshake writes and
- * with {@link #close}. Delegated handshake tasks run on a handshake thread of their own when
- * nothing else read waits behind them, on the reading thread otherwise.
+ * with {@link #close}. Delegated handshake tasks run on the reading thread.
  */
 final class TlsChannel implements WrappedByteChannel {
 
     /** TLS records buffered at most in each direction. */
     static final int RECORDS = 4;
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
-    /**
-     * Runs the handshakes' delegated tasks (key exchange, signature): one thread, shared by all
-     * servers, gone after 30 s idle. Its queue holds at most one task per connection in handshake.
-     */
-    private static final ThreadPoolExecutor HANDSHAKES = handshakeThread();
-
-    private static ThreadPoolExecutor handshakeThread() {
-        ThreadPoolExecutor pool = new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
-            Thread t = new Thread(r, "webpolicy-tls-handshake");
-            t.setDaemon(true);
-            return t;
-        });
-        pool.allowCoreThreadTimeOut(true);
-        return pool;
-    }
 
     private final SocketChannel socket;
     private final SSLEngine engine;
@@ -268,14 +249,6 @@ final class TlsChannel implements WrappedByteChannel {
         while (true) {
             switch (hs) {
                 case NEED_TASK -> {
-                    if (netIn == null || !netIn.hasRemaining()) {
-                        // Nothing else read waits behind these tasks (a TLS 1.3 ClientHello): the
-                        // key exchange and signature run on the handshake thread, so a flood of
-                        // handshakes does not stall the thread that reads every other connection.
-                        stalled = true;
-                        HANDSHAKES.execute(this::finishTasks);
-                        return;
-                    }
                     Runnable task;
                     while ((task = engine.getDelegatedTask()) != null) {
                         task.run();
@@ -324,30 +297,6 @@ final class TlsChannel implements WrappedByteChannel {
             if (res.bytesProduced() == 0 && engine.getHandshakeStatus() == HandshakeStatus.NEED_WRAP) {
                 return flushNet(); // nothing came of it: do not spin
             }
-        }
-    }
-
-    /** On the handshake thread: the engine's tasks, then its records, written as the socket allows. */
-    private void finishTasks() {
-        try {
-            Runnable task;
-            while ((task = engine.getDelegatedTask()) != null) {
-                task.run();
-            }
-            boolean written;
-            synchronized (outLock) {
-                written = pump();
-            }
-            if (!written) {
-                askLibraryToWrite();
-                SelectionKey key = libraryKey;
-                if (key != null) {
-                    key.selector().wakeup();
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // The connection's next read or write meets the failure, or its handshake timeout ends it.
-            stalled = false;
         }
     }
 
