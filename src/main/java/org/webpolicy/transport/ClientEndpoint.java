@@ -1,59 +1,120 @@
 package org.webpolicy.transport;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
-import org.java_websocket.client.WebSocketClient;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import org.java_websocket.enums.Opcode;
+import org.java_websocket.exceptions.InvalidDataException;
 import org.java_websocket.framing.CloseFrame;
-import org.java_websocket.handshake.ServerHandshake;
+import org.java_websocket.framing.Framedata;
 
 /**
- * The Java-WebSocket adapter of one client connection: it turns the library's callbacks into
- * calls on a {@link Listener} and writes requests. Callbacks run on the library's read thread,
- * one at a time, in the order frames arrived.
+ * One client connection's bytes, {@code ws://} and {@code wss://} alike: the upgrade
+ * ({@link ClientUpgrade}), then our frame reader on a thread of the connection's own and our
+ * writer for requests, pongs, pings and the close frame, all masked as a client's must be.
+ *
+ * <p>The socket is a blocking {@link SocketChannel}; for {@code wss://} the JDK's {@link SSLSocket}
+ * is layered on it, from the client's {@code SSLContext}, with host name verification on. Requests
+ * are written on the caller's thread (no hand-over to a writer thread: one wake-up less per
+ * step); a request that is not written within the request timeout has the socket cut
+ * ({@link WriteWatchdog}), and a caller interrupted in its write fails at once (the channel closes).
+ * Control frames (pongs, pings, the close) are queued and written by whoever holds the write
+ * lock next, after the request in progress and never inside it.
+ *
+ * <p>Liveness: the reader waits at most {@code pingInterval} for bytes. When none came, it
+ * pings; when none came within the next interval either, the connection is cut (1006).
+ *
+ * <p>The {@link Listener} is called on the reader thread, one call at a time, in the order frames
+ * arrived; {@link Listener#closed} exactly once, last, possibly on the thread that called
+ * {@link #cut}.
  */
-final class ClientEndpoint extends WebSocketClient {
+final class ClientEndpoint {
 
-    /** What the connection is told, on the library's read thread. */
+    /** What the connection is told, on the reader thread. */
     interface Listener {
-        /** The handshake succeeded; {@code handshake} holds the server's response headers. */
-        void opened(ServerHandshake handshake);
+        /** The upgrade succeeded; {@code response} holds the server's response headers. */
+        void opened(ClientUpgrade.Response response);
 
-        /** A whole data frame (message) arrived. */
+        /** A whole data message arrived. */
         void frame(ReplySlot.Frame frame);
 
         /** The connection ended (or never opened), with the close code and why. */
         void closed(int code, String reason);
 
-        /** The library reported an error; {@link #closed} follows when it ends the connection. */
+        /** Connecting failed with {@code e}; {@link #closed} follows. */
         void error(Exception e);
     }
 
+    /** How long the reader waits for the server to close its side after the close handshake. */
+    static final int CLOSE_LINGER_MILLIS = 1000;
+
+    private static final int CONNECTING = 0;
+    private static final int OPEN = 1;
+    private static final int CLOSING = 2;
+    private static final int CLOSED = 3;
+
+    private final URI uri;
+    private final ClientOptions options;
+    private final Map<String, String> headers;
+    private final int connectTimeoutMillis;
     private final Listener listener;
     private final boolean tls;
-    /** Serialises request writes: the frame buffer is in use until its write returns. */
-    private final Object writeLock = new Object();
-    /** Where request frames are built (plain TCP only); guarded by {@link #writeLock}. */
-    private final RequestFrameBuffer frames = new RequestFrameBuffer();
-    /** The library's read thread, once it called us: what {@link #awaitReader} waits for. */
-    private volatile Thread reader;
+    private final Thread reader;
+    private final AtomicBoolean reported = new AtomicBoolean();
+    /** Serialises writes: a frame is written whole before another starts. */
+    private final ReentrantLock writeLock = new ReentrantLock();
+    /** Control frames waiting for the write lock, built and masked already. */
+    private final ConcurrentLinkedQueue<ByteBuffer> control = new ConcurrentLinkedQueue<>();
+    /** Where request frames are built; guarded by {@link #writeLock}. */
+    private final RequestFrameBuffer frames;
+    private volatile int state = CONNECTING;
+    private volatile SocketChannel channel;
+    /** What requests and control frames are written to for {@code wss://}; null for {@code ws://}. */
+    private volatile OutputStream tlsOut;
+    /** Why the connection was cut before its channel was open, or null. */
+    private volatile String cutBeforeOpen;
 
     ClientEndpoint(URI uri, ClientOptions options, Map<String, String> headers, int connectTimeoutMillis, Listener listener) {
-        super(uri, new WireDraft(options.maxMessageBytes()), headers, connectTimeoutMillis);
+        this.uri = uri;
+        this.options = options;
+        this.headers = headers;
+        this.connectTimeoutMillis = connectTimeoutMillis;
         this.listener = listener;
-        this.tls = options.sslContext() != null;
-        // The library's connect/read, write and lost-connection-timer threads: daemons, so a
-        // client nobody closed (a robot's main that died on an exception path) never keeps the
-        // JVM alive and its supervisor can restart it.
-        setDaemon(true);
-        setTcpNoDelay(true);
-        setReceiveBufferSize(ClientOptions.READ_BUFFER_BYTES);
-        setConnectionLostTimeout((int) Math.max(1, options.pingInterval().toSeconds()));
-        setSocketFactory(tls ? options.sslContext().getSocketFactory() : ChannelSockets.INSTANCE);
+        this.tls = "wss".equalsIgnoreCase(uri.getScheme());
+        this.frames = new RequestFrameBuffer(!tls);
+        this.reader = new Thread(this::run, "webpolicy-client-" + uri.getHost() + ":" + port());
+        // A daemon: a client nobody closed (a robot's main that died on an exception path) never
+        // keeps the JVM alive, and its supervisor can restart it.
+        reader.setDaemon(true);
+    }
+
+    /** Starts connecting on the reader thread; the listener hears how it went. */
+    void connect() {
+        reader.start();
+    }
+
+    /** True between a successful upgrade and the start of closing. */
+    boolean isOpen() {
+        return state == OPEN;
     }
 
     /**
@@ -61,99 +122,398 @@ final class ClientEndpoint extends WebSocketClient {
      * server that stops reading would otherwise block the caller for good).
      */
     void write(EncodedMessage message, long timeoutNanos) {
-        if (tls || !(getSocket() instanceof ChannelSocket tcp)) {
-            sendFrame(message); // queued for the library's writer thread: never blocks the caller
+        if (state != OPEN) {
+            throw new UncheckedIOException(new IOException("the connection is " + (state == CONNECTING ? "not open yet" : "closed")));
+        }
+        writeLock.lock();
+        try {
+            // Built, masked while copied, in a buffer kept for the connection (direct for the
+            // channel, which then writes it as it is): each payload byte is touched once before
+            // the kernel (or TLS) takes it.
+            ByteBuffer frame = frames.frame(message);
+            writeWatched(frame, timeoutNanos);
+            writeQueuedControl(timeoutNanos);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            writeLock.unlock();
+        }
+        flushControl(timeoutNanos);
+    }
+
+    /** Starts the close handshake with 1000: the reader ends the connection when the server answers. */
+    void close() {
+        close(CloseFrame.NORMAL, "");
+    }
+
+    /**
+     * Starts the close handshake with {@code code}; the connection is no longer open. The caller
+     * cuts it when the server does not answer in time.
+     */
+    void close(int code, String reason) {
+        if (state == CONNECTING) {
+            cut("closed while connecting");
             return;
         }
-        // Written on the caller's thread, not handed to the library's writer thread: one thread
-        // wake-up less per request (0.1 ms on a camera observation). The frame is built, masked
-        // while copied, in a direct buffer the socket's channel writes as it is: each payload
-        // byte is touched once before the kernel copies it. The library's own frames (pongs,
-        // pings, the close frame) land before or after it, never inside (ChannelSocket). wss://
-        // keeps the library's path: its socket is not ours.
-        synchronized (writeLock) {
-            ByteBuffer frame = frames.frame(message);
-            WriteWatchdog.Watch watch = WriteWatchdog.SHARED.watch(timeoutNanos,
-                    () -> cut(tcp, "request not written within the request timeout"));
-            try (watch) {
-                tcp.writeFully(frame);
-            } catch (IOException e) {
-                if (watch.fired()) {
-                    throw new UncheckedIOException(new IOException("the request was not written within the request timeout ("
-                            + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms): the server stopped reading", e));
-                }
-                throw new UncheckedIOException(e);
-            }
+        if (state != OPEN) {
+            return;
         }
+        state = CLOSING;
+        sendControl(closeFrame(code, reason), TimeUnit.MILLISECONDS.toNanos(CLOSE_LINGER_MILLIS));
     }
 
     /** Ends the connection at once, without a close handshake: what unblocks a stuck read or write. */
     void cut(String why) {
-        closeConnection(CloseFrame.ABNORMAL_CLOSE, why);
-        Socket tcp = getSocket();
-        if (tcp != null) {
-            cut(tcp, why);
+        synchronized (this) {
+            state = CLOSED;
+            cutBeforeOpen = why;
         }
-    }
-
-    private void cut(Socket tcp, String why) {
-        closeConnection(CloseFrame.ABNORMAL_CLOSE, why);
-        try {
-            tcp.close();
-        } catch (IOException e) {
-            // closing anyway
+        report(CloseFrame.ABNORMAL_CLOSE, why);
+        SocketChannel c = channel;
+        if (c != null) {
+            try {
+                c.close();
+            } catch (IOException e) {
+                // closing anyway
+            }
         }
     }
 
     /**
-     * Waits up to {@code millis} for the library's read thread to end, the last of the threads a
-     * connection starts that could still call us.
+     * Waits up to {@code millis} for the reader thread to end, the last thread of the connection
+     * that could still call the listener.
      *
      * @return true when it ended (or never started)
      */
     boolean awaitReader(long millis) throws InterruptedException {
-        Thread t = reader;
-        if (t == null || t == Thread.currentThread()) {
+        if (reader == Thread.currentThread() || reader.getState() == Thread.State.NEW) {
             return true;
         }
-        t.join(Math.max(1, millis));
-        return !t.isAlive();
+        reader.join(Math.max(1, millis));
+        return !reader.isAlive();
     }
 
-    @Override
-    public void onOpen(ServerHandshake handshake) {
-        reader = Thread.currentThread();
-        listener.opened(handshake);
-    }
+    // ---- The reader thread ----
 
-    @Override
-    public void onMessage(ByteBuffer bytes) {
-        byte[] copy;
-        if (bytes.hasArray() && bytes.arrayOffset() == 0 && bytes.position() == 0 && bytes.remaining() == bytes.array().length) {
-            copy = bytes.array(); // the library's own fresh buffer: take it as it is
-        } else {
-            copy = new byte[bytes.remaining()];
-            bytes.get(copy);
+    private void run() {
+        InputStream in;
+        ByteBuffer buffer = ByteBuffer.allocate(Math.max(ClientOptions.READ_BUFFER_BYTES, ClientUpgrade.MAX_HEAD_BYTES + 4));
+        ClientUpgrade.Response response;
+        try {
+            SocketChannel c = SocketChannel.open();
+            channel = c;
+            if (cutBeforeOpen != null) {
+                c.close();
+                return;
+            }
+            Socket socket = c.socket();
+            socket.setTcpNoDelay(true);
+            socket.setReceiveBufferSize(ClientOptions.READ_BUFFER_BYTES);
+            socket.connect(new InetSocketAddress(uri.getHost(), port()), connectTimeoutMillis);
+            // A bound on the TLS handshake and the upgrade, should the caller not cut first.
+            socket.setSoTimeout(connectTimeoutMillis);
+            OutputStream out;
+            if (tls) {
+                SSLSocket ssl = (SSLSocket) options.sslContext().getSocketFactory().createSocket(socket, uri.getHost(), port(), true);
+                SSLParameters parameters = ssl.getSSLParameters();
+                parameters.setEndpointIdentificationAlgorithm("HTTPS");
+                ssl.setSSLParameters(parameters);
+                ssl.startHandshake();
+                in = ssl.getInputStream();
+                out = ssl.getOutputStream();
+                tlsOut = out;
+            } else {
+                in = socket.getInputStream();
+                out = socket.getOutputStream();
+            }
+            response = ClientUpgrade.perform(in, out, uri, headers, buffer);
+            socket.setSoTimeout((int) Math.max(1, Math.min(Integer.MAX_VALUE, options.pingInterval().toMillis())));
+        } catch (IOException | RuntimeException e) {
+            if (!reported.get()) {
+                listener.error(e);
+            }
+            closeChannel();
+            report(CloseFrame.ABNORMAL_CLOSE, ClientText.reason(e));
+            return;
         }
-        listener.frame(new ReplySlot.Frame(copy, null));
-    }
-
-    @Override
-    public void onMessage(String text) {
-        listener.frame(new ReplySlot.Frame(null, text));
-    }
-
-    @Override
-    public void onClose(int code, String reason, boolean remote) {
-        listener.closed(code, reason);
-    }
-
-    @Override
-    public void onError(Exception e) {
-        // A failed connect reports here, on the read thread, before onClose.
-        if (reader == null) {
-            reader = Thread.currentThread();
+        synchronized (this) {
+            if (state != CONNECTING) {
+                closeChannel();
+                return; // cut while the upgrade was answered
+            }
+            state = OPEN;
         }
-        listener.error(e);
+        listener.opened(response);
+        read(in, buffer);
+    }
+
+    /** Reads frames until the connection ends, starting with what came behind the upgrade's answer. */
+    private void read(InputStream in, ByteBuffer buffer) {
+        FrameCodec codec = new FrameCodec(options.maxMessageBytes(), FrameCodec.Masking.FORBIDDEN, null);
+        Message message = new Message();
+        boolean pinged = false;
+        try {
+            while (true) {
+                if (buffer.hasRemaining()) {
+                    pinged = false;
+                    for (Framedata frame : codec.decode(buffer)) {
+                        if (!handle(frame, message)) {
+                            linger(in, buffer);
+                            return;
+                        }
+                    }
+                }
+                buffer.clear();
+                int n;
+                try {
+                    n = in.read(buffer.array(), 0, buffer.capacity());
+                } catch (SocketTimeoutException e) {
+                    if (pinged) {
+                        cut("no answer from the server within the ping interval (" + options.pingInterval().toMillis()
+                                + " ms) after a ping");
+                        return;
+                    }
+                    pinged = true;
+                    sendControl(control(Opcode.PING, new byte[0]), options.requestTimeout().toNanos());
+                    buffer.limit(0);
+                    continue;
+                }
+                if (n < 0) {
+                    report(CloseFrame.ABNORMAL_CLOSE, "the server closed the connection without a close frame");
+                    return;
+                }
+                buffer.limit(n);
+            }
+        } catch (InvalidDataException e) {
+            // The server broke the protocol: tell it why (the RFC's code) and end the connection.
+            int code = e.getCloseCode();
+            String reason = ClientText.reason(e);
+            if (state == OPEN) {
+                state = CLOSING;
+                sendControl(closeFrame(code, reason), TimeUnit.MILLISECONDS.toNanos(CLOSE_LINGER_MILLIS));
+            }
+            report(code, reason);
+        } catch (IOException | RuntimeException e) {
+            report(CloseFrame.ABNORMAL_CLOSE, ClientText.reason(e));
+        } finally {
+            closeChannel();
+            state = CLOSED;
+        }
+    }
+
+    /**
+     * Acts on one frame.
+     *
+     * @return false once the server's close frame arrived: nothing more is read
+     */
+    private boolean handle(Framedata frame, Message message) throws InvalidDataException {
+        switch (frame.getOpcode()) {
+            case PING -> sendControl(control(Opcode.PONG, bytes(frame.getPayloadData())), options.requestTimeout().toNanos());
+            case PONG -> {
+                // any bytes prove the server alive; nothing else to do
+            }
+            case CLOSING -> {
+                ByteBuffer payload = frame.getPayloadData();
+                int code = CloseFrame.NOCODE;
+                String reason = "";
+                if (payload.remaining() >= 2) {
+                    code = payload.getShort(payload.position()) & 0xffff;
+                    payload.position(payload.position() + 2);
+                    reason = StandardCharsets.UTF_8.decode(payload).toString();
+                }
+                if (state == OPEN) {
+                    // Our answer echoes the server's code (RFC 6455 5.5.1).
+                    state = CLOSING;
+                    sendControl(closeFrame(code == CloseFrame.NOCODE ? -1 : code, ""),
+                            TimeUnit.MILLISECONDS.toNanos(CLOSE_LINGER_MILLIS));
+                }
+                state = CLOSED;
+                report(code, reason);
+                return false;
+            }
+            default -> message.add(frame);
+        }
+        return true;
+    }
+
+    /** Parts of one data message, fragmented or not, handed to the listener when whole. */
+    private final class Message {
+        private final List<ByteBuffer> parts = new ArrayList<>();
+        private boolean text;
+
+        void add(Framedata frame) throws InvalidDataException {
+            if (frame.getOpcode() != Opcode.CONTINUOUS) {
+                text = frame.getOpcode() == Opcode.TEXT;
+            }
+            parts.add(frame.getPayloadData());
+            if (!frame.isFin()) {
+                return; // FrameCodec bounds the fragments' number and total size
+            }
+            byte[] whole = whole(parts);
+            parts.clear();
+            if (state != OPEN) {
+                return; // closing: a reply that arrives now is no one's
+            }
+            if (text) {
+                try {
+                    String s = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                            .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(whole)).toString();
+                    listener.frame(new ReplySlot.Frame(null, s));
+                } catch (CharacterCodingException e) {
+                    throw new InvalidDataException(CloseFrame.NO_UTF8, "text message that is not UTF-8");
+                }
+            } else {
+                listener.frame(new ReplySlot.Frame(whole, null));
+            }
+        }
+    }
+
+    private static byte[] whole(List<ByteBuffer> parts) {
+        if (parts.size() == 1) {
+            ByteBuffer only = parts.get(0);
+            if (only.hasArray() && only.arrayOffset() == 0 && only.position() == 0 && only.remaining() == only.array().length) {
+                return only.array(); // the decoder's own fresh buffer, sized to the frame: taken as it is
+            }
+        }
+        int total = 0;
+        for (ByteBuffer p : parts) {
+            total += p.remaining();
+        }
+        byte[] whole = new byte[total];
+        int at = 0;
+        for (ByteBuffer p : parts) {
+            int n = p.remaining();
+            p.duplicate().get(whole, at, n);
+            at += n;
+        }
+        return whole;
+    }
+
+    /** After the close handshake: waits briefly for the server to close its side first (RFC 6455 7.1.1). */
+    private void linger(InputStream in, ByteBuffer buffer) {
+        try {
+            channel.socket().setSoTimeout(CLOSE_LINGER_MILLIS);
+            while (in.read(buffer.array(), 0, buffer.capacity()) >= 0) {
+                // whatever comes after the close frame goes nowhere
+            }
+        } catch (IOException | RuntimeException e) {
+            // closing anyway
+        } finally {
+            closeChannel();
+        }
+    }
+
+    // ---- Writing ----
+
+    /** Queues a control frame and writes it now unless a write is in progress (which then writes it). */
+    private void sendControl(ByteBuffer frame, long timeoutNanos) {
+        control.add(frame);
+        flushControl(timeoutNanos);
+    }
+
+    /** Writes queued control frames when the write lock is free; a writer holding it writes them after its frame. */
+    private void flushControl(long timeoutNanos) {
+        while (!control.isEmpty() && writeLock.tryLock()) {
+            try {
+                writeQueuedControl(timeoutNanos);
+            } catch (IOException e) {
+                cut("writing a control frame failed: " + ClientText.reason(e));
+                return;
+            } finally {
+                writeLock.unlock();
+            }
+        }
+    }
+
+    private void writeQueuedControl(long timeoutNanos) throws IOException {
+        for (ByteBuffer frame = control.poll(); frame != null; frame = control.poll()) {
+            writeWatched(frame, timeoutNanos);
+        }
+    }
+
+    /** Writes {@code frame} whole, with the write lock held; cuts the connection when that takes over {@code timeoutNanos}. */
+    private void writeWatched(ByteBuffer frame, long timeoutNanos) throws IOException {
+        SocketChannel c = channel;
+        WriteWatchdog.Watch watch = WriteWatchdog.SHARED.watch(timeoutNanos, () -> cut("a write was not done within "
+                + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms: the server stopped reading"));
+        try (watch) {
+            if (tls) {
+                tlsOut.write(frame.array(), frame.arrayOffset() + frame.position(), frame.remaining());
+            } else {
+                while (frame.hasRemaining()) {
+                    c.write(frame);
+                }
+            }
+        } catch (IOException e) {
+            if (watch.fired()) {
+                throw new IOException("the request was not written within the request timeout ("
+                        + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms): the server stopped reading", e);
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * A masked control frame (at most 125 bytes of payload), built here rather than through the
+     * library's frame classes: its close frame rewrites a payload it is given. Heap for
+     * {@code wss://}, where TLS takes arrays; direct for the channel.
+     */
+    private ByteBuffer control(Opcode opcode, byte[] payload) {
+        int code = switch (opcode) {
+            case CLOSING -> 0x8;
+            case PING -> 0x9;
+            case PONG -> 0xA;
+            default -> throw new IllegalArgumentException("not a control opcode: " + opcode);
+        };
+        int key = java.util.concurrent.ThreadLocalRandom.current().nextInt();
+        ByteBuffer frame = tls ? ByteBuffer.allocate(6 + payload.length) : ByteBuffer.allocateDirect(6 + payload.length);
+        frame.put((byte) (0x80 | code)).put((byte) (0x80 | payload.length)).putInt(key);
+        for (int i = 0; i < payload.length; i++) {
+            frame.put((byte) (payload[i] ^ (key >>> (8 * (3 - (i & 3))))));
+        }
+        return frame.flip();
+    }
+
+    /** A close frame with {@code code} (none when negative) and {@code reason}, cut to fit 125 bytes. */
+    private ByteBuffer closeFrame(int code, String reason) {
+        if (code < 0) {
+            return control(Opcode.CLOSING, new byte[0]);
+        }
+        byte[] text = reason.getBytes(StandardCharsets.UTF_8);
+        int n = Math.min(text.length, 123);
+        while (n > 0 && n < text.length && (text[n] & 0xc0) == 0x80) {
+            n--; // not inside a character
+        }
+        ByteBuffer payload = ByteBuffer.allocate(2 + n).putShort((short) code).put(text, 0, n);
+        return control(Opcode.CLOSING, payload.array());
+    }
+
+    private static byte[] bytes(ByteBuffer payload) {
+        byte[] out = new byte[payload.remaining()];
+        payload.duplicate().get(out);
+        return out;
+    }
+
+    /** Tells the listener the connection ended, once. */
+    private void report(int code, String reason) {
+        if (reported.compareAndSet(false, true)) {
+            state = CLOSED;
+            listener.closed(code, reason);
+        }
+    }
+
+    private void closeChannel() {
+        SocketChannel c = channel;
+        if (c != null) {
+            try {
+                c.close();
+            } catch (IOException e) {
+                // closing anyway
+            }
+        }
+    }
+
+    private int port() {
+        return uri.getPort() != -1 ? uri.getPort() : tls ? 443 : 80;
     }
 }
