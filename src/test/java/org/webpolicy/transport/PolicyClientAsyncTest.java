@@ -35,6 +35,11 @@ import org.webpolicy.policy.Policy;
  */
 class PolicyClientAsyncTest {
 
+    /** The scheme these tests run over; {@code PolicyClientAsyncWssTest} runs them over the other. */
+    TestTls.Scheme scheme() {
+        return TestTls.Scheme.WS;
+    }
+
     private static final String CALLBACK_THREAD = "async-test-callbacks";
 
     private final TestResources open = new TestResources();
@@ -51,7 +56,7 @@ class PolicyClientAsyncTest {
     }
 
     private PolicyClient client(int port, Duration requestTimeout, int maxOutstanding) {
-        return open.add(PolicyClient.builder().host("127.0.0.1").port(port).connectTimeout(Duration.ofSeconds(10))
+        return open.add(scheme().client(port).connectTimeout(Duration.ofSeconds(10))
                 .requestTimeout(requestTimeout).retryInterval(Duration.ofMillis(50)).maxOutstandingCalls(maxOutstanding)
                 .callbackExecutor(callbacks).build());
     }
@@ -97,7 +102,7 @@ class PolicyClientAsyncTest {
     @Test
     void eightCallsOutstandingOnOneConnectionToOurServerEachGetTheirOwnReply() throws Exception {
         GatedEcho policy = new GatedEcho();
-        PolicyServer server = open.serve(PolicyServer.builder(policy));
+        PolicyServer server = open.serve(scheme().serve(PolicyServer.builder(policy)));
         PolicyClient client = client(server.port(), Duration.ofSeconds(30), 8);
         List<CompletableFuture<Map<String, Object>>> futures = new ArrayList<>();
         List<CompletableFuture<String>> threads = new ArrayList<>();
@@ -129,7 +134,7 @@ class PolicyClientAsyncTest {
     @Test
     void pipelinedRequestsAreAllSentBeforeAnyReplyEachWithItsOwnId() throws Exception {
         AtomicReference<ScriptedServer.Peer> peerRef = new AtomicReference<>();
-        ScriptedServer server = open.add(new ScriptedServer(ScriptedServer.OUR_HEADERS, new ScriptedServer.Script() {
+        ScriptedServer server = open.add(new ScriptedServer(scheme().serverTls(), ScriptedServer.OUR_HEADERS, new ScriptedServer.Script() {
             @Override
             public void opened(ScriptedServer.Peer peer) {
                 peerRef.set(peer);
@@ -162,7 +167,7 @@ class PolicyClientAsyncTest {
     @Test
     void rawFormServerGetsOneCallAtATimeInOrder() throws Exception {
         AtomicReference<ScriptedServer.Peer> peerRef = new AtomicReference<>();
-        ScriptedServer server = open.add(new ScriptedServer(Map.of(), new ScriptedServer.Script() {
+        ScriptedServer server = open.add(new ScriptedServer(scheme().serverTls(), Map.of(), new ScriptedServer.Script() {
             @Override
             public void opened(ScriptedServer.Peer peer) {
                 peerRef.set(peer);
@@ -195,7 +200,7 @@ class PolicyClientAsyncTest {
 
     @Test
     void aCallWithoutItsReplyInTimeFailsAndSoDoesEveryLaterCallSentOnThatConnection() throws Exception {
-        ScriptedServer server = open.add(new ScriptedServer(ScriptedServer.OUR_HEADERS, (peer, n, request) -> {
+        ScriptedServer server = open.add(new ScriptedServer(scheme().serverTls(), ScriptedServer.OUR_HEADERS, (peer, n, request) -> {
             if (peer.number > 1 || n <= 2) {
                 peer.send(ScriptedServer.envelopeReply(request, Map.of("seq", seqOf(request))));
             }
@@ -225,7 +230,7 @@ class PolicyClientAsyncTest {
     @Test
     void aLostConnectionFailsEveryOutstandingCallWithItsCauseAndResendsNothing() throws Exception {
         BlockingQueue<String> seen = new LinkedBlockingQueue<>();
-        ScriptedServer server = open.add(new ScriptedServer(ScriptedServer.OUR_HEADERS, (peer, n, request) -> {
+        ScriptedServer server = open.add(new ScriptedServer(scheme().serverTls(), ScriptedServer.OUR_HEADERS, (peer, n, request) -> {
             seen.add(peer.number + ":" + seqOf(request));
             if (peer.number == 1 && n == 4) {
                 // Going away with every request unanswered: close 1001.
@@ -250,7 +255,7 @@ class PolicyClientAsyncTest {
     @Test
     void callsBeyondTheBoundAreRefusedAtOnceAndAcceptedAgainOnceOneCompletes() throws Exception {
         AtomicReference<ScriptedServer.Peer> peerRef = new AtomicReference<>();
-        ScriptedServer server = open.add(new ScriptedServer(ScriptedServer.OUR_HEADERS, new ScriptedServer.Script() {
+        ScriptedServer server = open.add(new ScriptedServer(scheme().serverTls(), ScriptedServer.OUR_HEADERS, new ScriptedServer.Script() {
             @Override
             public void opened(ScriptedServer.Peer peer) {
                 peerRef.set(peer);
@@ -291,7 +296,7 @@ class PolicyClientAsyncTest {
     @Test
     void continuationsTravelPipelinedAndACallWhoseValueCannotTravelFailsAlone() throws Exception {
         ContinuationWireTest.Continuing policy = new ContinuationWireTest.Continuing();
-        PolicyServer server = open.serve(PolicyServer.builder(policy));
+        PolicyServer server = open.serve(scheme().serve(PolicyServer.builder(policy)));
         PolicyClient client = client(server.port(), Duration.ofSeconds(30), 8);
         assertTrue(client.acceptsContinuation());
         Continuation ints = new Continuation(0, NdArray.ofInt32(new int[] {1, 2}, 1, 2), 7, 0, 0);
@@ -314,7 +319,7 @@ class PolicyClientAsyncTest {
 
     @Test
     void closingFailsCallsNotSentAndRefusesNewOnes() throws Exception {
-        ScriptedServer server = open.add(new ScriptedServer(ScriptedServer.OUR_HEADERS, (peer, n, request) -> { }));
+        ScriptedServer server = open.add(new ScriptedServer(scheme().serverTls(), ScriptedServer.OUR_HEADERS, (peer, n, request) -> { }));
         PolicyClient client = client(server.port(), Duration.ofSeconds(30), 8);
         CompletableFuture<Map<String, Object>> sent = client.stepAsync(obs(1));
         take(server.requests);
