@@ -313,14 +313,11 @@ final class ClientEndpoint {
                 // any bytes prove the server alive; nothing else to do
             }
             case CLOSING -> {
-                ByteBuffer payload = frame.getPayloadData();
-                int code = CloseFrame.NOCODE;
-                String reason = "";
-                if (payload.remaining() >= 2) {
-                    code = payload.getShort(payload.position()) & 0xffff;
-                    payload.position(payload.position() + 2);
-                    reason = StandardCharsets.UTF_8.decode(payload).toString();
-                }
+                // FrameCodec checked the payload (CloseFrameCheck) and made it the library's close
+                // frame, which parsed the code and reason.
+                CloseFrame close = (CloseFrame) frame;
+                int code = close.getCloseCode();
+                String reason = close.getMessage() == null ? "" : close.getMessage();
                 if (state == OPEN) {
                     // Our answer echoes the server's code (RFC 6455 5.5.1).
                     state = CLOSING;
