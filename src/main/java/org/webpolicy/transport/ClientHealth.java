@@ -14,7 +14,7 @@ import org.slf4j.LoggerFactory;
  * begins (not once per attempt: a robot retrying ten times a second would bury its log), and at
  * INFO when it ends, with its length and the attempts it took.
  *
- * <p>Thread-safe: the library's read thread reports losses, the calling thread attempts.
+ * <p>Thread-safe: a connection's reader thread reports losses, the calling thread attempts.
  */
 final class ClientHealth {
 
