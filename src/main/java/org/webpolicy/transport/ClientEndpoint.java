@@ -16,10 +16,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.ReentrantLock;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import org.java_websocket.enums.Opcode;
@@ -33,12 +31,11 @@ import org.java_websocket.framing.Framedata;
  * writer for requests, pongs, pings and the close frame, all masked as a client's must be.
  *
  * <p>The socket is a blocking {@link SocketChannel}; for {@code wss://} the JDK's {@link SSLSocket}
- * is layered on it, from the client's {@code SSLContext}, with host name verification on. Requests
- * are written on the caller's thread (no hand-over to a writer thread: one wake-up less per
- * step); a request that is not written within the request timeout has the socket cut
- * ({@link WriteWatchdog}), and a caller interrupted in its write fails at once (the channel closes).
- * Control frames (pongs, pings, the close) are queued and written by whoever holds the write
- * lock next, after the request in progress and never inside it.
+ * is layered on it, from the client's {@code SSLContext}, with host name verification on (as the
+ * library's client had it). Requests are written on the caller's thread ({@link ClientFrameWriter}:
+ * no hand-over to a writer thread, one wake-up less per step); a request not written within the
+ * request timeout has the socket cut, and a caller interrupted in its write fails at once (the
+ * channel closes on an interrupt, under TLS too).
  *
  * <p>Liveness: the reader waits at most {@code pingInterval} for bytes. When none came, it
  * pings; when none came within the next interval either, the connection is cut (1006).
@@ -80,16 +77,9 @@ final class ClientEndpoint {
     private final boolean tls;
     private final Thread reader;
     private final AtomicBoolean reported = new AtomicBoolean();
-    /** Serialises writes: a frame is written whole before another starts. */
-    private final ReentrantLock writeLock = new ReentrantLock();
-    /** Control frames waiting for the write lock, built and masked already. */
-    private final ConcurrentLinkedQueue<ByteBuffer> control = new ConcurrentLinkedQueue<>();
-    /** Where request frames are built; guarded by {@link #writeLock}. */
-    private final RequestFrameBuffer frames;
+    private final ClientFrameWriter writer;
     private volatile int state = CONNECTING;
     private volatile SocketChannel channel;
-    /** What requests and control frames are written to for {@code wss://}; null for {@code ws://}. */
-    private volatile OutputStream tlsOut;
     /** Why the connection was cut before its channel was open, or null. */
     private volatile String cutBeforeOpen;
 
@@ -100,7 +90,7 @@ final class ClientEndpoint {
         this.connectTimeoutMillis = connectTimeoutMillis;
         this.listener = listener;
         this.tls = "wss".equalsIgnoreCase(uri.getScheme());
-        this.frames = new RequestFrameBuffer(!tls);
+        this.writer = new ClientFrameWriter(tls, this::cut);
         this.reader = new Thread(this::run, "webpolicy-client-" + uri.getHost() + ":" + port());
         // A daemon: a client nobody closed (a robot's main that died on an exception path) never
         // keeps the JVM alive, and its supervisor can restart it.
@@ -125,20 +115,11 @@ final class ClientEndpoint {
         if (state != OPEN) {
             throw new UncheckedIOException(new IOException("the connection is " + (state == CONNECTING ? "not open yet" : "closed")));
         }
-        writeLock.lock();
         try {
-            // Built, masked while copied, in a buffer kept for the connection (direct for the
-            // channel, which then writes it as it is): each payload byte is touched once before
-            // the kernel (or TLS) takes it.
-            ByteBuffer frame = frames.frame(message);
-            writeWatched(frame, timeoutNanos);
-            writeQueuedControl(timeoutNanos);
+            writer.request(message, timeoutNanos);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        } finally {
-            writeLock.unlock();
         }
-        flushControl(timeoutNanos);
     }
 
     /** Starts the close handshake with 1000: the reader ends the connection when the server answers. */
@@ -159,7 +140,7 @@ final class ClientEndpoint {
             return;
         }
         state = CLOSING;
-        sendControl(closeFrame(code, reason), TimeUnit.MILLISECONDS.toNanos(CLOSE_LINGER_MILLIS));
+        writer.close(code, reason, TimeUnit.MILLISECONDS.toNanos(CLOSE_LINGER_MILLIS));
     }
 
     /** Ends the connection at once, without a close handshake: what unblocks a stuck read or write. */
@@ -221,10 +202,11 @@ final class ClientEndpoint {
                 ssl.startHandshake();
                 in = ssl.getInputStream();
                 out = ssl.getOutputStream();
-                tlsOut = out;
+                writer.attach(c, out);
             } else {
                 in = socket.getInputStream();
                 out = socket.getOutputStream();
+                writer.attach(c, null);
             }
             response = ClientUpgrade.perform(in, out, uri, headers, buffer);
             socket.setSoTimeout((int) Math.max(1, Math.min(Integer.MAX_VALUE, options.pingInterval().toMillis())));
@@ -274,7 +256,7 @@ final class ClientEndpoint {
                         return;
                     }
                     pinged = true;
-                    sendControl(control(Opcode.PING, new byte[0]), options.requestTimeout().toNanos());
+                    writer.ping(options.requestTimeout().toNanos());
                     buffer.limit(0);
                     continue;
                 }
@@ -290,7 +272,7 @@ final class ClientEndpoint {
             String reason = ClientText.reason(e);
             if (state == OPEN) {
                 state = CLOSING;
-                sendControl(closeFrame(code, reason), TimeUnit.MILLISECONDS.toNanos(CLOSE_LINGER_MILLIS));
+                writer.close(code, reason, TimeUnit.MILLISECONDS.toNanos(CLOSE_LINGER_MILLIS));
             }
             report(code, reason);
         } catch (IOException | RuntimeException e) {
@@ -308,7 +290,7 @@ final class ClientEndpoint {
      */
     private boolean handle(Framedata frame, Message message) throws InvalidDataException {
         switch (frame.getOpcode()) {
-            case PING -> sendControl(control(Opcode.PONG, bytes(frame.getPayloadData())), options.requestTimeout().toNanos());
+            case PING -> writer.pong(bytes(frame.getPayloadData()), options.requestTimeout().toNanos());
             case PONG -> {
                 // any bytes prove the server alive; nothing else to do
             }
@@ -321,8 +303,7 @@ final class ClientEndpoint {
                 if (state == OPEN) {
                     // Our answer echoes the server's code (RFC 6455 5.5.1).
                     state = CLOSING;
-                    sendControl(closeFrame(code == CloseFrame.NOCODE ? -1 : code, ""),
-                            TimeUnit.MILLISECONDS.toNanos(CLOSE_LINGER_MILLIS));
+                    writer.close(code == CloseFrame.NOCODE ? -1 : code, "", TimeUnit.MILLISECONDS.toNanos(CLOSE_LINGER_MILLIS));
                 }
                 state = CLOSED;
                 report(code, reason);
@@ -398,91 +379,6 @@ final class ClientEndpoint {
         } finally {
             closeChannel();
         }
-    }
-
-    // ---- Writing ----
-
-    /** Queues a control frame and writes it now unless a write is in progress (which then writes it). */
-    private void sendControl(ByteBuffer frame, long timeoutNanos) {
-        control.add(frame);
-        flushControl(timeoutNanos);
-    }
-
-    /** Writes queued control frames when the write lock is free; a writer holding it writes them after its frame. */
-    private void flushControl(long timeoutNanos) {
-        while (!control.isEmpty() && writeLock.tryLock()) {
-            try {
-                writeQueuedControl(timeoutNanos);
-            } catch (IOException e) {
-                cut("writing a control frame failed: " + ClientText.reason(e));
-                return;
-            } finally {
-                writeLock.unlock();
-            }
-        }
-    }
-
-    private void writeQueuedControl(long timeoutNanos) throws IOException {
-        for (ByteBuffer frame = control.poll(); frame != null; frame = control.poll()) {
-            writeWatched(frame, timeoutNanos);
-        }
-    }
-
-    /** Writes {@code frame} whole, with the write lock held; cuts the connection when that takes over {@code timeoutNanos}. */
-    private void writeWatched(ByteBuffer frame, long timeoutNanos) throws IOException {
-        SocketChannel c = channel;
-        WriteWatchdog.Watch watch = WriteWatchdog.SHARED.watch(timeoutNanos, () -> cut("a write was not done within "
-                + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms: the server stopped reading"));
-        try (watch) {
-            if (tls) {
-                tlsOut.write(frame.array(), frame.arrayOffset() + frame.position(), frame.remaining());
-            } else {
-                while (frame.hasRemaining()) {
-                    c.write(frame);
-                }
-            }
-        } catch (IOException e) {
-            if (watch.fired()) {
-                throw new IOException("the request was not written within the request timeout ("
-                        + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms): the server stopped reading", e);
-            }
-            throw e;
-        }
-    }
-
-    /**
-     * A masked control frame (at most 125 bytes of payload), built here rather than through the
-     * library's frame classes: its close frame rewrites a payload it is given. Heap for
-     * {@code wss://}, where TLS takes arrays; direct for the channel.
-     */
-    private ByteBuffer control(Opcode opcode, byte[] payload) {
-        int code = switch (opcode) {
-            case CLOSING -> 0x8;
-            case PING -> 0x9;
-            case PONG -> 0xA;
-            default -> throw new IllegalArgumentException("not a control opcode: " + opcode);
-        };
-        int key = java.util.concurrent.ThreadLocalRandom.current().nextInt();
-        ByteBuffer frame = tls ? ByteBuffer.allocate(6 + payload.length) : ByteBuffer.allocateDirect(6 + payload.length);
-        frame.put((byte) (0x80 | code)).put((byte) (0x80 | payload.length)).putInt(key);
-        for (int i = 0; i < payload.length; i++) {
-            frame.put((byte) (payload[i] ^ (key >>> (8 * (3 - (i & 3))))));
-        }
-        return frame.flip();
-    }
-
-    /** A close frame with {@code code} (none when negative) and {@code reason}, cut to fit 125 bytes. */
-    private ByteBuffer closeFrame(int code, String reason) {
-        if (code < 0) {
-            return control(Opcode.CLOSING, new byte[0]);
-        }
-        byte[] text = reason.getBytes(StandardCharsets.UTF_8);
-        int n = Math.min(text.length, 123);
-        while (n > 0 && n < text.length && (text[n] & 0xc0) == 0x80) {
-            n--; // not inside a character
-        }
-        ByteBuffer payload = ByteBuffer.allocate(2 + n).putShort((short) code).put(text, 0, n);
-        return control(Opcode.CLOSING, payload.array());
     }
 
     private static byte[] bytes(ByteBuffer payload) {
