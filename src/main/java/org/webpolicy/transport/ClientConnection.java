@@ -169,13 +169,30 @@ final class ClientConnection implements ClientEndpoint.Listener {
         if (e instanceof UnknownHostException || e instanceof java.nio.channels.UnresolvedAddressException) {
             return new Failure("unknown host " + options.uri().getHost() + " (" + ClientText.reason(e) + ")", false);
         }
-        if (e instanceof ClientUpgrade.NotWebSocket || e instanceof javax.net.ssl.SSLException) {
+        if (e instanceof javax.net.ssl.SSLException && !endedUnderneath(e)) {
+            return new Failure(ClientText.reason(e), false); // the certificate or TLS itself: no retry mends it
+        }
+        if (e instanceof ClientUpgrade.NotWebSocket) {
             return new Failure(ClientText.reason(e), false);
         }
         // Closed or reset during the handshake, with no answer refusing us: a server going away
         // (restarting, killed) that a later attempt may find back.
         String said = e != null ? ClientText.reason(e) : endReason != null ? endReason : "handshake not completed";
         return new Failure("the connection ended during the handshake (" + said + ")", true);
+    }
+
+    /**
+     * True when a TLS failure is the connection ending under the handshake (a server going away:
+     * worth another attempt), not a refusal of the certificate or the protocol.
+     */
+    private static boolean endedUnderneath(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.io.EOFException || t instanceof java.net.SocketException) {
+                return true;
+            }
+        }
+        String m = e.getMessage();
+        return m != null && m.contains("Remote host terminated the handshake");
     }
 
     /** What a refusal of the upgrade means for the one who reads it. */

@@ -2,6 +2,7 @@ package org.webpolicy.transport;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -146,6 +147,31 @@ class ClientTransportTest {
         String message = connectFailure(client(server).connectTimeout(Duration.ofSeconds(1)));
         assertTrue(message.contains("no handshake within"), message);
         silent.get(20, TimeUnit.SECONDS); // the client closed the socket it gave up on
+    }
+
+    @Test
+    void aServerThatClosesDuringTheHandshakeIsTriedAgain() throws Exception {
+        // A server going away closes connections it has not answered, over TLS in the middle of
+        // the TLS handshake: no refusal, so attempts go on until the connect timeout.
+        ServerSocket closing = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        open.add(closing);
+        Thread closer = new Thread(() -> {
+            while (!closing.isClosed()) {
+                try (Socket s = closing.accept()) {
+                    s.getInputStream().read(new byte[64]);
+                } catch (IOException e) {
+                    // closed: the test is over
+                }
+            }
+        }, "closing-server");
+        closer.setDaemon(true);
+        closer.start();
+        String message;
+        try (PolicyClient client = scheme().client(closing.getLocalPort()).connectTimeout(Duration.ofMillis(1500)).build()) {
+            message = assertThrows(PolicyConnectionException.class, client::connect).getMessage();
+        }
+        assertTrue(message.contains("ended during the handshake"), message);
+        assertFalse(message.contains(": 1 attempt over"), "tried again: " + message);
     }
 
     /** Upgrades one accepted connection and sends the metadata frame. */
