@@ -29,7 +29,7 @@ import org.webpolicy.image.compression.ImageCodec;
  *     without a balancer); empty for one server
  * @param imageCodec how images travel when the server accepts it ({@link ImageCodec#RAW}: as arrays, no offer)
  */
-record ClientOptions(URI uri, String apiKey, ProtocolMode protocolMode, Duration retryInterval, Duration connectTimeout,
+public record ClientOptions(URI uri, String apiKey, ProtocolMode protocolMode, Duration retryInterval, Duration connectTimeout,
         Duration requestTimeout, Duration pingInterval, boolean reconnect, int maxMessageBytes, int maxDepth,
         SSLContext sslContext, List<URI> fallbacks, ImageCodec imageCodec, int maxOutstandingCalls,
         Executor callbackExecutor) {
@@ -49,9 +49,9 @@ record ClientOptions(URI uri, String apiKey, ProtocolMode protocolMode, Duration
     /** As the Python peers. */
     static final Duration DEFAULT_PING_INTERVAL = Duration.ofSeconds(20);
     /** The socket receive buffer asked for: a camera observation arrives in a few reads. */
-    static final int READ_BUFFER_BYTES = 256 << 10;
+    public static final int READ_BUFFER_BYTES = 256 << 10;
 
-    ClientOptions {
+    public ClientOptions {
         Objects.requireNonNull(uri, "uri");
         Objects.requireNonNull(protocolMode, "protocolMode");
         Objects.requireNonNull(imageCodec, "imageCodec");
@@ -73,7 +73,7 @@ record ClientOptions(URI uri, String apiKey, ProtocolMode protocolMode, Duration
     }
 
     /** Every server this client may connect to: {@link #uri()} first, then the fallbacks. */
-    List<URI> endpoints() {
+    public List<URI> endpoints() {
         List<URI> all = new ArrayList<>(1 + fallbacks.size());
         all.add(uri);
         all.addAll(fallbacks);
@@ -81,7 +81,7 @@ record ClientOptions(URI uri, String apiKey, ProtocolMode protocolMode, Duration
     }
 
     /** These options for a connection to {@code endpoint}, one of {@link #endpoints()}. */
-    ClientOptions at(URI endpoint) {
+    public ClientOptions at(URI endpoint) {
         return new ClientOptions(endpoint, apiKey, protocolMode, retryInterval, connectTimeout, requestTimeout, pingInterval,
                 reconnect, maxMessageBytes, maxDepth, sslContext, fallbacks, imageCodec, maxOutstandingCalls, callbackExecutor);
     }

@@ -16,6 +16,10 @@ import org.webpolicy.codec.MsgpackCodec;
 import org.webpolicy.image.compression.ImageCodec;
 import org.webpolicy.policy.Continuation;
 import org.webpolicy.policy.Policy;
+import org.webpolicy.transport.client.ClientAddress;
+import org.webpolicy.transport.client.ClientAsyncCalls;
+import org.webpolicy.transport.client.ClientConnection;
+import org.webpolicy.transport.client.ClientSession;
 
 /**
  * A policy that runs on a server: Python openpi and webpolicy servers, or {@link PolicyServer}.

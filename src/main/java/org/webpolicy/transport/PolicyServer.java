@@ -17,6 +17,15 @@ import org.webpolicy.codec.MsgpackCodec;
 import org.webpolicy.policy.BatchPolicy;
 import org.webpolicy.policy.ObservationSpec;
 import org.webpolicy.policy.Policy;
+import org.webpolicy.transport.server.HealthListener;
+import org.webpolicy.transport.server.Housekeeping;
+import org.webpolicy.transport.server.ImageDecodePool;
+import org.webpolicy.transport.adapter.IoLoop;
+import org.webpolicy.transport.server.PolicyCalls;
+import org.webpolicy.transport.server.ProtocolCore;
+import org.webpolicy.transport.adapter.ServerEndpoint;
+import org.webpolicy.transport.metrics.ServerMetrics;
+import org.webpolicy.transport.server.ServerThreads;
 
 /**
  * Serves one {@link Policy} over WebSocket to any number of clients: Python openpi clients (raw
@@ -70,7 +79,7 @@ public final class PolicyServer implements AutoCloseable {
      * connection. The server's own I/O loop reads plain connections into one buffer of
      * {@link IoLoop#SCRATCH_BYTES}.
      */
-    static final int READ_BUFFER_BYTES = 256 << 10;
+    public static final int READ_BUFFER_BYTES = 256 << 10;
 
     private final ServerOptions options;
     private final ServerMetrics metrics = new ServerMetrics();

@@ -10,38 +10,38 @@ import org.webpolicy.policy.ObservationSpec;
  * What a {@link PolicyServer} was built with, copied out of its builder: a builder changed or
  * used again never changes a server already built.
  */
-final class ServerOptions {
+public final class ServerOptions {
 
-    final String host;
-    final int port;
-    final byte[] apiKey;
-    final Map<String, Object> metadata;
-    final ObservationSpec observationSpec;
-    final boolean serverTiming;
-    final int maxMessageBytes;
-    final Duration pingInterval;
-    final int maxConnections;
-    final Duration policyTimeout;
+    public final String host;
+    public final int port;
+    public final byte[] apiKey;
+    public final Map<String, Object> metadata;
+    public final ObservationSpec observationSpec;
+    public final boolean serverTiming;
+    public final int maxMessageBytes;
+    public final Duration pingInterval;
+    public final int maxConnections;
+    public final Duration policyTimeout;
     final Duration shutdownGrace;
-    final Duration handshakeTimeout;
-    final Duration firstByteTimeout;
-    final int maxHandshakesPerAddress;
+    public final Duration handshakeTimeout;
+    public final Duration firstByteTimeout;
+    public final int maxHandshakesPerAddress;
     /** The port of the separate health listener; -1 when there is none. */
     final int healthPort;
-    final SSLContext sslContext;
-    final int maxDepth;
-    final Consumer<Map<String, Object>> observationCheck;
-    final int maxConcurrentRequests;
-    final int maxQueuedRequests;
-    final long maxPendingReplyBytes;
-    final long inboundMemoryBytes;
-    final boolean acceptImageCodecs;
+    public final SSLContext sslContext;
+    public final int maxDepth;
+    public final Consumer<Map<String, Object>> observationCheck;
+    public final int maxConcurrentRequests;
+    public final int maxQueuedRequests;
+    public final long maxPendingReplyBytes;
+    public final long inboundMemoryBytes;
+    public final boolean acceptImageCodecs;
     /** The most observations per batch; 0 when the server does not batch. */
-    final int maxBatch;
-    final Duration maxBatchWait;
+    public final int maxBatch;
+    public final Duration maxBatchWait;
     final Duration drainTime;
-    final boolean publicMetrics;
-    final ExchangeTap exchangeTap;
+    public final boolean publicMetrics;
+    public final ExchangeTap exchangeTap;
 
     ServerOptions(PolicyServer.Builder b) {
         host = b.host;
@@ -79,7 +79,7 @@ final class ServerOptions {
         acceptImageCodecs = b.acceptImageCodecs;
     }
 
-    boolean secure() {
+    public boolean secure() {
         return sslContext != null;
     }
 

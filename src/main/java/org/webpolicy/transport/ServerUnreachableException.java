@@ -15,7 +15,7 @@ public final class ServerUnreachableException extends PolicyConnectionException 
     /** Why the last attempt failed. */
     private final String lastCause;
 
-    ServerUnreachableException(String message, Instant since, String lastCause) {
+    public ServerUnreachableException(String message, Instant since, String lastCause) {
         super(message);
         this.since = since;
         this.lastCause = lastCause;

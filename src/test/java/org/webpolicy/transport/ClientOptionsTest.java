@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.webpolicy.transport.client.ReplySlot;
 
 /** The options a client is built with: finite defaults, a snapshot per build, clear errors. */
 class ClientOptionsTest {

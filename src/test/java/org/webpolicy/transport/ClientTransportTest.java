@@ -26,6 +26,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.webpolicy.array.NdArray;
 import org.webpolicy.codec.MsgpackCodec;
+import org.webpolicy.transport.client.ClientConnection;
+import org.webpolicy.transport.client.ClientUpgrade;
 
 /**
  * The client's own connection code against a hand-written server: the upgrade refused, garbled

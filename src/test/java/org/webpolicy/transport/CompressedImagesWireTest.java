@@ -28,6 +28,7 @@ import org.webpolicy.image.compression.ImageCodecNegotiation;
 import org.webpolicy.image.compression.ImageCompression;
 import org.webpolicy.policy.ObservationSpec;
 import org.webpolicy.policy.Policy;
+import org.webpolicy.transport.protocol.Envelope;
 
 /**
  * Compressed images through real sockets: client, handshake, server, policy. PNG arrives bit for

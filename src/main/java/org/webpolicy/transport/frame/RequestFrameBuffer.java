@@ -1,0 +1,68 @@
+package org.webpolicy.transport.frame;
+
+import java.nio.ByteBuffer;
+
+/**
+ * Where a client connection builds its request frames: one direct buffer, kept from one request
+ * to the next. Direct, because a socket channel writes a direct buffer as it is, where a heap
+ * array is first copied into a temporary direct buffer by the JDK (a second copy of a camera
+ * observation per step); kept, because allocating (and zeroing) a buffer as large as each
+ * observation costs as much as the copy itself.
+ *
+ * <p>A frame larger than {@link #KEPT_FRAME_BYTES} gets a direct buffer of its own, dropped after
+ * its write: a rare huge request does not pin its size in memory for the connection's life.
+ *
+ * <p>Not thread-safe: the frame returned is in use until it has been written, so the connection
+ * builds and writes one frame at a time under its write lock.
+ */
+public final class RequestFrameBuffer {
+
+    /** Request frames up to this size are built in the buffer kept for the connection's next one. */
+    static final int KEPT_FRAME_BYTES = 8 << 20;
+
+    /** Whether frames are built in direct buffers (for a channel) or on the heap (for TLS, which takes arrays). */
+    private final boolean direct;
+    /** The buffer kept for the next frame; null until the first one. */
+    private ByteBuffer kept;
+
+    /** Frames in direct buffers, for a socket channel. */
+    public RequestFrameBuffer() {
+        this(true);
+    }
+
+    /** Frames in direct buffers when {@code direct}, else in heap buffers (a TLS socket's stream takes arrays). */
+    public RequestFrameBuffer(boolean direct) {
+        this.direct = direct;
+    }
+
+    /**
+     * Builds {@code message} as a masked frame (a client's frames always are).
+     *
+     * @return a buffer (direct unless made for TLS) holding exactly the frame, from position 0 to its limit; valid until
+     *     the next call
+     */
+    public ByteBuffer frame(EncodedMessage message) {
+        int bytes = FrameCodec.frameBytes(message, true);
+        ByteBuffer into = kept;
+        if (into == null || into.capacity() < bytes) {
+            if (bytes > KEPT_FRAME_BYTES) {
+                into = allocate(bytes);
+            } else {
+                // Room for a little growth: observations whose size varies (compressed images)
+                // do not allocate a new buffer each time one is a few bytes longer.
+                into = allocate((int) Math.min(KEPT_FRAME_BYTES, bytes + (long) bytes / 8));
+                kept = into;
+            }
+        }
+        return FrameCodec.encode(message, true, into);
+    }
+
+    private ByteBuffer allocate(int bytes) {
+        return direct ? ByteBuffer.allocateDirect(bytes) : ByteBuffer.allocate(bytes);
+    }
+
+    /** The capacity of the buffer kept for the next frame, 0 before the first (for tests). */
+    int keptCapacity() {
+        return kept == null ? 0 : kept.capacity();
+    }
+}
