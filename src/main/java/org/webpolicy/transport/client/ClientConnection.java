@@ -218,6 +218,9 @@ public final class ClientConnection implements ClientEndpoint.Listener {
     /**
      * A 401 from the handshake: the server wants an API key this client did not send or sent
      * wrong. "HTTP 401" alone says nothing about the key.
+     *
+     * @param keySent whether this client sent a key
+     * @return what went wrong and how to pass the server's key
      */
     public static String refusedKey(boolean keySent) {
         return "the server refused the API key (HTTP 401 Unauthorized): "

@@ -214,7 +214,12 @@ public final class ClientUpgrade {
         return new Response(headers);
     }
 
-    /** The Sec-WebSocket-Accept a server must answer {@code key} with. */
+    /**
+     * The Sec-WebSocket-Accept a server must answer {@code key} with (RFC 6455 4.2.2).
+     *
+     * @param key the Sec-WebSocket-Key the client sent
+     * @return base64 of the SHA-1 of the key and the RFC's GUID
+     */
     public static String accept(String key) {
         try {
             byte[] digest = MessageDigest.getInstance("SHA-1").digest((key + ACCEPT_GUID).getBytes(StandardCharsets.US_ASCII));

@@ -30,7 +30,11 @@ public final class RequestFrameBuffer {
         this(true);
     }
 
-    /** Frames in direct buffers when {@code direct}, else in heap buffers (a TLS socket's stream takes arrays). */
+    /**
+     * Frames in direct buffers when {@code direct}, else in heap buffers (a TLS socket's stream takes arrays).
+     *
+     * @param direct whether frames are built in direct buffers
+     */
     public RequestFrameBuffer(boolean direct) {
         this.direct = direct;
     }
