@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.webpolicy.codec.MsgpackCodec;
 import org.webpolicy.policy.Policy;
 import org.webpolicy.transport.PolicyClient;
+import org.webpolicy.transport.PolicyClientBuilder;
 import org.webpolicy.transport.PolicyServer;
 import org.webpolicy.transport.ProtocolMode;
 import picocli.CommandLine.Command;
@@ -145,7 +146,7 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private PolicyClient client(PolicyServer server) {
-        PolicyClient.Builder builder = tls
+        PolicyClientBuilder builder = tls
                 ? PolicyClient.builder().uri("wss://127.0.0.1:" + server.port()).sslContext(tlsSetup.client())
                 : PolicyClient.builder().host("127.0.0.1").port(server.port());
         return builder.protocolMode(ProtocolMode.RAW).connectTimeout(Duration.ofSeconds(10)).build().connect();

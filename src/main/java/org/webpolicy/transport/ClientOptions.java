@@ -10,7 +10,7 @@ import javax.net.ssl.SSLContext;
 import org.webpolicy.image.compression.ImageCodec;
 
 /**
- * Everything a {@link PolicyClient} was built with, fixed at {@link PolicyClient.Builder#build()}:
+ * Everything a {@link PolicyClient} was built with, fixed at {@link PolicyClientBuilder#build()}:
  * a builder used again never changes a client it built. Every wait has a finite bound.
  *
  * @param uri where to connect

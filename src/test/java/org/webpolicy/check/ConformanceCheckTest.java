@@ -28,6 +28,7 @@ import org.webpolicy.policy.Continuation;
 import org.webpolicy.policy.ObservationSpec;
 import org.webpolicy.policy.Policy;
 import org.webpolicy.transport.PolicyServer;
+import org.webpolicy.transport.PolicyServerBuilder;
 
 /**
  * The check against our own server passes in both forms, every extension included, over
@@ -56,7 +57,7 @@ class ConformanceCheckTest {
         }
     }
 
-    static PolicyServer.Builder ours() {
+    static PolicyServerBuilder ours() {
         ObservationSpec spec = ObservationSpec.builder()
                 .array("state", DType.FLOAT64, 14)
                 .array("images/cam_high", DType.UINT8, 3, 16, 16)

@@ -58,7 +58,7 @@ class ClientTransportTest {
         return s;
     }
 
-    private PolicyClient.Builder client(ServerSocket server) {
+    private PolicyClientBuilder client(ServerSocket server) {
         return scheme().client(server.getLocalPort()).protocolMode(ProtocolMode.RAW).connectTimeout(Duration.ofSeconds(3))
                 .requestTimeout(Duration.ofSeconds(10)).reconnect(false);
     }
@@ -79,7 +79,7 @@ class ClientTransportTest {
         });
     }
 
-    private static String connectFailure(PolicyClient.Builder builder) {
+    private static String connectFailure(PolicyClientBuilder builder) {
         try (PolicyClient client = builder.build()) {
             return assertThrows(PolicyConnectionException.class, client::connect).getMessage();
         }

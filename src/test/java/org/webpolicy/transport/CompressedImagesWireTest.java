@@ -85,7 +85,7 @@ class CompressedImagesWireTest {
         return obs;
     }
 
-    private static PolicyClient.Builder client(int port, ImageCodec codec) {
+    private static PolicyClientBuilder client(int port, ImageCodec codec) {
         return PolicyClient.builder().host("127.0.0.1").port(port).imageCodec(codec).connectTimeout(Duration.ofSeconds(10));
     }
 

@@ -90,13 +90,13 @@ final class TestTls {
         }
 
         /** A client builder for the loopback server on {@code port}, trusting the test certificate over wss. */
-        PolicyClient.Builder client(int port) {
-            PolicyClient.Builder b = PolicyClient.builder().uri(uri(port));
+        PolicyClientBuilder client(int port) {
+            PolicyClientBuilder b = PolicyClient.builder().uri(uri(port));
             return this == WSS ? b.sslContext(TestTls.client()) : b;
         }
 
         /** A server builder serving this scheme (TLS with the test certificate over wss). */
-        PolicyServer.Builder serve(PolicyServer.Builder b) {
+        PolicyServerBuilder serve(PolicyServerBuilder b) {
             return this == WSS ? b.sslContext(TestTls.server()) : b;
         }
 

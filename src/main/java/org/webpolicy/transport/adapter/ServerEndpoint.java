@@ -76,14 +76,14 @@ public final class ServerEndpoint extends WebSocketServer {
 
     public ServerEndpoint(ServerOptions options, ProtocolCore core, ThreadPoolExecutor workers, Housekeeping housekeeping,
             Consumer<Throwable> onFatal) {
-        this(options, core, workers, housekeeping, onFatal, new Admission(options.apiKey), new ClientLog(),
-                new InboundBudget(options.inboundMemoryBytes));
+        this(options, core, workers, housekeeping, onFatal, new Admission(options.apiKey()), new ClientLog(),
+                new InboundBudget(options.limits().inboundMemoryBytes()));
     }
 
     private ServerEndpoint(ServerOptions options, ProtocolCore core, ThreadPoolExecutor workers, Housekeeping housekeeping,
             Consumer<Throwable> onFatal, Admission admission, ClientLog clientLog, InboundBudget budget) {
-        super(new InetSocketAddress(options.host, options.port), decoderThreads(),
-                List.of(new HandshakeDraft(admission, options.maxMessageBytes, budget, clientLog)));
+        super(new InetSocketAddress(options.host(), options.port()), decoderThreads(),
+                List.of(new HandshakeDraft(admission, options.limits().maxMessageBytes(), budget, clientLog)));
         admission.endpoint = this;
         this.options = options;
         this.core = core;
@@ -92,9 +92,9 @@ public final class ServerEndpoint extends WebSocketServer {
         this.clientLog = clientLog;
         this.budget = budget;
         this.onFatal = onFatal;
-        this.slots = new ConnectionSlots(options.maxConnections, housekeeping, clientLog);
-        this.handshaking = new PendingHandshakes(options.maxHandshakesPerAddress, options.firstByteTimeout,
-                options.handshakeTimeout);
+        this.slots = new ConnectionSlots(options.limits().maxConnections(), housekeeping, clientLog);
+        this.handshaking = new PendingHandshakes(options.limits().maxHandshakesPerAddress(), options.limits().firstByteTimeout(),
+                options.limits().handshakeTimeout());
         this.requests = new RequestRunner(options, core, budget, housekeeping, clientLog, this::onWriteDemand, writeWake);
         setTcpNoDelay(true);
         setReuseAddr(true);
@@ -103,9 +103,9 @@ public final class ServerEndpoint extends WebSocketServer {
         // twice per message (the ACKs that reopen the window made the loop pay for the sender's
         // transmission too). Measured alternately in one sitting: 8 clients on ALOHA 31-33% ->
         // 38-44% of the raw-socket floor, CPU per step 2.8-3.1x -> 2.2-2.5x the floor's.
-        setConnectionLostTimeout((int) Math.max(1, options.pingInterval.toSeconds()));
+        setConnectionLostTimeout((int) Math.max(1, options.limits().pingInterval().toSeconds()));
         if (options.secure()) {
-            setWebSocketFactory(new DefaultSSLWebSocketServerFactory(options.sslContext));
+            setWebSocketFactory(new DefaultSSLWebSocketServerFactory(options.sslContext()));
         } else {
             // Plain connections are taken over after their handshake (OwnedSocket says why).
             setWebSocketFactory(new OwnedSocketFactory());
@@ -153,7 +153,7 @@ public final class ServerEndpoint extends WebSocketServer {
 
         @Override
         public boolean acceptsImageCodecs() {
-            return endpoint.options.acceptImageCodecs;
+            return endpoint.options.acceptImageCodecs();
         }
 
         @Override
@@ -168,7 +168,7 @@ public final class ServerEndpoint extends WebSocketServer {
 
         @Override
         public boolean publicMetrics() {
-            return endpoint.options.publicMetrics;
+            return endpoint.options.publicMetrics();
         }
 
         @Override
@@ -191,7 +191,7 @@ public final class ServerEndpoint extends WebSocketServer {
      */
     @Override
     public void start() {
-        if (options.port != 0) {
+        if (options.port() != 0) {
             try (ServerSocket probe = new ServerSocket()) {
                 probe.setReuseAddress(true);
                 probe.bind(getAddress());
@@ -217,7 +217,7 @@ public final class ServerEndpoint extends WebSocketServer {
     private IllegalStateException notStarted(Exception cause) {
         String advice = cause instanceof BindException && String.valueOf(cause.getMessage()).contains("in use")
                 ? " (another process listens there: stop it, or choose another port, 0 for a free one)" : "";
-        return new IllegalStateException("Could not start the policy server on " + options.host + ":" + options.port
+        return new IllegalStateException("Could not start the policy server on " + options.host() + ":" + options.port()
                 + ": " + cause.getMessage() + advice, cause);
     }
 
@@ -226,7 +226,7 @@ public final class ServerEndpoint extends WebSocketServer {
     }
 
     boolean full() {
-        return openConnections >= options.maxConnections || closing || failure != null;
+        return openConnections >= options.limits().maxConnections() || closing || failure != null;
     }
 
     /** Connections accepted whose handshake is under way (for tests). */
@@ -264,9 +264,9 @@ public final class ServerEndpoint extends WebSocketServer {
     @Override
     public void onStart() {
         openLoop();
-        slots.checkDescriptorLimit(options.maxConnections);
+        slots.checkDescriptorLimit(options.limits().maxConnections());
         long every = Math.max(10, Math.min(1000,
-                Math.min(options.handshakeTimeout.toMillis(), options.firstByteTimeout.toMillis()) / 4));
+                Math.min(options.limits().handshakeTimeout().toMillis(), options.limits().firstByteTimeout().toMillis()) / 4));
         housekeeping.every(every, this::sweep);
         started.countDown();
     }
@@ -289,7 +289,7 @@ public final class ServerEndpoint extends WebSocketServer {
         if (!handshaking.admit(conn)) {
             // Before it could send anything: it costs an accept and a close, not a slot.
             clientLog.warn("Closing a connection from {}: {} handshakes already under way from that address",
-                    conn.getRemoteSocketAddress(), options.maxHandshakesPerAddress);
+                    conn.getRemoteSocketAddress(), options.limits().maxHandshakesPerAddress());
             ((WebSocketImpl) conn).closeConnection(CloseFrame.NEVER_CONNECTED, "too many handshakes from one address");
         }
     }
@@ -428,8 +428,8 @@ public final class ServerEndpoint extends WebSocketServer {
                         + " pings a second", false);
                 return;
             }
-            if (RequestRunner.pendingBytes(conn, options.maxPendingReplyBytes) > options.maxPendingReplyBytes) {
-                requests.cut(conn, session, CloseFrame.POLICY_VALIDATION, "more than " + options.maxPendingReplyBytes
+            if (RequestRunner.pendingBytes(conn, options.limits().maxPendingReplyBytes()) > options.limits().maxPendingReplyBytes()) {
+                requests.cut(conn, session, CloseFrame.POLICY_VALIDATION, "more than " + options.limits().maxPendingReplyBytes()
                         + " bytes of replies and pongs left unread", true);
                 return;
             }

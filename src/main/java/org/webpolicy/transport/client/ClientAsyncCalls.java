@@ -12,6 +12,7 @@ import org.webpolicy.policy.Continuation;
 import org.webpolicy.transport.ClientOptions;
 import org.webpolicy.transport.protocol.ClientText;
 import org.webpolicy.transport.PolicyClient;
+import org.webpolicy.transport.PolicyClientBuilder;
 import org.webpolicy.transport.PolicyConnectionException;
 import org.webpolicy.transport.RequestTimeoutException;
 
@@ -121,7 +122,7 @@ public final class ClientAsyncCalls {
             outstanding.decrementAndGet();
             throw new RejectedExecutionException(maxOutstanding + " asynchronous calls to " + options.uri()
                     + " are already outstanding (maxOutstandingCalls " + maxOutstanding + "); wait for one to complete,"
-                    + " or raise PolicyClient.Builder.maxOutstandingCalls (at most the server's maxQueuedRequests,"
+                    + " or raise PolicyClientBuilder.maxOutstandingCalls (at most the server's maxQueuedRequests,"
                     + " 16 by default on ours)");
         }
         Call call = new Call(observation, continuation);

@@ -44,11 +44,11 @@ public final class PolicyCalls {
         this.policy = policy;
         this.metrics = metrics;
         this.policyLock = policy.isThreadSafe() ? null : new ReentrantLock(true);
-        this.deadline = options.policyTimeout;
-        this.deadlineCalls = deadline == null ? null : new ThreadPoolExecutor(0, options.maxConcurrentRequests, 30,
+        this.deadline = options.limits().policyTimeout();
+        this.deadlineCalls = deadline == null ? null : new ThreadPoolExecutor(0, options.limits().maxConcurrentRequests(), 30,
                 TimeUnit.SECONDS, new SynchronousQueue<>(), ServerThreads.daemon("webpolicy-policy-"));
-        this.batcher = options.maxBatch > 1 && policy instanceof BatchPolicy batchPolicy
-                ? new ObservationBatcher(batchPolicy, this, options.maxBatch, options.maxBatchWait, metrics)
+        this.batcher = options.batching().maxBatch() > 1 && policy instanceof BatchPolicy batchPolicy
+                ? new ObservationBatcher(batchPolicy, this, options.batching().maxBatch(), options.batching().maxBatchWait(), metrics)
                 : null;
     }
 

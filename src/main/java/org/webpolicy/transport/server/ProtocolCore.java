@@ -49,13 +49,13 @@ public final class ProtocolCore {
         // A request's decoded value is held to the same bound as its bytes (and charged to the
         // inbound budget as it is built, see answer): a few bytes per element on the wire are tens
         // of bytes of objects.
-        this.codec = new MsgpackCodec(options.maxDepth, options.maxMessageBytes);
-        this.images = new ImageInflation(options.maxMessageBytes, ImageDecodePool.forServer(options.maxConcurrentRequests),
-                options.policyTimeout != null ? options.policyTimeout : ImageInflation.DEFAULT_DEADLINE);
-        Map<String, Object> metadata = options.metadata != null ? options.metadata : policy.metadata();
-        if (options.observationSpec != null) {
+        this.codec = new MsgpackCodec(options.limits().maxDepth(), options.limits().maxMessageBytes());
+        this.images = new ImageInflation(options.limits().maxMessageBytes(), ImageDecodePool.forServer(options.limits().maxConcurrentRequests()),
+                options.limits().policyTimeout() != null ? options.limits().policyTimeout() : ImageInflation.DEFAULT_DEADLINE);
+        Map<String, Object> metadata = options.metadata() != null ? options.metadata() : policy.metadata();
+        if (options.observationSpec() != null) {
             metadata = new LinkedHashMap<>(metadata == null ? Map.of() : metadata);
-            metadata.put("observation_spec", options.observationSpec.toMetadata());
+            metadata.put("observation_spec", options.observationSpec().toMetadata());
         }
         this.metadataMessage = codec.pack(metadata == null ? Map.of() : metadata);
     }
@@ -146,7 +146,7 @@ public final class ProtocolCore {
             long t0 = System.nanoTime();
             Map<String, Object> action = step(conversation, observation, null);
             double inferMs = (System.nanoTime() - t0) / 1e6;
-            return encode(options.serverTiming ? withTiming(action, inferMs, conversation.prevTotalMs) : action);
+            return encode(options.serverTiming() ? withTiming(action, inferMs, conversation.prevTotalMs) : action);
         }
         Object requestId = request.get(Envelope.REQUEST_ID);
         if (Envelope.OP_STEP.equals(op)) {
@@ -203,9 +203,9 @@ public final class ProtocolCore {
     }
 
     private Map<String, Object> step(Map<String, Object> observation, Continuation continuation) {
-        if (options.observationCheck != null) {
+        if (options.observationCheck() != null) {
             try {
-                options.observationCheck.accept(observation);
+                options.observationCheck().accept(observation);
             } catch (IllegalArgumentException e) {
                 throw new RequestFailure(FailureKind.REJECTED, "Observation rejected: " + ClientText.quote(ClientText.reason(e), 4 * ClientText.MAX_QUOTED_CHARS));
             }

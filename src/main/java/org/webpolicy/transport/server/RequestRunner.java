@@ -67,9 +67,9 @@ public final class RequestRunner {
         if (session.closed) {
             return;
         }
-        if (session.queued.incrementAndGet() > options.maxQueuedRequests) {
+        if (session.queued.incrementAndGet() > options.limits().maxQueuedRequests()) {
             session.queued.decrementAndGet();
-            cut(conn, session, CloseFrame.POLICY_VALIDATION, "more than " + options.maxQueuedRequests
+            cut(conn, session, CloseFrame.POLICY_VALIDATION, "more than " + options.limits().maxQueuedRequests()
                     + " requests waiting for their replies", false);
             return;
         }
@@ -108,9 +108,9 @@ public final class RequestRunner {
             if (session.closed) {
                 return;
             }
-            long waiting = pendingBytes(conn, options.maxPendingReplyBytes);
-            if (waiting > options.maxPendingReplyBytes) {
-                cut(conn, session, CloseFrame.POLICY_VALIDATION, "more than " + options.maxPendingReplyBytes
+            long waiting = pendingBytes(conn, options.limits().maxPendingReplyBytes());
+            if (waiting > options.limits().maxPendingReplyBytes()) {
+                cut(conn, session, CloseFrame.POLICY_VALIDATION, "more than " + options.limits().maxPendingReplyBytes()
                         + " reply bytes left unread", true);
                 return;
             }
@@ -145,11 +145,11 @@ public final class RequestRunner {
 
     /** Hands the exchange to the server's {@link ExchangeTap}, if any; a tap's failure never reaches the robot. */
     private void tap(WebSocket conn, ByteBuffer request, List<ByteBuffer> reply, String failure, long arrived) {
-        if (options.exchangeTap == null) {
+        if (options.exchangeTap() == null) {
             return;
         }
         try {
-            options.exchangeTap.exchanged(conn.getRemoteSocketAddress(), ByteBuffer.wrap(core.metadataMessage()).asReadOnlyBuffer(),
+            options.exchangeTap().exchanged(conn.getRemoteSocketAddress(), ByteBuffer.wrap(core.metadataMessage()).asReadOnlyBuffer(),
                     request.duplicate(), reply, failure, arrived, System.nanoTime());
         } catch (RuntimeException e) {
             log.warn("The exchange tap failed: {}", e.toString());
