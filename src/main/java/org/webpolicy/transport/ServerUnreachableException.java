@@ -15,6 +15,13 @@ public final class ServerUnreachableException extends PolicyConnectionException 
     /** Why the last attempt failed. */
     private final String lastCause;
 
+    /**
+     * Made by the client when its connect timeout ran out during an outage.
+     *
+     * @param message the whole story, for people
+     * @param since when the outage began
+     * @param lastCause why the last attempt failed
+     */
     public ServerUnreachableException(String message, Instant since, String lastCause) {
         super(message);
         this.since = since;

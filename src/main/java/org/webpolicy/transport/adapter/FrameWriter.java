@@ -62,7 +62,11 @@ public final class FrameWriter {
         }
     }
 
-    /** Whether {@link #adopt} ran: frames go through this writer, not the library's queue. */
+    /**
+     * Whether {@link #adopt} ran: frames go through this writer, not the library's queue.
+     *
+     * @return true once adopted
+     */
     public boolean owned() {
         synchronized (lock) {
             return channel != null;

@@ -41,9 +41,11 @@ public final class HandshakeDraft extends WireDraft {
 
     /** Our server marks its handshake with this header; Python clients ignore it. */
     public static final String PROTOCOL_HEADER = "X-Webpolicy-Protocol";
+    /** The value of {@link #PROTOCOL_HEADER}: our server takes the envelope form. */
     public static final String ENVELOPE = "envelope";
     /** Our server says with this header (value {@link #ECHO}) that it echoes {@link Envelope#REQUEST_ID}. */
     public static final String REQUEST_ID_HEADER = "X-Webpolicy-Request-Id";
+    /** The value of {@link #REQUEST_ID_HEADER}. */
     public static final String ECHO = "echo";
     /**
      * The largest HTTP request head accepted. The library keeps an unfinished head in a buffer it

@@ -33,6 +33,7 @@ import org.java_websocket.framing.Framedata;
  */
 public final class OwnedSocket extends WebSocketImpl {
 
+    /** Where every frame sent on this connection goes, before and after the hand-over. */
     public final FrameWriter writer = new FrameWriter();
     /** Reads the library queued for its decoder thread; counted on the library's selector thread. */
     private long readsQueued;
@@ -43,6 +44,12 @@ public final class OwnedSocket extends WebSocketImpl {
     private final AtomicBoolean reading = new AtomicBoolean();
     private volatile IoLoop loop;
 
+    /**
+     * A connection as the library would make it; the hand-over comes after its handshake.
+     *
+     * @param listener the library's server, told of the connection's events
+     * @param drafts the drafts the handshake may use
+     */
     public OwnedSocket(WebSocketAdapter listener, List<Draft> drafts) {
         super(listener, drafts);
     }
@@ -109,7 +116,12 @@ public final class OwnedSocket extends WebSocketImpl {
         }
     }
 
-    /** Bytes sent and not yet written, counted up to just past {@code enough}. */
+    /**
+     * Bytes sent and not yet written, counted up to just past {@code enough}.
+     *
+     * @param enough the count past which counting stops: all the caller needs to know is whether it is exceeded
+     * @return the bytes counted, in this writer and the library's queue
+     */
     public long pendingBytes(long enough) {
         long total = writer.queuedBytes();
         for (ByteBuffer frame : outQueue) {

@@ -74,6 +74,15 @@ public final class ServerEndpoint extends WebSocketServer {
     public volatile boolean draining;
     private volatile Throwable failure;
 
+    /**
+     * A server not yet started, with its own admission, client log and inbound memory budget.
+     *
+     * @param options the server's options
+     * @param core what answers requests
+     * @param workers the threads requests run on
+     * @param housekeeping the server's timer thread
+     * @param onFatal told once when the server fails and must go down
+     */
     public ServerEndpoint(ServerOptions options, ProtocolCore core, ThreadPoolExecutor workers, Housekeeping housekeeping,
             Consumer<Throwable> onFatal) {
         this(options, core, workers, housekeeping, onFatal, new Admission(options.apiKey()), new ClientLog(),
@@ -204,7 +213,12 @@ public final class ServerEndpoint extends WebSocketServer {
         super.start();
     }
 
-    /** Waits until the port is bound; throws with the reason when it could not be. */
+    /**
+     * Waits until the port is bound; throws with the reason when it could not be.
+     *
+     * @throws InterruptedException when interrupted while waiting
+     * @throws IllegalStateException when the port could not be bound, or not within 30 s
+     */
     public void awaitStarted() throws InterruptedException {
         if (!started.await(30, TimeUnit.SECONDS)) {
             throw new IllegalStateException("Server did not start within 30 s");
@@ -221,6 +235,11 @@ public final class ServerEndpoint extends WebSocketServer {
                 + ": " + cause.getMessage() + advice, cause);
     }
 
+    /**
+     * Connections whose handshake finished and that are not closed yet: what {@code maxConnections} bounds.
+     *
+     * @return the count
+     */
     public int openConnections() {
         return openConnections;
     }
@@ -229,17 +248,29 @@ public final class ServerEndpoint extends WebSocketServer {
         return openConnections >= options.limits().maxConnections() || closing || failure != null;
     }
 
-    /** Connections accepted whose handshake is under way (for tests). */
+    /**
+     * Connections accepted whose handshake is under way (for tests).
+     *
+     * @return the count
+     */
     public int pendingHandshakes() {
         return handshaking.count();
     }
 
-    /** Connections accepted and not yet closed, handshake or not. */
+    /**
+     * Connections accepted and not yet closed, handshake or not.
+     *
+     * @return the count
+     */
     public int acceptedConnections() {
         return slots.accepted();
     }
 
-    /** Open connections whose socket the server's I/O loop reads and writes (for tests). */
+    /**
+     * Open connections whose socket the server's I/O loop reads and writes (for tests).
+     *
+     * @return the count
+     */
     public int ownedConnections() {
         int n = 0;
         for (WebSocket conn : getConnections()) {
@@ -250,7 +281,11 @@ public final class ServerEndpoint extends WebSocketServer {
         return n;
     }
 
-    /** Inbound message bytes held now, over all connections. */
+    /**
+     * Inbound message bytes held now, over all connections.
+     *
+     * @return the bytes
+     */
     public long inboundBytes() {
         return budget.used();
     }
@@ -476,7 +511,11 @@ public final class ServerEndpoint extends WebSocketServer {
         onFatal.accept(cause);
     }
 
-    /** The failure that brought the server down, or null. */
+    /**
+     * The failure that brought the server down, or null.
+     *
+     * @return the failure
+     */
     public Throwable failure() {
         return failure;
     }
@@ -485,6 +524,8 @@ public final class ServerEndpoint extends WebSocketServer {
      * Stops the library's server, then cuts what its stop leaves open: it waits a few milliseconds
      * for close handshakes and then leaves the sockets of unfinished ones open, and their clients
      * would wait for their own timeouts.
+     *
+     * @throws InterruptedException when interrupted while the library stops
      */
     public void stopAndCut() throws InterruptedException {
         List<WebSocket> open = new ArrayList<>(getConnections());

@@ -55,6 +55,13 @@ public class WireDraft extends Draft_6455 {
         this(maxMessageBytes, null, null);
     }
 
+    /**
+     * A server's draft: frame buffers are taken from the budget, and what a client does wrong is logged.
+     *
+     * @param maxMessageBytes the largest message accepted
+     * @param budget the server's inbound memory budget
+     * @param clientLog where misbehaving clients are logged, at a bounded rate
+     */
     public WireDraft(int maxMessageBytes, InboundBudget budget, ClientLog clientLog) {
         super(Collections.emptyList(), maxMessageBytes);
         this.maxMessageBytes = maxMessageBytes;
@@ -150,6 +157,9 @@ public class WireDraft extends Draft_6455 {
     /**
      * Called with the message the library hands on while a fragmented message is processed: the
      * bytes already charged for its buffer, which the caller now holds (0 when none were).
+     *
+     * @param messageBytes the size of the message handed on
+     * @return the bytes the caller now holds from the budget
      */
     public final long claimPrepaid(long messageBytes) {
         long claimed = prepaid == messageBytes ? prepaid : 0;

@@ -65,6 +65,7 @@ public final class WriteWake implements AutoCloseable {
     /**
      * Asks the selector thread to make sure {@code conn}'s queued frames get written.
      *
+     * @param conn a connection of this server
      * @return false when the wake-up pipe is not in place (the caller must re-check some other way)
      */
     public boolean demand(WebSocket conn) {

@@ -36,7 +36,13 @@ public final class ClientAddress {
         this.rawPathAndQuery = rawPathAndQuery;
     }
 
-    /** A bare host, a host with a port, or a {@code ws://} / {@code wss://} URI. */
+    /**
+     * A bare host, a host with a port, or a {@code ws://} / {@code wss://} URI.
+     *
+     * @param host the address as the user wrote it
+     * @return the address, checked
+     * @throws IllegalArgumentException naming what is wrong with it
+     */
     public static ClientAddress ofHost(String host) {
         String lower = host.toLowerCase(Locale.ROOT);
         if (lower.startsWith("ws://") || lower.startsWith("wss://")) {
@@ -71,7 +77,13 @@ public final class ClientAddress {
         return checked(host, null, host.substring(0, colon), parsePort(host.substring(colon + 1), host), "");
     }
 
-    /** A full {@code ws://} or {@code wss://} URI. */
+    /**
+     * A full {@code ws://} or {@code wss://} URI.
+     *
+     * @param uri the URI as the user wrote it
+     * @return the address, checked
+     * @throws IllegalArgumentException naming what is wrong with it
+     */
     public static ClientAddress ofUri(String uri) {
         URI parsed;
         try {
@@ -103,6 +115,8 @@ public final class ClientAddress {
      *
      * @param explicitPort a port given on its own, or null
      * @param tls whether a TLS context was given: the scheme of a bare host
+     * @return the URI, with the default port for a bare host given none
+     * @throws IllegalArgumentException when the address and {@code explicitPort} name different ports
      */
     public URI resolve(Integer explicitPort, boolean tls) {
         if (explicitPort != null && port != -1 && explicitPort != port) {
@@ -145,7 +159,13 @@ public final class ClientAddress {
         return port;
     }
 
-    /** Returns {@code port} when it is 1..65535. */
+    /**
+     * Returns {@code port} when it is 1..65535.
+     *
+     * @param port the port
+     * @return {@code port}
+     * @throws IllegalArgumentException when it is out of range
+     */
     public static int checkPort(int port) {
         if (port < 1 || port > 65535) {
             throw new IllegalArgumentException("port must be 1..65535, got " + port);

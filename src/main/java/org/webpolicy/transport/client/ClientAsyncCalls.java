@@ -101,6 +101,12 @@ public final class ClientAsyncCalls {
     /** The connection of the burst in progress, or null: a new call wakes its wait for a reply. */
     private volatile ClientConnection bursting;
 
+    /**
+     * Asynchronous calls over {@code session}; the sender thread starts with the first call.
+     *
+     * @param session the session whose turns the calls take
+     * @param options the client's options (outstanding calls, callback executor)
+     */
     public ClientAsyncCalls(ClientSession session, ClientOptions options) {
         this.session = session;
         this.options = options;
@@ -111,6 +117,9 @@ public final class ClientAsyncCalls {
     /**
      * Queues a step and returns its future.
      *
+     * @param observation the observation
+     * @param continuation what the robot will still execute, or null
+     * @return the future of the action
      * @throws RejectedExecutionException when {@code maxOutstanding} calls are outstanding
      * @throws IllegalStateException when the client is closed
      */

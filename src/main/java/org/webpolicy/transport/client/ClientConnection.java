@@ -235,7 +235,11 @@ public final class ClientConnection implements ClientEndpoint.Listener {
         return metadata;
     }
 
-    /** True when requests go as envelopes on this connection. */
+    /**
+     * True when requests go as envelopes on this connection.
+     *
+     * @return false for openpi's raw form
+     */
     public boolean envelope() {
         return envelope;
     }
@@ -256,6 +260,8 @@ public final class ClientConnection implements ClientEndpoint.Listener {
     /**
      * True when the server accepted the offered image codec: observations go with their images
      * compressed. False for {@code raw}, and against servers that did not answer the offer.
+     *
+     * @return whether images are compressed
      */
     public boolean compressesImages() {
         return compressesImages;

@@ -155,6 +155,10 @@ public final class ClientConnector {
     /**
      * The pause after {@code pauses} earlier ones: {@link #FIRST_PAUSE} doubled each time up to
      * {@code longest}, then up to a quarter shorter at random.
+     *
+     * @param pauses pauses made so far
+     * @param longest the longest pause
+     * @return the pause in nanoseconds
      */
     public static long pauseNanos(int pauses, Duration longest) {
         long nominal = Math.min(longest.toNanos(), FIRST_PAUSE.toNanos() << Math.min(pauses, 20));

@@ -43,6 +43,11 @@ public final class ClientSession {
     private volatile Map<String, Object> metadata = Map.of();
     private volatile boolean takesContinuation;
 
+    /**
+     * A session that connects on its first call, not before.
+     *
+     * @param options the client's options
+     */
     public ClientSession(ClientOptions options) {
         this.options = options;
         // A reply's decoded value is held to the same bound as its bytes: a hostile server's few
@@ -50,26 +55,48 @@ public final class ClientSession {
         this.connector = new ClientConnector(options, new MsgpackCodec(options.maxDepth(), options.maxMessageBytes()), health);
     }
 
-    /** The current connection, or null. */
+    /**
+     * The current connection, or null.
+     *
+     * @return the connection
+     */
     public ClientConnection connection() {
         return connection;
     }
 
-    /** Counts and the current outage. */
+    /**
+     * Counts and the current outage.
+     *
+     * @return a snapshot
+     */
     public ConnectionStats stats() {
         return health.stats();
     }
 
+    /**
+     * Whether a connection was ever made: before one, there is no metadata to report yet; after one,
+     * a session that does not reconnect does not connect again.
+     *
+     * @return true after the first connection
+     */
     public boolean everConnected() {
         return everConnected;
     }
 
-    /** The metadata of the current (or last) connection. */
+    /**
+     * The metadata of the current (or last) connection.
+     *
+     * @return the metadata, empty before the first connection
+     */
     public Map<String, Object> metadata() {
         return metadata;
     }
 
-    /** Whether the server of the current (or last) connection takes a continuation. */
+    /**
+     * Whether the server of the current (or last) connection takes a continuation.
+     *
+     * @return false before the first connection
+     */
     public boolean takesContinuation() {
         return takesContinuation;
     }
@@ -77,6 +104,9 @@ public final class ClientSession {
     /**
      * Runs {@code exchange} in this caller's turn, on a connection (connecting first if needed).
      *
+     * @param <T> what the exchange returns
+     * @param exchange what to do on the connection; a failure that leaves the connection unusable lets it go
+     * @return what {@code exchange} returned
      * @throws IllegalStateException when the client is closed
      * @throws PolicyConnectionException when no connection could be made, or the interrupted
      *     caller gave up waiting for its turn
@@ -112,6 +142,10 @@ public final class ClientSession {
      * compressed only on a connection whose server accepted the offered codec. The continuation
      * (or null) travels only on a connection whose server takes one, and its reply must then echo
      * the cursor and generation; elsewhere it is dropped, and the bytes are those of a plain step.
+     *
+     * @param original the observation as the caller gave it
+     * @param continuation what the robot will still execute, or null
+     * @return the action
      */
     public Map<String, Object> step(Map<String, Object> original, Continuation continuation) {
         return call(c -> stepOn(c, original, continuation));
@@ -165,7 +199,13 @@ public final class ClientSession {
         return turn.hasQueuedThreads();
     }
 
-    /** A reset envelope; over the raw form nothing, and a payload is refused (it could not arrive). */
+    /**
+     * A reset envelope; over the raw form nothing, and a payload is refused (it could not arrive).
+     *
+     * @param payload what the server's policy is reset with, or null
+     * @throws IllegalStateException when a payload cannot travel over the raw form
+     * @throws PolicyConnectionException when the server does not acknowledge the reset
+     */
     public void reset(Map<String, Object> payload) {
         boolean hasPayload = payload != null && !payload.isEmpty();
         call(c -> {

@@ -203,6 +203,9 @@ public final class ReplySlot {
     /**
      * The start of {@code text} for an error message: at most {@link #EXCERPT_CHARS} characters,
      * control characters escaped, so a hostile server cannot flood or forge log lines through it.
+     *
+     * @param text text from the server
+     * @return the excerpt
      */
     public static String excerpt(String text) {
         StringBuilder out = new StringBuilder();

@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class WriteWatchdog {
 
+    /** The one watchdog of the JVM, so all clients share its thread. */
     public static final WriteWatchdog SHARED = new WriteWatchdog();
 
     private final Set<Watch> writing = ConcurrentHashMap.newKeySet();
@@ -30,7 +31,11 @@ public final class WriteWatchdog {
             this.cut = cut;
         }
 
-        /** True once the deadline passed and the connection was cut: why the write failed. */
+        /**
+         * True once the deadline passed and the connection was cut: why the write failed.
+         *
+         * @return whether the watch fired
+         */
         public boolean fired() {
             return fired;
         }
@@ -41,7 +46,13 @@ public final class WriteWatchdog {
         }
     }
 
-    /** Watches a write that must finish within {@code timeoutNanos}, or {@code cut} runs. */
+    /**
+     * Watches a write that must finish within {@code timeoutNanos}, or {@code cut} runs.
+     *
+     * @param timeoutNanos how long the write may take
+     * @param cut what cuts the connection
+     * @return the watch, to close when the write returns
+     */
     public Watch watch(long timeoutNanos, Runnable cut) {
         startChecker();
         Watch watch = new Watch(System.nanoTime() + timeoutNanos, cut);

@@ -15,6 +15,11 @@ public final class EncodedMessage extends BinaryFrame {
 
     private final List<ByteBuffer> segments;
 
+    /**
+     * A message of the codec's segments, held by reference.
+     *
+     * @param segments the message's bytes in order, each from its position to its limit
+     */
     public EncodedMessage(List<ByteBuffer> segments) {
         this.segments = List.copyOf(segments);
     }

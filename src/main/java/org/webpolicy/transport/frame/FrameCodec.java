@@ -28,7 +28,14 @@ import org.java_websocket.framing.FramedataImpl1;
 public final class FrameCodec {
 
     /** Which way the peer's frames must be masked: a client's always, a server's never. */
-    public enum Masking { REQUIRED, FORBIDDEN, EITHER }
+    public enum Masking {
+        /** Every frame must be masked: a server decoding a client. */
+        REQUIRED,
+        /** No frame may be masked: a client decoding a server. */
+        FORBIDDEN,
+        /** Either is accepted: tests and tools that read frames of both sides. */
+        EITHER
+    }
 
     private static final int MAX_CONTROL_PAYLOAD = 125;
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
@@ -68,18 +75,36 @@ public final class FrameCodec {
     private long assembledBytes;
     private boolean released;
 
-    /** A decoder that accepts frames masked or not, with no memory budget (tests and tools). */
+    /**
+     * A decoder that accepts frames masked or not, with no memory budget (tests and tools).
+     *
+     * @param maxMessageBytes the largest frame or fragmented message accepted
+     */
     public FrameCodec(int maxMessageBytes) {
         this(maxMessageBytes, Masking.EITHER, null);
     }
 
+    /**
+     * A decoder for one connection.
+     *
+     * @param maxMessageBytes the largest frame or fragmented message accepted (larger ones close with 1009)
+     * @param masking which way the peer's frames must be masked
+     * @param budget the server's inbound memory budget that frame buffers are taken from, or null for none
+     */
     public FrameCodec(int maxMessageBytes, Masking masking, InboundBudget budget) {
         this.maxMessageBytes = maxMessageBytes;
         this.masking = masking;
         this.budget = budget;
     }
 
-    /** Consumes all of {@code in} and returns the frames it completed (a partial one is kept). */
+    /**
+     * Consumes all of {@code in} and returns the frames it completed (a partial one is kept).
+     *
+     * @param in bytes as read from the connection
+     * @return the frames completed, in order; empty when none was, or after {@link #release()}
+     * @throws InvalidDataException when the bytes break the protocol or a bound; its close code is the one to
+     *     close with
+     */
     public synchronized List<Framedata> decode(ByteBuffer in) throws InvalidDataException {
         if (released) {
             in.position(in.limit());
@@ -109,7 +134,11 @@ public final class FrameCodec {
         assembled();
     }
 
-    /** The bytes of the fragmented message completed last: what the library's copy of it takes. */
+    /**
+     * The bytes of the fragmented message completed last: what the library's copy of it takes.
+     *
+     * @return the bytes, 0 when no fragmented message has completed
+     */
     public synchronized long assembledBytes() {
         return assembledBytes;
     }
@@ -128,7 +157,11 @@ public final class FrameCodec {
         released = true;
     }
 
-    /** Bytes this decoder holds from the budget. */
+    /**
+     * Bytes this decoder holds from the budget.
+     *
+     * @return the bytes, 0 with no budget
+     */
     public synchronized long charged() {
         return charged;
     }
@@ -291,7 +324,13 @@ public final class FrameCodec {
         };
     }
 
-    /** The whole frame, masked with a fresh random key when {@code mask} (a client's frames). */
+    /**
+     * The whole frame, masked with a fresh random key when {@code mask} (a client's frames).
+     *
+     * @param frame the frame to write
+     * @param mask whether to mask it (a client sending)
+     * @return a buffer holding exactly the frame, ready to read
+     */
     public static ByteBuffer encode(Framedata frame, boolean mask) {
         return encode(frame, mask, null);
     }
@@ -302,6 +341,11 @@ public final class FrameCodec {
      * overwritten, so nothing of a longer frame it held before can leak), else into a new heap
      * buffer: a caller that writes one frame at a time keeps one buffer instead of allocating, and
      * zeroing, one as large as each message.
+     *
+     * @param frame the frame to write
+     * @param mask whether to mask it (a client sending)
+     * @param reuse a buffer to write into when it is large enough, or null
+     * @return {@code reuse} or a new buffer, holding exactly the frame from position 0 to its limit
      */
     public static ByteBuffer encode(Framedata frame, boolean mask, ByteBuffer reuse) {
         List<ByteBuffer> payload = payload(frame);

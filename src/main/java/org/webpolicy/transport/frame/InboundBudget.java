@@ -21,6 +21,13 @@ public final class InboundBudget {
     private final long reserve;
     private final AtomicLong used = new AtomicLong();
 
+    /**
+     * A budget of {@code limit} bytes, with a reserve for small messages of 1 MiB or a sixteenth of the limit,
+     * whichever is larger.
+     *
+     * @param limit the bytes large messages may hold at once, over all connections
+     * @throws IllegalArgumentException when {@code limit} is not positive
+     */
     public InboundBudget(long limit) {
         if (limit < 1) {
             throw new IllegalArgumentException("limit must be positive, got " + limit);
@@ -32,6 +39,10 @@ public final class InboundBudget {
     /**
      * Takes {@code bytes} for a message of {@code messageBytes}; false (and nothing taken) when
      * they are not there.
+     *
+     * @param bytes the bytes to take
+     * @param messageBytes the size of the message they are for, which decides whether the reserve may be used
+     * @return whether they were taken
      */
     public boolean tryReserve(long bytes, long messageBytes) {
         long allowed = messageBytes <= SMALL_MESSAGE_BYTES ? limit + reserve : limit;
@@ -46,15 +57,29 @@ public final class InboundBudget {
         }
     }
 
-    /** Gives back {@code bytes} taken earlier. */
+    /**
+     * Gives back {@code bytes} taken earlier.
+     *
+     * @param bytes the bytes, as taken with {@link #tryReserve}
+     */
     public void release(long bytes) {
         used.addAndGet(-bytes);
     }
 
+    /**
+     * Bytes taken and not given back yet, the reserve's included.
+     *
+     * @return the bytes
+     */
     public long used() {
         return used.get();
     }
 
+    /**
+     * The limit for large messages, as given; named in the error a refused connection gets.
+     *
+     * @return the bytes
+     */
     public long limit() {
         return limit;
     }

@@ -42,6 +42,7 @@ public final class RequestFrameBuffer {
     /**
      * Builds {@code message} as a masked frame (a client's frames always are).
      *
+     * @param message the request, as the codec encoded it
      * @return a buffer (direct unless made for TLS) holding exactly the frame, from position 0 to its limit; valid until
      *     the next call
      */

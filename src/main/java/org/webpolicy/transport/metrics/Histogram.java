@@ -32,7 +32,11 @@ public final class Histogram {
         }
     }
 
-    /** Records a duration in nanoseconds against bounds in seconds. */
+    /**
+     * Records a duration in nanoseconds against bounds in seconds.
+     *
+     * @param nanos the duration
+     */
     public void recordNanos(long nanos) {
         int i = 0;
         while (i < nanoBounds.length && nanos > nanoBounds[i]) {
@@ -52,6 +56,11 @@ public final class Histogram {
         sum.add(value);
     }
 
+    /**
+     * How many values were recorded, summed over the buckets.
+     *
+     * @return the count
+     */
     public long count() {
         long n = 0;
         for (LongAdder c : counts) {
@@ -60,7 +69,11 @@ public final class Histogram {
         return n;
     }
 
-    /** The sum recorded: nanoseconds for durations, the plain sum for counts. */
+    /**
+     * The sum recorded: nanoseconds for durations, the plain sum for counts.
+     *
+     * @return the sum
+     */
     public long sum() {
         return sum.sum();
     }

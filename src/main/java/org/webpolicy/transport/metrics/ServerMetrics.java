@@ -15,60 +15,102 @@ import org.webpolicy.transport.server.ObservationBatcher;
  */
 public final class ServerMetrics {
 
+    /** Requests received, steps and resets alike. */
     public final LongAdder requests = new LongAdder();
+    /** Replies queued for sending. */
     public final LongAdder replies = new LongAdder();
+    /** Request message bytes received. */
     public final LongAdder bytesIn = new LongAdder();
+    /** Reply message bytes queued. */
     public final LongAdder bytesOut = new LongAdder();
+    /** Calls into the policy: one per batch, however many observations it held. */
     public final LongAdder batches = new LongAdder();
     /** Failed batches split in two to find the observation that fails (see ObservationBatcher). */
     public final LongAdder batchSplits = new LongAdder();
     private final Map<FailureKind, LongAdder> failures = new EnumMap<>(FailureKind.class);
+    /** From a request's arrival to its reply being queued. */
     public final Histogram requestSeconds = new Histogram(Histogram.SECONDS);
+    /** Time a request waited for a worker thread. */
     public final Histogram queueSeconds = new Histogram(Histogram.SECONDS);
+    /** From a step reaching the batcher to its batch starting. */
     public final Histogram batchWaitSeconds = new Histogram(Histogram.SECONDS);
+    /** Time in the policy's step or stepBatch, per call. */
     public final Histogram policySeconds = new Histogram(Histogram.SECONDS);
+    /** Time decoding a request's msgpack. */
     public final Histogram decodeSeconds = new Histogram(Histogram.SECONDS);
+    /** Time encoding a reply's msgpack. */
     public final Histogram encodeSeconds = new Histogram(Histogram.SECONDS);
+    /** Observations per policy call. */
     public final Histogram batchSizes = new Histogram(Histogram.SIZES);
+    /** Steps that carried a continuation (real-time chunking). */
     public final LongAdder continuedSteps = new LongAdder();
     /** The delay (in actions) each continuation carried: what the robot expects to execute meanwhile. */
     final Histogram continuationDelays = new Histogram(Histogram.SIZES);
 
+    /** Starts every count at zero, with a counter for each failure kind so that /metrics lists them all. */
     public ServerMetrics() {
         for (FailureKind kind : FailureKind.values()) {
             failures.put(kind, new LongAdder());
         }
     }
 
-    /** A request arrived with {@code bytes} of message. */
+    /**
+     * A request arrived with {@code bytes} of message.
+     *
+     * @param bytes the request message's size
+     */
     public void received(long bytes) {
         requests.increment();
         bytesIn.add(bytes);
     }
 
-    /** A reply of {@code bytes} was queued, {@code nanos} after its request arrived. */
+    /**
+     * A reply of {@code bytes} was queued, {@code nanos} after its request arrived.
+     *
+     * @param bytes the reply message's size
+     * @param nanos time since the request arrived
+     */
     public void answered(long bytes, long nanos) {
         replies.increment();
         bytesOut.add(bytes);
         requestSeconds.recordNanos(nanos);
     }
 
-    /** A request failed, or its connection was cut past a bound. */
+    /**
+     * A request failed, or its connection was cut past a bound.
+     *
+     * @param kind why it failed
+     */
     public void failed(FailureKind kind) {
         failures.get(kind).increment();
     }
 
+    /**
+     * How many requests failed, or connections were cut, for this reason so far.
+     *
+     * @param kind the reason
+     * @return the count
+     */
     public long failures(FailureKind kind) {
         return failures.get(kind).sum();
     }
 
-    /** A step carried a continuation of {@code delay} actions. */
+    /**
+     * A step carried a continuation of {@code delay} actions.
+     *
+     * @param delay the continuation's delay, in actions
+     */
     public void continued(int delay) {
         continuedSteps.increment();
         continuationDelays.recordCount(delay);
     }
 
-    /** A batch of {@code size} ran in {@code nanos} of policy time. */
+    /**
+     * A batch of {@code size} ran in {@code nanos} of policy time.
+     *
+     * @param size observations in the batch
+     * @param nanos time in the policy
+     */
     public void batchRan(int size, long nanos) {
         batches.increment();
         batchSizes.recordCount(size);
@@ -80,6 +122,7 @@ public final class ServerMetrics {
      *
      * @param connections open WebSocket connections now
      * @param draining whether the server is draining (health checks answer 503)
+     * @return the text a {@code GET /metrics} answers with
      */
     public String prometheusText(int connections, boolean draining) {
         StringBuilder out = new StringBuilder(8192);

@@ -18,19 +18,33 @@ public final class ClientText {
     /**
      * {@code value}'s text, cut and escaped: bin (a {@code byte[]} or {@link BinaryKey}) as Python
      * shows bytes, {@code b'...'}, not as a Java array's identity; nil as {@code None}.
+     *
+     * @param value a value from a request, or null
+     * @return the text to quote
      */
     public static String quote(Object value) {
         String text = value == null ? "None" : value instanceof byte[] bytes ? BinaryKey.of(bytes).toString() : value.toString();
         return quote(text, MAX_QUOTED_CHARS);
     }
 
-    /** Why {@code failure} happened, in words: its message, or its kind when it has none (never "null"). */
+    /**
+     * Why {@code failure} happened, in words: its message, or its kind when it has none (never "null").
+     *
+     * @param failure what a request failed with
+     * @return the words for it
+     */
     public static String reason(Throwable failure) {
         String message = failure.getMessage();
         return message == null || message.isBlank() ? failure.getClass().getSimpleName() : message;
     }
 
-    /** {@code text} cut to {@code maxChars} (saying how much was cut) with control characters escaped. */
+    /**
+     * {@code text} cut to {@code maxChars} (saying how much was cut) with control characters escaped.
+     *
+     * @param text the text
+     * @param maxChars the most characters kept
+     * @return the text to quote
+     */
     public static String quote(String text, int maxChars) {
         int shown = Math.min(text.length(), maxChars);
         StringBuilder out = new StringBuilder(shown + 32);
@@ -56,7 +70,12 @@ public final class ClientText {
         return out.toString();
     }
 
-    /** The first line of a server-made message (an error reply) for a log line, cut and escaped. */
+    /**
+     * The first line of a server-made message (an error reply) for a log line, cut and escaped.
+     *
+     * @param text the message
+     * @return its first line, safe to log
+     */
     public static String firstLine(String text) {
         int nl = text.indexOf('\n');
         return quote(nl < 0 ? text : text.substring(0, nl), 2 * MAX_QUOTED_CHARS);

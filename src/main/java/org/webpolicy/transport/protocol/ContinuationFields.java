@@ -22,10 +22,15 @@ public final class ContinuationFields {
     public static final String VERSION = "1";
     /** The key of the extension's map in a step envelope and in its reply. */
     public static final String RTC = "rtc";
+    /** The key of the delay: actions the robot executes while the server computes the next chunk. */
     public static final String DELAY = "delay";
+    /** The key of the actions the robot has yet to execute, float32 (H, A). */
     public static final String CONTINUATION = "continuation";
+    /** The key of the count of actions executed so far; the reply echoes it. */
     public static final String CURSOR = "cursor";
+    /** The key of when the observation was captured, in nanoseconds of the robot's clock. */
     public static final String CAPTURE_NS = "capture_ns";
+    /** The key of the chunk's generation, which the reply echoes with the cursor. */
     public static final String GENERATION = "generation";
 
     private ContinuationFields() {
@@ -36,6 +41,8 @@ public final class ContinuationFields {
      * {@code <f4}), converted from any other floating dtype; float32 keeps a joint angle to
      * 1e-7 of its value, finer than any actuator resolves.
      *
+     * @param continuation what the robot will still execute
+     * @return the map, ready to encode
      * @throws IllegalArgumentException when the actions are not floating-point numbers
      */
     public static Map<String, Object> request(Continuation continuation) {
@@ -55,7 +62,12 @@ public final class ContinuationFields {
         return rtc;
     }
 
-    /** The {@value #RTC} map of a step reply: what tells the client which request it answers. */
+    /**
+     * The {@value #RTC} map of a step reply: what tells the client which request it answers.
+     *
+     * @param continuation the continuation the request carried
+     * @return the map, ready to encode
+     */
     public static Map<String, Object> echo(Continuation continuation) {
         Map<String, Object> rtc = new LinkedHashMap<>();
         rtc.put(CURSOR, continuation.cursor());
@@ -67,6 +79,7 @@ public final class ContinuationFields {
      * The continuation a step request carries, for the server.
      *
      * @param field the value under {@value #RTC}
+     * @return the continuation
      * @throws RequestFailure naming the field when the map is malformed
      */
     public static Continuation parse(Object field) {
@@ -103,6 +116,8 @@ public final class ContinuationFields {
     /**
      * Checks that a reply's {@value #RTC} map answers {@code sent}.
      *
+     * @param echoed the reply's {@value #RTC} value, or null when it has none
+     * @param sent the continuation the request carried
      * @return null when it does, otherwise what is wrong
      */
     public static String mismatch(Object echoed, Continuation sent) {

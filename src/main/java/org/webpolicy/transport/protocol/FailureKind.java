@@ -19,6 +19,7 @@ public enum FailureKind {
     /** An error of the JVM (e.g. out of memory) while answering. */
     INTERNAL("internal");
 
+    /** The kind's label in the metrics. */
     public final String label;
 
     FailureKind(String label) {

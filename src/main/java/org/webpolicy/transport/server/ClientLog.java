@@ -19,7 +19,12 @@ public final class ClientLog {
     private static final Logger log = LoggerFactory.getLogger(ClientLog.class);
     private final LogBudget budget = new LogBudget(LINES_PER_SECOND, System::nanoTime);
 
-    /** Logs a warning when the budget allows; arguments quoted from a client must already be {@link ClientText}. */
+    /**
+     * Logs a warning when the budget allows; arguments quoted from a client must already be {@link ClientText}.
+     *
+     * @param format the SLF4J format
+     * @param args its arguments
+     */
     public void warn(String format, Object... args) {
         long suppressed = budget.admit();
         if (suppressed < 0) {

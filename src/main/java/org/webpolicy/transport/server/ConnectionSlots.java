@@ -16,7 +16,7 @@ import org.webpolicy.transport.PolicyServer;
  *
  * <p>Why here: Java-WebSocket 1.6.0 closes its listening socket for good when {@code accept()}
  * fails, e.g. with EMFILE once the descriptor limit is reached, and says so only at TRACE; the
- * process then lives on serving no one. The library asks {@link #mayAccept} before every accept,
+ * process then lives on serving no one. The library asks {@link #beforeAccept} before every accept,
  * so an accept that would fail is never tried: accepting pauses and resumes after a back-off.
  */
 public final class ConnectionSlots {
@@ -38,6 +38,13 @@ public final class ConnectionSlots {
     private volatile boolean paused;
     private long backoffMs = MIN_BACKOFF_MS;
 
+    /**
+     * Slots for {@code maxConnections} open connections and {@link #HANDSHAKE_SLACK} more handshaking.
+     *
+     * @param maxConnections the server's connection limit
+     * @param housekeeping the timer that resumes accepting
+     * @param clientLog where pauses in accepting are logged
+     */
     public ConnectionSlots(int maxConnections, Housekeeping housekeeping, ClientLog clientLog) {
         this.maxAccepted = maxConnections + HANDSHAKE_SLACK;
         this.housekeeping = housekeeping;
@@ -46,7 +53,11 @@ public final class ConnectionSlots {
         this.os = bean instanceof UnixOperatingSystemMXBean unix ? unix : null;
     }
 
-    /** Says in the log when {@code maxConnections} cannot be met under the process's descriptor limit. */
+    /**
+     * Says in the log when {@code maxConnections} cannot be met under the process's descriptor limit.
+     *
+     * @param maxConnections the server's connection limit
+     */
     public void checkDescriptorLimit(int maxConnections) {
         if (os == null) {
             return;
@@ -61,12 +72,20 @@ public final class ConnectionSlots {
         }
     }
 
-    /** Connections accepted and not yet closed, handshake or not. */
+    /**
+     * Connections accepted and not yet closed, handshake or not.
+     *
+     * @return the count
+     */
     public int accepted() {
         return accepted.get();
     }
 
-    /** The listener's key, once anything was accepted; null before. */
+    /**
+     * The listener's key, once anything was accepted; null before.
+     *
+     * @return the key, or null
+     */
     public SelectionKey acceptKey() {
         return acceptKey;
     }
@@ -75,6 +94,9 @@ public final class ConnectionSlots {
      * Called on the selector thread before each accept. Always true: the library cancels the
      * listener's key for good on false. When there is no room, accepting pauses instead; the one
      * accept that follows still has the spare descriptors.
+     *
+     * @param key the listener's key
+     * @return true
      */
     public boolean beforeAccept(SelectionKey key) {
         acceptKey = key;
@@ -86,10 +108,12 @@ public final class ConnectionSlots {
         return true;
     }
 
+    /** A connection was accepted: it holds a slot until {@link #closed}. */
     public void opened() {
         accepted.incrementAndGet();
     }
 
+    /** A connection accepted earlier closed: its slot is free, and accepting resumes if it was paused. */
     public void closed() {
         accepted.decrementAndGet();
         if (paused && accepted.get() < maxAccepted) {

@@ -28,10 +28,18 @@ public final class HealthListener implements AutoCloseable {
 
     /** What the listener reports; called on its thread. */
     public interface State {
-        /** 200 while serving, 503 while draining or after a failure. */
+        /**
+         * 200 while serving, 503 while draining or after a failure.
+         *
+         * @return the HTTP status
+         */
         int healthStatus();
 
-        /** The Prometheus text, or null when the metrics are not public. */
+        /**
+         * The Prometheus text, or null when the metrics are not public.
+         *
+         * @return the text, or null
+         */
         String publicMetrics();
     }
 
@@ -39,6 +47,14 @@ public final class HealthListener implements AutoCloseable {
     private final State state;
     private final Thread thread;
 
+    /**
+     * Binds the port and starts the listener's thread, a daemon.
+     *
+     * @param host the address to listen on
+     * @param port the port, 0 for a free one
+     * @param state what the listener reports
+     * @throws IOException when the port cannot be bound
+     */
     public HealthListener(String host, int port, State state) throws IOException {
         this.state = state;
         this.socket = new ServerSocket();
@@ -48,6 +64,11 @@ public final class HealthListener implements AutoCloseable {
         thread.start();
     }
 
+    /**
+     * The port listened on: the one chosen when 0 was asked for.
+     *
+     * @return the port
+     */
     public int port() {
         return socket.getLocalPort();
     }

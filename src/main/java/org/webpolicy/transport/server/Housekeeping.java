@@ -12,12 +12,19 @@ public final class Housekeeping {
 
     private final ScheduledThreadPoolExecutor timer;
 
+    /** Starts the timer thread, a daemon. */
     public Housekeeping() {
         timer = new ScheduledThreadPoolExecutor(1, ServerThreads.daemon("webpolicy-housekeeping-"));
         timer.setRemoveOnCancelPolicy(true);
     }
 
-    /** Runs {@code task} after {@code millis}; false when shutting down (the task will not run). */
+    /**
+     * Runs {@code task} after {@code millis}; false when shutting down (the task will not run).
+     *
+     * @param millis the delay
+     * @param task what to run; a failure is logged
+     * @return whether it was scheduled
+     */
     public boolean later(long millis, Runnable task) {
         try {
             timer.schedule(guarded(task), millis, TimeUnit.MILLISECONDS);
@@ -27,7 +34,12 @@ public final class Housekeeping {
         }
     }
 
-    /** Runs {@code task} every {@code millis} until shutdown. */
+    /**
+     * Runs {@code task} every {@code millis} until shutdown.
+     *
+     * @param millis the period, from the end of one run to the start of the next
+     * @param task what to run; a failure is logged and the task runs again
+     */
     public void every(long millis, Runnable task) {
         try {
             timer.scheduleWithFixedDelay(guarded(task), millis, millis, TimeUnit.MILLISECONDS);
@@ -36,6 +48,7 @@ public final class Housekeeping {
         }
     }
 
+    /** Stops the timer: tasks waiting never run, and later ones are dropped. */
     public void shutdownNow() {
         timer.shutdownNow();
     }

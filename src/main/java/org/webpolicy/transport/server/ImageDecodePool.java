@@ -48,6 +48,12 @@ public final class ImageDecodePool {
     /** Observations refused because every slot was taken. */
     public final AtomicLong refused = new AtomicLong();
 
+    /**
+     * A pool whose threads start on demand and are let go after 30 s idle.
+     *
+     * @param threads the most decodes running at once
+     * @param slots the most observations being decoded or waiting to be
+     */
     public ImageDecodePool(int threads, int slots) {
         this.slotCount = slots;
         this.slots = new Semaphore(slots);
@@ -62,10 +68,20 @@ public final class ImageDecodePool {
     }
 
     /** What ended a decode before its result (or kept it from starting): the worker is told which, to tell its client. */
-    public enum Stop { BUSY, DEADLINE, GONE, SHUTDOWN }
+    public enum Stop {
+        /** Every slot was taken: the decode was refused before it began. */
+        BUSY,
+        /** The deadline passed. */
+        DEADLINE,
+        /** The client left. */
+        GONE,
+        /** The server is closing (or the waiting worker was interrupted). */
+        SHUTDOWN
+    }
 
     /** A decode that did not produce its result. */
     public static final class Stopped extends RuntimeException {
+        /** What stopped it. */
         public final Stop why;
 
         Stopped(Stop why) {
@@ -82,6 +98,7 @@ public final class ImageDecodePool {
      * @param gone true once the client has left
      * @param onEnd run once when the decode can hold no more memory: when it ended, or when it
      *     was dropped before it began (never while it still runs)
+     * @param <T> what the decode produces
      * @return the result
      * @throws Stopped when every slot is taken ({@link Stop#BUSY}: nothing was started and
      *     {@code onEnd} ran), the deadline passed, the client left or the server is closing
@@ -170,7 +187,11 @@ public final class ImageDecodePool {
         }
     }
 
-    /** Observations being decoded or waiting to be, now. */
+    /**
+     * Observations being decoded or waiting to be, now.
+     *
+     * @return the count
+     */
     public int busySlots() {
         return slotCount - slots.availablePermits();
     }
@@ -183,6 +204,10 @@ public final class ImageDecodePool {
         return threads.getMaximumPoolSize();
     }
 
+    /**
+     * Stops the decode threads, interrupting those running; a decode asked for afterwards ends with
+     * {@link Stop#SHUTDOWN}.
+     */
     public void shutdownNow() {
         threads.shutdownNow();
     }

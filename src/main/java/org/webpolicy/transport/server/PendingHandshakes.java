@@ -40,6 +40,12 @@ public final class PendingHandshakes {
 
     /** How a connection past its time is closed. */
     public interface Closer {
+        /**
+         * Closes {@code conn}, which is past its time.
+         *
+         * @param conn the connection
+         * @param reason why it is closed
+         */
         void close(WebSocket conn, String reason);
     }
 
@@ -49,6 +55,13 @@ public final class PendingHandshakes {
     private final long firstByteNanos;
     private final long handshakeNanos;
 
+    /**
+     * No handshakes under way yet.
+     *
+     * @param maxPerAddress the most handshakes under way from one address
+     * @param firstByteTimeout how long a connection may stay silent after it is accepted
+     * @param handshakeTimeout how long a handshake may take in all
+     */
     public PendingHandshakes(int maxPerAddress, Duration firstByteTimeout, Duration handshakeTimeout) {
         this.maxPerAddress = maxPerAddress;
         this.firstByteNanos = firstByteTimeout.toNanos();
@@ -58,6 +71,9 @@ public final class PendingHandshakes {
     /**
      * A connection was accepted. False when its address already has {@code maxPerAddress}
      * handshakes under way: the connection is not counted, and the caller closes it.
+     *
+     * @param conn the connection
+     * @return whether it was admitted
      */
     public boolean admit(WebSocket conn) {
         InetAddress address = addressOf(conn);
@@ -79,7 +95,11 @@ public final class PendingHandshakes {
         return true;
     }
 
-    /** Bytes arrived on {@code conn} (called for every read while it handshakes; cheap). */
+    /**
+     * Bytes arrived on {@code conn} (called for every read while it handshakes; cheap).
+     *
+     * @param conn the connection
+     */
     public void spoke(WebSocket conn) {
         Pending p = pending.get(conn);
         if (p != null) {
@@ -87,7 +107,11 @@ public final class PendingHandshakes {
         }
     }
 
-    /** The handshake of {@code conn} ended (done, refused or closed); a second call does nothing. */
+    /**
+     * The handshake of {@code conn} ended (done, refused or closed); a second call does nothing.
+     *
+     * @param conn the connection
+     */
     public void done(WebSocket conn) {
         Pending p = pending.remove(conn);
         if (p != null && p.address != null) {
@@ -95,7 +119,11 @@ public final class PendingHandshakes {
         }
     }
 
-    /** Connections whose handshake is under way. */
+    /**
+     * Connections whose handshake is under way.
+     *
+     * @return the count
+     */
     public int count() {
         return pending.size();
     }
@@ -105,7 +133,11 @@ public final class PendingHandshakes {
         return perAddress.getOrDefault(address, 0);
     }
 
-    /** Closes the connections past their first-byte or handshake time, with the reason. */
+    /**
+     * Closes the connections past their first-byte or handshake time, with the reason.
+     *
+     * @param closer how to close them
+     */
     public void sweep(Closer closer) {
         long now = System.nanoTime();
         pending.forEach((conn, p) -> {

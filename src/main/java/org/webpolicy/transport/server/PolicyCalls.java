@@ -40,6 +40,14 @@ public final class PolicyCalls {
     /** Runs calls under a deadline; null when there is none (calls run on the worker). */
     private final ThreadPoolExecutor deadlineCalls;
 
+    /**
+     * Calls into {@code policy}: under a lock unless it is thread-safe, under {@code policyTimeout} when there
+     * is one, in batches when it batches and {@code maxBatch} is over 1.
+     *
+     * @param policy the policy served
+     * @param options the server's options
+     * @param metrics what the server counts
+     */
     public PolicyCalls(Policy policy, ServerOptions options, ServerMetrics metrics) {
         this.policy = policy;
         this.metrics = metrics;
@@ -119,6 +127,7 @@ public final class PolicyCalls {
         return deadlineCalls == null ? 0 : deadlineCalls.getPoolSize();
     }
 
+    /** Stops the batcher and the threads of calls under a deadline. */
     public void shutdownNow() {
         if (batcher != null) {
             batcher.stop();

@@ -41,6 +41,14 @@ public final class ProtocolCore {
     private final ServerMetrics metrics;
     private final byte[] metadataMessage;
 
+    /**
+     * A core for one server; it packs the metadata message once, here.
+     *
+     * @param policy the policy served
+     * @param options the server's options (limits, metadata, observation check and spec)
+     * @param calls how the policy is called (lock, deadline, batching)
+     * @param metrics what the server counts
+     */
     public ProtocolCore(Policy policy, ServerOptions options, PolicyCalls calls, ServerMetrics metrics) {
         this.policy = policy;
         this.options = options;
@@ -60,7 +68,11 @@ public final class ProtocolCore {
         this.metadataMessage = codec.pack(metadata == null ? Map.of() : metadata);
     }
 
-    /** The message every connection gets first. */
+    /**
+     * The message every connection gets first.
+     *
+     * @return the packed metadata; not to be modified
+     */
     public byte[] metadataMessage() {
         return metadataMessage;
     }
@@ -69,17 +81,27 @@ public final class ProtocolCore {
      * True when the policy takes a continuation (real-time chunking): the handshake then says so
      * ({@link ContinuationFields#HEADER}) and step envelopes may carry one. Asked at each
      * handshake, so a policy that learns it later (a client of another server) is not fixed early.
+     *
+     * @return whether the policy takes one now
      */
     public boolean acceptsContinuation() {
         return policy.acceptsContinuation();
     }
 
-    /** What the server counts. */
+    /**
+     * What the server counts.
+     *
+     * @return the metrics
+     */
     public ServerMetrics metrics() {
         return metrics;
     }
 
-    /** Where compressed images are decoded (for tests and the campaign). */
+    /**
+     * Where compressed images are decoded (for tests and the campaign).
+     *
+     * @return the pool
+     */
     public ImageDecodePool imageDecodes() {
         return images.pool();
     }
@@ -100,7 +122,11 @@ public final class ProtocolCore {
         /** Set when the connection has gone: work still running for it stops. */
         private volatile boolean ended;
 
-        /** The handshake accepted an image codec: observations' images are decoded, held in {@code budget}. */
+        /**
+         * The handshake accepted an image codec: observations' images are decoded, held in {@code budget}.
+         *
+         * @param budget the server's inbound memory budget
+         */
         public void decompressImages(InboundBudget budget) {
             imageBudget = budget;
         }

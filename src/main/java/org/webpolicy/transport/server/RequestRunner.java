@@ -43,13 +43,30 @@ public final class RequestRunner {
     private final WriteDemand writeDemand;
     private final WriteWake writeWake;
     private final ReplyCharge replies;
+    /** Set when the server starts closing: requests still queued fail at once instead of running. */
     public volatile boolean closing;
 
     /** Asks the library's selector to write a connection's queued frames. */
     public interface WriteDemand {
+        /**
+         * Asks for {@code conn}'s queued frames to be written.
+         *
+         * @param conn the connection
+         */
         void request(WebSocket conn);
     }
 
+    /**
+     * A runner for one server.
+     *
+     * @param options the server's options (bounds, exchange tap)
+     * @param core what answers requests
+     * @param budget the server's inbound memory budget, which holds each request until it is answered
+     * @param housekeeping the server's timer thread
+     * @param clientLog where misbehaving clients are logged
+     * @param writeDemand how to ask the library's selector to write a connection
+     * @param writeWake the wake-up of the library's selector after a send
+     */
     public RequestRunner(ServerOptions options, ProtocolCore core, InboundBudget budget, Housekeeping housekeeping,
             ClientLog clientLog, WriteDemand writeDemand, WriteWake writeWake) {
         this.options = options;
@@ -62,7 +79,13 @@ public final class RequestRunner {
         this.replies = new ReplyCharge(budget, housekeeping);
     }
 
-    /** A request arrived (on a decoder thread): queue it for the connection's turn on a worker. */
+    /**
+     * A request arrived (on a decoder thread): queue it for the connection's turn on a worker.
+     *
+     * @param conn the connection
+     * @param session what the server keeps for it
+     * @param message the request's bytes
+     */
     public void received(WebSocket conn, ServerConnection session, ByteBuffer message) {
         if (session.closed) {
             return;
@@ -167,6 +190,10 @@ public final class RequestRunner {
     /**
      * Bytes queued to {@code conn} and not yet written, counted up to just past {@code enough}
      * (a connection that reads nothing may have many small frames queued).
+     *
+     * @param conn the connection
+     * @param enough the count past which counting stops
+     * @return the bytes counted
      */
     public static long pendingBytes(WebSocket conn, long enough) {
         if (conn instanceof OwnedSocket owned) {
@@ -182,7 +209,13 @@ public final class RequestRunner {
         return total;
     }
 
-    /** Sends the reason as a text frame, then closes with 1011, as the Python servers do. */
+    /**
+     * Sends the reason as a text frame, then closes with 1011, as the Python servers do.
+     *
+     * @param conn the connection
+     * @param session what the server keeps for it; nothing more is sent once it is closed
+     * @param text the reason, as the client is shown it
+     */
     public void fail(WebSocket conn, ServerConnection session, String text) {
         if (session.closed) {
             return;
@@ -204,6 +237,12 @@ public final class RequestRunner {
      * and the socket is cut a second later whether or not the client answers it; when the bound
      * is on unread bytes ({@code now}), the socket is cut at once: the close frame would only wait
      * behind what the client left unread, and freeing that memory is what the bound is for.
+     *
+     * @param conn the connection
+     * @param session what the server keeps for it
+     * @param code the close code (1008 or 1013)
+     * @param reason the close reason
+     * @param now whether to cut the socket without waiting for the close handshake
      */
     public void cut(WebSocket conn, ServerConnection session, int code, String reason, boolean now) {
         if (session.closed) {
@@ -234,6 +273,8 @@ public final class RequestRunner {
      * looks again 1 ms later. The sweep looks at every connection each second as well. A
      * connection taken over from the library ({@link OwnedSocket}) needs none of this: its
      * {@link FrameWriter} cannot lose a write.
+     *
+     * @param conn the connection a frame was just queued to
      */
     public void flushSoon(WebSocket conn) {
         if (conn instanceof OwnedSocket owned && owned.writer.owned()) {
@@ -244,6 +285,12 @@ public final class RequestRunner {
         }
     }
 
+    /**
+     * Asks the library's selector to write {@code conn} when frames wait and it is not watching for write
+     * readiness: the re-check after {@link #flushSoon} and the sweep's.
+     *
+     * @param conn the connection
+     */
     public void flushIfStuck(WebSocket conn) {
         WebSocketImpl impl = (WebSocketImpl) conn;
         SelectionKey key = impl.getSelectionKey();

@@ -11,6 +11,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class ServerConnection {
 
     final SerialExecutor requests;
+    /** What the protocol core remembers of this connection between requests. */
     public final ProtocolCore.Conversation conversation = new ProtocolCore.Conversation();
     /** Requests received and not yet answered. */
     final AtomicInteger queued = new AtomicInteger();
@@ -23,23 +24,41 @@ public final class ServerConnection {
     private long pingWindowStart = System.nanoTime();
     private int pingsInWindow;
 
+    /**
+     * The state of a connection just accepted.
+     *
+     * @param workers the server's worker pool
+     */
     public ServerConnection(Executor workers) {
         this.requests = new SerialExecutor(workers);
     }
 
-    /** True when this call opened the connection (it was not closed first): count it. */
+    /**
+     * True when this call opened the connection (it was not closed first): count it.
+     *
+     * @return whether to count it
+     */
     public boolean markOpen() {
         return state.compareAndSet(0, 1);
     }
 
-    /** True when the connection had been counted open: uncount it. Later calls return false. */
+    /**
+     * True when the connection had been counted open: uncount it. Later calls return false.
+     *
+     * @return whether to uncount it
+     */
     public boolean markGone() {
         closed = true;
         conversation.end();
         return state.getAndSet(2) == 1;
     }
 
-    /** Counts a ping; false when this connection has already sent {@code perSecond} this second. */
+    /**
+     * Counts a ping; false when this connection has already sent {@code perSecond} this second.
+     *
+     * @param perSecond the pings a connection may send per second
+     * @return whether to answer this one
+     */
     public synchronized boolean admitPing(int perSecond) {
         long now = System.nanoTime();
         if (now - pingWindowStart >= 1_000_000_000L) {

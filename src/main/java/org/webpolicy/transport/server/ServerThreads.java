@@ -31,6 +31,9 @@ public final class ServerThreads {
      * clients on ALOHA 2 144-2 241 steps/s against 1 752-2 084 (three runs each, CPU per step
      * 665-734 us against 701-803), at the price of the spin: on a lone tiny request the worker's
      * CPU is 29-56 us against 21-32 us.
+     *
+     * @param threads the most workers
+     * @return the pool
      */
     public static ThreadPoolExecutor workers(int threads) {
         ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
