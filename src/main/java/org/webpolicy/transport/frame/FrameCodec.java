@@ -219,6 +219,12 @@ public final class FrameCodec {
                     length = (length << 8) | (header[2 + i] & 0xff);
                 }
             }
+            if (sizeBytes == 2 && length < 126 || sizeBytes == 8 && length >= 0 && length <= 0xffff) {
+                // RFC 6455 5.2 asks for the minimal encoding; a peer that pads its lengths is
+                // not one of ours, and refusing it closes a door to parser differentials.
+                throw new InvalidFrameException("frame length " + length + " written in " + sizeBytes
+                        + " bytes where " + (length < 126 ? "one" : "2") + " would do (RFC 6455 5.2 asks for the shortest form)");
+            }
             first = header[0];
             check(masked, length);
             int at = 2 + sizeBytes;

@@ -19,6 +19,7 @@ import org.java_websocket.framing.Framedata;
 import org.java_websocket.framing.PingFrame;
 import org.java_websocket.framing.TextFrame;
 import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 
 class FrameCodecTest {
 
@@ -79,6 +80,27 @@ class FrameCodecTest {
                 }
             }
         }
+    }
+
+    @Test
+    void lengthsNotInTheirShortestFormAreRefused() {
+        byte[] key = {1, 2, 3, 4};
+        // 5 bytes claimed with a 16-bit length, and 300 with a 64-bit one.
+        byte[] padded16 = {(byte) 0x82, (byte) (0x80 | 126), 0, 5, 1, 2, 3, 4, 0, 0, 0, 0, 0};
+        byte[] padded64 = new byte[2 + 8 + 4];
+        padded64[0] = (byte) 0x82;
+        padded64[1] = (byte) (0x80 | 127);
+        padded64[8] = 0x01;
+        padded64[9] = 0x2c;
+        System.arraycopy(key, 0, padded64, 10, 4);
+        for (byte[] wire : List.of(padded16, padded64)) {
+            InvalidDataException e = org.junit.jupiter.api.Assertions.assertThrows(InvalidDataException.class,
+                    () -> new FrameCodec(1 << 20).decode(ByteBuffer.wrap(wire)));
+            assertTrue(e.getMessage().contains("shortest form"), e.getMessage());
+        }
+        // The shortest forms of the same lengths still decode (the boundaries included).
+        assertDoesNotThrow(() -> new FrameCodec(1 << 20).decode(ByteBuffer.wrap(frameByHand(2, new byte[126], key))));
+        assertDoesNotThrow(() -> new FrameCodec(1 << 20).decode(ByteBuffer.wrap(frameByHand(2, new byte[65536], key))));
     }
 
     @Test
