@@ -19,7 +19,6 @@ import org.webpolicy.policy.Policy;
 import org.webpolicy.transport.PolicyClient;
 import org.webpolicy.transport.PolicyClientBuilder;
 import org.webpolicy.transport.PolicyServer;
-import org.webpolicy.transport.PolicyServerBuilder;
 import org.webpolicy.transport.ProtocolMode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -55,28 +54,23 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "Also print each row's CPU per round trip by thread (digits stripped from names).")
     boolean threads;
 
+    @Option(names = "--tls", description = "Client and server over TLS (wss://), with a self-signed certificate made for the run;"
+            + " the floor stays plain TCP.")
+    boolean tls;
+
     @Spec
     CommandSpec spec;
+
+    /** The run's TLS setup under --tls, else null. */
+    private BenchTls tlsSetup;
 
     @Override
     public Integer call() throws Exception {
         new Arguments(spec).atLeast("--steps", steps, 1).atLeast("--large-steps", largeSteps, 1).atLeast("--warmup", warmup, 0)
                 .between("--clients", clients, 1, 256).atLeast("--duration-s", durationSeconds, 1);
-        SelfSignedTls tls = SelfSignedTls.make();
-        run(null);
-        System.out.println();
-        run(tls);
-        return 0;
-    }
-
-    /** One table and one throughput line, over {@code ws://} (no {@code tls}) or {@code wss://}. */
-    private void run(SelfSignedTls tls) throws Exception {
-        String scheme = tls == null ? "ws" : "wss";
-        PolicyServerBuilder builder = PolicyServer.builder(ServePolicies.random(50, 14, Map.of())).host("127.0.0.1").port(0);
-        if (tls != null) {
-            builder.sslContext(tls.server());
-        }
-        try (PolicyServer server = builder.build().start()) {
+        tlsSetup = tls ? BenchTls.make() : null;
+        try (PolicyServer server = PolicyServer.builder(ServePolicies.random(50, 14, Map.of()))
+                .host("127.0.0.1").port(0).sslContext(tls ? tlsSetup.server() : null).build().start()) {
             Random random = new Random(0);
             Map<String, Object> tiny = Map.of("state", Observations.doubles(random, 14));
             Map<String, Object> aloha = Observations.ALOHA.random(random);
@@ -91,16 +85,17 @@ final class BenchCommand implements Callable<Integer> {
 
             Policy policy = ServePolicies.random(50, 14, Map.of());
             int reply = frameBytes(CODEC.pack(policy.step(tiny)).length, false);
-            List<Size> sizes = List.of(new Size(scheme + " tiny (state only)", tiny, steps, 0.25),
-                    new Size(scheme + " ALOHA (~600 KB)", aloha, steps, 1.3),
-                    new Size(scheme + " large (4x3x480x640, 3.7 MB)", large, largeSteps, 17.0));
-            System.out.println(scheme + "://: Java client <-> Java server, loopback, raw form, random 50x14 action; floor: raw TCP"
+            List<Size> sizes = List.of(new Size("tiny (state only)", tiny, steps, 0.25),
+                    new Size("ALOHA (~600 KB)", aloha, steps, 1.3),
+                    new Size("large (4x3x480x640, 3.7 MB)", large, largeSteps, 17.0));
+            System.out.println("Java client <-> Java server, loopback" + (tls ? ", wss:// (TLS)" : "")
+                    + ", raw form, random 50x14 action; floor: raw TCP"
                     + " ping-pong of the same frame sizes, measured in the same run");
             System.out.println("cpu: process CPU time per round trip (client and server, both in this process);"
                     + " caller: the calling thread's CPU per round trip");
-            System.out.printf("%-32s %9s %9s %9s %6s %9s %9s %6s %9s %9s %8s%n", "observation", "median ms", "p99 ms",
+            System.out.printf("%-28s %9s %9s %9s %6s %9s %9s %6s %9s %9s %8s%n", "observation", "median ms", "p99 ms",
                     "floor med", "ratio", "cpu us", "floor cpu", "ratio", "caller us", "floor clr", "openpi");
-            try (PolicyClient client = client(server, tls)) {
+            try (PolicyClient client = client(server)) {
                 // Warm every path up before measuring any, so the JIT has compiled what each size uses.
                 for (int i = 0; i < warmup; i++) {
                     client.step(tiny);
@@ -135,28 +130,26 @@ final class BenchCommand implements Callable<Integer> {
                     return new Stepper(c::roundTrip, c::close);
                 });
                 Rate ours = throughput(() -> {
-                    PolicyClient c = client(server, tls);
+                    PolicyClient c = client(server);
                     return new Stepper(() -> c.step(aloha), c::close);
                 });
-                System.out.printf("%n%s:// throughput, %d clients on ALOHA: %.0f steps/s, floor %.0f steps/s (%.0f%% of the floor);"
+                System.out.printf("%nThroughput, %d clients on ALOHA: %.0f steps/s, floor %.0f steps/s (%.0f%% of the floor);"
                         + " cpu %.0f us/step, floor %.0f us/step (%.1fx); openpi: 916-1280 steps/s (%.1fx of 916)%n",
-                        scheme, clients, ours.perSecond, floorRate.perSecond, 100 * ours.perSecond / floorRate.perSecond,
+                        clients, ours.perSecond, floorRate.perSecond, 100 * ours.perSecond / floorRate.perSecond,
                         ours.cpuMicros, floorRate.cpuMicros, ours.cpuMicros / floorRate.cpuMicros, ours.perSecond / 916);
                 if (threads) {
                     printThreadCpu(ours.threadsBefore, ours.threadsAfter, (int) Math.max(1, ours.steps), ours.cpuMicros);
                 }
             }
         }
+        return 0;
     }
 
-    private static PolicyClient client(PolicyServer server, SelfSignedTls tls) {
-        PolicyClientBuilder b = PolicyClient.builder().protocolMode(ProtocolMode.RAW).connectTimeout(Duration.ofSeconds(10));
-        if (tls == null) {
-            b.host("127.0.0.1").port(server.port());
-        } else {
-            b.uri("wss://127.0.0.1:" + server.port()).sslContext(tls.client());
-        }
-        return b.build().connect();
+    private PolicyClient client(PolicyServer server) {
+        PolicyClientBuilder builder = tls
+                ? PolicyClient.builder().uri("wss://127.0.0.1:" + server.port()).sslContext(tlsSetup.client())
+                : PolicyClient.builder().host("127.0.0.1").port(server.port());
+        return builder.protocolMode(ProtocolMode.RAW).connectTimeout(Duration.ofSeconds(10)).build().connect();
     }
 
     private static final MsgpackCodec CODEC = new MsgpackCodec();
@@ -245,7 +238,7 @@ final class BenchCommand implements Callable<Integer> {
     private static void row(Size size, Run ours, Run floor) {
         double median = Latencies.millis(ours.latencies.summary().p50());
         double floorMedian = Latencies.millis(floor.latencies.summary().p50());
-        System.out.printf("%-32s %9.3f %9.3f %9.3f %5.1fx %9.0f %9.0f %5.1fx %9.0f %9.0f %8.2f%n", size.name, median,
+        System.out.printf("%-28s %9.3f %9.3f %9.3f %5.1fx %9.0f %9.0f %5.1fx %9.0f %9.0f %8.2f%n", size.name, median,
                 Latencies.millis(ours.latencies.summary().p99()), floorMedian, median / floorMedian, ours.cpuMicros,
                 floor.cpuMicros, ours.cpuMicros / floor.cpuMicros, ours.callerMicros, floor.callerMicros,
                 size.openpiMedianMs);

@@ -22,24 +22,18 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedClass;
-import org.junit.jupiter.params.provider.EnumSource;
 import org.webpolicy.transport.protocol.Envelope;
 
 /**
  * The client against a scripted server that misbehaves on purpose: a reply is only ever taken for
  * its own request; a frame nobody asked for, a second frame for one request, or a reply carrying
  * another request's id fails the call and drops the connection, and the next call starts afresh.
- * Each runs over {@code ws://} and {@code wss://}.
  */
-@ParameterizedClass(name = "{0}")
-@EnumSource(Wire.class)
 class PolicyClientCorrelationTest {
 
-    private final Wire wire;
-
-    PolicyClientCorrelationTest(Wire wire) {
-        this.wire = wire;
+    /** The scheme these tests run over; {@code PolicyClientCorrelationWssTest} runs them over the other. */
+    TestTls.Scheme scheme() {
+        return TestTls.Scheme.WS;
     }
 
     private final TestResources open = new TestResources();
@@ -52,11 +46,11 @@ class PolicyClientCorrelationTest {
     }
 
     private ScriptedServer serve(Map<String, String> headers, ScriptedServer.Script script) throws IOException {
-        return open.add(new ScriptedServer(wire, headers, script));
+        return open.add(new ScriptedServer(scheme().serverTls(), headers, script));
     }
 
     private PolicyClient client(ScriptedServer server, ProtocolMode mode) {
-        return open.add(wire.client(server.port()).protocolMode(mode)
+        return open.add(scheme().client(server.port()).protocolMode(mode)
                 .connectTimeout(Duration.ofSeconds(10)).requestTimeout(Duration.ofSeconds(20))
                 .retryInterval(Duration.ofMillis(50)).build());
     }
@@ -315,7 +309,7 @@ class PolicyClientCorrelationTest {
         try (java.net.ServerSocket probe = new java.net.ServerSocket(0)) {
             port = probe.getLocalPort();
         }
-        PolicyClient client = open.add(wire.client(port)
+        PolicyClient client = open.add(scheme().client(port)
                 .retryInterval(Duration.ofSeconds(60)).connectTimeout(Duration.ofSeconds(120)).build());
         Future<PolicyClient> connecting = pool.submit(client::connect);
         Thread.sleep(200); // most likely refused once and waiting to retry; any moment must do

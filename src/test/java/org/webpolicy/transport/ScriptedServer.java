@@ -5,6 +5,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -89,12 +90,13 @@ final class ScriptedServer implements AutoCloseable {
 
     /** Starts listening on a free loopback port, answering each handshake with {@code headers}. */
     ScriptedServer(Map<String, String> headers, Script script) throws IOException {
-        this(Wire.WS, headers, script);
+        this(null, headers, script);
     }
 
-    /** As {@link #ScriptedServer(Map, Script)}, over {@code wire}. */
-    ScriptedServer(Wire wire, Map<String, String> headers, Script script) throws IOException {
-        this.listener = wire.listen();
+    /** As {@link #ScriptedServer(Map, Script)}, over TLS with {@code tls} when it is not null (wss://). */
+    ScriptedServer(javax.net.ssl.SSLContext tls, Map<String, String> headers, Script script) throws IOException {
+        this.listener = tls == null ? new ServerSocket(0, 50, InetAddress.getLoopbackAddress())
+                : tls.getServerSocketFactory().createServerSocket(0, 50, InetAddress.getLoopbackAddress());
         this.headers = headers;
         this.script = script;
         Thread acceptor = new Thread(this::acceptLoop, "scripted-server-accept");

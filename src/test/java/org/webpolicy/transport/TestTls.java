@@ -84,4 +84,51 @@ public final class TestTls {
         client.init(null, tmf.getTrustManagers(), null);
         return new TestTls(server, client, store);
     }
+
+    /**
+     * The server's TLS context.
+     *
+     * @return the context
+     */
+    static SSLContext server() {
+        return get().server;
+    }
+
+    /**
+     * A client's TLS context, trusting the server's certificate only.
+     *
+     * @return the context
+     */
+    static SSLContext client() {
+        return get().client;
+    }
+
+    /**
+     * Which scheme a client test runs over: a test class names its servers and clients through
+     * this, and a subclass runs the same tests over the other scheme.
+     */
+    enum Scheme {
+        WS, WSS;
+
+        /** The address of a loopback server on {@code port}. */
+        String uri(int port) {
+            return (this == WSS ? "wss" : "ws") + "://127.0.0.1:" + port;
+        }
+
+        /** A client builder for the loopback server on {@code port}, trusting the test certificate over wss. */
+        PolicyClientBuilder client(int port) {
+            PolicyClientBuilder b = PolicyClient.builder().uri(uri(port));
+            return this == WSS ? b.sslContext(TestTls.client()) : b;
+        }
+
+        /** A server builder serving this scheme (TLS with the test certificate over wss). */
+        PolicyServerBuilder serve(PolicyServerBuilder b) {
+            return this == WSS ? b.sslContext(TestTls.server()) : b;
+        }
+
+        /** The server's TLS context, or null over ws. */
+        SSLContext serverTls() {
+            return this == WSS ? TestTls.server() : null;
+        }
+    }
 }
