@@ -286,6 +286,10 @@ final class ClientConnection implements ClientEndpoint.Listener {
             shutDown("server reported an error");
             throw new RemotePolicyException(frame.text());
         }
+        ClientCapture capture = ClientCapture.armed();
+        if (capture != null) {
+            capture.received(frame.binary());
+        }
         try {
             return codec.unpack(frame.binary());
         } catch (DecodeException e) {

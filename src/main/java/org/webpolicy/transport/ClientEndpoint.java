@@ -61,8 +61,12 @@ final class ClientEndpoint extends WebSocketClient {
      * server that stops reading would otherwise block the caller for good).
      */
     void write(EncodedMessage message, long timeoutNanos) {
+        ClientCapture capture = ClientCapture.armed();
         if (tls || !(getSocket() instanceof ChannelSocket tcp)) {
             sendFrame(message); // queued for the library's writer thread: never blocks the caller
+            if (capture != null) {
+                capture.sent(new CapturedRequest(message.segments()));
+            }
             return;
         }
         // Written on the caller's thread, not handed to the library's writer thread: one thread
@@ -77,6 +81,9 @@ final class ClientEndpoint extends WebSocketClient {
                     () -> cut(tcp, "request not written within the request timeout"));
             try (watch) {
                 tcp.writeFully(frame);
+                if (capture != null) {
+                    capture.sent(frames.handOff(frame));
+                }
             } catch (IOException e) {
                 if (watch.fired()) {
                     throw new UncheckedIOException(new IOException("the request was not written within the request timeout ("
