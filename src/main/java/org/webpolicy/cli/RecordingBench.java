@@ -35,14 +35,21 @@ import picocli.CommandLine.Option;
  * What recording costs a robot, measured side by side in one run: a 50 Hz loop of ALOHA steps
  * (4 camera-like uint8 3x224x224 images, state, prompt) through our client to a policy server in
  * its own JVM, in phases that alternate no recording and recording (RecordingPolicy around the
- * client, recorder into a file under target/). Per phase: the recording's cost on the control
- * thread (the wrapper's time minus the inner client's, per step), the control thread's and the
- * process's CPU per step (the server is not in this process), and the file's size per hour.
- * Then a throttled disk: a recorder whose output takes {@code --disk-mb-s} MB/s, under a 50 Hz
- * loop of a local policy: exchanges are dropped and counted, and the loop keeps stepping while the
- * writer is stuck in a write. Exit 1 when that part's checks fail (drops counted, every step
- * accounted for, steps taken during stalled writes). Run with
- * {@code java -cp <cli jar> org.webpolicy.cli.RecordingBench} or {@code scripts/bench_recording}.
+ * client, recorder into a file under target/), after an unpaced warm-up of every phase kind so
+ * each path is compiled when measured. Per phase: the recording's cost on the control thread
+ * (the wrapper's time minus the inner client's, per step, wall and thread CPU), the client's own
+ * step, the process's CPU per step (the server is not in this process) and the file's size per
+ * hour. Besides the defaults, phases that put one cost back each (no chunk CRC, the data-section
+ * CRC, large data copied into the chunk, zstd over everything, the observation encoded again
+ * instead of the client's frame handed over) show what each change bought.
+ *
+ * <p>Then a throttled disk: the same client loop recorded onto an output that takes
+ * {@code --disk-mb-s} MB/s, after the loop without recording: exchanges are dropped and counted,
+ * and a deadline missed only because of the recording's share of a step is counted apart. Exit 1
+ * when that part's checks fail (drops counted, every step accounted for, steps taken during
+ * stalled writes, no deadline missed because of the recording). {@code --throttled-only
+ * --throttle-s 600} is the 10-minute run. Run with {@code java -cp <cli jar>
+ * org.webpolicy.cli.RecordingBench} or {@code scripts/bench_recording}.
  */
 @Command(name = "bench-recording", mixinStandardHelpOptions = true,
         description = "Measure the cost of recording on a 50 Hz robot loop, and a throttled disk.")
@@ -59,6 +66,10 @@ public final class RecordingBench implements Callable<Integer> {
 
     @Option(names = "--disk-mb-s", description = "The throttled disk's speed in MB/s (default: ${DEFAULT-VALUE}).")
     double diskMbPerSecond = 2;
+
+    @Option(names = "--warmup-steps", description = "Unpaced steps per phase kind before the rounds, so every path is"
+            + " compiled when measured (default: ${DEFAULT-VALUE}).")
+    int warmupSteps = 1500;
 
     @Option(names = "--out-dir", description = "Where recordings go (default: ${DEFAULT-VALUE}).")
     String outDir = "target/bench-recording";
@@ -210,10 +221,14 @@ public final class RecordingBench implements Callable<Integer> {
             List<Map<String, Object>> sent = codec == ImageCodec.RAW ? observations
                     : observations.stream().map(o -> ImageCompression.compress(o, codec)).toList();
             try (PolicyClient client = PolicyClient.builder().uri("ws://127.0.0.1:" + port).build().connect()) {
-                runPhase(setups.get(1), client, sent, 3); // warm-up
+                // Compiled before measured: at 50 Hz a path runs as interpreted or profiled code
+                // for minutes, which would be measured instead of the recording.
+                for (Setup setup : setups) {
+                    runPhase(setup, client, sent, warmupSteps, false);
+                }
                 for (int r = 0; r < rounds; r++) {
                     for (Setup setup : setups) {
-                        phases.add(runPhase(setup, client, sent, phaseSeconds));
+                        phases.add(runPhase(setup, client, sent, phaseSeconds * RATE_HZ, true));
                     }
                 }
             }
@@ -221,14 +236,14 @@ public final class RecordingBench implements Callable<Integer> {
         }
     }
 
-    private Phase runPhase(Setup setup, PolicyClient client, List<Map<String, Object>> observations, int seconds)
+    /** {@code steps} steps, at 50 Hz when {@code paced}, else one after another (a warm-up). */
+    private Phase runPhase(Setup setup, PolicyClient client, List<Map<String, Object>> observations, int steps, boolean paced)
             throws Exception {
         java.nio.file.Path file = java.nio.file.Path.of(outDir, "phase.mcap");
         Recorder recorder = setup.options() == null ? null
                 : setup.options().apply(Recorder.builder(file).cameraImages(false, Duration.ofSeconds(1))).build();
         Timed timed = new Timed(client);
         Policy robot = recorder == null ? timed : new RecordingPolicy(timed, recorder, setup.wire() ? client : null);
-        int steps = seconds * RATE_HZ;
         double[] overhead = new double[steps];
         double[] overheadCpu = new double[steps];
         double[] clientUs = new double[steps];
@@ -251,7 +266,7 @@ public final class RecordingBench implements Callable<Integer> {
                 deadline = -deadline;
             }
             long sleep = deadline - System.nanoTime();
-            if (sleep > 0) {
+            if (sleep > 0 && paced) {
                 TimeUnit.NANOSECONDS.sleep(sleep);
             }
         }
@@ -260,7 +275,7 @@ public final class RecordingBench implements Callable<Integer> {
         if (recorder != null) {
             recorder.close(); // the writer's remaining work lands in this phase's process CPU
             stats = recorder.stats();
-            mbPerHour = java.nio.file.Files.size(file) / 1e6 / seconds * 3600;
+            mbPerHour = java.nio.file.Files.size(file) / 1e6 / ((double) steps / RATE_HZ) * 3600;
         }
         long processCpu = os.getProcessCpuTime() - processCpu0;
         return new Phase(setup.name(), overhead, overheadCpu, clientUs, processCpu / 1e3 / steps, missed, mbPerHour, stats);
@@ -405,7 +420,14 @@ public final class RecordingBench implements Callable<Integer> {
         int baselineSteps = (baselineSeconds != null ? baselineSeconds : Math.min(throttleSeconds, 120)) * RATE_HZ;
         try (PolicyClient client = PolicyClient.builder().uri("ws://127.0.0.1:" + port).build().connect()) {
             Timed timed = new Timed(client);
-            loop(timed, timed, observations, 3 * RATE_HZ, null, false); // warm-up
+            // Warm-up: the loop, and the recording path compiled (into a recording nobody keeps).
+            loop(timed, timed, observations, 3 * RATE_HZ, null, false);
+            try (Recorder warm = Recorder.builder(OutputStream.nullOutputStream()).compression(ChunkCompression.NONE).build()) {
+                Policy recorded = new RecordingPolicy(timed, warm, client);
+                for (int i = 0; i < warmupSteps; i++) {
+                    recorded.step(observations.get(i % observations.size()));
+                }
+            }
             // The same loop without recording first: what this machine does to a 50 Hz loop by itself.
             Loop baseline = loop(timed, timed, observations, baselineSteps, null, false);
             ThrottledOutput disk = new ThrottledOutput(diskMbPerSecond * 1e6);

@@ -39,7 +39,7 @@ public final class McapWriter implements Closeable {
     public static final int DEFAULT_REFERENCE_BYTES = 16 << 10;
 
     /** A chunk writes out once it holds this many referenced buffers: their owners' pools stay small. */
-    static final int MAX_REFERENCES_PER_CHUNK = 8;
+    static final int MAX_REFERENCES_PER_CHUNK = 4;
 
     /**
      * How a writer lays out and checks its file.

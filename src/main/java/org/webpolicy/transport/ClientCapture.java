@@ -38,7 +38,8 @@ public final class ClientCapture {
 
     /** Stops catching on the calling thread. What was caught stays until taken or discarded. */
     public void disarm() {
-        ARMED.remove();
+        // Not remove(): the thread's entry stays, and the next arm() allocates nothing.
+        ARMED.set(null);
     }
 
     /**

@@ -28,7 +28,7 @@ final class RequestFrameBuffer {
     static final int KEPT_FRAME_BYTES = 8 << 20;
 
     /** Frames handed over and not yet given back at most: bounds what a slow recorder holds. */
-    static final int MAX_LENT = 12;
+    static final int MAX_LENT = 16;
 
     /** The buffer kept for the next frame; null until the first one. */
     private ByteBuffer kept;
