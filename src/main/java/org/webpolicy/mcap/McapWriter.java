@@ -54,7 +54,15 @@ public final class McapWriter implements Closeable {
      */
     public record Options(ChunkCompression compression, int chunkBytes, int referenceBytes, boolean chunkCrc, boolean dataCrc) {
 
-        /** Checks the sizes. */
+        /**
+         * Checks the sizes.
+         *
+         * @param compression how chunks of small records are compressed
+         * @param chunkBytes a chunk is written once its records reach this many bytes
+         * @param referenceBytes message data at least this large is written from its own buffer
+         * @param chunkCrc whether each chunk's records get a CRC
+         * @param dataCrc whether the data end carries the CRC of the whole data section
+         */
         public Options {
             java.util.Objects.requireNonNull(compression, "compression");
             if (chunkBytes < 1) {

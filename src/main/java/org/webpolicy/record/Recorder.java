@@ -30,9 +30,11 @@ import org.webpolicy.transport.ClientCapture;
  * slowed by its recording. Chunks are flushed at least every {@code flushInterval}: a process
  * killed mid-recording leaves a file readable up to its last chunk.
  *
- * <p>Callers hand over byte buffers and must not change them afterwards (the codec's segments
- * and a server's request buffers are never changed). Thread-safe: any number of connections may
- * record at once. {@link #close()} writes what is queued and finishes the file.
+ * <p>Callers hand over byte buffers and must not change them afterwards: large ones (16 KiB and
+ * up) are written to the file from where they are, when their chunk is written, up to a flush
+ * interval later (the codec's segments, a server's request buffers and a client's captured frames
+ * are never changed). Thread-safe: any number of connections may record at once.
+ * {@link #close()} writes what is queued and finishes the file.
  *
  * <p>Use it through {@link RecordingPolicy} (around any policy: a client, a broker, a model) or
  * {@link #serverTap()} (on a {@code PolicyServer}, the bytes exactly as they went on the wire).
