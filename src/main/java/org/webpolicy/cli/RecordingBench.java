@@ -436,9 +436,11 @@ public final class RecordingBench implements Callable<Integer> {
         int baselineSteps = (baselineSeconds != null ? baselineSeconds : Math.min(throttleSeconds, 120)) * RATE_HZ;
         try (PolicyClient client = PolicyClient.builder().uri("ws://127.0.0.1:" + port).build().connect()) {
             Timed timed = new Timed(client);
-            // Warm-up: the loop, and the recording path compiled (into a recording nobody keeps).
+            // Warm-up: the loop, and the recording path compiled, its drop paths included (a
+            // first drop would otherwise run the measured loop through a deoptimization).
             loop(timed, timed, observations, 3 * RATE_HZ, null, false);
-            try (Recorder warm = Recorder.builder(OutputStream.nullOutputStream()).compression(ChunkCompression.NONE).build()) {
+            try (Recorder warm = Recorder.builder(new ThrottledOutput(diskMbPerSecond * 1e6)).compression(ChunkCompression.NONE)
+                    .build()) {
                 Policy recorded = new RecordingPolicy(timed, warm, client);
                 for (int i = 0; i < warmupSteps; i++) {
                     recorded.step(observations.get(i % observations.size()));
