@@ -14,6 +14,8 @@
 #define WP_EINVAL (-1)   /* a size or parameter is out of range, or buffers overlap */
 #define WP_EBOUNDS (-2)  /* a buffer is too small for the sizes given */
 #define WP_ENOMEM (-3)   /* scratch memory could not be allocated */
+#define WP_EJPEG (-4)    /* the JPEG data does not decode (the decoder's message says why) */
+#define WP_ENOJPEG (-5)  /* this build has no JPEG codec (built without libjpeg-turbo) */
 
 #define WP_SIMD_SCALAR 0 /* the scalar kernels run */
 #define WP_SIMD_NEON 1   /* the NEON kernels run (aarch64) */
@@ -74,5 +76,34 @@ int wp_swap_rb_u8(const uint8_t* src, int64_t src_len, int64_t pixels, int c, ui
  */
 int wp_mask_u8(const uint8_t* src, int64_t src_len, int64_t src_off, uint8_t* dst, int64_t dst_len, int64_t dst_off,
                int64_t n, int32_t key, int64_t payload_offset);
+
+/*
+ * JPEG through libjpeg-turbo's libjpeg API, linked statically when the build found it
+ * (wp_jpeg_available() says; without it every other JPEG function returns WP_ENOJPEG).
+ *
+ * wp_jpeg_encode_u8 writes h x w x c (c = 1 grey, or 3 RGB) bytes at src as a baseline JPEG at
+ * quality 1..100 (the IJG scale, as javax.imageio's), 4:2:0 for RGB, into dst; returns the bytes
+ * written, WP_EBOUNDS when dst is too small (the caller retries with more), or another WP_* error.
+ *
+ * A decoder decodes one image in bands of rows, so that a caller can stop between bands and hold
+ * no lock for long: wp_jpeg_decoder_new, then wp_jpeg_decoder_start (reads the header, which must
+ * say h x w and c components, sequential Huffman, 8 bits), then wp_jpeg_decoder_read until it
+ * returns h, then wp_jpeg_decoder_free. The compressed bytes are passed again to every call (the
+ * same bytes: the caller's memory may have moved between calls, the decoder keeps an offset, not
+ * a pointer). Any warning of the decoder (corrupt data it would pad over, data cut short) fails the
+ * image with WP_EJPEG; wp_jpeg_decoder_message then copies the reason. A decoder is used by one
+ * thread at a time.
+ */
+int wp_jpeg_available();
+int64_t wp_jpeg_encode_u8(const uint8_t* src, int64_t src_len, int h, int w, int c, int quality,
+                          uint8_t* dst, int64_t dst_len);
+int64_t wp_jpeg_decoder_new();
+int wp_jpeg_decoder_start(int64_t decoder, const uint8_t* data, int64_t data_len, int h, int w, int c);
+/* Decodes up to rows more rows into dst (h x w x c bytes, HWC); returns the rows decoded so far. */
+int wp_jpeg_decoder_read(int64_t decoder, const uint8_t* data, int64_t data_len, int rows,
+                         uint8_t* dst, int64_t dst_len);
+/* Copies the reason of the last failure, NUL-terminated, into buf; returns its length. */
+int wp_jpeg_decoder_message(int64_t decoder, char* buf, int buf_len);
+void wp_jpeg_decoder_free(int64_t decoder);
 
 #endif

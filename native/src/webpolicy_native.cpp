@@ -11,7 +11,7 @@
 
 namespace {
 
-constexpr int kNativeVersion = 3;
+constexpr int kNativeVersion = 4;
 
 std::atomic<int> simd_enabled{1};
 

@@ -385,6 +385,8 @@ void test_layout() {
 
 // masking_tests.cpp: the number of failures.
 int run_masking_tests();
+// jpeg_tests.cpp: the number of failures.
+int run_jpeg_tests();
 
 // native_tests [golden-dir]: the golden directory defaults to the source tree's.
 int main(int argc, char** argv) {
@@ -396,6 +398,7 @@ int main(int argc, char** argv) {
     test_float_to_u8_simd_matches_scalar();
     test_layout();
     failures += run_masking_tests();
+    failures += run_jpeg_tests();
     failures += run_golden_cases(argc > 1 ? argv[1] : WEBPOLICY_GOLDEN_DIR);
     if (failures != 0) {
         std::printf("%d FAILURES\n", failures);

@@ -14,6 +14,7 @@ import org.webpolicy.policy.BatchPolicy;
 import org.webpolicy.transport.MetricsCost;
 import org.webpolicy.transport.PolicyClient;
 import org.webpolicy.transport.PolicyServer;
+import org.webpolicy.transport.PolicyServerBuilder;
 
 /**
  * The fleet benchmark (scripts/bench_fleet): 16 robots against one server whose policy costs what
@@ -60,7 +61,7 @@ public final class FleetBench {
     }
 
     static Run run(boolean batching, double hz, Duration length, Duration maxWait) throws Exception {
-        PolicyServer.Builder builder = PolicyServer.builder(new GpuLikePolicy()).host("127.0.0.1").port(0);
+        PolicyServerBuilder builder = PolicyServer.builder(new GpuLikePolicy()).host("127.0.0.1").port(0);
         if (batching) {
             builder.batching(ROBOTS, maxWait);
         }

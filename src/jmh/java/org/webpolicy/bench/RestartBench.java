@@ -10,6 +10,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import org.webpolicy.transport.ConnectionStats;
 import org.webpolicy.transport.PolicyClient;
+import org.webpolicy.transport.PolicyClientBuilder;
 import org.webpolicy.transport.PolicyConnectionException;
 import org.webpolicy.transport.PolicyServer;
 import org.webpolicy.transport.RemotePolicyException;
@@ -34,7 +35,7 @@ public final class RestartBench {
     static List<Double> run(Duration retryInterval, int restarts, long outageMs) throws Exception {
         PolicyServer server = serve(0);
         int port = server.port();
-        PolicyClient.Builder builder = PolicyClient.builder().host("127.0.0.1").port(port).connectTimeout(Duration.ofSeconds(30));
+        PolicyClientBuilder builder = PolicyClient.builder().host("127.0.0.1").port(port).connectTimeout(Duration.ofSeconds(30));
         if (retryInterval != null) {
             builder.retryInterval(retryInterval);
         }

@@ -8,6 +8,7 @@ import java.util.concurrent.Callable;
 import org.webpolicy.image.compression.ImageCodec;
 import org.webpolicy.runtime.LatencySummary;
 import org.webpolicy.transport.PolicyClient;
+import org.webpolicy.transport.PolicyClientBuilder;
 import org.webpolicy.transport.ProtocolMode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -65,7 +66,7 @@ final class ClientCommand implements Callable<Integer> {
         if (connectTimeoutSeconds != null) {
             check.atLeast("--connect-timeout-s", connectTimeoutSeconds, 1);
         }
-        PolicyClient.Builder builder = PolicyClient.builder().apiKey(apiKey).protocolMode(protocol)
+        PolicyClientBuilder builder = PolicyClient.builder().apiKey(apiKey).protocolMode(protocol)
                 .imageCodec(imageCodec);
         if (uri != null) {
             builder.uri(uri);

@@ -5,7 +5,8 @@ import picocli.CommandLine.Command;
 
 /**
  * The {@code webpolicy} command line: serve a policy, drive one, measure the pair, run a simulated
- * robot, record the exchanges between robots and a server, replay and inspect recordings. Shipped as its own runnable jar ({@code java -jar webpolicy-java-<version>-cli.jar}), not
+ * robot, record the exchanges between robots and a server, replay and inspect recordings, check a server against the
+ * wire protocol. Shipped as its own runnable jar ({@code java -jar webpolicy-java-<version>-cli.jar}), not
  * in the library's.
  *
  * <p>Exit codes: 0 when the command did what it was asked, 1 when it failed while running (no
@@ -14,7 +15,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "webpolicy", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Serve robot policies over WebSocket, wire-compatible with openpi and webpolicy.",
-        subcommands = {ServeCommand.class, ClientCommand.class, BenchCommand.class, DemoCommand.class,
+        subcommands = {ServeCommand.class, ClientCommand.class, CheckCommand.class, BenchCommand.class, DemoCommand.class,
             RecordCommand.class, ReplayCommand.class, InspectCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 

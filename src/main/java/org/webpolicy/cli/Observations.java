@@ -6,7 +6,7 @@ import java.util.Random;
 import org.webpolicy.array.NdArray;
 
 /**
- * Random observations in the formats of the robots openpi serves (PROTOCOL.md, "Typical
+ * Random observations in the formats of the robots openpi serves (docs/PROTOCOL.md, "Typical
  * observations"), for exercising a server without a robot. {@code --env} takes their names in
  * lower case ({@link Choices.Environments}).
  */

@@ -9,6 +9,7 @@ import org.webpolicy.codec.MsgpackCodec;
 import org.webpolicy.demo.DemoPolicy;
 import org.webpolicy.policy.Policy;
 import org.webpolicy.transport.PolicyServer;
+import org.webpolicy.transport.PolicyServerBuilder;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -85,7 +86,7 @@ final class ServeCommand implements Callable<Integer> {
             case FAIL_AFTER -> ServePolicies.failAfter(failAfter, metadata);
             case DEMO -> new DemoPolicy(Duration.ofMillis(inferenceMs));
         };
-        PolicyServer.Builder builder = PolicyServer.builder(served).host(host).port(port).apiKey(apiKey)
+        PolicyServerBuilder builder = PolicyServer.builder(served).host(host).port(port).apiKey(apiKey)
                 .maxMessageBytes((int) Math.min(Integer.MAX_VALUE - 8L, maxMessageMb * 1024L * 1024L))
                 .drainTime(Duration.ofMillis(drainMs));
         if (healthPort != null) {

@@ -1,6 +1,5 @@
 /**
- * The {@code webpolicy} command line ({@code serve}, {@code client}, {@code bench},
- * {@code demo}), shipped as its own runnable jar ({@code webpolicy-java-<version>-cli.jar}) and
+ * The {@code webpolicy} command line X * {@code demo}), shipped as its own runnable jar ({@code webpolicy-java-<version>-cli.jar}) and
  * not in the library jar. {@link org.webpolicy.cli.Main} is its entry point; everything else is
  * package-private.
  */

@@ -22,6 +22,7 @@ import org.webpolicy.runtime.ControlLoop;
 import org.webpolicy.runtime.StepInfo;
 import org.webpolicy.runtime.Subscriber;
 import org.webpolicy.transport.PolicyClient;
+import org.webpolicy.transport.PolicyClientBuilder;
 import org.webpolicy.transport.PolicyServer;
 
 /**
@@ -214,7 +215,7 @@ public final class AlohaDemo {
         PolicyClient policy = null;
         Policy broker = null;
         try {
-            PolicyClient.Builder client = PolicyClient.builder().connectTimeout(Duration.ofSeconds(10))
+            PolicyClientBuilder client = PolicyClient.builder().connectTimeout(Duration.ofSeconds(10))
                     .imageCodec(o.imageCodec());
             if (o.connectUri() == null) {
                 server = PolicyServer.builder(new DemoPolicy(o.inferenceTime(), o.honourContinuation()))

@@ -123,7 +123,7 @@ public final class SimulatedAlohaEnvironment implements Environment {
      * @return the camera's own message (naming it, its source and the reason), or empty while
      *     every camera runs
      */
-    public java.util.Optional<String> cameraEnd() {
+      java.util.Optional<String> cameraEnd() {
         return java.util.Optional.ofNullable(cameraEnd);
     }
 

@@ -28,7 +28,7 @@ import org.webpolicy.internal.wire.WireNames;
  * first. A dimension of {@link #ANY} matches any size. Keys the spec does not name are allowed.
  *
  * <p>{@link #check} rejects an observation with an {@link IllegalArgumentException} naming every
- * key that does not match and how; {@code PolicyServer.Builder#observationSpec} runs it before the
+ * key that does not match and how; {@code PolicyServerBuilder#observationSpec} runs it before the
  * policy and advertises {@link #toMetadata()} as {@code observation_spec} in the metadata frame,
  * where {@link #fromMetadata} reads it back.
  */

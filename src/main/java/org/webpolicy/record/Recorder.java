@@ -19,8 +19,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.webpolicy.mcap.ChunkCompression;
 import org.webpolicy.mcap.McapWriter;
-import org.webpolicy.transport.CapturedRequest;
-import org.webpolicy.transport.ClientCapture;
+import org.webpolicy.transport.frame.CapturedRequest;
+import org.webpolicy.transport.frame.ClientCapture;
 
 /**
  * Records exchanges between robots and a policy into an MCAP file (channels in {@link Topics}),

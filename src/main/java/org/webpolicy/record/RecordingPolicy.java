@@ -9,8 +9,8 @@ import org.webpolicy.codec.MsgpackCodec;
 import org.webpolicy.policy.Continuation;
 import org.webpolicy.image.compression.ImageCodecNegotiation;
 import org.webpolicy.policy.Policy;
-import org.webpolicy.transport.CapturedRequest;
-import org.webpolicy.transport.ClientCapture;
+import org.webpolicy.transport.frame.CapturedRequest;
+import org.webpolicy.transport.frame.ClientCapture;
 import org.webpolicy.transport.PolicyClient;
 
 /**

@@ -10,7 +10,7 @@ import javax.net.ssl.SSLContext;
 import org.webpolicy.image.compression.ImageCodec;
 
 /**
- * Everything a {@link PolicyClient} was built with, fixed at {@link PolicyClient.Builder#build()}:
+ * Everything a {@link PolicyClient} was built with, fixed at {@link PolicyClientBuilder#build()}:
  * a builder used again never changes a client it built. Every wait has a finite bound.
  *
  * @param uri where to connect
@@ -28,8 +28,10 @@ import org.webpolicy.image.compression.ImageCodec;
  * @param fallbacks further servers tried in turn when {@code uri} cannot be reached (failover
  *     without a balancer); empty for one server
  * @param imageCodec how images travel when the server accepts it ({@link ImageCodec#RAW}: as arrays, no offer)
+ * @param maxOutstandingCalls the most asynchronous calls outstanding at once; one more is refused
+ * @param callbackExecutor where the futures of asynchronous calls are completed, in call order
  */
-record ClientOptions(URI uri, String apiKey, ProtocolMode protocolMode, Duration retryInterval, Duration connectTimeout,
+public record ClientOptions(URI uri, String apiKey, ProtocolMode protocolMode, Duration retryInterval, Duration connectTimeout,
         Duration requestTimeout, Duration pingInterval, boolean reconnect, int maxMessageBytes, int maxDepth,
         SSLContext sslContext, List<URI> fallbacks, ImageCodec imageCodec, int maxOutstandingCalls,
         Executor callbackExecutor) {
@@ -49,9 +51,30 @@ record ClientOptions(URI uri, String apiKey, ProtocolMode protocolMode, Duration
     /** As the Python peers. */
     static final Duration DEFAULT_PING_INTERVAL = Duration.ofSeconds(20);
     /** The socket receive buffer asked for: a camera observation arrives in a few reads. */
-    static final int READ_BUFFER_BYTES = 256 << 10;
+    public static final int READ_BUFFER_BYTES = 256 << 10;
 
-    ClientOptions {
+    /**
+     * Checks every option, naming the one that is wrong, and copies the fallbacks.
+     *
+     * @param uri where to connect, not null
+     * @param apiKey the API key, or null
+     * @param protocolMode raw, envelope or automatic, not null
+     * @param retryInterval the longest pause between connection attempts, positive
+     * @param connectTimeout the longest time connecting may take, positive
+     * @param requestTimeout the longest wait for one reply, positive
+     * @param pingInterval how often the connection is pinged, positive
+     * @param reconnect whether a call after a lost connection connects again
+     * @param maxMessageBytes the largest reply accepted, positive
+     * @param maxDepth the deepest nesting a reply may have, positive
+     * @param sslContext the TLS context, or null
+     * @param fallbacks further servers, possibly empty
+     * @param imageCodec how images travel, not null
+     * @param maxOutstandingCalls the most asynchronous calls outstanding, at least 1
+     * @param callbackExecutor where asynchronous calls complete, not null
+     * @throws NullPointerException when a required option is null
+     * @throws IllegalArgumentException when a duration, a size or {@code maxOutstandingCalls} is not positive
+     */
+    public ClientOptions {
         Objects.requireNonNull(uri, "uri");
         Objects.requireNonNull(protocolMode, "protocolMode");
         Objects.requireNonNull(imageCodec, "imageCodec");
@@ -72,16 +95,25 @@ record ClientOptions(URI uri, String apiKey, ProtocolMode protocolMode, Duration
         fallbacks = List.copyOf(fallbacks);
     }
 
-    /** Every server this client may connect to: {@link #uri()} first, then the fallbacks. */
-    List<URI> endpoints() {
+    /**
+     * Every server this client may connect to: {@link #uri()} first, then the fallbacks.
+     *
+     * @return a new list, {@code uri} first
+     */
+    public List<URI> endpoints() {
         List<URI> all = new ArrayList<>(1 + fallbacks.size());
         all.add(uri);
         all.addAll(fallbacks);
         return all;
     }
 
-    /** These options for a connection to {@code endpoint}, one of {@link #endpoints()}. */
-    ClientOptions at(URI endpoint) {
+    /**
+     * These options for a connection to {@code endpoint}, one of {@link #endpoints()}.
+     *
+     * @param endpoint the server to connect to
+     * @return the same options with {@code endpoint} as {@code uri}
+     */
+    public ClientOptions at(URI endpoint) {
         return new ClientOptions(endpoint, apiKey, protocolMode, retryInterval, connectTimeout, requestTimeout, pingInterval,
                 reconnect, maxMessageBytes, maxDepth, sslContext, fallbacks, imageCodec, maxOutstandingCalls, callbackExecutor);
     }

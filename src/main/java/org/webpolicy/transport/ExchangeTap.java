@@ -6,7 +6,7 @@ import java.util.List;
 
 /**
  * Sees every request a {@link PolicyServer} answers or fails, as bytes exactly as they went on the
- * wire ({@link PolicyServer.Builder#exchangeTap}); a recorder is one. Called on the worker thread
+ * wire ({@link PolicyServerBuilder#exchangeTap}); a recorder is one. Called on the worker thread
  * that answered, after the reply is queued: it must return at once and must not change the
  * buffers, which it may keep (they are never reused). Whatever it throws is logged and ignored.
  */

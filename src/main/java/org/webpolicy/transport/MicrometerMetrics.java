@@ -6,6 +6,9 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import org.webpolicy.transport.protocol.FailureKind;
+import org.webpolicy.transport.metrics.Histogram;
+import org.webpolicy.transport.metrics.ServerMetrics;
 
 /**
  * Publishes a {@link PolicyServer}'s metrics to a Micrometer {@link MeterRegistry}, for

@@ -28,7 +28,7 @@ public final class RequestTimeoutException extends PolicyConnectionException {
     }
 
     /**
-     * The request timeout that ran out ({@link PolicyClient.Builder#requestTimeout}).
+     * The request timeout that ran out ({@link PolicyClientBuilder#requestTimeout}).
      *
      * @return the timeout
      */

@@ -7,79 +7,78 @@ import javax.net.ssl.SSLContext;
 import org.webpolicy.policy.ObservationSpec;
 
 /**
- * What a {@link PolicyServer} was built with, copied out of its builder: a builder changed or
- * used again never changes a server already built.
+ * What a {@link PolicyServer} was built with, copied out of its {@link PolicyServerBuilder}: a
+ * builder changed or used again never changes a server already built. The builder's javadoc
+ * says what each option does and its default.
+ *
+ * @param host the address bound
+ * @param port the port asked for (0: a free one)
+ * @param apiKey the expected API key as UTF-8 bytes, or null when none is checked; not copied
+ *     on access, so not to be changed
+ * @param metadata the metadata frame sent on connect (unmodifiable), or null for the policy's
+ * @param observationSpec the spec observations are checked against, or null
+ * @param observationCheck the checks run on every observation (the spec's first), or null
+ * @param serverTiming whether raw-form actions get {@code server_timing}
+ * @param sslContext the TLS context ({@code wss://}), or null for {@code ws://}
+ * @param healthPort the port of the separate health listener; -1 when there is none
+ * @param acceptImageCodecs whether clients may send compressed camera images
+ * @param publicMetrics whether {@code /metrics} is answered without the API key
+ * @param exchangeTap what sees every exchange as it went on the wire, or null
+ * @param limits what one client, and all of them together, may cost the server
+ * @param shutdown how the server closes
+ * @param batching how observations from different connections are gathered
  */
-final class ServerOptions {
+public record ServerOptions(String host, int port, byte[] apiKey, Map<String, Object> metadata,
+        ObservationSpec observationSpec, Consumer<Map<String, Object>> observationCheck, boolean serverTiming,
+        SSLContext sslContext, int healthPort, boolean acceptImageCodecs, boolean publicMetrics,
+        ExchangeTap exchangeTap, Limits limits, Shutdown shutdown, Batching batching) {
 
-    final String host;
-    final int port;
-    final byte[] apiKey;
-    final Map<String, Object> metadata;
-    final ObservationSpec observationSpec;
-    final boolean serverTiming;
-    final int maxMessageBytes;
-    final Duration pingInterval;
-    final int maxConnections;
-    final Duration policyTimeout;
-    final Duration shutdownGrace;
-    final Duration handshakeTimeout;
-    final Duration firstByteTimeout;
-    final int maxHandshakesPerAddress;
-    /** The port of the separate health listener; -1 when there is none. */
-    final int healthPort;
-    final SSLContext sslContext;
-    final int maxDepth;
-    final Consumer<Map<String, Object>> observationCheck;
-    final int maxConcurrentRequests;
-    final int maxQueuedRequests;
-    final long maxPendingReplyBytes;
-    final long inboundMemoryBytes;
-    final boolean acceptImageCodecs;
-    /** The most observations per batch; 0 when the server does not batch. */
-    final int maxBatch;
-    final Duration maxBatchWait;
-    final Duration drainTime;
-    final boolean publicMetrics;
-    final ExchangeTap exchangeTap;
-
-    ServerOptions(PolicyServer.Builder b) {
-        host = b.host;
-        port = b.port;
-        apiKey = b.apiKey == null ? null : b.apiKey.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        metadata = b.metadata == null ? null : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(b.metadata));
-        observationSpec = b.observationSpec;
-        serverTiming = b.serverTiming;
-        maxMessageBytes = b.maxMessageBytes;
-        pingInterval = b.pingInterval;
-        maxConnections = b.maxConnections;
-        policyTimeout = b.policyTimeout;
-        shutdownGrace = b.shutdownGrace;
-        handshakeTimeout = b.handshakeTimeout;
-        firstByteTimeout = b.firstByteTimeout;
-        maxHandshakesPerAddress = b.maxHandshakesPerAddress;
-        healthPort = b.healthPort;
-        sslContext = b.sslContext;
-        maxDepth = b.maxDepth;
-        Consumer<Map<String, Object>> check = b.observationCheck;
-        if (b.observationSpec != null) {
-            Consumer<Map<String, Object>> bySpec = b.observationSpec::checkReceived; // worded for any peer
-            check = check == null ? bySpec : bySpec.andThen(check);
-        }
-        observationCheck = check;
-        maxConcurrentRequests = b.maxConcurrentRequests;
-        maxQueuedRequests = b.maxQueuedRequests;
-        maxPendingReplyBytes = b.maxPendingReplyBytes;
-        maxBatch = b.maxBatch;
-        maxBatchWait = b.maxBatchWait;
-        drainTime = b.drainTime;
-        publicMetrics = b.publicMetrics;
-        exchangeTap = b.exchangeTap;
-        inboundMemoryBytes = b.inboundMemoryBytes > 0 ? b.inboundMemoryBytes : defaultInboundMemory();
-        acceptImageCodecs = b.acceptImageCodecs;
+    /**
+     * What one client, and all of them together, may cost the server.
+     *
+     * @param maxMessageBytes the largest message accepted
+     * @param maxDepth the deepest nesting of maps and lists a message may have
+     * @param maxConnections open connections at once
+     * @param handshakeTimeout the time a connection has to finish its handshake
+     * @param firstByteTimeout the time a new connection has to send its first byte
+     * @param maxHandshakesPerAddress unfinished handshakes from one address at once
+     * @param maxConcurrentRequests requests run at once (the worker pool)
+     * @param maxQueuedRequests requests waiting for a worker, at most
+     * @param maxPendingReplyBytes reply bytes one connection may leave unread
+     * @param inboundMemoryBytes message bytes (and their decoded form) held at once, for all clients
+     * @param policyTimeout the longest a policy call may take, or null for no deadline
+     * @param pingInterval how often idle connections are pinged; one silent for longer is cut
+     */
+    public record Limits(int maxMessageBytes, int maxDepth, int maxConnections, Duration handshakeTimeout,
+            Duration firstByteTimeout, int maxHandshakesPerAddress, int maxConcurrentRequests,
+            int maxQueuedRequests, long maxPendingReplyBytes, long inboundMemoryBytes, Duration policyTimeout,
+            Duration pingInterval) {
     }
 
-    boolean secure() {
+    /**
+     * How the server closes.
+     *
+     * @param drainTime how long health checks answer 503 before the server stops accepting
+     * @param shutdownGrace how long requests in flight may take to finish
+     */
+    public record Shutdown(Duration drainTime, Duration shutdownGrace) {
+    }
+
+    /**
+     * How observations from different connections are gathered into one batch call.
+     *
+     * @param maxBatch the most observations per batch; 0 when the server does not batch
+     * @param maxBatchWait how long the first observation waits for others
+     */
+    public record Batching(int maxBatch, Duration maxBatchWait) {
+    }
+
+    /**
+     * Whether the server speaks TLS.
+     *
+     * @return true for {@code wss://}
+     */
+    public boolean secure() {
         return sslContext != null;
     }
 

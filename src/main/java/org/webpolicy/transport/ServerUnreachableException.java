@@ -15,7 +15,14 @@ public final class ServerUnreachableException extends PolicyConnectionException 
     /** Why the last attempt failed. */
     private final String lastCause;
 
-    ServerUnreachableException(String message, Instant since, String lastCause) {
+    /**
+     * Made by the client when its connect timeout ran out during an outage.
+     *
+     * @param message the whole story, for people
+     * @param since when the outage began
+     * @param lastCause why the last attempt failed
+     */
+    public ServerUnreachableException(String message, Instant since, String lastCause) {
         super(message);
         this.since = since;
         this.lastCause = lastCause;

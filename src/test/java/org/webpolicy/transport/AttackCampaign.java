@@ -20,6 +20,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.webpolicy.array.NdArray;
 import org.webpolicy.codec.MsgpackCodec;
+import org.webpolicy.transport.protocol.Envelope;
 
 /**
  * {@code scripts/attack_campaign}: every attack of issues 10 and 19 at once against a server with

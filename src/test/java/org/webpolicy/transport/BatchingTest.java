@@ -21,6 +21,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.webpolicy.array.NdArray;
 import org.webpolicy.policy.BatchPolicy;
+import org.webpolicy.transport.protocol.FailureKind;
+import org.webpolicy.transport.metrics.ServerMetrics;
 
 /**
  * Batching across connections: each action reaches its own robot, mismatches stay apart, and a

@@ -14,6 +14,9 @@ import org.java_websocket.framing.BinaryFrame;
 import org.java_websocket.framing.CloseFrame;
 import org.java_websocket.framing.Framedata;
 import org.junit.jupiter.api.Test;
+import org.webpolicy.transport.protocol.ClientText;
+import org.webpolicy.transport.frame.FrameCodec;
+import org.webpolicy.transport.frame.InboundBudget;
 
 /** The frame decoder's bounds: memory taken only as bytes arrive, fragments counted, RFC 6455 roles. */
 class BoundsFramingTest {

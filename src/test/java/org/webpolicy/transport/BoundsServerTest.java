@@ -25,6 +25,11 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.webpolicy.codec.MsgpackCodec;
 import org.webpolicy.policy.Policy;
+import org.webpolicy.transport.server.ClientLog;
+import org.webpolicy.transport.server.ConnectionSlots;
+import org.webpolicy.transport.protocol.Envelope;
+import org.webpolicy.transport.frame.FrameCodec;
+import org.webpolicy.transport.adapter.HandshakeDraft;
 
 /**
  * The server's per-connection and server-wide bounds over real sockets: each case is one a

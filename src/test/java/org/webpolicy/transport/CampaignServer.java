@@ -50,7 +50,7 @@ public final class CampaignServer {
      */
     public static void main(String[] args) throws Exception {
         boolean batching = args.length > 0 && args[0].equals("batching");
-        PolicyServer.Builder builder = batching
+        PolicyServerBuilder builder = batching
                 ? PolicyServer.builder(new BatchEcho()).batching(8, Duration.ofMillis(5))
                 : PolicyServer.builder(new TestPolicies.Echo());
         PolicyServer server = builder.host("127.0.0.1").port(0).healthPort(0).build().start();

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 /** Hosts, ports and URIs as a user may write them, and the URI each means. */
 class ClientAddressTest {
 
-    private static String uri(PolicyClient.Builder builder) {
+    private static String uri(PolicyClientBuilder builder) {
         return builder.build().uri().toString();
     }
 

@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.webpolicy.transport.client.ReplySlot;
 
 /** The options a client is built with: finite defaults, a snapshot per build, clear errors. */
 class ClientOptionsTest {
@@ -36,7 +37,7 @@ class ClientOptionsTest {
 
     @Test
     void aBuilderUsedAgainNeverChangesWhatItBuilt() {
-        PolicyClient.Builder builder = PolicyClient.builder().host("a").port(1000).apiKey("k1")
+        PolicyClientBuilder builder = PolicyClient.builder().host("a").port(1000).apiKey("k1")
                 .requestTimeout(Duration.ofSeconds(1)).connectTimeout(Duration.ofSeconds(2)).retryInterval(Duration.ofSeconds(3))
                 .pingInterval(Duration.ofSeconds(4)).protocolMode(ProtocolMode.ENVELOPE).maxMessageBytes(5);
         PolicyClient first = builder.build();
@@ -59,7 +60,7 @@ class ClientOptionsTest {
 
     @Test
     void buildingAWssClientLeavesTheBuilderAsItWas() {
-        PolicyClient.Builder builder = PolicyClient.builder().uri("wss://h:8443");
+        PolicyClientBuilder builder = PolicyClient.builder().uri("wss://h:8443");
         assertTrue(builder.build().options().sslContext() != null, "wss:// gets the default TLS context");
         // Had build() stored that context in the builder, a ws:// client from it would now be refused.
         assertNull(builder.uri("ws://h:8000").build().options().sslContext());

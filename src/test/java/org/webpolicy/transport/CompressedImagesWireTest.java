@@ -28,6 +28,7 @@ import org.webpolicy.image.compression.ImageCodecNegotiation;
 import org.webpolicy.image.compression.ImageCompression;
 import org.webpolicy.policy.ObservationSpec;
 import org.webpolicy.policy.Policy;
+import org.webpolicy.transport.protocol.Envelope;
 
 /**
  * Compressed images through real sockets: client, handshake, server, policy. PNG arrives bit for
@@ -84,7 +85,7 @@ class CompressedImagesWireTest {
         return obs;
     }
 
-    private static PolicyClient.Builder client(int port, ImageCodec codec) {
+    private static PolicyClientBuilder client(int port, ImageCodec codec) {
         return PolicyClient.builder().host("127.0.0.1").port(port).imageCodec(codec).connectTimeout(Duration.ofSeconds(10));
     }
 

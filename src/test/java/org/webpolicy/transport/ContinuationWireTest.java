@@ -29,6 +29,8 @@ import org.webpolicy.codec.MsgpackCodec;
 import org.webpolicy.policy.BatchPolicy;
 import org.webpolicy.policy.Continuation;
 import org.webpolicy.policy.Policy;
+import org.webpolicy.transport.protocol.ContinuationFields;
+import org.webpolicy.transport.protocol.Envelope;
 
 /**
  * Real-time chunking on the wire: the continuation travels only to a server that announced it,

@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.webpolicy.array.NdArray;
+import org.webpolicy.transport.protocol.ClientText;
 
 /**
  * Msgpack containers amplify: {@code {"a": [n empty maps]}} is n bytes on the wire and about 60

@@ -38,7 +38,7 @@ class FaultTest {
         open.close();
     }
 
-    private PolicyServer serve(PolicyServer.Builder builder) {
+    private PolicyServer serve(PolicyServerBuilder builder) {
         return open.serve(builder);
     }
 

@@ -24,6 +24,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.webpolicy.array.NdArray;
+import org.webpolicy.transport.server.ConnectionSlots;
 
 /**
  * Connections nobody has vouched for yet cannot crowd out health checks and robots: silent

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.webpolicy.array.NdArray;
 import org.webpolicy.codec.MsgpackCodec;
+import org.webpolicy.transport.protocol.Envelope;
 
 /**
  * Small transport faults of issue 19: the head limit counts the head only (a first frame may come

@@ -23,6 +23,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.webpolicy.transport.protocol.ClientText;
 
 /**
  * Scale-out behind a real load balancer: three servers (child JVMs) behind HAProxy, which checks

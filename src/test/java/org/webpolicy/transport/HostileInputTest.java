@@ -27,7 +27,7 @@ class HostileInputTest {
     private final MsgpackCodec codec = new MsgpackCodec();
     private final TestResources open = new TestResources();
 
-    private PolicyServer serve(PolicyServer.Builder builder) {
+    private PolicyServer serve(PolicyServerBuilder builder) {
         return open.serve(builder);
     }
 

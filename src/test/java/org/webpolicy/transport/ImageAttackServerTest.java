@@ -18,6 +18,7 @@ import org.webpolicy.codec.MsgpackCodec;
 import org.webpolicy.image.compression.HostileImages;
 import org.webpolicy.image.compression.ImageCodecNegotiation;
 import org.webpolicy.policy.Policy;
+import org.webpolicy.transport.server.ImageDecodePool;
 
 /**
  * Issue 19's image attacks against a whole server with default options, while honest robots step

@@ -16,6 +16,7 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.webpolicy.transport.server.ImageDecodePool;
 
 /**
  * The decode pool's bounds, with decodes that wait on latches (no timing): slots refuse the

@@ -21,6 +21,9 @@ import org.java_websocket.WebSocketAdapter;
 import org.java_websocket.drafts.Draft_6455;
 import org.java_websocket.handshake.Handshakedata;
 import org.junit.jupiter.api.Test;
+import org.webpolicy.transport.adapter.IoLoop;
+import org.webpolicy.transport.adapter.OwnedSocket;
+import org.webpolicy.transport.adapter.WireDraft;
 
 /**
  * The I/O loop on its own, with a connection handed over as the server hands one over: running

@@ -26,6 +26,7 @@ import org.junit.jupiter.api.Test;
 import org.webpolicy.array.NdArray;
 import org.webpolicy.policy.Continuation;
 import org.webpolicy.policy.Policy;
+import org.webpolicy.transport.protocol.Envelope;
 
 /**
  * {@link PolicyClient#stepAsync}: pipelined on one connection where the server echoes request

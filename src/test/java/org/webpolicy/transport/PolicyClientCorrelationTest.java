@@ -22,6 +22,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.webpolicy.transport.protocol.Envelope;
 
 /**
  * The client against a scripted server that misbehaves on purpose: a reply is only ever taken for

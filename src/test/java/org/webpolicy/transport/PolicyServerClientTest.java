@@ -33,11 +33,11 @@ class PolicyServerClientTest {
     private final MsgpackCodec codec = new MsgpackCodec();
     private final TestResources open = new TestResources();
 
-    private PolicyServer serve(PolicyServer.Builder builder) {
+    private PolicyServer serve(PolicyServerBuilder builder) {
         return open.serve(builder);
     }
 
-    private PolicyClient client(PolicyServer server, PolicyClient.Builder builder) {
+    private PolicyClient client(PolicyServer server, PolicyClientBuilder builder) {
         PolicyClient client = builder.host("127.0.0.1").port(server.port()).connectTimeout(Duration.ofSeconds(10)).build();
         open.add(client);
         return client;

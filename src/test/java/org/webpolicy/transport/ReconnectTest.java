@@ -21,6 +21,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.webpolicy.transport.client.ClientConnector;
+import org.webpolicy.transport.client.ClientHealth;
 
 /**
  * A client outlives its server's restart: reconnection pauses start small and are capped, the

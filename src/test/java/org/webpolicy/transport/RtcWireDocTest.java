@@ -29,6 +29,8 @@ import org.junit.jupiter.api.Test;
 import org.webpolicy.array.NdArray;
 import org.webpolicy.policy.Continuation;
 import org.webpolicy.policy.Policy;
+import org.webpolicy.transport.protocol.ContinuationFields;
+import org.webpolicy.transport.adapter.HandshakeDraft;
 
 /**
  * The example exchange in docs/RTC_WIRE.md is what our client and server put on the wire: a

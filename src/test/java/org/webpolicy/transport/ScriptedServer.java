@@ -22,6 +22,8 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.webpolicy.codec.MsgpackCodec;
+import org.webpolicy.transport.protocol.Envelope;
+import org.webpolicy.transport.adapter.HandshakeDraft;
 
 /**
  * A WebSocket server written over a plain socket for client tests: it speaks just enough RFC

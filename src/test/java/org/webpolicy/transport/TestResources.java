@@ -14,7 +14,7 @@ final class TestResources implements AutoCloseable {
     }
 
     /** Starts a server from {@code builder} on a free loopback port. */
-    PolicyServer serve(PolicyServer.Builder builder) {
+    PolicyServer serve(PolicyServerBuilder builder) {
         return add(builder.host("127.0.0.1").port(0).build().start());
     }
 

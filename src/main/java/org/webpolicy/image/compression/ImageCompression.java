@@ -39,7 +39,13 @@ import org.webpolicy.image.ImageLayout;
  * a size an attacker chose, and its work is proportional to the declared pixels. Every refusal is
  * an {@link IllegalArgumentException} naming the key path and the problem.
  *
- * <p>Stateless and thread-safe; uses only {@code javax.imageio}, so no native library.
+ * <h2>Codecs</h2>
+ * JPEG goes through libjpeg-turbo in our native library when it loads and carries it (see
+ * {@link #jpegCodecName()}), through {@code javax.imageio} otherwise ({@code -Dwebpolicy.native=off}
+ * forces it); both write the same kind of baseline JPEG and read each other's. PNG always goes
+ * through {@code javax.imageio}.
+ *
+ * <p>Stateless and thread-safe.
  */
 public final class ImageCompression {
 
@@ -143,6 +149,15 @@ public final class ImageCompression {
         return ImageDecodePlan.of(observation, limits).decode(() -> false);
     }
 
+    /**
+     * Which JPEG codec runs now: libjpeg-turbo in our native library, or the JDK's.
+     *
+     * @return {@code "libjpeg-turbo"} or {@code "javax.imageio"}
+     */
+    public static String jpegCodecName() {
+        return NativeJpegCodec.describe();
+    }
+
     // ---------------------------------------------------------------- compress
 
     private static Object compressValue(Object value, ImageCodec codec) {
@@ -192,7 +207,9 @@ public final class ImageCompression {
         int h = (int) hwc.shape().dim(0);
         int w = (int) hwc.shape().dim(1);
         int c = (int) hwc.shape().dim(2);
-        byte[] data = ImageIoCodec.encode(hwc.toByteArray(), h, w, c, codec);
+        byte[] data = codec.kind() == ImageCodec.Kind.JPEG && NativeJpegCodec.active()
+                ? NativeJpegCodec.encode(hwc.toByteArray(), h, w, c, codec)
+                : ImageIoCodec.encode(hwc.toByteArray(), h, w, c, codec);
         Map<String, Object> out = new LinkedHashMap<>();
         out.put(MARKER, Boolean.TRUE);
         out.put("codec", codec.kind().token());

@@ -21,7 +21,8 @@ import org.webpolicy.image.ImageLayout;
  * ({@link #imageCount}, {@link #decodedBytes}, {@link #peakBytes}), so a server can charge it
  * before the work starts; then the decoding itself ({@link #decode}), which can be stopped.
  *
- * <p>Every image decoder (today {@code javax.imageio}; a native one later) is reached only
+ * <p>Every image decoder ({@code javax.imageio}, and libjpeg-turbo for JPEG when the native
+ * library has it) is reached only
  * through a plan, so each meets the same checks: the declared shape, the pixel and image limits,
  * and a header and structure of the kind our encoder writes ({@link ImageHeader}). Immutable;
  * {@link #decode} may run on any thread, once or more.
@@ -54,7 +55,9 @@ public final class ImageDecodePlan {
         NdArray decode(BooleanSupplier stop) {
             byte[] pixels;
             try {
-                pixels = ImageIoCodec.decode(data, kind, height, width, channels, stop);
+                pixels = kind == ImageCodec.Kind.JPEG && NativeJpegCodec.active()
+                        ? NativeJpegCodec.decode(data, height, width, channels, stop)
+                        : ImageIoCodec.decode(data, kind, height, width, channels, stop);
             } catch (IllegalArgumentException e) {
                 throw bad(path, e.getMessage());
             }

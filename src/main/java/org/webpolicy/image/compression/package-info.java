@@ -4,7 +4,8 @@
  * replaces the uint8 images of an observation with PNG (lossless) or JPEG bytes and back, with
  * bounded decoding; {@link org.webpolicy.image.compression.ImageCodecNegotiation ImageCodecNegotiation}
  * names the
- * handshake header by which a client offers a codec and a server accepts it. Uses only the JDK
- * ({@code javax.imageio}): no OpenCV.
+ * handshake header by which a client offers a codec and a server accepts it. JPEG goes through
+ * libjpeg-turbo in the native library when it has it, PNG (and JPEG otherwise) through
+ * {@code javax.imageio}: no OpenCV.
  */
 package org.webpolicy.image.compression;

@@ -26,7 +26,7 @@ import org.bytedeco.javacpp.annotation.Platform;
 public final class ImageNative {
 
     /** The native layer version this binding expects ({@code wp_native_version()}). */
-    public static final int VERSION = 3;
+    public static final int VERSION = 4;
 
     /** {@code wp_simd_level()}: the scalar kernels run. */
     public static final int SIMD_SCALAR = 0;

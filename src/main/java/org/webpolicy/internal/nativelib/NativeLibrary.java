@@ -9,7 +9,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Loads the native layer ({@link ImageNative}, {@link MaskingNative}) once and decides whether to use it.
+ * Loads the native layer ({@link ImageNative}, {@link MaskingNative}, {@link JpegNative}) once and decides
+ * whether to use it.
  *
  * <p>The system property {@value #PROPERTY} selects: {@code auto} (the default) uses the native
  * code when it loads and the Java code otherwise; {@code on} requires it ({@link #useNative()}
@@ -20,7 +21,8 @@ import org.slf4j.LoggerFactory;
  * is thrown in {@code auto} mode.
  *
  * <p>The library is built for linux-x86_64 and linux-arm64 and needs glibc 2.28 or newer
- * (scripts/check_glibc_floor holds the build to it). It needs no other native library.
+ * (scripts/check_glibc_floor holds the build to it). It needs no other native library:
+ * libjpeg-turbo, when the build had it, is linked in statically.
  *
  * <p>Thread-safe: the first caller loads, later callers see the result.
  */
@@ -187,10 +189,10 @@ public final class NativeLibrary {
                     if (f != null && logFailure) {
                         logged++;
                         if (f.unsupportedPlatform()) {
-                            LOG.info("webpolicy image tools and frame masking run in Java: {}", f.reason());
+                            LOG.info("webpolicy image tools, frame masking and JPEG run in Java: {}", f.reason());
                         } else {
                             warnings++;
-                            LOG.warn("webpolicy native library not available, image tools and frame masking run in Java"
+                            LOG.warn("webpolicy native library not available, image tools, frame masking and JPEG run in Java"
                                     + " ({}=on fails instead): {}", PROPERTY, f.reason());
                         }
                     }

@@ -27,6 +27,7 @@ import org.junit.jupiter.api.Test;
 import org.webpolicy.array.DType;
 import org.webpolicy.array.NdArray;
 import org.webpolicy.array.Shape;
+import org.webpolicy.internal.nativelib.NativeLibrary;
 
 /**
  * The bounds of issue 19 on decoding: what our encoder never writes (progressive JPEG, extra
@@ -201,7 +202,22 @@ class ImageDecodeBoundsTest {
     }
 
     @Test
-    void aStopRequestEndsTheDecodeWithinRows() throws Exception {
+    void aStopRequestEndsTheJdkDecodeWithinRows() throws Exception {
+        // The JDK codec (NativeJpegCodecTest has libjpeg-turbo's bands).
+        String before = System.getProperty(NativeLibrary.PROPERTY);
+        System.setProperty(NativeLibrary.PROPERTY, "off");
+        try {
+            aStopRequestEndsTheDecodeWithinRows();
+        } finally {
+            if (before == null) {
+                System.clearProperty(NativeLibrary.PROPERTY);
+            } else {
+                System.setProperty(NativeLibrary.PROPERTY, before);
+            }
+        }
+    }
+
+    private void aStopRequestEndsTheDecodeWithinRows() throws Exception {
         Map<String, Object> obs = Map.of("cam", jpegOf(1024, 1024, false));
         ImageDecodePlan plan = ImageDecodePlan.of(obs, ImageCompression.Limits.DEFAULT);
         AtomicInteger polls = new AtomicInteger();

@@ -26,7 +26,7 @@ public final class ConsumerMain {
     }
 
     public static void main(String[] args) throws IOException {
-        for (String absent : new String[] {"org.webpolicy.cli.Main", "org.webpolicy.demo.AlohaDemo",
+        for (String absent : new String[] {"org.webpolicy.cli.Main", "org.webpolicy.demo.AlohaDemo", "org.webpolicy.check.ConformanceCheck",
                 "picocli.CommandLine", "com.fasterxml.jackson.databind.ObjectMapper"}) {
             try {
                 Class.forName(absent);

@@ -1,0 +1,222 @@
+package org.webpolicy.transport.adapter;
+
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.java_websocket.WebSocketAdapter;
+import org.java_websocket.WebSocketImpl;
+import org.java_websocket.drafts.Draft;
+import org.java_websocket.enums.Opcode;
+import org.java_websocket.exceptions.WebsocketNotConnectedException;
+import org.java_websocket.framing.CloseFrame;
+import org.java_websocket.framing.Framedata;
+
+/**
+ * A plain ({@code ws://}) server connection whose socket the server takes over from the WebSocket
+ * library once its handshake is done: the library's selector and decoder threads cost two thread
+ * hand-offs per read and another per reply, which on a robot's request-reply cycle is most of the
+ * CPU a request takes. The library keeps doing the protocol: its handshake, its frame semantics
+ * (continuations, ping and pong, the close handshake, through {@link #decode}) and its liveness
+ * pings; only the moving of bytes is ours.
+ *
+ * <p>Every send entry point goes through one {@link FrameWriter} per connection, before the hand-over
+ * too (then into the library's queue, as the library would). The hand-over runs on the library's
+ * selector thread ({@link #handOver}): its key is cancelled, so it reads no more, its queue moves
+ * into our writer, and the {@link IoLoop} starts reading once the library's decoder thread has
+ * decoded every read the library queued before the cancel: nothing is lost or reordered.
+ */
+public final class OwnedSocket extends WebSocketImpl {
+
+    /** Where every frame sent on this connection goes, before and after the hand-over. */
+    public final FrameWriter writer = new FrameWriter();
+    /** Reads the library queued for its decoder thread; counted on the library's selector thread. */
+    private long readsQueued;
+    /** Reads the library's decoder thread has decoded. */
+    private final AtomicLong readsDecoded = new AtomicLong();
+    /** Reads the library queued before its key was cancelled; -1 until the hand-over. */
+    private volatile long handOverAt = -1;
+    private final AtomicBoolean reading = new AtomicBoolean();
+    private volatile IoLoop loop;
+
+    /**
+     * A connection as the library would make it; the hand-over comes after its handshake.
+     *
+     * @param listener the library's server, told of the connection's events
+     * @param drafts the drafts the handshake may use
+     */
+    public OwnedSocket(WebSocketAdapter listener, List<Draft> drafts) {
+        super(listener, drafts);
+    }
+
+    /** On the library's selector thread: one more read is handed to its decoder thread. */
+    void readQueued() {
+        readsQueued++;
+    }
+
+    /**
+     * On the library's selector thread: takes the socket over, unless the connection is already
+     * closing (the library then finishes its close as it would). Under the connection's lock,
+     * which the library's close takes too: a close is either wholly before (no hand-over) or
+     * its close frame and flush-and-close both reach our writer.
+     *
+     * @param ioLoop the loop that reads the socket from now on
+     * @return true when the socket is now ours
+     */
+    public synchronized boolean handOver(IoLoop ioLoop) {
+        SelectionKey key = getSelectionKey();
+        if (!isOpen() || isFlushAndClose() || key == null || !key.isValid()) {
+            return false;
+        }
+        loop = ioLoop;
+        writer.adopt(key, outQueue);
+        handOverAt = readsQueued;
+        startReadingWhenDecoded();
+        return true;
+    }
+
+    private void startReadingWhenDecoded() {
+        long at = handOverAt;
+        if (at >= 0 && readsDecoded.get() >= at && reading.compareAndSet(false, true)) {
+            loop.adopt(this);
+        }
+    }
+
+    /** The socket: the library's key is cancelled after the hand-over, its channel is not. */
+    SocketChannel socket() {
+        return (SocketChannel) getSelectionKey().channel();
+    }
+
+    /**
+     * Decodes bytes read from the socket, on the library's decoder thread before the hand-over
+     * and on the {@link IoLoop} after it; counts the library's reads to know when the loop may
+     * start reading. An {@link OutOfMemoryError} while decoding cuts this connection only.
+     *
+     * @param socketBuffer the bytes read
+     */
+    @Override
+    public void decode(ByteBuffer socketBuffer) {
+        try {
+            super.decode(socketBuffer);
+        } catch (OutOfMemoryError e) {
+            // This connection's bytes (its handshake, or frames outside the draft's own guard):
+            // cut it, and the thread decoding it serves the others (WireDraft#contain).
+            socketBuffer.position(socketBuffer.limit());
+            WireDraft.contain(this, e);
+        } finally {
+            if (!reading.get()) {
+                readsDecoded.incrementAndGet();
+                startReadingWhenDecoded();
+            }
+        }
+    }
+
+    /**
+     * Bytes sent and not yet written, counted up to just past {@code enough}.
+     *
+     * @param enough the count past which counting stops: all the caller needs to know is whether it is exceeded
+     * @return the bytes counted, in this writer and the library's queue
+     */
+    public long pendingBytes(long enough) {
+        long total = writer.queuedBytes();
+        for (ByteBuffer frame : outQueue) {
+            total += frame.remaining();
+            if (total > enough) {
+                break;
+            }
+        }
+        return total;
+    }
+
+    @Override
+    public void send(String text) {
+        if (text == null) {
+            throw new IllegalArgumentException("Cannot send null text");
+        }
+        sendFrames(getDraft().createFrames(text, false));
+    }
+
+    @Override
+    public void send(ByteBuffer bytes) {
+        if (bytes == null) {
+            throw new IllegalArgumentException("Cannot send null bytes");
+        }
+        sendFrames(getDraft().createFrames(bytes, false));
+    }
+
+    @Override
+    public void send(byte[] bytes) {
+        send(ByteBuffer.wrap(bytes));
+    }
+
+    @Override
+    public void sendFragmentedFrame(Opcode op, ByteBuffer buffer, boolean fin) {
+        sendFrames(getDraft().continuousFrame(op, buffer, fin));
+    }
+
+    @Override
+    public void sendFrame(Collection<Framedata> frames) {
+        sendFrames(frames);
+    }
+
+    @Override
+    public void sendFrame(Framedata framedata) {
+        sendFrames(Collections.singletonList(framedata));
+    }
+
+    private void sendFrames(Collection<Framedata> frames) {
+        if (!isOpen()) {
+            throw new WebsocketNotConnectedException();
+        }
+        if (frames == null) {
+            throw new IllegalArgumentException("frames must not be null");
+        }
+        List<ByteBuffer> encoded = new ArrayList<>(frames.size());
+        for (Framedata f : frames) {
+            encoded.add(getDraft().createBinaryFrame(f));
+        }
+        after(writer.writeOr(encoded, () -> {
+            outQueue.addAll(encoded);
+            getWebSocketListener().onWriteDemand(this);
+        }));
+    }
+
+    /**
+     * Starts the library's closing as it would; once the close frame is written (by whichever
+     * thread writes it), the socket is closed as the library's own writer does.
+     */
+    @Override
+    public synchronized void flushAndClose(int code, String message, boolean remote) {
+        boolean first = !isFlushAndClose();
+        super.flushAndClose(code, message, remote);
+        if (first && writer.owned()) {
+            after(writer.closeWhenFlushed());
+        }
+    }
+
+    @Override
+    public synchronized void closeConnection(int code, String message, boolean remote) {
+        super.closeConnection(code, message, remote);
+        writer.discard();
+        IoLoop l = loop;
+        if (l != null) {
+            l.wakeup(); // the loop's next select lets go of the closed socket's descriptor
+        }
+    }
+
+    /** Acts on what the writer said, outside its lock: a close runs on the loop, later. */
+    void after(FrameWriter.After next) {
+        switch (next) {
+            case CLOSE_FLUSHED -> loop.closeSoon(this::closeConnection);
+            case CLOSE_FAILED -> loop.closeSoon(() -> closeConnection(CloseFrame.ABNORMAL_CLOSE,
+                    String.valueOf(writer.failure()), false));
+            default -> {
+            }
+        }
+    }
+}

@@ -1,0 +1,35 @@
+package org.webpolicy.transport.adapter;
+
+import org.java_websocket.enums.Opcode;
+import org.java_websocket.exceptions.InvalidDataException;
+import org.java_websocket.framing.FramedataImpl1;
+
+/**
+ * Not a frame: what {@link WireDraft} hands the library in place of the frames it could not
+ * decode, so that the close happens in {@link WireDraft#processFrame} under our rate-limited log.
+ * Thrown, the same error would make the library log an ERROR with a stack trace for every bad
+ * frame a client sends, outside any rate limit.
+ */
+public final class ProtocolViolation extends FramedataImpl1 {
+
+    private final InvalidDataException cause;
+
+    ProtocolViolation(InvalidDataException cause) {
+        super(Opcode.CONTINUOUS);
+        this.cause = cause;
+    }
+
+    int closeCode() {
+        return cause.getCloseCode();
+    }
+
+    String reason() {
+        String message = cause.getMessage();
+        return message == null ? "protocol error" : message;
+    }
+
+    @Override
+    public void isValid() {
+        // nothing to check: never sent
+    }
+}

@@ -1,0 +1,524 @@
+package org.webpolicy.transport.client;
+
+import java.net.ConnectException;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import org.java_websocket.framing.CloseFrame;
+import org.java_websocket.handshake.ServerHandshake;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.webpolicy.codec.DecodeException;
+import org.webpolicy.codec.MsgpackCodec;
+import org.webpolicy.image.compression.ImageCodecNegotiation;
+import org.webpolicy.transport.adapter.ClientEndpoint;
+import org.webpolicy.transport.ClientOptions;
+import org.webpolicy.transport.protocol.ClientText;
+import org.webpolicy.transport.protocol.ContinuationFields;
+import org.webpolicy.transport.frame.ClientCapture;
+import org.webpolicy.transport.frame.EncodedMessage;
+import org.webpolicy.transport.protocol.Envelope;
+import org.webpolicy.transport.adapter.HandshakeDraft;
+import org.webpolicy.transport.PolicyClient;
+import org.webpolicy.transport.PolicyConnectionException;
+import org.webpolicy.transport.RemotePolicyException;
+import org.webpolicy.transport.RequestTimeoutException;
+
+/**
+ * One WebSocket connection of a {@link PolicyClient}: it opens, reads the metadata frame, then
+ * exchanges one request for one reply at a time through its {@link ReplySlot} (or, where the
+ * server echoes ids, several pipelined requests whose replies come back in order). Any failure of an
+ * exchange (timeout, protocol violation, error text, undecodable reply, a reply carrying another
+ * request's id) drops the connection: a late or stray frame must never meet a later request.
+ *
+ * <p>Threading: the owning client calls {@link #open}, {@link #exchange},
+ * {@link #exchangeEnvelope} and the pipelined methods from one thread at a time (the one whose
+ * turn it is); {@link #nudge} from any thread; {@link #shutDown} may be called from any
+ * thread, any number of times; the library's read thread calls the {@link ClientEndpoint.Listener}.
+ */
+public final class ClientConnection implements ClientEndpoint.Listener {
+
+    /** How long closing waits for the server to answer the close frame before cutting the socket. */
+    static final Duration CLOSE_HANDSHAKE_WAIT = Duration.ofSeconds(1);
+
+    private static final Logger log = LoggerFactory.getLogger(ClientConnection.class);
+
+    /**
+     * Why an attempt to connect failed, whether the server may yet accept one, and whether the
+     * attempt ran out of its time (the next may be given longer).
+     */
+    record Failure(String reason, boolean retryable, boolean timedOut) {
+        Failure(String reason, boolean retryable) {
+            this(reason, retryable, false);
+        }
+    }
+
+    private final ClientOptions options;
+    private final MsgpackCodec codec;
+    private final ClientEndpoint endpoint;
+    private final ReplySlot slot;
+    /** Told why, when the connection ends after its handshake without this side closing it. */
+    private final Consumer<String> lost;
+    /** Counts down when the handshake succeeded or the connection ended, whichever is first. */
+    private final CountDownLatch settled = new CountDownLatch(1);
+    /** Counts down when the connection ended. */
+    private final CountDownLatch ended = new CountDownLatch(1);
+    private final AtomicBoolean shutDownStarted = new AtomicBoolean();
+    private final CountDownLatch shutDownDone = new CountDownLatch(1);
+    private volatile boolean handshakeDone;
+    private volatile boolean envelope;
+    private volatile boolean echoesIds;
+    private volatile boolean compressesImages;
+    private volatile boolean takesContinuation;
+    private volatile Exception error;
+    private volatile String endReason;
+    private volatile Map<String, Object> metadata = Map.of();
+    private long lastRequestId;
+
+    /** The server this connection goes to. */
+    java.net.URI uri() {
+        return options.uri();
+    }
+
+    /**
+     * A connection not yet opened; {@code connectTimeoutMillis} bounds the TCP connect, and
+     * {@code lost} hears of an end this side did not ask for (the server went away).
+     */
+    ClientConnection(ClientOptions options, MsgpackCodec codec, int connectTimeoutMillis, Consumer<String> lost) {
+        this.options = options;
+        this.codec = codec;
+        this.lost = lost;
+        this.slot = new ReplySlot(options.uri().toString());
+        Map<String, String> headers = new LinkedHashMap<>();
+        if (options.apiKey() != null) {
+            headers.put("Authorization", "Api-Key " + options.apiKey());
+        }
+        ImageCodecNegotiation.offer(options.imageCodec()).ifPresent(token -> headers.put(ImageCodecNegotiation.HEADER, token));
+        this.endpoint = new ClientEndpoint(options.uri(), options, headers, connectTimeoutMillis, this);
+    }
+
+    /**
+     * Connects, completes the handshake and reads the metadata frame, all within {@code timeoutNanos}.
+     *
+     * @return null on success, otherwise why not (the connection is then shut down)
+     * @throws InterruptedException when the calling thread is interrupted
+     */
+    Failure open(long timeoutNanos) throws InterruptedException {
+        long deadline = System.nanoTime() + timeoutNanos;
+        endpoint.connect();
+        if (!settled.await(timeoutNanos, TimeUnit.NANOSECONDS)) {
+            shutDown("handshake not completed in time");
+            return new Failure("no handshake within " + millis(timeoutNanos) + " ms", true, true);
+        }
+        if (!handshakeDone) {
+            Failure failure = failure();
+            shutDown("connecting failed");
+            return failure;
+        }
+        ReplySlot.Frame first;
+        try {
+            first = slot.take(Math.max(0, deadline - System.nanoTime()));
+        } catch (PolicyConnectionException e) {
+            // Ended before the metadata (a server going away, 1001: one restarting is worth another
+            // attempt) or broke the protocol (not).
+            boolean ended = slot.violation() == null;
+            shutDown("no metadata");
+            return new Failure("connected, but no metadata frame: " + e.getMessage(), ended);
+        }
+        if (first == null) {
+            // A server that accepted but went quiet (one shutting down, or a frame lost under load):
+            // another attempt, with more time, is worth it.
+            shutDown("no metadata");
+            return new Failure("connected, but no metadata frame came within " + millis(timeoutNanos) + " ms", true, true);
+        }
+        if (first.binary() == null) {
+            shutDown("no metadata");
+            return new Failure("connected, but the server sent " + first.describe() + " instead of the metadata frame", false);
+        }
+        try {
+            Object meta = codec.unpack(first.binary());
+            @SuppressWarnings("unchecked")
+            Map<String, Object> map = meta instanceof Map<?, ?> m ? Collections.unmodifiableMap((Map<String, Object>) m) : Map.of();
+            metadata = map;
+        } catch (DecodeException e) {
+            shutDown("undecodable metadata");
+            return new Failure("the metadata frame could not be decoded: " + e.getMessage(), false);
+        }
+        if (!usable()) {
+            // Ended (e.g. a server shutting down: worth another attempt) or broke the protocol (not).
+            String violation = slot.violation();
+            shutDown("unusable after the metadata");
+            return new Failure(violation != null ? violation : "the connection ended right after the metadata frame: " + endReason,
+                    violation == null);
+        }
+        return null;
+    }
+
+    private Failure failure() {
+        Exception e = error;
+        if (e instanceof ConnectException) {
+            return new Failure("refused (" + e.getMessage() + ")", true);
+        }
+        String said = e != null ? e.toString() : endReason != null ? endReason : "handshake not completed";
+        if (said.contains("status code received: 401")) {
+            return new Failure(refusedKey(options.apiKey() != null), false);
+        }
+        if (e instanceof SocketTimeoutException) {
+            return new Failure("no TCP connection within the attempt's time (" + e.getMessage() + ")", true, true);
+        }
+        boolean answered = said.contains("status code received:");
+        if ((e == null && !answered) || e instanceof SocketException) {
+            // Closed or reset during the handshake, with no answer refusing us: a server going
+            // away (restarting, killed) that a later attempt may find back.
+            return new Failure("the connection ended during the handshake (" + said + ")", true);
+        }
+        String reason = said;
+        // 503: the server is full or shutting down (a restart): both pass. 502 and 504: a load
+        // balancer in front lost the server it chose (killed mid-handshake); another attempt goes
+        // to a server that lives.
+        return new Failure(reason, reason.contains("status code received: 503") || reason.contains("status code received: 502")
+                || reason.contains("status code received: 504"));
+    }
+
+    /**
+     * A 401 from the handshake: the server wants an API key this client did not send or sent
+     * wrong. The library's own words would be "closed with 1002 (... 401 ...)", which says
+     * nothing about the key.
+     */
+    static String refusedKey(boolean keySent) {
+        return "the server refused the API key (HTTP 401 Unauthorized): "
+                + (keySent ? "the key this client sent is not the server's"
+                        : "this client sent none, and the server requires one")
+                + "; pass the server's key with PolicyClient.builder().apiKey(key) (webpolicy client: --api-key KEY),"
+                + " which sends it as the header Authorization: Api-Key <key>";
+    }
+
+    /** The metadata the server sent. */
+    Map<String, Object> metadata() {
+        return metadata;
+    }
+
+    /**
+     * True when requests go as envelopes on this connection.
+     *
+     * @return false for openpi's raw form
+     */
+    public boolean envelope() {
+        return envelope;
+    }
+
+    /** True when the server announced that it echoes request ids (and so envelope requests carry one). */
+    boolean echoesIds() {
+        return echoesIds;
+    }
+
+    /**
+     * True when steps on this connection may carry a continuation: an envelope connection whose
+     * server announced {@link ContinuationFields#HEADER} (real-time chunking).
+     */
+    boolean takesContinuation() {
+        return takesContinuation;
+    }
+
+    /**
+     * True when the server accepted the offered image codec: observations go with their images
+     * compressed. False for {@code raw}, and against servers that did not answer the offer.
+     *
+     * @return whether images are compressed
+     */
+    public boolean compressesImages() {
+        return compressesImages;
+    }
+
+    /** True while open and not broken: the next request may use it. */
+    boolean usable() {
+        return endpoint.isOpen() && slot.violation() == null && !shutDownStarted.get();
+    }
+
+    /** What broke the protocol on this connection while no request was outstanding, or null. */
+    String violation() {
+        return slot.violation();
+    }
+
+    /**
+     * Sends {@code message} and returns the decoded reply.
+     *
+     * @throws PolicyConnectionException when no reply came, or not a usable one (the connection is
+     *     then dropped)
+     * @throws RemotePolicyException when the server answered with an error text
+     * @throws org.webpolicy.codec.EncodeException when {@code message} holds a value the wire
+     *     cannot carry (nothing was sent; the connection stays usable)
+     */
+    Object exchange(Object message) {
+        // Encoded before anything else: a value the wire cannot carry fails the call with the
+        // codec's own error, nothing is sent, and the connection stays as it was.
+        EncodedMessage encoded = new EncodedMessage(codec.encode(message));
+        send(encoded);
+        ReplySlot.Frame frame;
+        try {
+            frame = slot.take(options.requestTimeout().toNanos());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            shutDown("interrupted");
+            throw new PolicyConnectionException("Interrupted while waiting for the reply from " + options.uri(), e);
+        } catch (PolicyConnectionException e) {
+            shutDown(e.getMessage());
+            throw e;
+        }
+        if (frame == null) {
+            // A reply that comes later must never be taken for the next request's.
+            shutDown("request timed out");
+            throw new RequestTimeoutException("No reply from " + options.uri() + " within "
+                    + options.requestTimeout().toMillis() + " ms; the connection was closed and the next call reconnects",
+                    options.requestTimeout());
+        }
+        return decode(frame);
+    }
+
+    /** Queues {@code encoded} as the next request; drops the connection when it cannot. */
+    private void send(EncodedMessage encoded) {
+        try {
+            slot.expect();
+        } catch (PolicyConnectionException e) {
+            shutDown(e.getMessage());
+            throw e;
+        }
+        try {
+            endpoint.write(encoded, options.requestTimeout().toNanos());
+        } catch (RuntimeException e) {
+            shutDown("sending failed: " + ClientText.reason(e));
+            throw new PolicyConnectionException("Could not send the request to " + options.uri() + ": " + ClientText.reason(e), e);
+        }
+    }
+
+    /** The value of a reply frame; drops the connection on an error text or bytes that do not decode. */
+    private Object decode(ReplySlot.Frame frame) {
+        if (frame.text() != null) {
+            shutDown("server reported an error");
+            throw new RemotePolicyException(frame.text());
+        }
+        ClientCapture capture = ClientCapture.armed();
+        if (capture != null) {
+            capture.received(frame.binary());
+        }
+        try {
+            return codec.unpack(frame.binary());
+        } catch (DecodeException e) {
+            shutDown("undecodable reply");
+            throw new PolicyConnectionException("The reply from " + options.uri() + " could not be decoded: " + e.getMessage(), e);
+        }
+    }
+
+    /** {@code reply} as a map; drops the connection when it is not one. */
+    @SuppressWarnings("unchecked")
+    private Map<String, Object> asMap(Object reply) {
+        if (!(reply instanceof Map<?, ?> map)) {
+            shutDown("reply not a map");
+            throw new PolicyConnectionException("The reply from " + options.uri() + " is not a map: "
+                    + ReplySlot.excerpt(String.valueOf(reply)));
+        }
+        return (Map<String, Object>) map;
+    }
+
+    /**
+     * Sends an envelope request and returns the reply map. Where the server echoes ids, the
+     * request carries a fresh one and the reply must carry the same (it is removed from the map).
+     *
+     * @throws PolicyConnectionException as {@link #exchange}, and when the reply is not a map or
+     *     carries another id (the connection is then dropped)
+     * @throws RemotePolicyException when the server answered with an error text
+     */
+    Map<String, Object> exchangeEnvelope(Map<String, Object> request) {
+        Long id = null;
+        if (echoesIds) {
+            id = ++lastRequestId;
+            request.put(Envelope.REQUEST_ID, id);
+        }
+        Map<String, Object> replyMap = asMap(exchange(request));
+        if (id != null) {
+            checkEcho(id, replyMap);
+        }
+        return replyMap;
+    }
+
+    /** Removes the echoed id from {@code reply}; drops the connection when it is not {@code id}. */
+    private void checkEcho(long id, Map<String, Object> reply) {
+        Object echoed = reply.remove(Envelope.REQUEST_ID);
+        if (!Long.valueOf(id).equals(echoed)) {
+            shutDown("request id mismatch");
+            throw new PolicyConnectionException("The reply from " + options.uri() + (echoed == null
+                    ? " carries no request id" : " carries request id " + ReplySlot.excerpt(String.valueOf(echoed)))
+                    + " where request " + id + " was sent; it is not this request's reply, and the connection was dropped");
+        }
+    }
+
+    // ---- Pipelined requests: several outstanding, on a connection whose server echoes ids ----
+
+    /**
+     * Sends an envelope request without waiting for its reply; it carries a fresh id, which the
+     * matching {@link #receivePipelined} checks. Only where {@link #echoesIds()}: the server then
+     * answers this connection's requests in order, each reply carrying its request's id.
+     *
+     * @return the request's id
+     * @throws org.webpolicy.codec.EncodeException when {@code request} holds a value the wire
+     *     cannot carry (nothing was sent; the connection stays usable)
+     * @throws PolicyConnectionException when the connection is unusable or sending failed (it is
+     *     then dropped)
+     */
+    long sendPipelined(Map<String, Object> request) {
+        if (!echoesIds) {
+            throw new IllegalStateException("Pipelining needs a server that echoes request ids");
+        }
+        long id = lastRequestId + 1;
+        request.put(Envelope.REQUEST_ID, id);
+        EncodedMessage encoded = new EncodedMessage(codec.encode(request));
+        lastRequestId = id;
+        send(encoded);
+        return id;
+    }
+
+    /**
+     * Waits up to {@code timeoutNanos} until the oldest pipelined reply can be received without
+     * waiting, or {@link #nudge()} is called.
+     *
+     * @return true when {@link #receivePipelined} will not wait
+     */
+    boolean awaitReply(long timeoutNanos) throws InterruptedException {
+        return slot.awaitFrame(timeoutNanos);
+    }
+
+    /** Ends a wait in {@link #awaitReply} early: another request is ready to be sent. */
+    void nudge() {
+        slot.nudge();
+    }
+
+    /**
+     * The reply to pipelined request {@code id}, the oldest outstanding; call when
+     * {@link #awaitReply} said it is there.
+     *
+     * @throws PolicyConnectionException when the connection ended or broke the protocol, the reply
+     *     is undecodable, not a map, or carries another id (the connection is then dropped)
+     * @throws RemotePolicyException when the server answered with an error text
+     */
+    Map<String, Object> receivePipelined(long id) {
+        ReplySlot.Frame frame;
+        try {
+            frame = slot.take(0);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            shutDown("interrupted");
+            throw new PolicyConnectionException("Interrupted while taking the reply from " + options.uri(), e);
+        } catch (PolicyConnectionException e) {
+            shutDown(e.getMessage());
+            throw e;
+        }
+        if (frame == null) {
+            throw new IllegalStateException("receivePipelined called before the reply arrived");
+        }
+        Map<String, Object> replyMap = asMap(decode(frame));
+        checkEcho(id, replyMap);
+        return replyMap;
+    }
+
+    /**
+     * Closes the connection, waiting briefly for the server's close frame and then for the
+     * library's read thread to end. Idempotent; every caller returns once it is done. A request
+     * waiting for its reply fails at once with {@code why}.
+     */
+    void shutDown(String why) {
+        if (!shutDownStarted.compareAndSet(false, true)) {
+            ClientSession.awaitUninterruptibly(shutDownDone);
+            return;
+        }
+        boolean interrupted = false;
+        try {
+            log.debug("Closing the connection to {}: {}", options.uri(), ReplySlot.excerpt(why));
+            slot.end(why);
+            // A server that vanished, or never answers the close frame, must not hold the caller
+            // until the lost-connection timer fires: wait briefly, then cut the socket. A
+            // connection still connecting has no close handshake to wait for.
+            try {
+                if (!handshakeDone) {
+                    endpoint.cut("closed while connecting");
+                } else {
+                    endpoint.close();
+                    if (!ended.await(CLOSE_HANDSHAKE_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                        endpoint.cut("no close handshake from the server");
+                    }
+                }
+                endpoint.awaitReader(CLOSE_HANDSHAKE_WAIT.toMillis());
+            } catch (InterruptedException e) {
+                interrupted = true;
+                endpoint.cut("interrupted while closing");
+            }
+        } catch (RuntimeException e) {
+            log.debug("Closing {}: {}", options.uri(), e.toString());
+            endpoint.cut("closing failed");
+        } finally {
+            shutDownDone.countDown();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    // ---- ClientEndpoint.Listener, on the library's read thread ----
+
+    @Override
+    public void opened(ServerHandshake handshake) {
+        boolean announced = HandshakeDraft.ENVELOPE.equals(handshake.getFieldValue(HandshakeDraft.PROTOCOL_HEADER));
+        envelope = switch (options.protocolMode()) {
+            case RAW -> false;
+            case ENVELOPE -> true;
+            case AUTO -> announced;
+        };
+        echoesIds = envelope && HandshakeDraft.ECHO.equals(handshake.getFieldValue(HandshakeDraft.REQUEST_ID_HEADER));
+        takesContinuation = envelope
+                && ContinuationFields.VERSION.equals(handshake.getFieldValue(ContinuationFields.HEADER).trim());
+        String accepted = handshake.getFieldValue(ImageCodecNegotiation.HEADER);
+        compressesImages = offered(options) && ImageCodecNegotiation.accepted(options.imageCodec(), accepted.isEmpty() ? null : accepted);
+        handshakeDone = true;
+        settled.countDown();
+    }
+
+    @Override
+    public void frame(ReplySlot.Frame frame) {
+        if (!slot.offer(frame)) {
+            String violation = slot.violation();
+            log.warn("Dropping the connection: {}", violation);
+            // Close 1002 tells the server why; whatever it sends until the close goes nowhere.
+            endpoint.close(CloseFrame.PROTOCOL_ERROR, "unexpected frame");
+        }
+    }
+
+    @Override
+    public void closed(int code, String reason) {
+        endReason = "closed with " + code + (reason == null || reason.isEmpty() ? "" : " (" + ReplySlot.excerpt(reason) + ")");
+        if (handshakeDone && !shutDownStarted.get()) {
+            lost.accept(endReason);
+        }
+        slot.end(endReason);
+        ended.countDown();
+        settled.countDown();
+    }
+
+    @Override
+    public void error(Exception e) {
+        error = e;
+    }
+
+    private static boolean offered(ClientOptions options) {
+        return ImageCodecNegotiation.offer(options.imageCodec()).isPresent();
+    }
+
+    private static long millis(long nanos) {
+        return TimeUnit.NANOSECONDS.toMillis(nanos);
+    }
+}

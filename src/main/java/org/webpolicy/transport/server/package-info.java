@@ -1,0 +1,7 @@
+/**
+ * The server side behind {@link org.webpolicy.transport.PolicyServer}: a connection's conversation
+ * (protocol form, request ids, images), running requests on the worker pool, batching, and the
+ * limits that keep one client from costing the others (connection slots, pending handshakes,
+ * image decoding, reply memory, log lines).
+ */
+package org.webpolicy.transport.server;
