@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.webpolicy.codec.MsgpackCodec;
 import org.webpolicy.policy.Policy;
 import org.webpolicy.transport.PolicyClient;
+import org.webpolicy.transport.PolicyClientBuilder;
 import org.webpolicy.transport.PolicyServer;
 import org.webpolicy.transport.ProtocolMode;
 import picocli.CommandLine.Command;
@@ -53,15 +54,23 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "Also print each row's CPU per round trip by thread (digits stripped from names).")
     boolean threads;
 
+    @Option(names = "--tls", description = "Client and server over TLS (wss://), with a self-signed certificate made for the run;"
+            + " the floor stays plain TCP.")
+    boolean tls;
+
     @Spec
     CommandSpec spec;
+
+    /** The run's TLS setup under --tls, else null. */
+    private BenchTls tlsSetup;
 
     @Override
     public Integer call() throws Exception {
         new Arguments(spec).atLeast("--steps", steps, 1).atLeast("--large-steps", largeSteps, 1).atLeast("--warmup", warmup, 0)
                 .between("--clients", clients, 1, 256).atLeast("--duration-s", durationSeconds, 1);
+        tlsSetup = tls ? BenchTls.make() : null;
         try (PolicyServer server = PolicyServer.builder(ServePolicies.random(50, 14, Map.of()))
-                .host("127.0.0.1").port(0).build().start()) {
+                .host("127.0.0.1").port(0).sslContext(tls ? tlsSetup.server() : null).build().start()) {
             Random random = new Random(0);
             Map<String, Object> tiny = Map.of("state", Observations.doubles(random, 14));
             Map<String, Object> aloha = Observations.ALOHA.random(random);
@@ -79,7 +88,8 @@ final class BenchCommand implements Callable<Integer> {
             List<Size> sizes = List.of(new Size("tiny (state only)", tiny, steps, 0.25),
                     new Size("ALOHA (~600 KB)", aloha, steps, 1.3),
                     new Size("large (4x3x480x640, 3.7 MB)", large, largeSteps, 17.0));
-            System.out.println("Java client <-> Java server, loopback, raw form, random 50x14 action; floor: raw TCP"
+            System.out.println("Java client <-> Java server, loopback" + (tls ? ", wss:// (TLS)" : "")
+                    + ", raw form, random 50x14 action; floor: raw TCP"
                     + " ping-pong of the same frame sizes, measured in the same run");
             System.out.println("cpu: process CPU time per round trip (client and server, both in this process);"
                     + " caller: the calling thread's CPU per round trip");
@@ -135,9 +145,11 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static PolicyClient client(PolicyServer server) {
-        return PolicyClient.builder().host("127.0.0.1").port(server.port()).protocolMode(ProtocolMode.RAW)
-                .connectTimeout(Duration.ofSeconds(10)).build().connect();
+    private PolicyClient client(PolicyServer server) {
+        PolicyClientBuilder builder = tls
+                ? PolicyClient.builder().uri("wss://127.0.0.1:" + server.port()).sslContext(tlsSetup.client())
+                : PolicyClient.builder().host("127.0.0.1").port(server.port());
+        return builder.protocolMode(ProtocolMode.RAW).connectTimeout(Duration.ofSeconds(10)).build().connect();
     }
 
     private static final MsgpackCodec CODEC = new MsgpackCodec();

@@ -20,7 +20,7 @@ import org.webpolicy.image.compression.ImageCodec;
  * @param connectTimeout the longest time connecting may take, all attempts, handshakes and the
  *     metadata frame included
  * @param requestTimeout the longest wait for one reply, and for writing one request
- * @param pingInterval how often the connection is pinged
+ * @param pingInterval how long a connection may be silent before it is pinged, and then before it is cut
  * @param reconnect whether a call after a lost connection connects again
  * @param maxMessageBytes the largest reply accepted
  * @param maxDepth the deepest nesting a reply may have

@@ -73,11 +73,11 @@ import org.webpolicy.transport.client.ClientSession;
  * are in; a {@code step} made while an earlier {@code stepAsync} is still queued may go first).
  * Futures of {@code stepAsync} are completed in call order, one at a time, on the
  * {@linkplain PolicyClientBuilder#callbackExecutor callback executor} ({@link ForkJoinPool#commonPool()} by
- * default), never on the WebSocket library's thread nor on the thread that sends: dependent
+ * default), never on the connection's reader thread nor on the thread that sends: dependent
  * stages added without an executor run there too (or, as with any {@code CompletableFuture}, on a
  * thread waiting in {@code get} or {@code join} at that moment), so a slow one delays the
- * completions after it (use the {@code ...Async} stages for long work). Every thread the client starts (the WebSocket library's
- * included) is a daemon: a client that is never closed does not keep the JVM alive. {@link #close()} may be called from any thread, any number of
+ * completions after it (use the {@code ...Async} stages for long work). Every thread the client starts (each
+ * connection's reader included) is a daemon: a client that is never closed does not keep the JVM alive. {@link #close()} may be called from any thread, any number of
  * times; it fails a call in flight and returns when the connection has ended.
  */
 public final class PolicyClient implements Policy {

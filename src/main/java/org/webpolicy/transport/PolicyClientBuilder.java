@@ -177,9 +177,11 @@ public final class PolicyClientBuilder {
     }
 
     /**
-     * How often the client pings the server; default 20 s, as the Python peers.
+     * How long a connection may be silent before the client pings the server; a server that
+     * then sends nothing within another interval is taken for lost and the connection is cut.
+     * Default 20 s, as the Python peers.
      *
-     * @param pingInterval a positive duration (whole seconds; shorter counts as 1 s)
+     * @param pingInterval a positive duration (to the millisecond)
      * @return this builder
      * @throws IllegalArgumentException when not positive
      */

@@ -19,11 +19,16 @@ import org.webpolicy.codec.EncodeException;
 
 /**
  * The client's request frames, written from its direct frame buffer on the caller's thread, over
- * a real connection: the pongs the library writes meanwhile never split one, a caller
+ * a real connection, ws:// and wss:// ({@link ClientWritePathWssTest}): the pongs written meanwhile never split one, a caller
  * interrupted in the middle of a write the server does not read fails at once, and an
  * observation that cannot be encoded fails before anything is sent.
  */
 class ClientWritePathTest {
+
+    /** The scheme these tests run over; {@code ClientWritePathWssTest} runs them over the other. */
+    TestTls.Scheme scheme() {
+        return TestTls.Scheme.WS;
+    }
 
     private static final ScriptedServer.Script ECHO_LENGTH = (peer, n, request) ->
             peer.send(Map.of("n", n, "bytes", ((NdArray) ((Map<?, ?>) request).get("image")).nbytes()));
@@ -53,8 +58,8 @@ class ClientWritePathTest {
                 ECHO_LENGTH.request(peer, n, request);
             }
         };
-        try (ScriptedServer server = new ScriptedServer(Map.of(), pingsAllTheTime);
-                PolicyClient client = PolicyClient.builder().host("127.0.0.1").port(server.port())
+        try (ScriptedServer server = new ScriptedServer(scheme().serverTls(), Map.of(), pingsAllTheTime);
+                PolicyClient client = scheme().client(server.port())
                         .protocolMode(ProtocolMode.RAW).connectTimeout(Duration.ofSeconds(10)).requestTimeout(Duration.ofSeconds(30))
                         .build()) {
             int steps = 60;
@@ -98,8 +103,8 @@ class ClientWritePathTest {
                 ECHO_LENGTH.request(peer, n, request);
             }
         };
-        try (ScriptedServer server = new ScriptedServer(Map.of(), firstStopsReading);
-                PolicyClient client = PolicyClient.builder().host("127.0.0.1").port(server.port())
+        try (ScriptedServer server = new ScriptedServer(scheme().serverTls(), Map.of(), firstStopsReading);
+                PolicyClient client = scheme().client(server.port())
                         .protocolMode(ProtocolMode.RAW).connectTimeout(Duration.ofSeconds(10))
                         .requestTimeout(Duration.ofSeconds(120)).build().connect()) {
             int big = 64 << 20; // far more than the kernel buffers between the two hold
@@ -113,9 +118,14 @@ class ClientWritePathTest {
                 }
             }, "test-caller");
             caller[0].start();
-            // Mostly the caller is blocked in its write by then (nothing is read); if it is not
-            // there yet, the interrupt fails the call all the same, so the test does not depend on when.
-            Thread.sleep(300);
+            // Interrupted once it is in its write (nothing is read, so it stays there): interrupted
+            // earlier, on a loaded machine still allocating the observation, it would fail before
+            // using the connection, which then need not be replaced.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!writing(caller[0]) && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertTrue(writing(caller[0]), "the caller reached its write");
             caller[0].interrupt();
             ExecutionException e = assertThrows(ExecutionException.class, () -> step.get(60, TimeUnit.SECONDS));
             assertTrue(e.getCause() instanceof PolicyConnectionException, String.valueOf(e.getCause()));
@@ -125,10 +135,16 @@ class ClientWritePathTest {
         }
     }
 
+    /** True when {@code t} is inside the connection's write of a frame. */
+    private static boolean writing(Thread t) {
+        return Arrays.stream(t.getStackTrace()).anyMatch(f -> f.getClassName().equals("org.webpolicy.transport.client.ClientEndpoint")
+                && f.getMethodName().equals("write"));
+    }
+
     @Test
     void anObservationTheWireCannotCarryFailsWithTheCodecsErrorAndKeepsTheConnection() throws Exception {
-        try (ScriptedServer server = new ScriptedServer(Map.of(), ECHO_LENGTH);
-                PolicyClient client = PolicyClient.builder().host("127.0.0.1").port(server.port())
+        try (ScriptedServer server = new ScriptedServer(scheme().serverTls(), Map.of(), ECHO_LENGTH);
+                PolicyClient client = scheme().client(server.port())
                         .protocolMode(ProtocolMode.RAW).connectTimeout(Duration.ofSeconds(10)).build().connect()) {
             EncodeException e = assertThrows(EncodeException.class, () -> client.step(Map.of("image", new double[14])));
             assertTrue(e.getMessage().contains("$.image"), e.getMessage());

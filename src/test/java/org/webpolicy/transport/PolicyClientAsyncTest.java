@@ -36,6 +36,11 @@ import org.webpolicy.transport.protocol.Envelope;
  */
 class PolicyClientAsyncTest {
 
+    /** The scheme these tests run over; {@code PolicyClientAsyncWssTest} runs them over the other. */
+    TestTls.Scheme scheme() {
+        return TestTls.Scheme.WS;
+    }
+
     private static final String CALLBACK_THREAD = "async-test-callbacks";
 
     private final TestResources open = new TestResources();
@@ -52,7 +57,7 @@ class PolicyClientAsyncTest {
     }
 
     private PolicyClient client(int port, Duration requestTimeout, int maxOutstanding) {
-        return open.add(PolicyClient.builder().host("127.0.0.1").port(port).connectTimeout(Duration.ofSeconds(10))
+        return open.add(scheme().client(port).connectTimeout(Duration.ofSeconds(10))
                 .requestTimeout(requestTimeout).retryInterval(Duration.ofMillis(50)).maxOutstandingCalls(maxOutstanding)
                 .callbackExecutor(callbacks).build());
     }
@@ -98,7 +103,7 @@ class PolicyClientAsyncTest {
     @Test
     void eightCallsOutstandingOnOneConnectionToOurServerEachGetTheirOwnReply() throws Exception {
         GatedEcho policy = new GatedEcho();
-        PolicyServer server = open.serve(PolicyServer.builder(policy));
+        PolicyServer server = open.serve(scheme().serve(PolicyServer.builder(policy)));
         PolicyClient client = client(server.port(), Duration.ofSeconds(30), 8);
         List<CompletableFuture<Map<String, Object>>> futures = new ArrayList<>();
         List<CompletableFuture<String>> threads = new ArrayList<>();
@@ -130,7 +135,7 @@ class PolicyClientAsyncTest {
     @Test
     void pipelinedRequestsAreAllSentBeforeAnyReplyEachWithItsOwnId() throws Exception {
         AtomicReference<ScriptedServer.Peer> peerRef = new AtomicReference<>();
-        ScriptedServer server = open.add(new ScriptedServer(ScriptedServer.OUR_HEADERS, new ScriptedServer.Script() {
+        ScriptedServer server = open.add(new ScriptedServer(scheme().serverTls(), ScriptedServer.OUR_HEADERS, new ScriptedServer.Script() {
             @Override
             public void opened(ScriptedServer.Peer peer) {
                 peerRef.set(peer);
@@ -163,7 +168,7 @@ class PolicyClientAsyncTest {
     @Test
     void rawFormServerGetsOneCallAtATimeInOrder() throws Exception {
         AtomicReference<ScriptedServer.Peer> peerRef = new AtomicReference<>();
-        ScriptedServer server = open.add(new ScriptedServer(Map.of(), new ScriptedServer.Script() {
+        ScriptedServer server = open.add(new ScriptedServer(scheme().serverTls(), Map.of(), new ScriptedServer.Script() {
             @Override
             public void opened(ScriptedServer.Peer peer) {
                 peerRef.set(peer);
@@ -196,7 +201,7 @@ class PolicyClientAsyncTest {
 
     @Test
     void aCallWithoutItsReplyInTimeFailsAndSoDoesEveryLaterCallSentOnThatConnection() throws Exception {
-        ScriptedServer server = open.add(new ScriptedServer(ScriptedServer.OUR_HEADERS, (peer, n, request) -> {
+        ScriptedServer server = open.add(new ScriptedServer(scheme().serverTls(), ScriptedServer.OUR_HEADERS, (peer, n, request) -> {
             if (peer.number > 1 || n <= 2) {
                 peer.send(ScriptedServer.envelopeReply(request, Map.of("seq", seqOf(request))));
             }
@@ -226,7 +231,7 @@ class PolicyClientAsyncTest {
     @Test
     void aLostConnectionFailsEveryOutstandingCallWithItsCauseAndResendsNothing() throws Exception {
         BlockingQueue<String> seen = new LinkedBlockingQueue<>();
-        ScriptedServer server = open.add(new ScriptedServer(ScriptedServer.OUR_HEADERS, (peer, n, request) -> {
+        ScriptedServer server = open.add(new ScriptedServer(scheme().serverTls(), ScriptedServer.OUR_HEADERS, (peer, n, request) -> {
             seen.add(peer.number + ":" + seqOf(request));
             if (peer.number == 1 && n == 4) {
                 // Going away with every request unanswered: close 1001.
@@ -251,7 +256,7 @@ class PolicyClientAsyncTest {
     @Test
     void callsBeyondTheBoundAreRefusedAtOnceAndAcceptedAgainOnceOneCompletes() throws Exception {
         AtomicReference<ScriptedServer.Peer> peerRef = new AtomicReference<>();
-        ScriptedServer server = open.add(new ScriptedServer(ScriptedServer.OUR_HEADERS, new ScriptedServer.Script() {
+        ScriptedServer server = open.add(new ScriptedServer(scheme().serverTls(), ScriptedServer.OUR_HEADERS, new ScriptedServer.Script() {
             @Override
             public void opened(ScriptedServer.Peer peer) {
                 peerRef.set(peer);
@@ -292,7 +297,7 @@ class PolicyClientAsyncTest {
     @Test
     void continuationsTravelPipelinedAndACallWhoseValueCannotTravelFailsAlone() throws Exception {
         ContinuationWireTest.Continuing policy = new ContinuationWireTest.Continuing();
-        PolicyServer server = open.serve(PolicyServer.builder(policy));
+        PolicyServer server = open.serve(scheme().serve(PolicyServer.builder(policy)));
         PolicyClient client = client(server.port(), Duration.ofSeconds(30), 8);
         assertTrue(client.acceptsContinuation());
         Continuation ints = new Continuation(0, NdArray.ofInt32(new int[] {1, 2}, 1, 2), 7, 0, 0);
@@ -315,7 +320,7 @@ class PolicyClientAsyncTest {
 
     @Test
     void closingFailsCallsNotSentAndRefusesNewOnes() throws Exception {
-        ScriptedServer server = open.add(new ScriptedServer(ScriptedServer.OUR_HEADERS, (peer, n, request) -> { }));
+        ScriptedServer server = open.add(new ScriptedServer(scheme().serverTls(), ScriptedServer.OUR_HEADERS, (peer, n, request) -> { }));
         PolicyClient client = client(server.port(), Duration.ofSeconds(30), 8);
         CompletableFuture<Map<String, Object>> sent = client.stepAsync(obs(1));
         take(server.requests);

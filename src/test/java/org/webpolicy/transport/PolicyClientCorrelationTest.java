@@ -31,6 +31,11 @@ import org.webpolicy.transport.protocol.Envelope;
  */
 class PolicyClientCorrelationTest {
 
+    /** The scheme these tests run over; {@code PolicyClientCorrelationWssTest} runs them over the other. */
+    TestTls.Scheme scheme() {
+        return TestTls.Scheme.WS;
+    }
+
     private final TestResources open = new TestResources();
     private final ExecutorService pool = Executors.newCachedThreadPool();
 
@@ -41,11 +46,11 @@ class PolicyClientCorrelationTest {
     }
 
     private ScriptedServer serve(Map<String, String> headers, ScriptedServer.Script script) throws IOException {
-        return open.add(new ScriptedServer(headers, script));
+        return open.add(new ScriptedServer(scheme().serverTls(), headers, script));
     }
 
     private PolicyClient client(ScriptedServer server, ProtocolMode mode) {
-        return open.add(PolicyClient.builder().host("127.0.0.1").port(server.port()).protocolMode(mode)
+        return open.add(scheme().client(server.port()).protocolMode(mode)
                 .connectTimeout(Duration.ofSeconds(10)).requestTimeout(Duration.ofSeconds(20))
                 .retryInterval(Duration.ofMillis(50)).build());
     }
@@ -304,7 +309,7 @@ class PolicyClientCorrelationTest {
         try (java.net.ServerSocket probe = new java.net.ServerSocket(0)) {
             port = probe.getLocalPort();
         }
-        PolicyClient client = open.add(PolicyClient.builder().host("127.0.0.1").port(port)
+        PolicyClient client = open.add(scheme().client(port)
                 .retryInterval(Duration.ofSeconds(60)).connectTimeout(Duration.ofSeconds(120)).build());
         Future<PolicyClient> connecting = pool.submit(client::connect);
         Thread.sleep(200); // most likely refused once and waiting to retry; any moment must do

@@ -90,7 +90,13 @@ final class ScriptedServer implements AutoCloseable {
 
     /** Starts listening on a free loopback port, answering each handshake with {@code headers}. */
     ScriptedServer(Map<String, String> headers, Script script) throws IOException {
-        this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        this(null, headers, script);
+    }
+
+    /** As {@link #ScriptedServer(Map, Script)}, over TLS with {@code tls} when it is not null (wss://). */
+    ScriptedServer(javax.net.ssl.SSLContext tls, Map<String, String> headers, Script script) throws IOException {
+        this.listener = tls == null ? new ServerSocket(0, 50, InetAddress.getLoopbackAddress())
+                : tls.getServerSocketFactory().createServerSocket(0, 50, InetAddress.getLoopbackAddress());
         this.headers = headers;
         this.script = script;
         Thread acceptor = new Thread(this::acceptLoop, "scripted-server-accept");

@@ -19,7 +19,7 @@ import org.webpolicy.transport.RequestTimeoutException;
 /**
  * The asynchronous calls of a {@link PolicyClient}: a queue of steps, sent in the order they were
  * made by one client-owned daemon thread (started on the first call), whose futures are completed
- * in that order on the client's callback executor, never on the WebSocket library's thread nor on
+ * in that order on the client's callback executor, never on the connection's reader thread nor on
  * the sending thread (a callback that blocks or calls {@code step} cannot stall or reenter it).
  *
  * <p>On a connection whose server echoes request ids (ours, which answers a connection's requests

@@ -1,7 +1,7 @@
 package org.webpolicy.transport.client;
 
 import java.net.ConnectException;
-import java.net.SocketException;
+import java.net.UnknownHostException;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.Collections;
@@ -12,13 +12,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.java_websocket.framing.CloseFrame;
-import org.java_websocket.handshake.ServerHandshake;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.webpolicy.codec.DecodeException;
 import org.webpolicy.codec.MsgpackCodec;
 import org.webpolicy.image.compression.ImageCodecNegotiation;
-import org.webpolicy.transport.adapter.ClientEndpoint;
 import org.webpolicy.transport.ClientOptions;
 import org.webpolicy.transport.protocol.ClientText;
 import org.webpolicy.transport.protocol.ContinuationFields;
@@ -41,7 +39,7 @@ import org.webpolicy.transport.RequestTimeoutException;
  * <p>Threading: the owning client calls {@link #open}, {@link #exchange},
  * {@link #exchangeEnvelope} and the pipelined methods from one thread at a time (the one whose
  * turn it is); {@link #nudge} from any thread; {@link #shutDown} may be called from any
- * thread, any number of times; the library's read thread calls the {@link ClientEndpoint.Listener}.
+ * thread, any number of times; the connection's reader thread calls the {@link ClientEndpoint.Listener}.
  */
 public final class ClientConnection implements ClientEndpoint.Listener {
 
@@ -166,33 +164,66 @@ public final class ClientConnection implements ClientEndpoint.Listener {
         if (e instanceof ConnectException) {
             return new Failure("refused (" + e.getMessage() + ")", true);
         }
-        String said = e != null ? e.toString() : endReason != null ? endReason : "handshake not completed";
-        if (said.contains("status code received: 401")) {
-            return new Failure(refusedKey(options.apiKey() != null), false);
+        if (e instanceof ClientUpgrade.Refused refused) {
+            int status = refused.status();
+            if (status == 401) {
+                return new Failure(refusedKey(options.apiKey() != null), false);
+            }
+            // 503: the server is full or shutting down (a restart): both pass. 502 and 504: a load
+            // balancer in front lost the server it chose (killed mid-handshake); another attempt goes
+            // to a server that lives.
+            return new Failure(refused.getMessage() + refusalHint(status), status == 503 || status == 502 || status == 504);
         }
         if (e instanceof SocketTimeoutException) {
-            return new Failure("no TCP connection within the attempt's time (" + e.getMessage() + ")", true, true);
+            return new Failure("no TCP connection or handshake within the attempt's time (" + e.getMessage() + ")", true, true);
         }
-        boolean answered = said.contains("status code received:");
-        if ((e == null && !answered) || e instanceof SocketException) {
-            // Closed or reset during the handshake, with no answer refusing us: a server going
-            // away (restarting, killed) that a later attempt may find back.
-            return new Failure("the connection ended during the handshake (" + said + ")", true);
+        if (e instanceof UnknownHostException || e instanceof java.nio.channels.UnresolvedAddressException) {
+            return new Failure("unknown host " + options.uri().getHost() + " (" + ClientText.reason(e) + ")", false);
         }
-        String reason = said;
-        // 503: the server is full or shutting down (a restart): both pass. 502 and 504: a load
-        // balancer in front lost the server it chose (killed mid-handshake); another attempt goes
-        // to a server that lives.
-        return new Failure(reason, reason.contains("status code received: 503") || reason.contains("status code received: 502")
-                || reason.contains("status code received: 504"));
+        if (e instanceof javax.net.ssl.SSLException && !endedUnderneath(e)) {
+            return new Failure(ClientText.reason(e), false); // the certificate or TLS itself: no retry mends it
+        }
+        if (e instanceof ClientUpgrade.NotWebSocket) {
+            return new Failure(ClientText.reason(e), false);
+        }
+        // Closed or reset during the handshake, with no answer refusing us: a server going away
+        // (restarting, killed) that a later attempt may find back.
+        String said = e != null ? ClientText.reason(e) : endReason != null ? endReason : "handshake not completed";
+        return new Failure("the connection ended during the handshake (" + said + ")", true);
+    }
+
+    /**
+     * True when a TLS failure is the connection ending under the handshake (a server going away:
+     * worth another attempt), not a refusal of the certificate or the protocol.
+     */
+    private static boolean endedUnderneath(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.io.EOFException || t instanceof java.net.SocketException) {
+                return true;
+            }
+        }
+        String m = e.getMessage();
+        return m != null && m.contains("Remote host terminated the handshake");
+    }
+
+    /** What a refusal of the upgrade means for the one who reads it. */
+    private static String refusalHint(int status) {
+        return switch (status) {
+            case 426 -> " (the server wants another WebSocket version than 13)";
+            case 503 -> " (the server is full or shutting down)";
+            case 404 -> " (no WebSocket endpoint at this path)";
+            default -> "";
+        };
     }
 
     /**
      * A 401 from the handshake: the server wants an API key this client did not send or sent
-     * wrong. The library's own words would be "closed with 1002 (... 401 ...)", which says
-     * nothing about the key.
+     * wrong. "HTTP 401" alone says nothing about the key.
+     *
+     * @param keySent whether this client sent a key
+     * @return what went wrong and how to pass the server's key
      */
-    static String refusedKey(boolean keySent) {
+    public static String refusedKey(boolean keySent) {
         return "the server refused the API key (HTTP 401 Unauthorized): "
                 + (keySent ? "the key this client sent is not the server's"
                         : "this client sent none, and the server requires one")
@@ -429,7 +460,7 @@ public final class ClientConnection implements ClientEndpoint.Listener {
 
     /**
      * Closes the connection, waiting briefly for the server's close frame and then for the
-     * library's read thread to end. Idempotent; every caller returns once it is done. A request
+     * connection's reader thread to end. Idempotent; every caller returns once it is done. A request
      * waiting for its reply fails at once with {@code why}.
      */
     void shutDown(String why) {
@@ -469,20 +500,20 @@ public final class ClientConnection implements ClientEndpoint.Listener {
         }
     }
 
-    // ---- ClientEndpoint.Listener, on the library's read thread ----
+    // ---- ClientEndpoint.Listener, on the connection's reader thread ----
 
     @Override
-    public void opened(ServerHandshake handshake) {
-        boolean announced = HandshakeDraft.ENVELOPE.equals(handshake.getFieldValue(HandshakeDraft.PROTOCOL_HEADER));
+    public void opened(ClientUpgrade.Response handshake) {
+        boolean announced = HandshakeDraft.ENVELOPE.equals(handshake.header(HandshakeDraft.PROTOCOL_HEADER));
         envelope = switch (options.protocolMode()) {
             case RAW -> false;
             case ENVELOPE -> true;
             case AUTO -> announced;
         };
-        echoesIds = envelope && HandshakeDraft.ECHO.equals(handshake.getFieldValue(HandshakeDraft.REQUEST_ID_HEADER));
+        echoesIds = envelope && HandshakeDraft.ECHO.equals(handshake.header(HandshakeDraft.REQUEST_ID_HEADER));
         takesContinuation = envelope
-                && ContinuationFields.VERSION.equals(handshake.getFieldValue(ContinuationFields.HEADER).trim());
-        String accepted = handshake.getFieldValue(ImageCodecNegotiation.HEADER);
+                && ContinuationFields.VERSION.equals(handshake.header(ContinuationFields.HEADER).trim());
+        String accepted = handshake.header(ImageCodecNegotiation.HEADER);
         compressesImages = offered(options) && ImageCodecNegotiation.accepted(options.imageCodec(), accepted.isEmpty() ? null : accepted);
         handshakeDone = true;
         settled.countDown();

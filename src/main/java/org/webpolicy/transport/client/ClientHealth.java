@@ -16,7 +16,7 @@ import org.webpolicy.transport.PolicyClient;
  * begins (not once per attempt: a robot retrying ten times a second would bury its log), and at
  * INFO when it ends, with its length and the attempts it took.
  *
- * <p>Thread-safe: the library's read thread reports losses, the calling thread attempts.
+ * <p>Thread-safe: a connection's reader thread reports losses, the calling thread attempts.
  */
 public final class ClientHealth {
 

@@ -30,17 +30,33 @@ public final class RequestFrameBuffer {
     /** Frames handed over and not yet given back at most: bounds what a slow recorder holds. */
     static final int MAX_LENT = 16;
 
+    /** Whether frames are built in direct buffers (for a channel) or on the heap (for TLS, which takes arrays). */
+    private final boolean direct;
     /** The buffer kept for the next frame; null until the first one. */
     private ByteBuffer kept;
     /** Buffers given back by the capture's owner, for the next frames. */
     private final ConcurrentLinkedQueue<ByteBuffer> returned = new ConcurrentLinkedQueue<>();
     private final AtomicInteger lent = new AtomicInteger();
 
+    /** Frames in direct buffers, for a socket channel. */
+    public RequestFrameBuffer() {
+        this(true);
+    }
+
+    /**
+     * Frames in direct buffers when {@code direct}, else in heap buffers (a TLS socket's stream takes arrays).
+     *
+     * @param direct whether frames are built in direct buffers
+     */
+    public RequestFrameBuffer(boolean direct) {
+        this.direct = direct;
+    }
+
     /**
      * Builds {@code message} as a masked frame (a client's frames always are).
      *
      * @param message the request, as the codec encoded it
-     * @return a direct buffer holding exactly the frame, from position 0 to its limit; valid until
+     * @return a buffer (direct unless made for TLS) holding exactly the frame, from position 0 to its limit; valid until
      *     the next call
      */
     public ByteBuffer frame(EncodedMessage message) {
@@ -52,11 +68,11 @@ public final class RequestFrameBuffer {
         }
         if (into == null || into.capacity() < bytes) {
             if (bytes > KEPT_FRAME_BYTES) {
-                into = ByteBuffer.allocateDirect(bytes);
+                into = allocate(bytes);
             } else {
                 // Room for a little growth: observations whose size varies (compressed images)
                 // do not allocate a new buffer each time one is a few bytes longer.
-                into = ByteBuffer.allocateDirect((int) Math.min(KEPT_FRAME_BYTES, bytes + (long) bytes / 8));
+                into = allocate((int) Math.min(KEPT_FRAME_BYTES, bytes + (long) bytes / 8));
                 kept = into;
             }
         }
@@ -90,6 +106,10 @@ public final class RequestFrameBuffer {
     /** Buffers handed over and not given back (for tests). */
     int lent() {
         return lent.get();
+    }
+
+    private ByteBuffer allocate(int bytes) {
+        return direct ? ByteBuffer.allocateDirect(bytes) : ByteBuffer.allocate(bytes);
     }
 
     /** The capacity of the buffer kept for the next frame, 0 before the first (for tests). */

@@ -1,0 +1,416 @@
+package org.webpolicy.transport.client;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import org.java_websocket.enums.Opcode;
+import org.java_websocket.exceptions.InvalidDataException;
+import org.java_websocket.framing.CloseFrame;
+import org.java_websocket.framing.Framedata;
+import org.webpolicy.transport.ClientOptions;
+import org.webpolicy.transport.frame.EncodedMessage;
+import org.webpolicy.transport.frame.FrameCodec;
+import org.webpolicy.transport.protocol.ClientText;
+
+/**
+ * One client connection's bytes, {@code ws://} and {@code wss://} alike: the upgrade
+ * ({@link ClientUpgrade}), then our frame reader on a thread of the connection's own and our
+ * writer for requests, pongs, pings and the close frame, all masked as a client's must be.
+ *
+ * <p>The socket is a blocking {@link SocketChannel}; for {@code wss://} the JDK's {@link SSLSocket}
+ * is layered on it, from the client's {@code SSLContext}, with host name verification on (as the
+ * library's client had it). Requests are written on the caller's thread ({@link ClientFrameWriter}:
+ * no hand-over to a writer thread, one wake-up less per step); a request not written within the
+ * request timeout has the socket cut, and a caller interrupted in its write fails at once (the
+ * channel closes on an interrupt, under TLS too).
+ *
+ * <p>Liveness: the reader waits at most {@code pingInterval} for bytes. When none came, it
+ * pings; when none came within the next interval either, the connection is cut (1006).
+ *
+ * <p>The {@link Listener} is called on the reader thread, one call at a time, in the order frames
+ * arrived; {@link Listener#closed} exactly once, last, possibly on the thread that called
+ * {@link #cut}.
+ */
+final class ClientEndpoint {
+
+    /** What the connection is told, on the reader thread. */
+    interface Listener {
+        /** The upgrade succeeded; {@code response} holds the server's response headers. */
+        void opened(ClientUpgrade.Response response);
+
+        /** A whole data message arrived. */
+        void frame(ReplySlot.Frame frame);
+
+        /** The connection ended (or never opened), with the close code and why. */
+        void closed(int code, String reason);
+
+        /** Connecting failed with {@code e}; {@link #closed} follows. */
+        void error(Exception e);
+    }
+
+    /** How long the reader waits for the server to close its side after the close handshake. */
+    static final int CLOSE_LINGER_MILLIS = 1000;
+
+    private static final int CONNECTING = 0;
+    private static final int OPEN = 1;
+    private static final int CLOSING = 2;
+    private static final int CLOSED = 3;
+
+    private final URI uri;
+    private final ClientOptions options;
+    private final Map<String, String> headers;
+    private final int connectTimeoutMillis;
+    private final Listener listener;
+    private final boolean tls;
+    private final Thread reader;
+    private final AtomicBoolean reported = new AtomicBoolean();
+    private final ClientFrameWriter writer;
+    private volatile int state = CONNECTING;
+    private volatile SocketChannel channel;
+    /** Why the connection was cut before its channel was open, or null. */
+    private volatile String cutBeforeOpen;
+
+    ClientEndpoint(URI uri, ClientOptions options, Map<String, String> headers, int connectTimeoutMillis, Listener listener) {
+        this.uri = uri;
+        this.options = options;
+        this.headers = headers;
+        this.connectTimeoutMillis = connectTimeoutMillis;
+        this.listener = listener;
+        this.tls = "wss".equalsIgnoreCase(uri.getScheme());
+        this.writer = new ClientFrameWriter(tls, this::cut);
+        this.reader = new Thread(this::run, "webpolicy-client-" + uri.getHost() + ":" + port());
+        // A daemon: a client nobody closed (a robot's main that died on an exception path) never
+        // keeps the JVM alive, and its supervisor can restart it.
+        reader.setDaemon(true);
+    }
+
+    /** Starts connecting on the reader thread; the listener hears how it went. */
+    void connect() {
+        reader.start();
+    }
+
+    /** True between a successful upgrade and the start of closing. */
+    boolean isOpen() {
+        return state == OPEN;
+    }
+
+    /**
+     * Writes one request frame, failing when it is not written within {@code timeoutNanos} (a
+     * server that stops reading would otherwise block the caller for good).
+     */
+    void write(EncodedMessage message, long timeoutNanos) {
+        if (state != OPEN) {
+            throw new UncheckedIOException(new IOException("the connection is " + (state == CONNECTING ? "not open yet" : "closed")));
+        }
+        try {
+            writer.request(message, timeoutNanos);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Starts the close handshake with 1000: the reader ends the connection when the server answers. */
+    void close() {
+        close(CloseFrame.NORMAL, "");
+    }
+
+    /**
+     * Starts the close handshake with {@code code}; the connection is no longer open. The caller
+     * cuts it when the server does not answer in time.
+     */
+    void close(int code, String reason) {
+        if (state == CONNECTING) {
+            cut("closed while connecting");
+            return;
+        }
+        if (state != OPEN) {
+            return;
+        }
+        state = CLOSING;
+        writer.close(code, reason, TimeUnit.MILLISECONDS.toNanos(CLOSE_LINGER_MILLIS));
+    }
+
+    /** Ends the connection at once, without a close handshake: what unblocks a stuck read or write. */
+    void cut(String why) {
+        synchronized (this) {
+            state = CLOSED;
+            cutBeforeOpen = why;
+        }
+        report(CloseFrame.ABNORMAL_CLOSE, why);
+        SocketChannel c = channel;
+        if (c != null) {
+            try {
+                c.close();
+            } catch (IOException e) {
+                // closing anyway
+            }
+        }
+    }
+
+    /**
+     * Waits up to {@code millis} for the reader thread to end, the last thread of the connection
+     * that could still call the listener.
+     *
+     * @return true when it ended (or never started)
+     */
+    boolean awaitReader(long millis) throws InterruptedException {
+        if (reader == Thread.currentThread() || reader.getState() == Thread.State.NEW) {
+            return true;
+        }
+        reader.join(Math.max(1, millis));
+        return !reader.isAlive();
+    }
+
+    // ---- The reader thread ----
+
+    private void run() {
+        InputStream in;
+        ByteBuffer buffer = ByteBuffer.allocate(Math.max(ClientOptions.READ_BUFFER_BYTES, ClientUpgrade.MAX_HEAD_BYTES + 4));
+        ClientUpgrade.Response response;
+        try {
+            SocketChannel c = SocketChannel.open();
+            channel = c;
+            if (cutBeforeOpen != null) {
+                c.close();
+                return;
+            }
+            Socket socket = c.socket();
+            socket.setTcpNoDelay(true);
+            socket.setReceiveBufferSize(ClientOptions.READ_BUFFER_BYTES);
+            socket.connect(new InetSocketAddress(uri.getHost(), port()), connectTimeoutMillis);
+            // A bound on the TLS handshake and the upgrade, should the caller not cut first.
+            socket.setSoTimeout(connectTimeoutMillis);
+            OutputStream out;
+            if (tls) {
+                SSLSocket ssl = (SSLSocket) options.sslContext().getSocketFactory().createSocket(socket, uri.getHost(), port(), true);
+                SSLParameters parameters = ssl.getSSLParameters();
+                parameters.setEndpointIdentificationAlgorithm("HTTPS");
+                ssl.setSSLParameters(parameters);
+                ssl.startHandshake();
+                in = ssl.getInputStream();
+                out = ssl.getOutputStream();
+                writer.attach(c, out);
+            } else {
+                in = socket.getInputStream();
+                out = socket.getOutputStream();
+                writer.attach(c, null);
+            }
+            response = ClientUpgrade.perform(in, out, uri, headers, buffer);
+            socket.setSoTimeout((int) Math.max(1, Math.min(Integer.MAX_VALUE, options.pingInterval().toMillis())));
+        } catch (IOException | RuntimeException e) {
+            if (!reported.get()) {
+                listener.error(e);
+            }
+            closeChannel();
+            report(CloseFrame.ABNORMAL_CLOSE, ClientText.reason(e));
+            return;
+        }
+        synchronized (this) {
+            if (state != CONNECTING) {
+                closeChannel();
+                return; // cut while the upgrade was answered
+            }
+            state = OPEN;
+        }
+        listener.opened(response);
+        read(in, buffer);
+    }
+
+    /** Reads frames until the connection ends, starting with what came behind the upgrade's answer. */
+    private void read(InputStream in, ByteBuffer buffer) {
+        FrameCodec codec = new FrameCodec(options.maxMessageBytes(), FrameCodec.Masking.FORBIDDEN, null);
+        Message message = new Message();
+        boolean pinged = false;
+        try {
+            while (true) {
+                if (buffer.hasRemaining()) {
+                    pinged = false;
+                    for (Framedata frame : codec.decode(buffer)) {
+                        if (!handle(frame, message)) {
+                            linger(in, buffer);
+                            return;
+                        }
+                    }
+                }
+                buffer.clear();
+                int n;
+                try {
+                    n = in.read(buffer.array(), 0, buffer.capacity());
+                } catch (SocketTimeoutException e) {
+                    if (pinged) {
+                        cut("no answer from the server within the ping interval (" + options.pingInterval().toMillis()
+                                + " ms) after a ping");
+                        return;
+                    }
+                    pinged = true;
+                    writer.ping(options.requestTimeout().toNanos());
+                    buffer.limit(0);
+                    continue;
+                }
+                if (n < 0) {
+                    report(CloseFrame.ABNORMAL_CLOSE, "the server closed the connection without a close frame");
+                    return;
+                }
+                buffer.limit(n);
+            }
+        } catch (InvalidDataException e) {
+            // The server broke the protocol: tell it why (the RFC's code) and end the connection.
+            int code = e.getCloseCode();
+            String reason = ClientText.reason(e);
+            if (state == OPEN) {
+                state = CLOSING;
+                writer.close(code, reason, TimeUnit.MILLISECONDS.toNanos(CLOSE_LINGER_MILLIS));
+            }
+            report(code, reason);
+        } catch (IOException | RuntimeException e) {
+            report(CloseFrame.ABNORMAL_CLOSE, ClientText.reason(e));
+        } finally {
+            closeChannel();
+            state = CLOSED;
+        }
+    }
+
+    /**
+     * Acts on one frame.
+     *
+     * @return false once the server's close frame arrived: nothing more is read
+     */
+    private boolean handle(Framedata frame, Message message) throws InvalidDataException {
+        switch (frame.getOpcode()) {
+            case PING -> writer.pong(bytes(frame.getPayloadData()), options.requestTimeout().toNanos());
+            case PONG -> {
+                // any bytes prove the server alive; nothing else to do
+            }
+            case CLOSING -> {
+                // FrameCodec checked the payload (CloseFrameCheck) and made it the library's close
+                // frame, which parsed the code and reason.
+                CloseFrame close = (CloseFrame) frame;
+                int code = close.getCloseCode();
+                String reason = close.getMessage() == null ? "" : close.getMessage();
+                if (state == OPEN) {
+                    // Our answer echoes the server's code (RFC 6455 5.5.1).
+                    state = CLOSING;
+                    writer.close(code == CloseFrame.NOCODE ? -1 : code, "", TimeUnit.MILLISECONDS.toNanos(CLOSE_LINGER_MILLIS));
+                }
+                state = CLOSED;
+                report(code, reason);
+                return false;
+            }
+            default -> message.add(frame);
+        }
+        return true;
+    }
+
+    /** Parts of one data message, fragmented or not, handed to the listener when whole. */
+    private final class Message {
+        private final List<ByteBuffer> parts = new ArrayList<>();
+        private boolean text;
+
+        void add(Framedata frame) throws InvalidDataException {
+            if (frame.getOpcode() != Opcode.CONTINUOUS) {
+                text = frame.getOpcode() == Opcode.TEXT;
+            }
+            parts.add(frame.getPayloadData());
+            if (!frame.isFin()) {
+                return; // FrameCodec bounds the fragments' number and total size
+            }
+            byte[] whole = whole(parts);
+            parts.clear();
+            if (state != OPEN) {
+                return; // closing: a reply that arrives now is no one's
+            }
+            if (text) {
+                try {
+                    String s = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                            .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(whole)).toString();
+                    listener.frame(new ReplySlot.Frame(null, s));
+                } catch (CharacterCodingException e) {
+                    throw new InvalidDataException(CloseFrame.NO_UTF8, "text message that is not UTF-8");
+                }
+            } else {
+                listener.frame(new ReplySlot.Frame(whole, null));
+            }
+        }
+    }
+
+    private static byte[] whole(List<ByteBuffer> parts) {
+        if (parts.size() == 1) {
+            ByteBuffer only = parts.get(0);
+            if (only.hasArray() && only.arrayOffset() == 0 && only.position() == 0 && only.remaining() == only.array().length) {
+                return only.array(); // the decoder's own fresh buffer, sized to the frame: taken as it is
+            }
+        }
+        int total = 0;
+        for (ByteBuffer p : parts) {
+            total += p.remaining();
+        }
+        byte[] whole = new byte[total];
+        int at = 0;
+        for (ByteBuffer p : parts) {
+            int n = p.remaining();
+            p.duplicate().get(whole, at, n);
+            at += n;
+        }
+        return whole;
+    }
+
+    /** After the close handshake: waits briefly for the server to close its side first (RFC 6455 7.1.1). */
+    private void linger(InputStream in, ByteBuffer buffer) {
+        try {
+            channel.socket().setSoTimeout(CLOSE_LINGER_MILLIS);
+            while (in.read(buffer.array(), 0, buffer.capacity()) >= 0) {
+                // whatever comes after the close frame goes nowhere
+            }
+        } catch (IOException | RuntimeException e) {
+            // closing anyway
+        } finally {
+            closeChannel();
+        }
+    }
+
+    private static byte[] bytes(ByteBuffer payload) {
+        byte[] out = new byte[payload.remaining()];
+        payload.duplicate().get(out);
+        return out;
+    }
+
+    /** Tells the listener the connection ended, once. */
+    private void report(int code, String reason) {
+        if (reported.compareAndSet(false, true)) {
+            state = CLOSED;
+            listener.closed(code, reason);
+        }
+    }
+
+    private void closeChannel() {
+        SocketChannel c = channel;
+        if (c != null) {
+            try {
+                c.close();
+            } catch (IOException e) {
+                // closing anyway
+            }
+        }
+    }
+
+    private int port() {
+        return uri.getPort() != -1 ? uri.getPort() : tls ? 443 : 80;
+    }
+}
