@@ -7,16 +7,25 @@ import java.util.Map;
 import java.util.Objects;
 import org.webpolicy.codec.MsgpackCodec;
 import org.webpolicy.policy.Continuation;
+import org.webpolicy.image.compression.ImageCodecNegotiation;
 import org.webpolicy.policy.Policy;
+import org.webpolicy.transport.frame.CapturedRequest;
+import org.webpolicy.transport.frame.ClientCapture;
+import org.webpolicy.transport.PolicyClient;
 
 /**
  * Any {@link Policy} whose steps and resets are recorded: on a robot around a {@code PolicyClient}
- * or a broker, or around a local model. Each step's observation and action are encoded with the
- * codec on the calling thread by reference (array bytes are not copied: a few microseconds for an
- * ALOHA observation and its action) and queued to the {@link Recorder}; the wrapped policy's answer is
- * returned unchanged. Around a {@code PolicyClient} in the raw form the recorded observation is
- * byte for byte the request the client sent (it encodes with the same codec); in the envelope form it
- * is the {@code obs} inside it. Resets are recorded as envelope resets.
+ * or a broker, or around a local model; the wrapped policy's answer is returned unchanged.
+ *
+ * <p>Around a {@link PolicyClient} the recording is the wire's: a {@link ClientCapture} armed for
+ * the call takes the request frame the client built (handed over whole, not copied) and the
+ * reply as it arrived, and the recorder's writer thread unmasks and writes them. The control
+ * thread pays a few field writes and a queue offer per step, whatever the observation's size.
+ * When the client has no free frame buffer to hand over (the writer is that far behind), the
+ * step is dropped and counted like any other the recorder cannot keep.
+ *
+ * <p>Around anything else, each step's observation and action are encoded with the codec on the
+ * calling thread by reference (array bytes are not copied) and queued.
  *
  * <p>The whole wrapper is one recorded connection; its metadata is the wrapped policy's.
  * Closing it closes the wrapped policy, not the recorder.
@@ -25,10 +34,15 @@ public final class RecordingPolicy implements Policy {
 
     private static final MsgpackCodec CODEC = new MsgpackCodec();
     private static final List<ByteBuffer> RESET_ACK = CODEC.encode(Map.of("__webpolicy_reset_ack__", true));
+    /** What our server's handshake says, which a replay then says too: envelopes, request ids echoed. */
+    private static final Map<String, String> ENVELOPE_HANDSHAKE =
+            Map.of("X-Webpolicy-Protocol", "envelope", "X-Webpolicy-Request-Id", "echo");
 
     private final Policy policy;
     private final Recorder recorder;
     private final long connection;
+    /** Armed around each call of a {@link PolicyClient}; null around anything else. */
+    private final ClientCapture capture;
 
     /**
      * Wraps {@code policy}; asks it for its metadata once, now, for the recording.
@@ -37,10 +51,34 @@ public final class RecordingPolicy implements Policy {
      * @param recorder where its exchanges go
      */
     public RecordingPolicy(Policy policy, Recorder recorder) {
+        this(policy, recorder, policy instanceof PolicyClient client ? client : null);
+    }
+
+    /**
+     * Wraps {@code policy}, a thin wrapper of {@code client} (one that logs or times its calls)
+     * that calls the client once per step and reset, on the calling thread: what goes on the wire
+     * is recorded, as around the client itself. A step in which the client sent nothing is not
+     * recorded: a broker, which answers most steps from its chunk, is wrapped with the other
+     * constructor instead.
+     *
+     * @param policy the policy to record
+     * @param recorder where its exchanges go
+     * @param client the client {@code policy} calls, or null to encode observations and actions
+     */
+    public RecordingPolicy(Policy policy, Recorder recorder, PolicyClient client) {
         this.policy = Objects.requireNonNull(policy, "policy");
         this.recorder = Objects.requireNonNull(recorder, "recorder");
         Map<String, Object> metadata = policy.metadata();
-        this.connection = recorder.connectionOpened(policy.getClass().getSimpleName(),
+        Map<String, String> handshake = Map.of();
+        if (client != null) {
+            this.capture = new ClientCapture();
+            Map<String, String> h = new LinkedHashMap<>(client.usesEnvelope() ? ENVELOPE_HANDSHAKE : Map.of());
+            ImageCodecNegotiation.offer(client.imageCodecInUse()).ifPresent(token -> h.put(ImageCodecNegotiation.HEADER, token));
+            handshake = h;
+        } else {
+            this.capture = null;
+        }
+        this.connection = recorder.connectionOpened(policy.getClass().getSimpleName(), handshake,
                 CODEC.encode(metadata == null ? Map.of() : metadata));
     }
 
@@ -51,6 +89,9 @@ public final class RecordingPolicy implements Policy {
 
     @Override
     public Map<String, Object> step(Map<String, Object> observation, Continuation continuation) {
+        if (capture != null) {
+            return captured(observation, continuation);
+        }
         long t0 = System.nanoTime();
         List<ByteBuffer> request = CODEC.encode(observation);
         Map<String, Object> action;
@@ -71,8 +112,59 @@ public final class RecordingPolicy implements Policy {
         return action;
     }
 
+    /** A step of the wrapped client, recorded from the bytes it sent and received. */
+    private Map<String, Object> captured(Map<String, Object> observation, Continuation continuation) {
+        long t0 = System.nanoTime();
+        Map<String, Object> action;
+        capture.arm();
+        try {
+            action = continuation == null ? policy.step(observation) : policy.step(observation, continuation);
+        } catch (RuntimeException e) {
+            handOff(t0, String.valueOf(e.getMessage()));
+            throw e;
+        } finally {
+            capture.disarm();
+        }
+        handOff(t0, null);
+        return action;
+    }
+
+    /** Gives what the capture caught to the recorder; a request sent but not caught counts as dropped. */
+    private void handOff(long t0, String failure) {
+        long t1 = System.nanoTime();
+        CapturedRequest request = capture.takeRequest();
+        ByteBuffer reply = capture.reply();
+        boolean missed = capture.missed();
+        capture.discard();
+        if (request == null) {
+            if (missed) {
+                recorder.droppedBeforeHandOff();
+            }
+            return; // nothing went out (a value the wire cannot carry, a closed client): nothing to record
+        }
+        if (failure == null && reply != null) {
+            recorder.exchanged(connection, request, reply, t0, t1);
+        } else {
+            recorder.failed(connection, request, failure == null ? "no reply" : failure, t0, t1);
+        }
+    }
+
     @Override
     public void reset(Map<String, Object> payload) {
+        if (capture != null) {
+            long t0 = System.nanoTime();
+            capture.arm();
+            try {
+                policy.reset(payload);
+            } catch (RuntimeException e) {
+                handOff(t0, String.valueOf(e.getMessage()));
+                throw e;
+            } finally {
+                capture.disarm();
+            }
+            handOff(t0, null);
+            return;
+        }
         Map<String, Object> envelope = new LinkedHashMap<>();
         envelope.put("__webpolicy_op__", "reset");
         if (payload != null && !payload.isEmpty()) {

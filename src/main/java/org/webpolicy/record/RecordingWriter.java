@@ -58,6 +58,8 @@ final class RecordingWriter {
     private final Map<String, Long> cameraLast = new HashMap<>();
     private final Map<Long, Long> exchangesPerConnection = new HashMap<>();
     private long sequence;
+    /** When the last request was decoded for camera frames ({@link System#nanoTime()}). */
+    private long lastCameraScan = Long.MIN_VALUE / 2;
     private long eventSequence;
     private volatile long bytesWritten;
 
@@ -118,32 +120,42 @@ final class RecordingWriter {
         long index = exchangesPerConnection.merge(x.connection(), 1L, Long::sum) - 1;
         long t0 = epoch(x.requestNanos());
         long t1 = epoch(x.replyNanos());
-        // The request is copied once, into the chunk, and decoded there (arrays view it) before the
-        // next message is added: no copy of a 600 KB observation of our own, no garbage per step.
-        mcap.addMessage(request, seq, t0, t0, x.request());
-        ByteBuffer requestView = mcap.lastMessageData();
-        int requestBytes = requestView.remaining();
-        Object requestValue = decodeOrNull(requestView);
+        List<ByteBuffer> message = x.captured() != null ? x.captured().payload() : x.request();
+        long requestBytes = 0;
+        for (ByteBuffer b : message) {
+            requestBytes += b.remaining();
+        }
+        // Read before the request is added: once its chunk is written, a captured buffer goes back
+        // to its client. The head is read in place; the whole request is decoded (copied) only
+        // when a camera frame is due, not at every step.
+        MessageHead.Head head = MessageHead.of(message);
         Json json = new Json().put("connection", x.connection()).put("index", index);
-        Map<?, ?> observation = null;
-        if (requestValue instanceof Map<?, ?> map) {
-            Object op = map.get("__webpolicy_op__");
-            json.put("form", op == null ? "raw" : "envelope").put("op", op == null ? "step" : String.valueOf(op));
-            observation = op == null ? map : map.get("obs") instanceof Map<?, ?> obs ? obs : null;
+        if (head.map()) {
+            json.put("form", head.op() == null ? "raw" : "envelope").put("op", head.op() == null ? "step" : head.op());
         } else {
             json.put("form", "unknown").put("op", (String) null);
         }
         List<CameraImage> images = new ArrayList<>();
-        if (cameraImages && observation != null) {
-            findCameras(observation, "", x.requestNanos(), images);
+        boolean step = head.map() && (head.op() == null || "step".equals(head.op()));
+        if (cameraImages && step && x.requestNanos() - lastCameraScan >= cameraPeriodNanos) {
+            lastCameraScan = x.requestNanos();
+            Object requestValue = decodeOrNull(ByteBuffer.wrap(contiguous(message)));
+            if (requestValue instanceof Map<?, ?> map) {
+                Map<?, ?> observation = head.op() == null ? map : map.get("obs") instanceof Map<?, ?> obs ? obs : null;
+                if (observation != null) {
+                    findCameras(observation, "", x.requestNanos(), images);
+                }
+            }
         }
+        mcap.addMessage(request, seq, t0, t0, message, x::release);
         long replyBytes = 0;
         Object replyValue = null;
         if (x.reply() != null) {
-            mcap.addMessage(reply, seq, t1, t1, x.reply());
-            ByteBuffer replyView = mcap.lastMessageData();
-            replyBytes = replyView.remaining();
-            replyValue = decodeOrNull(replyView);
+            byte[] replyData = contiguous(x.reply());
+            replyBytes = replyData.length;
+            mcap.addMessage(reply, seq, t1, t1, replyData);
+            // Decoded from the reply's own array, which nothing changes: the chunk may keep a reference.
+            replyValue = decodeOrNull(ByteBuffer.wrap(replyData));
         }
         json.put("request_bytes", requestBytes).put("reply_bytes", replyBytes)
                 .put("request_time_ns", t0).put("reply_time_ns", t1)
@@ -164,6 +176,22 @@ final class RecordingWriter {
         for (CameraImage image : images) {
             writeImage(image.key(), image.data(), image.format(), t0);
         }
+    }
+
+    /** A message's bytes in one array of their own. */
+    private static byte[] contiguous(List<ByteBuffer> segments) {
+        long n = 0;
+        for (ByteBuffer b : segments) {
+            n += b.remaining();
+        }
+        byte[] all = new byte[Math.toIntExact(n)];
+        int at = 0;
+        for (ByteBuffer b : segments) {
+            int len = b.remaining();
+            b.duplicate().get(all, at, len);
+            at += len;
+        }
+        return all;
     }
 
     /** A camera image ready to write, its bytes its own (not a view of the chunk buffer). */

@@ -137,6 +137,143 @@ class McapRoundTripTest {
         }
     }
 
+    /** Every chunk's compression and CRC, and the data end's CRC, as written (top-level records walked). */
+    private record Layout(List<String> compressions, List<Long> chunkCrcs, long dataCrc, int dataEnd) {
+    }
+
+    private static Layout layout(byte[] bytes) {
+        List<String> compressions = new ArrayList<>();
+        List<Long> crcs = new ArrayList<>();
+        int pos = 8;
+        while (pos < bytes.length) {
+            int opcode = bytes[pos] & 0xFF;
+            long length = le(bytes, pos + 1, 8);
+            if (opcode == 0x06) {
+                crcs.add(le(bytes, pos + 9 + 24, 4));
+                int n = (int) le(bytes, pos + 9 + 28, 4);
+                compressions.add(new String(bytes, pos + 9 + 32, n, java.nio.charset.StandardCharsets.UTF_8));
+            } else if (opcode == 0x0F) {
+                return new Layout(compressions, crcs, le(bytes, pos + 9, 4), pos);
+            }
+            pos += 9 + (int) length;
+        }
+        throw new AssertionError("no data end");
+    }
+
+    private static long le(byte[] b, int at, int n) {
+        long v = 0;
+        for (int i = 0; i < n; i++) {
+            v |= (long) (b[at + i] & 0xFF) << (8 * i);
+        }
+        return v;
+    }
+
+    /**
+     * Large data (direct buffers, as a client's frames) is written from its own buffer and handed
+     * back only once its chunk is on the file; chunks of mostly such data are stored although
+     * zstd was asked for, chunks of small records compressed; both outputs write the same file.
+     */
+    @Test
+    void largeDataIsWrittenFromItsBufferReleasedAfterItsChunkAndStoredUncompressed() throws IOException {
+        Random random = new Random(11);
+        List<byte[]> sent = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            byte[] data = new byte[i % 4 == 0 ? 100_000 + i : 200 + i];
+            random.nextBytes(data);
+            sent.add(data);
+        }
+        McapWriter.Options options = new McapWriter.Options(ChunkCompression.ZSTD, 300_000, 16 << 10, true, true);
+        Path viaChannel = dir.resolve("channel.mcap");
+        Path viaStream = dir.resolve("stream.mcap");
+        int[] released = new int[1];
+        try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(viaChannel,
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+                McapWriter w = new McapWriter(channel, "test", options)) {
+            int a = w.addChannel(0, "/a", "msgpack", Map.of());
+            for (int i = 0; i < 20; i++) {
+                java.nio.ByteBuffer direct = java.nio.ByteBuffer.allocateDirect(sent.get(i).length).put(sent.get(i)).flip();
+                int before = released[0];
+                w.addMessage(a, i, 1_000L + i, 1_000L + i, List.of(direct), () -> released[0]++);
+                if (i == 0) {
+                    assertEquals(before, released[0], "a large message is held until its chunk is written");
+                    direct.put(0, direct.get(0)); // still the caller's buffer: nothing copied it
+                }
+            }
+            w.flushChunk();
+            assertEquals(20, released[0], "every buffer is handed back once its chunk is written");
+            // Then only small records: a chunk worth compressing.
+            for (int i = 20; i < 40; i++) {
+                if (sent.get(i).length < 16 << 10) {
+                    w.addMessage(a, i, 1_000L + i, 1_000L + i, sent.get(i));
+                }
+            }
+        }
+        try (McapWriter w = new McapWriter(new BufferedOutputStream(Files.newOutputStream(viaStream)), "test", options)) {
+            int a = w.addChannel(0, "/a", "msgpack", Map.of());
+            for (int i = 0; i < 20; i++) {
+                w.addMessage(a, i, 1_000L + i, 1_000L + i, List.of(java.nio.ByteBuffer.allocateDirect(sent.get(i).length)
+                        .put(sent.get(i)).flip()), null);
+            }
+            w.flushChunk();
+            for (int i = 20; i < 40; i++) {
+                if (sent.get(i).length < 16 << 10) {
+                    w.addMessage(a, i, 1_000L + i, 1_000L + i, sent.get(i));
+                }
+            }
+        }
+        byte[] bytes = Files.readAllBytes(viaChannel);
+        assertArrayEquals(bytes, Files.readAllBytes(viaStream), "a channel and a stream get the same file");
+        Layout layout = layout(bytes);
+        assertEquals("", layout.compressions().get(0), "mostly large data: stored");
+        assertEquals("zstd", layout.compressions().get(layout.compressions().size() - 1), "small records: compressed");
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(bytes, 0, layout.dataEnd());
+        assertEquals(crc.getValue(), layout.dataCrc(), "the data-section CRC, when asked for, covers the data section");
+        try (McapReader r = McapReader.open(viaChannel)) {
+            List<McapRecord.Message> got = messages(r);
+            int k = 0;
+            for (int i = 0; i < 40; i++) {
+                if (i < 20 || sent.get(i).length < 16 << 10) {
+                    assertArrayEquals(sent.get(i), got.get(k).data(), "message " + i);
+                    assertEquals(i, got.get(k).sequence());
+                    k++;
+                }
+            }
+            assertEquals(k, got.size());
+            assertTrue(r.complete());
+        }
+    }
+
+    /** CRCs left out are written as 0 ("not computed"), and the file reads; kept ones are real. */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"false,false", "true,false", "false,true"})
+    void crcsLeftOutAreZeroAndTheFileStillReads(boolean chunkCrc, boolean dataCrc) throws IOException {
+        Path file = dir.resolve("crc.mcap");
+        List<byte[]> sent = new ArrayList<>();
+        Random random = new Random(3);
+        try (McapWriter w = new McapWriter(new BufferedOutputStream(Files.newOutputStream(file)), "test",
+                new McapWriter.Options(ChunkCompression.NONE, 10_000, 16 << 10, chunkCrc, dataCrc))) {
+            int a = w.addChannel(0, "/a", "msgpack", Map.of());
+            for (int i = 0; i < 50; i++) {
+                byte[] data = new byte[random.nextInt(3000)];
+                random.nextBytes(data);
+                sent.add(data);
+                w.addMessage(a, i, i, i, data);
+            }
+        }
+        Layout layout = layout(Files.readAllBytes(file));
+        assertTrue(layout.chunkCrcs().size() > 5);
+        assertTrue(layout.chunkCrcs().stream().allMatch(c -> (c != 0) == chunkCrc), "chunk CRCs: " + layout.chunkCrcs());
+        assertEquals(dataCrc, layout.dataCrc() != 0);
+        try (McapReader r = McapReader.open(file)) {
+            List<McapRecord.Message> got = messages(r);
+            assertEquals(sent.size(), got.size());
+            for (int i = 0; i < sent.size(); i++) {
+                assertArrayEquals(sent.get(i), got.get(i).data());
+            }
+        }
+    }
+
     private static long firstChunkOffset(byte[] bytes) {
         int pos = 8;
         while (pos < bytes.length) {

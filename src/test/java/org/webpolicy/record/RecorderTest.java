@@ -101,6 +101,9 @@ class RecorderTest {
                 Map<String, Object> obs = aloha(step);
                 sent.add(obs);
                 robot.step(obs);
+                // A robot's pace (100 Hz): a loop that outruns the writer by a whole frame pool
+                // drops steps, counted (aClientWhoseFramesAreAllOutDropsAndCountsItsSteps).
+                Thread.sleep(10);
             }
         }
         List<RecordedExchange> atServer = readAll(serverFile);
@@ -115,6 +118,75 @@ class RecorderTest {
             assertEquals(i, atServer.get(i).index());
             assertTrue(atServer.get(i).serverTiming().containsKey("infer_ms"), "openpi's server_timing is read back");
         }
+    }
+
+    /**
+     * Around a client in the envelope form, the recording is the wire's too: the envelopes (ids
+     * included) and replies byte for byte as the server recorded them, resets as well, and the
+     * handshake a replay needs to make a client choose envelopes again.
+     */
+    @Test
+    void aClientInTheEnvelopeFormIsRecordedAsItWentOnTheWire() throws Exception {
+        Path serverFile = dir.resolve("server.mcap");
+        Path robotFile = dir.resolve("robot.mcap");
+        try (Recorder serverRecorder = Recorder.builder(serverFile).build();
+                PolicyServer server = PolicyServer.builder(new StatePolicy()).host("127.0.0.1").port(0)
+                        .exchangeTap(serverRecorder.serverTap()).build().start();
+                Recorder robotRecorder = Recorder.builder(robotFile).build();
+                PolicyClient client = PolicyClient.builder().uri("ws://127.0.0.1:" + server.port())
+                        .protocolMode(ProtocolMode.ENVELOPE).build().connect();
+                RecordingPolicy robot = new RecordingPolicy(client, robotRecorder)) {
+            for (int step = 0; step < 6; step++) {
+                robot.step(aloha(step));
+                Thread.sleep(10);
+                if (step == 2) {
+                    robot.reset(Map.of("prompt", "next"));
+                }
+            }
+        }
+        List<RecordedExchange> atServer = readAll(serverFile);
+        List<RecordedExchange> atRobot = readAll(robotFile);
+        assertEquals(7, atRobot.size());
+        assertEquals(atServer.size(), atRobot.size());
+        for (int i = 0; i < atRobot.size(); i++) {
+            assertArrayEquals(atServer.get(i).request(), atRobot.get(i).request(), "request " + i);
+            assertArrayEquals(atServer.get(i).reply(), atRobot.get(i).reply(), "reply " + i);
+            assertEquals("envelope", atRobot.get(i).form());
+        }
+        assertEquals(List.of("step", "step", "step", "reset", "step", "step", "step"),
+                atRobot.stream().map(RecordedExchange::op).toList());
+        try (RecordingReader r = RecordingReader.open(robotFile)) {
+            while (r.next() != null) {
+                // to the end, where the connections are known
+            }
+            assertEquals("envelope", r.connections().get(1L).handshake().get("X-Webpolicy-Protocol"));
+        }
+    }
+
+    /**
+     * A stuck disk under a client's recording: the writer holds the frames it was handed, the
+     * client hands over no more than its pool, and every later step is dropped and counted while
+     * the robot steps on.
+     */
+    @Test
+    void aClientWhoseFramesAreAllOutDropsAndCountsItsSteps() throws Exception {
+        StuckOutput out = new StuckOutput();
+        int steps = 40;
+        RecorderStats stats;
+        try (PolicyServer server = PolicyServer.builder(new StatePolicy()).host("127.0.0.1").port(0).build().start();
+                PolicyClient client = PolicyClient.builder().uri("ws://127.0.0.1:" + server.port()).build().connect()) {
+            Recorder recorder = Recorder.builder(out).build();
+            RecordingPolicy robot = new RecordingPolicy(client, recorder);
+            for (int step = 0; step < steps; step++) {
+                Map<String, Object> action = robot.step(aloha(step));
+                assertEquals(step, ((NdArray) action.get("actions")).toFloatArray()[0], 0f, "the robot gets its actions");
+            }
+            stats = recorder.stats();
+            out.release.countDown();
+            recorder.close();
+        }
+        assertEquals(steps, stats.exchangesRecorded() + stats.exchangesDropped(), "every step accounted for: " + stats);
+        assertTrue(stats.exchangesDropped() >= steps - 16 - 1, "beyond the client's pool, steps are dropped: " + stats);
     }
 
     @Test

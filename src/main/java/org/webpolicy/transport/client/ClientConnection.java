@@ -20,6 +20,7 @@ import org.webpolicy.image.compression.ImageCodecNegotiation;
 import org.webpolicy.transport.ClientOptions;
 import org.webpolicy.transport.protocol.ClientText;
 import org.webpolicy.transport.protocol.ContinuationFields;
+import org.webpolicy.transport.frame.ClientCapture;
 import org.webpolicy.transport.frame.EncodedMessage;
 import org.webpolicy.transport.protocol.Envelope;
 import org.webpolicy.transport.adapter.HandshakeDraft;
@@ -333,6 +334,10 @@ public final class ClientConnection implements ClientEndpoint.Listener {
         if (frame.text() != null) {
             shutDown("server reported an error");
             throw new RemotePolicyException(frame.text());
+        }
+        ClientCapture capture = ClientCapture.armed();
+        if (capture != null) {
+            capture.received(frame.binary());
         }
         try {
             return codec.unpack(frame.binary());

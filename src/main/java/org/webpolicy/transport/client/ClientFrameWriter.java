@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import org.webpolicy.transport.frame.EncodedMessage;
+import org.webpolicy.transport.frame.ClientCapture;
 import org.webpolicy.transport.frame.RequestFrameBuffer;
 import org.webpolicy.transport.protocol.ClientText;
 
@@ -62,7 +63,12 @@ final class ClientFrameWriter {
         try {
             // Built, masked while copied, in the buffer kept for the connection: each payload byte
             // is touched once before the kernel (or TLS) takes it.
-            write(frames.frame(message), timeoutNanos);
+            ByteBuffer frame = frames.frame(message);
+            write(frame, timeoutNanos);
+            ClientCapture capture = ClientCapture.armed();
+            if (capture != null) {
+                capture.sent(frames.handOff(frame)); // a swap of buffers, for a recorder: no copy
+            }
             writeQueued(timeoutNanos);
         } finally {
             lock.unlock();

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
@@ -110,5 +111,63 @@ class RequestFrameBufferTest {
                 assertEquals((byte) (bytes[i] ^ key[i & 3]), direct.get(header + 4 + i), "payload byte " + i);
             }
         }
+    }
+
+    /**
+     * A written frame handed over whole: its payload unmasks to the message; the next frame goes
+     * into another buffer, a released one is used again, and at most MAX_LENT are out at once.
+     */
+    @Test
+    void aHandedOverFrameUnmasksToItsMessageAndComesBackToThePool() throws InvalidDataException {
+        Random random = new Random(8);
+        RequestFrameBuffer frames = new RequestFrameBuffer();
+        byte[] first = new byte[70_000];
+        random.nextBytes(first);
+        ByteBuffer frame = frames.frame(message(first));
+        CapturedRequest captured = frames.handOff(frame);
+        assertEquals(first.length, captured.size());
+        byte[] second = new byte[70_000];
+        random.nextBytes(second);
+        ByteBuffer next = frames.frame(message(second));
+        assertNotSame(frame, next, "the handed-over buffer is not written again while it is out");
+        assertArrayEquals(second, decoded(next));
+        assertArrayEquals(first, bytes(captured.payload()), "unmasked, the payload is the message");
+        assertArrayEquals(first, bytes(captured.payload()), "unmasked once");
+        assertEquals(1, frames.lent());
+        captured.release();
+        captured.release();
+        assertEquals(0, frames.lent(), "released once, whatever the calls");
+        assertThrows(IllegalStateException.class, captured::payload);
+
+        // `next` is the kept buffer now; hand it over too, and the released one is the next frame's.
+        CapturedRequest again = frames.handOff(next);
+        ByteBuffer reused = frames.frame(message(first));
+        assertSame(frame, reused, "a released buffer builds a later frame");
+        again.release();
+
+        List<CapturedRequest> out = new java.util.ArrayList<>();
+        for (int i = 0; i < RequestFrameBuffer.MAX_LENT + 3; i++) {
+            ByteBuffer f = frames.frame(message(second));
+            CapturedRequest c = frames.handOff(f);
+            if (c != null) {
+                out.add(c);
+            }
+        }
+        assertEquals(RequestFrameBuffer.MAX_LENT, out.size(), "no more than MAX_LENT are out: the others are not handed over");
+        for (CapturedRequest c : out) {
+            assertArrayEquals(second, bytes(c.payload()));
+            c.release();
+        }
+        assertEquals(0, frames.lent());
+    }
+
+    private static byte[] bytes(List<ByteBuffer> segments) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (ByteBuffer s : segments) {
+            byte[] b = new byte[s.remaining()];
+            s.duplicate().get(b);
+            out.writeBytes(b);
+        }
+        return out.toByteArray();
     }
 }
