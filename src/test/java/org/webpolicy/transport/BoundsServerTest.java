@@ -31,7 +31,7 @@ import org.webpolicy.transport.server.ClientLog;
 import org.webpolicy.transport.server.ConnectionSlots;
 import org.webpolicy.transport.protocol.Envelope;
 import org.webpolicy.transport.frame.FrameCodec;
-import org.webpolicy.transport.adapter.HandshakeDraft;
+import org.webpolicy.transport.protocol.Headers;
 
 /**
  * The server's per-connection and server-wide bounds over real sockets: each case is one a
@@ -384,8 +384,8 @@ class BoundsServerTest {
         String wrongVersion = assertStatus(server, good.replace("Sec-WebSocket-Version: 13", "Sec-WebSocket-Version: 8"), "426");
         assertTrue(wrongVersion.contains("Sec-WebSocket-Version: 13"), wrongVersion);
         String upgraded = assertStatus(server, good, "101");
-        assertTrue(upgraded.contains(HandshakeDraft.REQUEST_ID_HEADER + ": " + HandshakeDraft.ECHO), upgraded);
-        assertTrue(upgraded.contains(HandshakeDraft.PROTOCOL_HEADER + ": " + HandshakeDraft.ENVELOPE), upgraded);
+        assertTrue(upgraded.contains(Headers.REQUEST_ID + ": " + Headers.ECHO), upgraded);
+        assertTrue(upgraded.contains(Headers.PROTOCOL + ": " + Headers.ENVELOPE), upgraded);
         Probes.assertServes(server);
     }
 

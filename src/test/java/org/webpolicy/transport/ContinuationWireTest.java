@@ -31,6 +31,7 @@ import org.webpolicy.policy.Continuation;
 import org.webpolicy.policy.Policy;
 import org.webpolicy.transport.protocol.ContinuationFields;
 import org.webpolicy.transport.protocol.Envelope;
+import org.webpolicy.transport.protocol.Headers;
 
 /**
  * Real-time chunking on the wire: the continuation travels only to a server that announced it,
@@ -110,7 +111,7 @@ class ContinuationWireTest {
                 || metrics.contains("\nwebpolicy_continuation_delay_actions_sum " + sent.delay() + "\n"), metrics);
 
         RawClient raw = raw(server.port());
-        assertEquals(ContinuationFields.VERSION, raw.handshake.getFieldValue(ContinuationFields.HEADER));
+        assertEquals(Headers.CONTINUATION_VERSION, raw.handshake.getFieldValue(Headers.CONTINUATION));
     }
 
     @Test
@@ -139,7 +140,7 @@ class ContinuationWireTest {
         assertEquals(List.of("state"), client.step(Map.of("state", 1.0), continuation(5, 1)).get("keys"));
 
         RawClient raw = raw(server.port());
-        assertFalse(raw.handshake.hasFieldValue(ContinuationFields.HEADER));
+        assertFalse(raw.handshake.hasFieldValue(Headers.CONTINUATION));
     }
 
     @Test
@@ -190,7 +191,7 @@ class ContinuationWireTest {
     @Test
     void aReplyAnsweringAnotherCursorOrGenerationFailsTheCall() throws Exception {
         Map<String, String> headers = new HashMap<>(ScriptedServer.OUR_HEADERS);
-        headers.put(ContinuationFields.HEADER, ContinuationFields.VERSION);
+        headers.put(Headers.CONTINUATION, Headers.CONTINUATION_VERSION);
         for (String wrong : List.of("cursor", "generation", "none", "right")) {
             ScriptedServer server = open.add(new ScriptedServer(headers, (peer, n, request) -> {
                 Map<String, Object> reply = ScriptedServer.envelopeReply(request, Map.of("ok", true));

@@ -29,8 +29,7 @@ import org.junit.jupiter.api.Test;
 import org.webpolicy.array.NdArray;
 import org.webpolicy.policy.Continuation;
 import org.webpolicy.policy.Policy;
-import org.webpolicy.transport.protocol.ContinuationFields;
-import org.webpolicy.transport.adapter.HandshakeDraft;
+import org.webpolicy.transport.protocol.Headers;
 
 /**
  * The example exchange in docs/RTC_WIRE.md is what our client and server put on the wire: a
@@ -66,9 +65,9 @@ class RtcWireDocTest {
         public ServerHandshakeBuilder onWebsocketHandshakeReceivedAsServer(WebSocket conn, Draft draft, ClientHandshake request)
                 throws InvalidDataException {
             ServerHandshakeBuilder response = super.onWebsocketHandshakeReceivedAsServer(conn, draft, request);
-            response.put(HandshakeDraft.PROTOCOL_HEADER, HandshakeDraft.ENVELOPE);
-            response.put(HandshakeDraft.REQUEST_ID_HEADER, HandshakeDraft.ECHO);
-            response.put(ContinuationFields.HEADER, ContinuationFields.VERSION);
+            response.put(Headers.PROTOCOL, Headers.ENVELOPE);
+            response.put(Headers.REQUEST_ID, Headers.ECHO);
+            response.put(Headers.CONTINUATION, Headers.CONTINUATION_VERSION);
             return response;
         }
 

@@ -23,7 +23,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.webpolicy.codec.MsgpackCodec;
 import org.webpolicy.transport.protocol.Envelope;
-import org.webpolicy.transport.adapter.HandshakeDraft;
+import org.webpolicy.transport.protocol.Headers;
 
 /**
  * A WebSocket server written over a plain socket for client tests: it speaks just enough RFC
@@ -34,8 +34,8 @@ import org.webpolicy.transport.adapter.HandshakeDraft;
 final class ScriptedServer implements AutoCloseable {
 
     /** The handshake headers of our server: the envelope form and request-id echo. */
-    static final Map<String, String> OUR_HEADERS = Map.of(HandshakeDraft.PROTOCOL_HEADER, HandshakeDraft.ENVELOPE,
-            HandshakeDraft.REQUEST_ID_HEADER, HandshakeDraft.ECHO);
+    static final Map<String, String> OUR_HEADERS = Map.of(Headers.PROTOCOL, Headers.ENVELOPE,
+            Headers.REQUEST_ID, Headers.ECHO);
 
     /** What the server does on each connection. */
     interface Script {

@@ -16,9 +16,8 @@ import org.java_websocket.handshake.ServerHandshake;
 import org.java_websocket.handshake.ServerHandshakeBuilder;
 import org.webpolicy.image.compression.ImageCodecNegotiation;
 import org.webpolicy.transport.server.ClientLog;
-import org.webpolicy.transport.protocol.ContinuationFields;
-import org.webpolicy.transport.protocol.Envelope;
 import org.webpolicy.transport.frame.InboundBudget;
+import org.webpolicy.transport.protocol.Headers;
 
 /**
  * The server's draft and handshake gate: {@link WireDraft} framing, plus the plain HTTP answers a
@@ -39,14 +38,6 @@ import org.webpolicy.transport.frame.InboundBudget;
  */
 public final class HandshakeDraft extends WireDraft {
 
-    /** Our server marks its handshake with this header; Python clients ignore it. */
-    public static final String PROTOCOL_HEADER = "X-Webpolicy-Protocol";
-    /** The value of {@link #PROTOCOL_HEADER}: our server takes the envelope form. */
-    public static final String ENVELOPE = "envelope";
-    /** Our server says with this header (value {@link #ECHO}) that it echoes {@link Envelope#REQUEST_ID}. */
-    public static final String REQUEST_ID_HEADER = "X-Webpolicy-Request-Id";
-    /** The value of {@link #REQUEST_ID_HEADER}. */
-    public static final String ECHO = "echo";
     /**
      * The largest HTTP request head accepted. The library keeps an unfinished head in a buffer it
      * regrows and parses again for every read, so without a bound a client sending endless
@@ -72,7 +63,7 @@ public final class HandshakeDraft extends WireDraft {
 
         /**
          * True when the served policy takes a continuation: the handshake then carries
-         * {@link ContinuationFields#HEADER} (real-time chunking, docs/RTC_WIRE.md).
+         * {@link Headers#CONTINUATION} (real-time chunking, docs/RTC_WIRE.md).
          */
         default boolean acceptsContinuation() {
             return false;
@@ -170,7 +161,7 @@ public final class HandshakeDraft extends WireDraft {
             return HandshakeState.MATCHED;
         }
         if (path.equals("/metrics")) {
-            if (gate.publicMetrics() || authorized(request.getFieldValue("Authorization"))) {
+            if (gate.publicMetrics() || authorized(request.getFieldValue(Headers.AUTHORIZATION))) {
                 body = gate.metricsText();
                 prometheus = true;
                 plainStatus = 200;
@@ -189,7 +180,7 @@ public final class HandshakeDraft extends WireDraft {
             plainStatus = 426;
             return HandshakeState.MATCHED;
         }
-        if (!authorized(request.getFieldValue("Authorization"))) {
+        if (!authorized(request.getFieldValue(Headers.AUTHORIZATION))) {
             plainStatus = 401;
             return HandshakeState.MATCHED;
         }
@@ -224,7 +215,7 @@ public final class HandshakeDraft extends WireDraft {
         if (expected == null) {
             return true;
         }
-        byte[] given = credentials(header, "Api-Key").getBytes(StandardCharsets.UTF_8);
+        byte[] given = credentials(header, Headers.API_KEY_SCHEME).getBytes(StandardCharsets.UTF_8);
         // Constant time in the key's content, so timing does not reveal how much of a guess matched.
         return MessageDigest.isEqual(expected, given);
     }
@@ -252,16 +243,16 @@ public final class HandshakeDraft extends WireDraft {
             return response;
         }
         HandshakeBuilder built = super.postProcessHandshakeResponseAsServer(request, response);
-        built.put(PROTOCOL_HEADER, ENVELOPE);
-        built.put(REQUEST_ID_HEADER, ECHO);
+        built.put(Headers.PROTOCOL, Headers.ENVELOPE);
+        built.put(Headers.REQUEST_ID, Headers.ECHO);
         if (gate.acceptsContinuation()) {
-            built.put(ContinuationFields.HEADER, ContinuationFields.VERSION);
+            built.put(Headers.CONTINUATION, Headers.CONTINUATION_VERSION);
         }
         if (gate.acceptsImageCodecs()) {
-            String offer = request.hasFieldValue(ImageCodecNegotiation.HEADER) ? request.getFieldValue(ImageCodecNegotiation.HEADER) : null;
+            String offer = request.hasFieldValue(Headers.IMAGE_CODEC) ? request.getFieldValue(Headers.IMAGE_CODEC) : null;
             acceptedImageCodec = ImageCodecNegotiation.accept(offer).orElse(null);
             if (acceptedImageCodec != null) {
-                built.put(ImageCodecNegotiation.HEADER, acceptedImageCodec);
+                built.put(Headers.IMAGE_CODEC, acceptedImageCodec);
             }
         }
         return built;

@@ -19,15 +19,14 @@ import org.webpolicy.codec.MsgpackCodec;
 import org.webpolicy.image.compression.ImageCodecNegotiation;
 import org.webpolicy.transport.ClientOptions;
 import org.webpolicy.transport.protocol.ClientText;
-import org.webpolicy.transport.protocol.ContinuationFields;
 import org.webpolicy.transport.frame.ClientCapture;
 import org.webpolicy.transport.frame.EncodedMessage;
 import org.webpolicy.transport.protocol.Envelope;
-import org.webpolicy.transport.adapter.HandshakeDraft;
 import org.webpolicy.transport.PolicyClient;
 import org.webpolicy.transport.PolicyConnectionException;
 import org.webpolicy.transport.RemotePolicyException;
 import org.webpolicy.transport.RequestTimeoutException;
+import org.webpolicy.transport.protocol.Headers;
 
 /**
  * One WebSocket connection of a {@link PolicyClient}: it opens, reads the metadata frame, then
@@ -96,9 +95,9 @@ public final class ClientConnection implements ClientEndpoint.Listener {
         this.slot = new ReplySlot(options.uri().toString());
         Map<String, String> headers = new LinkedHashMap<>();
         if (options.apiKey() != null) {
-            headers.put("Authorization", "Api-Key " + options.apiKey());
+            headers.put(Headers.AUTHORIZATION, Headers.API_KEY_SCHEME + " " + options.apiKey());
         }
-        ImageCodecNegotiation.offer(options.imageCodec()).ifPresent(token -> headers.put(ImageCodecNegotiation.HEADER, token));
+        ImageCodecNegotiation.offer(options.imageCodec()).ifPresent(token -> headers.put(Headers.IMAGE_CODEC, token));
         this.endpoint = new ClientEndpoint(options.uri(), options, headers, connectTimeoutMillis, this);
     }
 
@@ -252,7 +251,7 @@ public final class ClientConnection implements ClientEndpoint.Listener {
 
     /**
      * True when steps on this connection may carry a continuation: an envelope connection whose
-     * server announced {@link ContinuationFields#HEADER} (real-time chunking).
+     * server announced {@link Headers#CONTINUATION} (real-time chunking).
      */
     boolean takesContinuation() {
         return takesContinuation;
@@ -504,16 +503,16 @@ public final class ClientConnection implements ClientEndpoint.Listener {
 
     @Override
     public void opened(ClientUpgrade.Response handshake) {
-        boolean announced = HandshakeDraft.ENVELOPE.equals(handshake.header(HandshakeDraft.PROTOCOL_HEADER));
+        boolean announced = Headers.ENVELOPE.equals(handshake.header(Headers.PROTOCOL));
         envelope = switch (options.protocolMode()) {
             case RAW -> false;
             case ENVELOPE -> true;
             case AUTO -> announced;
         };
-        echoesIds = envelope && HandshakeDraft.ECHO.equals(handshake.header(HandshakeDraft.REQUEST_ID_HEADER));
+        echoesIds = envelope && Headers.ECHO.equals(handshake.header(Headers.REQUEST_ID));
         takesContinuation = envelope
-                && ContinuationFields.VERSION.equals(handshake.header(ContinuationFields.HEADER).trim());
-        String accepted = handshake.header(ImageCodecNegotiation.HEADER);
+                && Headers.CONTINUATION_VERSION.equals(handshake.header(Headers.CONTINUATION).trim());
+        String accepted = handshake.header(Headers.IMAGE_CODEC);
         compressesImages = offered(options) && ImageCodecNegotiation.accepted(options.imageCodec(), accepted.isEmpty() ? null : accepted);
         handshakeDone = true;
         settled.countDown();

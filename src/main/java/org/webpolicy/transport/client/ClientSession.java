@@ -15,10 +15,10 @@ import org.webpolicy.transport.ClientOptions;
 import org.webpolicy.transport.ConnectionStats;
 import org.webpolicy.transport.protocol.ContinuationFields;
 import org.webpolicy.transport.protocol.Envelope;
-import org.webpolicy.transport.adapter.HandshakeDraft;
 import org.webpolicy.transport.PolicyClient;
 import org.webpolicy.transport.PolicyConnectionException;
 import org.webpolicy.transport.ProtocolMode;
+import org.webpolicy.transport.protocol.Headers;
 
 /**
  * The state behind a {@link PolicyClient}: the current connection, whose turn it is to use it,
@@ -236,7 +236,7 @@ public final class ClientSession {
                     + " an empty payload (a local no-op, as openpi's client).";
         }
         return "reset(payload) cannot reach " + options.uri() + ": the server did not announce envelope support (no "
-                + HandshakeDraft.PROTOCOL_HEADER + " header), so this connection uses openpi's raw form, which has no remote"
+                + Headers.PROTOCOL + " header), so this connection uses openpi's raw form, which has no remote"
                 + " reset, and the payload would be lost. For a Python webpolicy server use ProtocolMode.ENVELOPE; for an"
                 + " openpi server reset with an empty payload (a local no-op, as openpi's client).";
     }

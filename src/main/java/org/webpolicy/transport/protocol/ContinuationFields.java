@@ -10,16 +10,12 @@ import org.webpolicy.transport.client.ReplySlot;
 /**
  * The real-time-chunking extension of the step envelope (docs/RTC_WIRE.md), both ways: the
  * {@value #RTC} map a client adds to a step when the server announced
- * {@link #HEADER}{@code : }{@value #VERSION} in its handshake, what the server makes of it, and
+ * {@link Headers#CONTINUATION}{@code : }{@value Headers#CONTINUATION_VERSION} in its handshake, what the server makes of it, and
  * the echo the reply carries. Nothing here is sent to a server that did not announce it, so
  * Python peers see exactly the bytes they always did.
  */
 public final class ContinuationFields {
 
-    /** The server's handshake header saying its policy takes a continuation. */
-    public static final String HEADER = "X-Webpolicy-Continuation";
-    /** The only version of the extension so far; a client sends the fields only for this value. */
-    public static final String VERSION = "1";
     /** The key of the extension's map in a step envelope and in its reply. */
     public static final String RTC = "rtc";
     /** The key of the delay: actions the robot executes while the server computes the next chunk. */

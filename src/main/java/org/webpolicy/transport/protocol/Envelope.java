@@ -1,5 +1,4 @@
 package org.webpolicy.transport.protocol;
-import org.webpolicy.transport.adapter.HandshakeDraft;
 
 
 /** The keys of the webpolicy envelope form (docs/PROTOCOL.md, "The envelope form"). */
@@ -26,7 +25,7 @@ public final class Envelope {
     public static final String SERVER_TIMING = "server_timing";
     /**
      * A request number our client adds to envelope requests, and our server copies into the
-     * reply, when the server's handshake carries {@link HandshakeDraft#REQUEST_ID_HEADER}: the
+     * reply, when the server's handshake carries {@link Headers#REQUEST_ID}: the
      * client then never takes one request's reply for another's. Python peers never see it.
      */
     public static final String REQUEST_ID = "__webpolicy_id__";

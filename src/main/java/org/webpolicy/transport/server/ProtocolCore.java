@@ -20,6 +20,7 @@ import org.webpolicy.transport.frame.InboundBudget;
 import org.webpolicy.transport.protocol.RequestFailure;
 import org.webpolicy.transport.metrics.ServerMetrics;
 import org.webpolicy.transport.ServerOptions;
+import org.webpolicy.transport.protocol.Headers;
 
 /**
  * What the server does with one request, whatever carries it: bytes in, bytes out. Decodes the
@@ -79,7 +80,7 @@ public final class ProtocolCore {
 
     /**
      * True when the policy takes a continuation (real-time chunking): the handshake then says so
-     * ({@link ContinuationFields#HEADER}) and step envelopes may carry one. Asked at each
+     * ({@link Headers#CONTINUATION}) and step envelopes may carry one. Asked at each
      * handshake, so a policy that learns it later (a client of another server) is not fixed early.
      *
      * @return whether the policy takes one now
@@ -216,7 +217,7 @@ public final class ProtocolCore {
         }
         if (!policy.acceptsContinuation()) {
             throw new RequestFailure("This server's policy takes no continuation (its handshake carried no "
-                    + ContinuationFields.HEADER + " header): send the step without '" + ContinuationFields.RTC + "'");
+                    + Headers.CONTINUATION + " header): send the step without '" + ContinuationFields.RTC + "'");
         }
         return ContinuationFields.parse(field);
     }
