@@ -70,15 +70,6 @@ import org.webpolicy.transport.server.ServerThreads;
 public final class PolicyServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(PolicyServer.class);
-    /**
-     * Bytes read from a socket at once by the WebSocket library (its default is 16 KB), during
-     * handshakes (sockets' receive buffers are left to the kernel's auto-tuning). A camera
-     * observation is hundreds of KB: each read is handed to a decoder thread, so fewer, larger
-     * reads save hand-offs. The server pools a few such buffers per decoder thread, not one per
-     * connection. The server's own I/O loop reads connections after their handshake into one buffer of
-     * {@link IoLoop#SCRATCH_BYTES}.
-     */
-    public static final int READ_BUFFER_BYTES = 256 << 10;
 
     private final ServerOptions options;
     private final ServerMetrics metrics = new ServerMetrics();

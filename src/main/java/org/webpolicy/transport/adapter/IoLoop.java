@@ -16,7 +16,6 @@ import java.util.function.Consumer;
 import org.java_websocket.framing.CloseFrame;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.webpolicy.transport.PolicyServer;
 import org.webpolicy.transport.server.RequestRunner;
 
 /**

@@ -27,7 +27,6 @@ import org.webpolicy.transport.server.ConnectionSlots;
 import org.webpolicy.transport.server.Housekeeping;
 import org.webpolicy.transport.frame.InboundBudget;
 import org.webpolicy.transport.server.PendingHandshakes;
-import org.webpolicy.transport.PolicyServer;
 import org.webpolicy.transport.server.ProtocolCore;
 import org.webpolicy.transport.server.RequestRunner;
 import org.webpolicy.transport.server.ServerConnection;
@@ -44,6 +43,16 @@ import org.webpolicy.transport.ServerOptions;
 public final class ServerEndpoint extends WebSocketServer {
 
     private static final Logger log = LoggerFactory.getLogger(ServerEndpoint.class);
+
+    /**
+     * Bytes read from a socket at once by the WebSocket library (its default is 16 KB), during
+     * handshakes (sockets' receive buffers are left to the kernel's auto-tuning). A camera
+     * observation is hundreds of KB: each read is handed to a decoder thread, so fewer, larger
+     * reads save hand-offs. The server pools a few such buffers per decoder thread, not one per
+     * connection. The server's own I/O loop reads connections after their handshake into one buffer of
+     * {@link IoLoop#SCRATCH_BYTES}.
+     */
+    static final int READ_BUFFER_BYTES = 256 << 10;
 
     /** Pings answered per connection and second; more close the connection (1008). */
     static final int MAX_PINGS_PER_SECOND = 50;
@@ -324,7 +333,7 @@ public final class ServerEndpoint extends WebSocketServer {
 
     /**
      * The library reads every socket into buffers made here, a fixed pool of at most
-     * 2 x decoder threads + 1 of {@link PolicyServer#READ_BUFFER_BYTES} each, shared by all
+     * 2 x decoder threads + 1 of {@link #READ_BUFFER_BYTES} each, shared by all
      * connections and given back after each read is decoded. Its own are heap buffers, which the
      * JDK fills through a temporary direct buffer of its own, copying every byte received once
      * more; a direct buffer is filled by the socket read itself. Nothing keeps these buffers past
@@ -332,7 +341,7 @@ public final class ServerEndpoint extends WebSocketServer {
      */
     @Override
     public ByteBuffer createBuffer() {
-        return ByteBuffer.allocateDirect(PolicyServer.READ_BUFFER_BYTES);
+        return ByteBuffer.allocateDirect(READ_BUFFER_BYTES);
     }
 
     @Override

@@ -15,7 +15,6 @@ import org.java_websocket.WebSocketImpl;
 import org.java_websocket.WebSocketListener;
 import org.java_websocket.drafts.Draft_6455;
 import org.slf4j.LoggerFactory;
-import org.webpolicy.transport.PolicyServer;
 
 /**
  * Makes every frame queued from another thread reach the socket, by construction rather than by

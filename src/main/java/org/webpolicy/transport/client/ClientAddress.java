@@ -3,14 +3,12 @@ package org.webpolicy.transport.client;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.Locale;
-import org.webpolicy.transport.PolicyClient;
-import org.webpolicy.transport.PolicyClientBuilder;
 
 /**
- * Where a {@link PolicyClient} connects, as the user gave it: a bare host ({@code gpu01},
+ * Where a {@link org.webpolicy.transport.PolicyClient} connects, as the user gave it: a bare host ({@code gpu01},
  * {@code 10.0.0.5}, {@code ::1}), a host with its port ({@code gpu01:8000}, {@code [::1]:8000}), or
  * a full {@code ws://} / {@code wss://} URI, as the openpi client accepts. A port given on its own
- * ({@link PolicyClientBuilder#port}) is combined with it in {@link #resolve}: it fills in a missing
+ * ({@link org.webpolicy.transport.PolicyClientBuilder#port}) is combined with it in {@link #resolve}: it fills in a missing
  * port and must agree with one already written, so no port is ever silently ignored.
  */
 public final class ClientAddress {

@@ -11,13 +11,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.webpolicy.policy.Continuation;
 import org.webpolicy.transport.ClientOptions;
 import org.webpolicy.transport.protocol.ClientText;
-import org.webpolicy.transport.PolicyClient;
-import org.webpolicy.transport.PolicyClientBuilder;
 import org.webpolicy.transport.PolicyConnectionException;
 import org.webpolicy.transport.RequestTimeoutException;
 
 /**
- * The asynchronous calls of a {@link PolicyClient}: a queue of steps, sent in the order they were
+ * The asynchronous calls of a {@link org.webpolicy.transport.PolicyClient}: a queue of steps, sent in the order they were
  * made by one client-owned daemon thread (started on the first call), whose futures are completed
  * in that order on the client's callback executor, never on the connection's reader thread nor on
  * the sending thread (a callback that blocks or calls {@code step} cannot stall or reenter it).

@@ -22,14 +22,13 @@ import org.webpolicy.transport.protocol.ClientText;
 import org.webpolicy.transport.frame.ClientCapture;
 import org.webpolicy.transport.frame.EncodedMessage;
 import org.webpolicy.transport.protocol.Envelope;
-import org.webpolicy.transport.PolicyClient;
 import org.webpolicy.transport.PolicyConnectionException;
 import org.webpolicy.transport.RemotePolicyException;
 import org.webpolicy.transport.RequestTimeoutException;
 import org.webpolicy.transport.protocol.Headers;
 
 /**
- * One WebSocket connection of a {@link PolicyClient}: it opens, reads the metadata frame, then
+ * One WebSocket connection of a {@link org.webpolicy.transport.PolicyClient}: it opens, reads the metadata frame, then
  * exchanges one request for one reply at a time through its {@link ReplySlot} (or, where the
  * server echoes ids, several pipelined requests whose replies come back in order). Any failure of an
  * exchange (timeout, protocol violation, error text, undecodable reply, a reply carrying another

@@ -12,12 +12,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.webpolicy.codec.MsgpackCodec;
 import org.webpolicy.transport.ClientOptions;
-import org.webpolicy.transport.PolicyClient;
 import org.webpolicy.transport.PolicyConnectionException;
 import org.webpolicy.transport.ServerUnreachableException;
 
 /**
- * Opens connections for a {@link PolicyClient}: attempt after attempt while the server refuses
+ * Opens connections for a {@link org.webpolicy.transport.PolicyClient}: attempt after attempt while the server refuses
  * connections or is full, all within {@code connectTimeout}, so connecting to a server that is not
  * up ends with an error naming the address, since when it is unreachable, the attempts made and
  * the last cause instead of hanging. The pauses between attempts start at {@link #FIRST_PAUSE}

@@ -7,10 +7,9 @@ import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.webpolicy.transport.ConnectionStats;
-import org.webpolicy.transport.PolicyClient;
 
 /**
- * The reachability of a {@link PolicyClient}'s server: counts and the current outage. An outage
+ * The reachability of a {@link org.webpolicy.transport.PolicyClient}'s server: counts and the current outage. An outage
  * begins when a connection is lost without the client closing it, or when an attempt fails while
  * there is none; it ends with the next connection. Each outage is logged at WARN once, when it
  * begins (not once per attempt: a robot retrying ten times a second would bury its log), and at

@@ -15,13 +15,12 @@ import org.webpolicy.transport.ClientOptions;
 import org.webpolicy.transport.ConnectionStats;
 import org.webpolicy.transport.protocol.ContinuationFields;
 import org.webpolicy.transport.protocol.Envelope;
-import org.webpolicy.transport.PolicyClient;
 import org.webpolicy.transport.PolicyConnectionException;
 import org.webpolicy.transport.ProtocolMode;
 import org.webpolicy.transport.protocol.Headers;
 
 /**
- * The state behind a {@link PolicyClient}: the current connection, whose turn it is to use it,
+ * The state behind a {@link org.webpolicy.transport.PolicyClient}: the current connection, whose turn it is to use it,
  * and closing. Calls take turns (a fair lock: one request in flight, callers in arrival order;
  * a burst of pipelined asynchronous calls, see {@link ClientAsyncCalls}, is one turn);
  * each runs on a connected {@link ClientConnection}, and a connection a call broke is let go at

@@ -4,7 +4,6 @@ import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 import org.webpolicy.transport.protocol.FailureKind;
-import org.webpolicy.transport.server.ObservationBatcher;
 
 /**
  * What a server counts: requests, failures by kind, bytes in and out, and how long requests spend

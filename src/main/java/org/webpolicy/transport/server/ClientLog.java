@@ -3,7 +3,6 @@ package org.webpolicy.transport.server;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.webpolicy.transport.protocol.ClientText;
-import org.webpolicy.transport.PolicyServer;
 
 /**
  * Every line the server logs about something a client did goes through here, under one rate

@@ -7,7 +7,6 @@ import java.nio.channels.SelectionKey;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.webpolicy.transport.PolicyServer;
 
 /**
  * Counts connections from the moment they are accepted, handshake or not, and stops accepting

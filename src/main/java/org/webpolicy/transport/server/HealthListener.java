@@ -10,7 +10,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.webpolicy.transport.PolicyServer;
 
 /**
  * {@code GET /healthz} (and {@code GET /metrics} when the metrics are public) on a port of its

@@ -18,7 +18,6 @@ import org.webpolicy.transport.protocol.FailureKind;
 import org.webpolicy.transport.adapter.FrameWriter;
 import org.webpolicy.transport.frame.InboundBudget;
 import org.webpolicy.transport.adapter.OwnedSocket;
-import org.webpolicy.transport.PolicyServer;
 import org.webpolicy.transport.protocol.RequestFailure;
 import org.webpolicy.transport.ServerOptions;
 import org.webpolicy.transport.adapter.WireDraft;
