@@ -134,9 +134,9 @@ final class BenchCommand implements Callable<Integer> {
                     return new Stepper(() -> c.step(aloha), c::close);
                 });
                 System.out.printf("%nThroughput, %d clients on ALOHA: %.0f steps/s, floor %.0f steps/s (%.0f%% of the floor);"
-                        + " cpu %.0f us/step, floor %.0f us/step (%.1fx); openpi: 916-1280 steps/s (%.1fx of 916)%n",
+                        + " cpu %.0f us/step, floor %.0f us/step (%.1fx)%n",
                         clients, ours.perSecond, floorRate.perSecond, 100 * ours.perSecond / floorRate.perSecond,
-                        ours.cpuMicros, floorRate.cpuMicros, ours.cpuMicros / floorRate.cpuMicros, ours.perSecond / 916);
+                        ours.cpuMicros, floorRate.cpuMicros, ours.cpuMicros / floorRate.cpuMicros);
                 if (threads) {
                     printThreadCpu(ours.threadsBefore, ours.threadsAfter, (int) Math.max(1, ours.steps), ours.cpuMicros);
                 }
