@@ -518,8 +518,13 @@ public final class PolicyServerBuilder {
         return new PolicyServer(policy, options());
     }
 
-    /** The options set so far, copied: later changes to this builder do not reach them. */
-    ServerOptions options() {
+    /**
+     * The options set so far, copied: later changes to this builder do not reach them. What
+     * {@link #build()} serves with, without its checks against the policy.
+     *
+     * @return the options, immutable
+     */
+    public ServerOptions options() {
         Consumer<Map<String, Object>> check = observationCheck;
         if (observationSpec != null) {
             Consumer<Map<String, Object>> bySpec = observationSpec::checkReceived; // worded for any peer
