@@ -69,7 +69,14 @@ final class ClientFrameWriter {
             if (capture != null) {
                 capture.sent(frames.handOff(frame)); // a swap of buffers, for a recorder: no copy
             }
-            writeQueued(timeoutNanos);
+            try {
+                writeQueued(timeoutNanos);
+            } catch (IOException e) {
+                // The request went out whole. A control frame queued behind it (often the echo of
+                // the server's close, queued by the reader, which then closed the socket) failing
+                // must not fail the request: its reply, an error text perhaps, may be in already.
+                cut.accept("writing a control frame failed: " + ClientText.reason(e));
+            }
         } finally {
             lock.unlock();
         }
