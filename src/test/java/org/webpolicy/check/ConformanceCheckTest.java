@@ -4,23 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.FileInputStream;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.cert.Certificate;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
-import javax.net.ssl.KeyManagerFactory;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.webpolicy.array.DType;
 import org.webpolicy.array.NdArray;
 import org.webpolicy.check.CaseResult.Verdict;
@@ -28,6 +17,7 @@ import org.webpolicy.policy.Continuation;
 import org.webpolicy.policy.ObservationSpec;
 import org.webpolicy.policy.Policy;
 import org.webpolicy.transport.PolicyServer;
+import org.webpolicy.transport.TestTls;
 import org.webpolicy.transport.PolicyServerBuilder;
 
 /**
@@ -120,12 +110,12 @@ class ConformanceCheckTest {
     }
 
     @Test
-    void overTlsTooWithTheClientsOwnTrust(@TempDir Path dir) throws Exception {
-        SSLContext[] tls = tlsPair(dir);
+    void overTlsTooWithTheClientsOwnTrust() throws Exception {
+        TestTls tls = TestTls.get();
         // A TLS handshake on a cold JVM of a loaded machine can take longer than the 2 s a silent
         // connection is given by default.
-        try (PolicyServer server = ours().sslContext(tls[0]).firstByteTimeout(TIMEOUT).handshakeTimeout(TIMEOUT).build().start()) {
-            Target target = Target.parse("wss://127.0.0.1:" + server.port(), null, TIMEOUT).withTlsSockets(tls[1].getSocketFactory());
+        try (PolicyServer server = ours().sslContext(tls.server).firstByteTimeout(TIMEOUT).handshakeTimeout(TIMEOUT).build().start()) {
+            Target target = Target.parse("wss://127.0.0.1:" + server.port(), null, TIMEOUT).withTlsSockets(tls.client.getSocketFactory());
             List<CaseResult> results = new ConformanceCheck(target, Form.AUTO, null).run();
             verdicts(results).forEach((name, v) -> assertEquals(name.equals("api-key") ? Verdict.SKIP : Verdict.PASS, v,
                     name + "\n" + report(results)));
@@ -200,36 +190,5 @@ class ConformanceCheckTest {
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> Target.parse("http://127.0.0.1:8000", null, TIMEOUT));
         assertTrue(e.getMessage().contains("ws:// or wss://"), e.getMessage());
-    }
-
-    /** A server context with a certificate made now, and a client context trusting only it. */
-    static SSLContext[] tlsPair(Path dir) throws Exception {
-        char[] password = "test-only".toCharArray();
-        Path store = dir.resolve("server.p12");
-        String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
-        Process p = new ProcessBuilder(keytool, "-genkeypair", "-alias", "server", "-keyalg", "EC", "-groupname", "secp256r1",
-                "-dname", "CN=localhost", "-ext", "SAN=dns:localhost,ip:127.0.0.1", "-validity", "2",
-                "-storetype", "PKCS12", "-keystore", store.toString(), "-storepass", new String(password))
-                .redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "keytool finished");
-        assertEquals(0, p.exitValue(), "keytool: " + out);
-        KeyStore keys = KeyStore.getInstance("PKCS12");
-        try (InputStream in = new FileInputStream(store.toFile())) {
-            keys.load(in, password);
-        }
-        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        kmf.init(keys, password);
-        SSLContext server = SSLContext.getInstance("TLS");
-        server.init(kmf.getKeyManagers(), null, null);
-        Certificate cert = keys.getCertificate("server");
-        KeyStore trust = KeyStore.getInstance("PKCS12");
-        trust.load(null, null);
-        trust.setCertificateEntry("server", cert);
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(trust);
-        SSLContext client = SSLContext.getInstance("TLS");
-        client.init(null, tmf.getTrustManagers(), null);
-        return new SSLContext[] {server, client};
     }
 }

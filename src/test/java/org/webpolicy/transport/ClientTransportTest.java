@@ -52,7 +52,7 @@ class ClientTransportTest {
     /** A listening socket, TLS over wss; each test plays the server by hand. */
     private ServerSocket listen() throws IOException {
         ServerSocket s = scheme() == TestTls.Scheme.WSS
-                ? TestTls.server().getServerSocketFactory().createServerSocket(0, 50, InetAddress.getLoopbackAddress())
+                ? TestTls.get().server.getServerSocketFactory().createServerSocket(0, 50, InetAddress.getLoopbackAddress())
                 : new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         open.add(s);
         return s;

@@ -7,63 +7,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.File;
-import java.io.FileInputStream;
-import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.cert.Certificate;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** TLS with a certificate made at test time, and API keys kept out of logs and error messages. */
 class SecurityTest {
 
-    private static final char[] PASSWORD = "test-only".toCharArray();
-    private static SSLContext serverTls;
-    private static SSLContext clientTls;
-
-    @BeforeAll
-    static void makeCertificate(@TempDir Path dir) throws Exception {
-        Path store = dir.resolve("server.p12");
-        String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
-        Process p = new ProcessBuilder(keytool, "-genkeypair", "-alias", "server", "-keyalg", "EC", "-groupname", "secp256r1",
-                "-dname", "CN=localhost", "-ext", "SAN=dns:localhost,ip:127.0.0.1", "-validity", "2",
-                "-storetype", "PKCS12", "-keystore", store.toString(), "-storepass", new String(PASSWORD))
-                .redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "keytool finished");
-        assertEquals(0, p.exitValue(), "keytool: " + out);
-
-        KeyStore keys = KeyStore.getInstance("PKCS12");
-        try (InputStream in = new FileInputStream(store.toFile())) {
-            keys.load(in, PASSWORD);
-        }
-        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        kmf.init(keys, PASSWORD);
-        serverTls = SSLContext.getInstance("TLS");
-        serverTls.init(kmf.getKeyManagers(), null, null);
-
-        // The client trusts this one certificate and nothing else.
-        Certificate cert = keys.getCertificate("server");
-        KeyStore trust = KeyStore.getInstance("PKCS12");
-        trust.load(null, null);
-        trust.setCertificateEntry("server", cert);
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(trust);
-        clientTls = SSLContext.getInstance("TLS");
-        clientTls.init(null, tmf.getTrustManagers(), null);
-    }
+    /** The shared test certificate: the client trusts this one certificate and nothing else. */
+    private static final SSLContext serverTls = TestTls.get().server;
+    private static final SSLContext clientTls = TestTls.get().client;
 
     @Test
     void wssRoundTripsAndPlainClientsFailCleanly() throws Exception {

@@ -85,23 +85,6 @@ public final class TestTls {
         return new TestTls(server, client, store);
     }
 
-    /**
-     * The server's TLS context.
-     *
-     * @return the context
-     */
-    static SSLContext server() {
-        return get().server;
-    }
-
-    /**
-     * A client's TLS context, trusting the server's certificate only.
-     *
-     * @return the context
-     */
-    static SSLContext client() {
-        return get().client;
-    }
 
     /**
      * Which scheme a client test runs over: a test class names its servers and clients through
@@ -118,17 +101,17 @@ public final class TestTls {
         /** A client builder for the loopback server on {@code port}, trusting the test certificate over wss. */
         PolicyClientBuilder client(int port) {
             PolicyClientBuilder b = PolicyClient.builder().uri(uri(port));
-            return this == WSS ? b.sslContext(TestTls.client()) : b;
+            return this == WSS ? b.sslContext(TestTls.get().client) : b;
         }
 
         /** A server builder serving this scheme (TLS with the test certificate over wss). */
         PolicyServerBuilder serve(PolicyServerBuilder b) {
-            return this == WSS ? b.sslContext(TestTls.server()) : b;
+            return this == WSS ? b.sslContext(TestTls.get().server) : b;
         }
 
         /** The server's TLS context, or null over ws. */
         SSLContext serverTls() {
-            return this == WSS ? TestTls.server() : null;
+            return this == WSS ? TestTls.get().server : null;
         }
     }
 }
