@@ -114,7 +114,7 @@ public final class ClientConnection implements ClientEndpoint.Listener {
             return new Failure("no handshake within " + millis(timeoutNanos) + " ms", true, true);
         }
         if (!handshakeDone) {
-            Failure failure = failure();
+            Failure failure = failure(timeoutNanos);
             shutDown("connecting failed");
             return failure;
         }
@@ -157,7 +157,7 @@ public final class ClientConnection implements ClientEndpoint.Listener {
         return null;
     }
 
-    private Failure failure() {
+    private Failure failure(long timeoutNanos) {
         Exception e = error;
         if (e instanceof ConnectException) {
             return new Failure("refused (" + e.getMessage() + ")", true);
@@ -173,7 +173,9 @@ public final class ClientConnection implements ClientEndpoint.Listener {
             return new Failure(refused.getMessage() + refusalHint(status), status == 503 || status == 502 || status == 504);
         }
         if (e instanceof SocketTimeoutException) {
-            return new Failure("no TCP connection or handshake within the attempt's time (" + e.getMessage() + ")", true, true);
+            // The reader's socket timeout is the attempt's time too: whichever of it and the wait in
+            // open() ends first, the caller is told the same thing.
+            return new Failure("no handshake within " + millis(timeoutNanos) + " ms (" + e.getMessage() + ")", true, true);
         }
         if (e instanceof UnknownHostException || e instanceof java.nio.channels.UnresolvedAddressException) {
             return new Failure("unknown host " + options.uri().getHost() + " (" + ClientText.reason(e) + ")", false);
