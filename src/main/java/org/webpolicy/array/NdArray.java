@@ -695,7 +695,8 @@ public final class NdArray {
     }
 
     /**
-     * An array that owns a fresh copy of the bytes (detached from any message buffer).
+     * An array that owns a fresh copy of the bytes (detached from any message buffer). A policy on
+     * a server that reuses its message buffers keeps this, not the array it was given, past its call.
      *
      * @return the copy
      */

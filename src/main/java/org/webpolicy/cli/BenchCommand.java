@@ -58,6 +58,10 @@ final class BenchCommand implements Callable<Integer> {
             + " the floor stays plain TCP.")
     boolean tls;
 
+    @Option(names = "--reuse-buffers", description = "Serve with PolicyServerBuilder.reuseMessageBuffers(true): request buffers"
+            + " pooled instead of a new array per message.")
+    boolean reuseBuffers;
+
     @Spec
     CommandSpec spec;
 
@@ -70,7 +74,7 @@ final class BenchCommand implements Callable<Integer> {
                 .between("--clients", clients, 1, 256).atLeast("--duration-s", durationSeconds, 1);
         tlsSetup = tls ? BenchTls.make() : null;
         try (PolicyServer server = PolicyServer.builder(ServePolicies.random(50, 14, Map.of()))
-                .host("127.0.0.1").port(0).sslContext(tls ? tlsSetup.server() : null).build().start()) {
+                .host("127.0.0.1").port(0).sslContext(tls ? tlsSetup.server() : null).reuseMessageBuffers(reuseBuffers).build().start()) {
             Random random = new Random(0);
             Map<String, Object> tiny = Map.of("state", Observations.doubles(random, 14));
             Map<String, Object> aloha = Observations.ALOHA.random(random);
@@ -89,12 +93,14 @@ final class BenchCommand implements Callable<Integer> {
                     new Size("ALOHA (~600 KB)", aloha, steps, 1.3),
                     new Size("large (4x3x480x640, 3.7 MB)", large, largeSteps, 17.0));
             System.out.println("Java client <-> Java server, loopback" + (tls ? ", wss:// (TLS)" : "")
+                    + (reuseBuffers ? ", request buffers reused" : "")
                     + ", raw form, random 50x14 action; floor: raw TCP"
                     + " ping-pong of the same frame sizes, measured in the same run");
             System.out.println("cpu: process CPU time per round trip (client and server, both in this process);"
                     + " caller: the calling thread's CPU per round trip");
-            System.out.printf("%-28s %9s %9s %9s %6s %9s %9s %6s %9s %9s %8s%n", "observation", "median ms", "p99 ms",
-                    "floor med", "ratio", "cpu us", "floor cpu", "ratio", "caller us", "floor clr", "openpi");
+            System.out.printf("%-28s %9s %9s %6s %9s %9s %6s %9s %9s %6s %9s %9s %8s%n", "observation", "median ms",
+                    "floor med", "ratio", "p99 ms", "floor p99", "ratio", "cpu us", "floor cpu", "ratio", "caller us", "floor clr",
+                    "openpi");
             try (PolicyClient client = client(server)) {
                 // Warm every path up before measuring any, so the JIT has compiled what each size uses.
                 for (int i = 0; i < warmup; i++) {
@@ -238,8 +244,10 @@ final class BenchCommand implements Callable<Integer> {
     private static void row(Size size, Run ours, Run floor) {
         double median = Latencies.millis(ours.latencies.summary().p50());
         double floorMedian = Latencies.millis(floor.latencies.summary().p50());
-        System.out.printf("%-28s %9.3f %9.3f %9.3f %5.1fx %9.0f %9.0f %5.1fx %9.0f %9.0f %8.2f%n", size.name, median,
-                Latencies.millis(ours.latencies.summary().p99()), floorMedian, median / floorMedian, ours.cpuMicros,
+        double p99 = Latencies.millis(ours.latencies.summary().p99());
+        double floorP99 = Latencies.millis(floor.latencies.summary().p99());
+        System.out.printf("%-28s %9.3f %9.3f %5.1fx %9.3f %9.3f %5.1fx %9.0f %9.0f %5.1fx %9.0f %9.0f %8.2f%n", size.name, median,
+                floorMedian, median / floorMedian, p99, floorP99, p99 / floorP99, ours.cpuMicros,
                 floor.cpuMicros, ours.cpuMicros / floor.cpuMicros, ours.callerMicros, floor.callerMicros,
                 size.openpiMedianMs);
     }

@@ -79,14 +79,25 @@ public final class Recorder implements AutoCloseable {
     record Opened(long connection, String robot, Map<String, String> handshake, List<ByteBuffer> metadata, long nanos) implements Entry {
     }
 
-    /** An exchange; a captured request ({@code captured}, else {@code request}) is unmasked and released by the writer. */
+    /**
+     * An exchange; a captured request ({@code captured}, else {@code request}) is unmasked and released by the
+     * writer, as is a lent one ({@code lease}: run once the request and the reply are written).
+     */
     record Exchanged(long connection, List<ByteBuffer> request, CapturedRequest captured, List<ByteBuffer> reply, String failure,
-            long requestNanos, long replyNanos, long bytes) implements Entry {
+            long requestNanos, long replyNanos, long bytes, Runnable lease) implements Entry {
 
-        /** Gives a captured request's buffer back to its client; nothing for other requests. */
+        Exchanged(long connection, List<ByteBuffer> request, CapturedRequest captured, List<ByteBuffer> reply, String failure,
+                long requestNanos, long replyNanos, long bytes) {
+            this(connection, request, captured, reply, failure, requestNanos, replyNanos, bytes, null);
+        }
+
+        /** Gives a captured request's buffer back to its client, a lent one to its server; nothing for other requests. */
         void release() {
             if (captured != null) {
                 captured.release();
+            }
+            if (lease != null) {
+                lease.run();
             }
         }
     }
@@ -169,6 +180,17 @@ public final class Recorder implements AutoCloseable {
      */
     public void exchanged(long connection, List<ByteBuffer> request, List<ByteBuffer> reply, long requestNanos, long replyNanos) {
         offerExchange(new Exchanged(connection, request, null, reply, null, requestNanos, replyNanos, size(request) + size(reply)));
+    }
+
+    /**
+     * One answered request whose request is lent by a server that reuses its buffers: the
+     * recorder runs {@code requestDone} once it no longer refers to the request or the reply
+     * (after writing them, or at once when the exchange is dropped).
+     */
+    void exchanged(long connection, List<ByteBuffer> request, Runnable requestDone, List<ByteBuffer> reply, long requestNanos,
+            long replyNanos) {
+        offerExchange(new Exchanged(connection, request, null, reply, null, requestNanos, replyNanos,
+                size(request) + size(reply), requestDone));
     }
 
     /**

@@ -147,11 +147,13 @@ final class RecordingWriter {
                 }
             }
         }
+        // Copied before the request is added: a server's reply may be a view of the request's
+        // buffer, which goes back to its pool once the request is written.
+        byte[] replyData = x.reply() != null ? contiguous(x.reply()) : null;
         mcap.addMessage(request, seq, t0, t0, message, x::release);
         long replyBytes = 0;
         Object replyValue = null;
-        if (x.reply() != null) {
-            byte[] replyData = contiguous(x.reply());
+        if (replyData != null) {
             replyBytes = replyData.length;
             mcap.addMessage(reply, seq, t1, t1, replyData);
             // Decoded from the reply's own array, which nothing changes: the chunk may keep a reference.

@@ -32,4 +32,13 @@ final class ServerTap implements ExchangeTap {
             recorder.exchanged(connection, List.of(request), reply, receivedNanos, doneNanos);
         }
     }
+
+    @Override
+    public void exchanged(SocketAddress robot, ByteBuffer metadata, ByteBuffer request, Runnable requestDone,
+            List<ByteBuffer> reply, long receivedNanos, long doneNanos) {
+        long connection = connections.computeIfAbsent(robot,
+                r -> recorder.connectionOpened(String.valueOf(r), OUR_SERVER_HANDSHAKE, List.of(metadata)));
+        // The writer runs the lease once the request (and the reply, which may be a view of it) is written or dropped.
+        recorder.exchanged(connection, List.of(request), requestDone, reply, receivedNanos, doneNanos);
+    }
 }

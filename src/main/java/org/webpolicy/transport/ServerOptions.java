@@ -27,11 +27,12 @@ import org.webpolicy.policy.ObservationSpec;
  * @param limits what one client, and all of them together, may cost the server
  * @param shutdown how the server closes
  * @param batching how observations from different connections are gathered
+ * @param reuseMessageBuffers whether request buffers are pooled and reused once answered
  */
 public record ServerOptions(String host, int port, byte[] apiKey, Map<String, Object> metadata,
         ObservationSpec observationSpec, Consumer<Map<String, Object>> observationCheck, boolean serverTiming,
         SSLContext sslContext, int healthPort, boolean acceptImageCodecs, boolean publicMetrics,
-        ExchangeTap exchangeTap, Limits limits, Shutdown shutdown, Batching batching) {
+        ExchangeTap exchangeTap, Limits limits, Shutdown shutdown, Batching batching, boolean reuseMessageBuffers) {
 
     /**
      * What one client, and all of them together, may cost the server.

@@ -121,6 +121,40 @@ class RecorderTest {
     }
 
     /**
+     * A server that reuses its request buffers lends each request to its recorder's tap until it
+     * is written: every request and reply (an echo of the request's own bytes) is recorded as it
+     * went on the wire, though the robot steps without pause.
+     */
+    @Test
+    void aServerThatReusesItsBuffersRecordsEveryExchangeIntact() throws Exception {
+        Path serverFile = dir.resolve("server.mcap");
+        List<Map<String, Object>> sent = new ArrayList<>();
+        Policy echo = observation -> Map.of("state", observation.get("state"), "images", observation.get("images"));
+        try (Recorder serverRecorder = Recorder.builder(serverFile).build();
+                PolicyServer server = PolicyServer.builder(echo).host("127.0.0.1").port(0).reuseMessageBuffers(true)
+                        .exchangeTap(serverRecorder.serverTap()).build().start();
+                PolicyClient client = PolicyClient.builder().uri("ws://127.0.0.1:" + server.port())
+                        .protocolMode(ProtocolMode.RAW).build().connect()) {
+            for (int step = 0; step < 40; step++) {
+                Map<String, Object> obs = aloha(step);
+                sent.add(obs);
+                client.step(obs);
+            }
+        }
+        List<RecordedExchange> atServer = readAll(serverFile);
+        assertEquals(40, atServer.size());
+        for (int i = 0; i < 40; i++) {
+            assertArrayEquals(CODEC.pack(sent.get(i)), atServer.get(i).request(), "request " + i);
+            Map<String, Object> echoed = new LinkedHashMap<>();
+            echoed.put("state", sent.get(i).get("state"));
+            echoed.put("images", sent.get(i).get("images"));
+            Map<?, ?> reply = (Map<?, ?>) CODEC.unpack(atServer.get(i).reply());
+            assertEquals(((NdArray) echoed.get("state")), reply.get("state"), "reply " + i);
+            assertEquals(echoed.get("images"), reply.get("images"), "reply " + i);
+        }
+    }
+
+    /**
      * Around a client in the envelope form, the recording is the wire's too: the envelopes (ids
      * included) and replies byte for byte as the server recorded them, resets as well, and the
      * handshake a replay needs to make a client choose envelopes again.

@@ -26,6 +26,7 @@ import org.webpolicy.transport.server.ClientLog;
 import org.webpolicy.transport.server.ConnectionSlots;
 import org.webpolicy.transport.server.Housekeeping;
 import org.webpolicy.transport.frame.InboundBudget;
+import org.webpolicy.transport.frame.MessageBufferPool;
 import org.webpolicy.transport.server.PendingHandshakes;
 import org.webpolicy.transport.server.ProtocolCore;
 import org.webpolicy.transport.server.RequestRunner;
@@ -95,7 +96,8 @@ public final class ServerEndpoint extends WebSocketServer {
     public ServerEndpoint(ServerOptions options, ProtocolCore core, ThreadPoolExecutor workers, Housekeeping housekeeping,
             Consumer<Throwable> onFatal) {
         this(options, core, workers, housekeeping, onFatal, new Admission(options.apiKey()), new ClientLog(),
-                new InboundBudget(options.limits().inboundMemoryBytes()));
+                new InboundBudget(options.limits().inboundMemoryBytes(), options.reuseMessageBuffers()
+                        ? new MessageBufferPool(options.limits().inboundMemoryBytes() / 4) : null));
     }
 
     private ServerEndpoint(ServerOptions options, ProtocolCore core, ThreadPoolExecutor workers, Housekeeping housekeeping,

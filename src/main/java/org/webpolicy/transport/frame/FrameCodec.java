@@ -24,6 +24,12 @@ import org.java_websocket.framing.FramedataImpl1;
  * frame or a fragmented message over the limit, or too many fragments (1009). Memory is taken
  * only as bytes arrive, and from the server's {@link InboundBudget} when there is one (1013 when
  * it is spent).
+ *
+ * <p>When the budget has a {@link MessageBufferPool}, payload buffers are its arrays, grown class by
+ * class as the bytes arrive as before: a completed message's buffer then belongs to whoever
+ * answers it, who gives it back ({@link MessageBufferPool#give(ByteBuffer)}); a buffer outgrown or
+ * left by a connection that went away mid-frame goes back here. Its capacity is the class's, past
+ * the message's limit.
  */
 public final class FrameCodec {
 
@@ -128,6 +134,7 @@ public final class FrameCodec {
     /** Forgets a partly received frame and message, and gives their memory back to the budget. */
     synchronized void reset() {
         headerBytes = 0;
+        recycle(payload);
         payload = null;
         fragmented = false;
         giveBack();
@@ -178,6 +185,10 @@ public final class FrameCodec {
             return;
         }
         int capacity = (int) Math.min(payloadLength, Math.max(MIN_PAYLOAD_CAPACITY, (long) GROWTH_FACTOR * needed));
+        MessageBufferPool pool = budget != null ? budget.buffers() : null;
+        if (pool != null) {
+            capacity = MessageBufferPool.classBytes(capacity); // what the pool lends, charged as held
+        }
         int more = capacity - payload.capacity();
         if (budget != null && !budget.tryReserve(more, fragmented ? maxMessageBytes : payloadLength)) {
             throw new InvalidDataException(CloseFrame.TRY_AGAIN_LATER, "the server's inbound memory budget ("
@@ -185,7 +196,7 @@ public final class FrameCodec {
         }
         ByteBuffer bigger;
         try {
-            bigger = ByteBuffer.allocate(capacity);
+            bigger = pool != null ? ByteBuffer.wrap(pool.take(capacity)) : ByteBuffer.allocate(capacity);
         } catch (OutOfMemoryError e) {
             // This connection asked for more than the heap has now: refuse it, not the server.
             if (budget != null) {
@@ -196,7 +207,15 @@ public final class FrameCodec {
         charged += budget != null ? more : 0;
         payload.flip();
         bigger.put(payload);
+        recycle(payload);
         payload = bigger;
+    }
+
+    /** A buffer this decoder no longer refers to goes back to the pool it came from, if any. */
+    private void recycle(ByteBuffer buffer) {
+        if (buffer != null && budget != null && budget.buffers() != null) {
+            budget.buffers().give(buffer);
+        }
     }
 
     /** Collects header bytes; true once the header is complete and checked. */

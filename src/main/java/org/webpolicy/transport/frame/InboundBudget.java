@@ -20,6 +20,7 @@ public final class InboundBudget {
     private final long limit;
     private final long reserve;
     private final AtomicLong used = new AtomicLong();
+    private final MessageBufferPool buffers;
 
     /**
      * A budget of {@code limit} bytes, with a reserve for small messages of 1 MiB or a sixteenth of the limit,
@@ -29,6 +30,20 @@ public final class InboundBudget {
      * @throws IllegalArgumentException when {@code limit} is not positive
      */
     public InboundBudget(long limit) {
+        this(limit, null);
+    }
+
+    /**
+     * A budget as {@link #InboundBudget(long)} whose message buffers come from {@code buffers} and
+     * go back to it once answered: the bytes a buffer holds are charged here while it is in use,
+     * and the pool keeps idle ones beside the limit, up to its own bound.
+     *
+     * @param limit the bytes large messages may hold at once, over all connections
+     * @param buffers where message buffers come from, or null for a fresh array per message
+     * @throws IllegalArgumentException when {@code limit} is not positive
+     */
+    public InboundBudget(long limit, MessageBufferPool buffers) {
+        this.buffers = buffers;
         if (limit < 1) {
             throw new IllegalArgumentException("limit must be positive, got " + limit);
         }
@@ -82,5 +97,14 @@ public final class InboundBudget {
      */
     public long limit() {
         return limit;
+    }
+
+    /**
+     * Where this server's message buffers come from and go back to.
+     *
+     * @return the pool, or null when each message gets a fresh array
+     */
+    public MessageBufferPool buffers() {
+        return buffers;
     }
 }

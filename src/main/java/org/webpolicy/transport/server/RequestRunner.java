@@ -95,9 +95,10 @@ public final class RequestRunner {
                     + " requests waiting for their replies", false);
             return;
         }
+        // What the buffer holds (a pooled one's whole size class), charged until it is answered.
         long bytes = message.capacity();
         long arrived = System.nanoTime();
-        core.metrics().received(bytes);
+        core.metrics().received(message.remaining());
         // A fragmented message's buffer was charged before the library copied it (WireDraft).
         long prepaid = conn.getDraft() instanceof WireDraft draft ? draft.claimPrepaid(bytes) : 0;
         if (prepaid < bytes && !budget.tryReserve(bytes - prepaid, bytes)) {
@@ -119,6 +120,10 @@ public final class RequestRunner {
     private void handle(WebSocket conn, ServerConnection session, ByteBuffer message, long bytes, long arrived) {
         core.metrics().queueSeconds.recordNanos(System.nanoTime() - arrived);
         DecodedCharge decoded = new DecodedCharge(budget, bytes);
+        // Set once the policy has returned: nothing reads the message's views any more (the reply
+        // is copied into its frame by sendFrame), so a pooled buffer may go back. A failed request
+        // keeps its buffer out of the pool: a call abandoned at its deadline may still read it.
+        boolean recycle = false;
         try {
             if (session.closed) {
                 return;
@@ -127,6 +132,7 @@ public final class RequestRunner {
                 throw new RequestFailure(FailureKind.SHUTDOWN, "The server is shutting down; request not run.");
             }
             List<ByteBuffer> reply = core.answer(session.conversation, message.duplicate(), decoded);
+            recycle = true;
             if (session.closed) {
                 return;
             }
@@ -150,11 +156,12 @@ public final class RequestRunner {
             }
             flushSoon(conn);
             session.conversation.replySent();
-            tap(conn, message, reply, null, arrived);
+            recycle = !tap(conn, message, reply, null, arrived);
         } catch (RuntimeException | Error e) {
             // OutOfMemoryError included: this request fails and its connection closes; the
             // server, its threads and every other connection carry on.
             core.metrics().failed(RequestFailure.kindOf(e));
+            recycle &= options.exchangeTap() == null; // a tap told of a failure may keep the request
             String text = ProtocolCore.describe(e);
             fail(conn, session, text);
             tap(conn, message, null, text, arrived);
@@ -162,20 +169,36 @@ public final class RequestRunner {
             decoded.release();
             budget.release(bytes);
             session.queued.decrementAndGet();
+            if (recycle && budget.buffers() != null) {
+                budget.buffers().give(message);
+            }
         }
     }
 
-    /** Hands the exchange to the server's {@link ExchangeTap}, if any; a tap's failure never reaches the robot. */
-    private void tap(WebSocket conn, ByteBuffer request, List<ByteBuffer> reply, String failure, long arrived) {
-        if (options.exchangeTap() == null) {
-            return;
+    /**
+     * Hands the exchange to the server's {@link ExchangeTap}, if any; a tap's failure never reaches
+     * the robot. With pooled buffers the tap is lent the request, which it gives back when done
+     * with it: true then, the buffer is the tap's to give back (or never, if the tap keeps it).
+     */
+    private boolean tap(WebSocket conn, ByteBuffer request, List<ByteBuffer> reply, String failure, long arrived) {
+        ExchangeTap tap = options.exchangeTap();
+        if (tap == null) {
+            return false;
         }
+        ByteBuffer metadata = ByteBuffer.wrap(core.metadataMessage()).asReadOnlyBuffer();
         try {
-            options.exchangeTap().exchanged(conn.getRemoteSocketAddress(), ByteBuffer.wrap(core.metadataMessage()).asReadOnlyBuffer(),
-                    request.duplicate(), reply, failure, arrived, System.nanoTime());
+            if (failure == null && budget.buffers() != null) {
+                // Read-only: a pooled array holds an earlier message's bytes past this one's limit.
+                tap.exchanged(conn.getRemoteSocketAddress(), metadata, request.asReadOnlyBuffer(),
+                        new RequestLease(budget.buffers(), request), reply, arrived, System.nanoTime());
+            } else {
+                tap.exchanged(conn.getRemoteSocketAddress(), metadata, request.duplicate(), reply, failure, arrived,
+                        System.nanoTime());
+            }
         } catch (RuntimeException e) {
             log.warn("The exchange tap failed: {}", e.toString());
         }
+        return failure == null && budget.buffers() != null;
     }
 
     private static long replyBytes(List<ByteBuffer> reply) {
