@@ -65,6 +65,10 @@ final class ServeCommand implements Callable<Integer> {
             + " the load balancer's probes (default: none; /healthz is always answered on --port too).")
     Integer healthPort;
 
+    @Option(names = "--reuse-buffers", description = "Keep request buffers in a pool and reuse them once answered, instead of"
+            + " a new array per message (PolicyServerBuilder.reuseMessageBuffers; the served policies keep no views).")
+    boolean reuseBuffers;
+
     @Spec
     CommandSpec spec;
 
@@ -88,7 +92,7 @@ final class ServeCommand implements Callable<Integer> {
         };
         PolicyServerBuilder builder = PolicyServer.builder(served).host(host).port(port).apiKey(apiKey)
                 .maxMessageBytes((int) Math.min(Integer.MAX_VALUE - 8L, maxMessageMb * 1024L * 1024L))
-                .drainTime(Duration.ofMillis(drainMs));
+                .drainTime(Duration.ofMillis(drainMs)).reuseMessageBuffers(reuseBuffers);
         if (healthPort != null) {
             builder.healthPort(healthPort);
         }
