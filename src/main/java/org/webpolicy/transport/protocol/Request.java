@@ -32,6 +32,14 @@ public record Request(WireForm form, Op op, Object id, Map<String, Object> obser
     /**
      * Checks that the fields fit together: a raw request is a step without id or continuation, a
      * step has an observation, a reset none and no continuation.
+     *
+     * @param form raw or envelope
+     * @param op a step or a reset
+     * @param id the request id, or null
+     * @param observation a step's observation, null for a reset
+     * @param payload a reset's payload, or null
+     * @param continuation a step's continuation, or null
+     * @throws IllegalArgumentException when the fields do not fit together
      */
     public Request {
         if (form == null || op == null) {

@@ -35,6 +35,12 @@ public record SessionTerms(WireForm form, boolean requestIds, String imageCodec,
 
     /**
      * Checks that the extensions fit the form: ids and continuations travel only in envelopes.
+     *
+     * @param form the client's form
+     * @param requestIds whether ids travel
+     * @param imageCodec the image codec's token, or null
+     * @param continuation whether continuations travel
+     * @throws IllegalArgumentException when an extension does not fit the form
      */
     public SessionTerms {
         if (form == null) {
