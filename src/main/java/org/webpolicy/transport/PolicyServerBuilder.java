@@ -507,8 +507,9 @@ public final class PolicyServerBuilder {
      *
      * <p>The contract for the policy: decoded {@code NdArray}s are views of the message's bytes, valid
      * during the call that receives them. With reuse, the bytes under a view change once the reply
-     * is sent: a policy that keeps an observation's array (or anything viewing it) past its
-     * {@code step} must keep a copy ({@code NdArray.copy()}). Returning the views in the action is
+     * is sent: a policy that keeps an observation's array, or a continuation's, past its
+     * {@code step} (a history of frames; a hand-off to a thread that runs after the call returns,
+     * as an asynchronous chunk broker's prefetch does) must keep a copy ({@code NdArray.copy()}). Returning the views in the action is
      * fine: the reply is encoded before the buffer goes back. A request that fails keeps its buffer
      * out of the pool (a call abandoned at its deadline may still read it). The pool keeps idle
      * buffers up to a quarter of {@link #inboundMemoryBytes(long)} beside that budget; buffers in use are
