@@ -187,13 +187,13 @@ public final class RequestRunner {
         }
         ByteBuffer metadata = ByteBuffer.wrap(core.metadataMessage()).asReadOnlyBuffer();
         try {
+            // Read-only with a pool: a pooled array holds an earlier message's bytes past this one's limit.
+            ByteBuffer shown = budget.buffers() != null ? request.asReadOnlyBuffer() : request.duplicate();
             if (failure == null && budget.buffers() != null) {
-                // Read-only: a pooled array holds an earlier message's bytes past this one's limit.
-                tap.exchanged(conn.getRemoteSocketAddress(), metadata, request.asReadOnlyBuffer(),
-                        new RequestLease(budget.buffers(), request), reply, arrived, System.nanoTime());
+                tap.exchanged(conn.getRemoteSocketAddress(), metadata, shown, new RequestLease(budget.buffers(), request), reply,
+                        arrived, System.nanoTime());
             } else {
-                tap.exchanged(conn.getRemoteSocketAddress(), metadata, request.duplicate(), reply, failure, arrived,
-                        System.nanoTime());
+                tap.exchanged(conn.getRemoteSocketAddress(), metadata, shown, reply, failure, arrived, System.nanoTime());
             }
         } catch (RuntimeException e) {
             log.warn("The exchange tap failed: {}", e.toString());
