@@ -1,7 +1,9 @@
 package org.webpolicy.transport.adapter;
 
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
+import java.nio.channels.CancelledKeyException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
@@ -14,9 +16,12 @@ import org.java_websocket.WebSocketAdapter;
 import org.java_websocket.WebSocketImpl;
 import org.java_websocket.drafts.Draft;
 import org.java_websocket.enums.Opcode;
+import org.java_websocket.enums.ReadyState;
 import org.java_websocket.exceptions.WebsocketNotConnectedException;
 import org.java_websocket.framing.CloseFrame;
 import org.java_websocket.framing.Framedata;
+import org.webpolicy.transport.frame.EncodedMessage;
+import org.webpolicy.transport.server.WireConnection;
 
 /**
  * A server connection ({@code ws://}, or {@code wss://} through a {@link TlsChannel}) whose socket the server takes over from the WebSocket
@@ -31,8 +36,11 @@ import org.java_websocket.framing.Framedata;
  * selector thread ({@link #handOver}): its key is cancelled, so it reads no more, its queue moves
  * into our writer, and the {@link IoLoop} starts reading once the library's decoder thread has
  * decoded every read the library queued before the cancel: nothing is lost or reordered.
+ *
+ * <p>It is a {@link WebSocketImpl} because the library's server factory must return one for the
+ * handshake; the server side sees it only as a {@link WireConnection}.
  */
-public final class OwnedSocket extends WebSocketImpl {
+public final class OwnedSocket extends WebSocketImpl implements WireConnection {
 
     /** Where every frame sent on this connection goes, before and after the hand-over. */
     public final FrameWriter writer = new FrameWriter();
@@ -140,6 +148,69 @@ public final class OwnedSocket extends WebSocketImpl {
             }
         }
         return total;
+    }
+
+    @Override
+    public InetSocketAddress remoteAddress() {
+        return getRemoteSocketAddress();
+    }
+
+    @Override
+    public boolean handshaking() {
+        return getReadyState() == ReadyState.NOT_YET_CONNECTED;
+    }
+
+    @Override
+    public void sendBinary(EncodedMessage message) {
+        sendFrame(new MessageFrame(message));
+    }
+
+    @Override
+    public void sendText(String text) {
+        send(text);
+    }
+
+    @Override
+    public void cut(int code, String reason) {
+        closeConnection(code, reason);
+    }
+
+    @Override
+    public long claimPrepaid(long messageBytes) {
+        return getDraft() instanceof WireDraft draft ? draft.claimPrepaid(messageBytes) : 0;
+    }
+
+    /**
+     * Before the hand-over the library writes on its selector thread and can lose a write queued
+     * from another thread: when its selector finds the queue empty just before we queue a frame
+     * and asks for write readiness, it then withdraws that request, and the frame waits for the
+     * next event on the connection (up to a ping interval). Fuzzing caught a reply stuck this way.
+     * After every send the selector thread itself asks again for write readiness where frames
+     * wait ({@link WriteWake}), which no withdrawal can race; only without the wake-up pipe, a
+     * timer looks again 1 ms later. After the hand-over none of this is needed: the
+     * {@link FrameWriter} cannot lose a write.
+     */
+    @Override
+    public void flushSoon() {
+        if (!writer.owned() && getWebSocketListener() instanceof ServerEndpoint endpoint) {
+            endpoint.flushSoon(this);
+        }
+    }
+
+    /**
+     * Asks the library's selector to write this connection when frames wait in its queue and it
+     * is not watching for write readiness: the re-check after {@link #flushSoon} and the sweep's.
+     */
+    void flushIfStuck() {
+        SelectionKey key = getSelectionKey();
+        try {
+            if (!writer.owned() && !outQueue.isEmpty() && key != null && key.isValid()
+                    && (key.interestOps() & SelectionKey.OP_WRITE) == 0) {
+                getWebSocketListener().onWriteDemand(this);
+            }
+        } catch (CancelledKeyException e) {
+            // closed meanwhile
+        }
     }
 
     @Override

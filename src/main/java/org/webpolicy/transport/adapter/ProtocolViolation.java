@@ -1,8 +1,8 @@
 package org.webpolicy.transport.adapter;
 
 import org.java_websocket.enums.Opcode;
-import org.java_websocket.exceptions.InvalidDataException;
 import org.java_websocket.framing.FramedataImpl1;
+import org.webpolicy.transport.frame.ProtocolException;
 
 /**
  * Not a frame: what {@link WireDraft} hands the library in place of the frames it could not
@@ -12,15 +12,15 @@ import org.java_websocket.framing.FramedataImpl1;
  */
 public final class ProtocolViolation extends FramedataImpl1 {
 
-    private final InvalidDataException cause;
+    private final ProtocolException cause;
 
-    ProtocolViolation(InvalidDataException cause) {
+    ProtocolViolation(ProtocolException cause) {
         super(Opcode.CONTINUOUS);
         this.cause = cause;
     }
 
     int closeCode() {
-        return cause.getCloseCode();
+        return cause.closeCode();
     }
 
     String reason() {

@@ -113,7 +113,7 @@ public final class ServerEndpoint extends WebSocketServer {
         this.slots = new ConnectionSlots(options.limits().maxConnections(), housekeeping, clientLog);
         this.handshaking = new PendingHandshakes(options.limits().maxHandshakesPerAddress(), options.limits().firstByteTimeout(),
                 options.limits().handshakeTimeout());
-        this.requests = new RequestRunner(options, core, budget, housekeeping, clientLog, this::onWriteDemand, writeWake);
+        this.requests = new RequestRunner(options, core, budget, housekeeping, clientLog);
         setTcpNoDelay(true);
         setReuseAddr(true);
         // No fixed socket receive buffer: the kernel's auto-tuning grows a busy connection's window
@@ -323,7 +323,7 @@ public final class ServerEndpoint extends WebSocketServer {
         writeWake.register(((WebSocketImpl) conn).getSelectionKey().selector(), this);
         conn.setAttachment(new ServerConnection(workers));
         super.allocateBuffers(conn);
-        if (!handshaking.admit(conn)) {
+        if (!handshaking.admit((OwnedSocket) conn)) {
             // Before it could send anything: it costs an accept and a close, not a slot.
             clientLog.warn("Closing a connection from {}: {} handshakes already under way from that address",
                     conn.getRemoteSocketAddress(), options.limits().maxHandshakesPerAddress());
@@ -347,7 +347,7 @@ public final class ServerEndpoint extends WebSocketServer {
     @Override
     protected void releaseBuffers(WebSocket conn) throws InterruptedException {
         // Called once per connection: the library closes a connection once, whatever the path.
-        handshaking.done(conn);
+        handshaking.done((OwnedSocket) conn);
         if (conn.getDraft() instanceof WireDraft draft) {
             draft.reset(); // gives back what its partly received frame held of the budget
         }
@@ -368,7 +368,7 @@ public final class ServerEndpoint extends WebSocketServer {
      */
     private void sweep() {
         for (WebSocket conn : getConnections()) {
-            requests.flushIfStuck(conn);
+            ((OwnedSocket) conn).flushIfStuck();
         }
         SelectionKey listener = slots.acceptKey();
         if (listener != null && !listener.channel().isOpen() && !closing && failure == null) {
@@ -377,8 +377,8 @@ public final class ServerEndpoint extends WebSocketServer {
             fatal(new IllegalStateException("The listening socket was closed by the WebSocket library"));
         }
         handshaking.sweep((conn, reason) -> {
-            log.debug("Closing {}: {}", conn.getRemoteSocketAddress(), reason);
-            ((WebSocketImpl) conn).closeConnection(CloseFrame.NEVER_CONNECTED, reason);
+            log.debug("Closing {}: {}", conn.remoteAddress(), reason);
+            conn.cut(CloseFrame.NEVER_CONNECTED, reason);
         });
     }
 
@@ -388,8 +388,8 @@ public final class ServerEndpoint extends WebSocketServer {
         if (ws instanceof OwnedSocket owned) {
             owned.readQueued();
         }
-        if (ws.getReadyState() == ReadyState.NOT_YET_CONNECTED) {
-            handshaking.spoke(ws);
+        if (ws instanceof OwnedSocket owned && owned.handshaking()) {
+            handshaking.spoke(owned);
         }
         super.queue(ws);
     }
@@ -409,7 +409,7 @@ public final class ServerEndpoint extends WebSocketServer {
 
     @Override
     public void onOpen(WebSocket conn, ClientHandshake handshake) {
-        handshaking.done(conn);
+        handshaking.done((OwnedSocket) conn);
         if (conn.getDraft() instanceof HandshakeDraft d && d.plainStatus() != 0) {
             // A health check or a refused handshake: the HTTP answer is written; hang up.
             ((WebSocketImpl) conn).flushAndClose(CloseFrame.NORMAL, "plain HTTP", false);
@@ -426,8 +426,9 @@ public final class ServerEndpoint extends WebSocketServer {
         if (conn.getDraft() instanceof HandshakeDraft d && d.acceptedImageCodec() != null) {
             session.conversation.decompressImages(budget);
         }
-        conn.send(core.metadataMessage());
-        requests.flushSoon(conn);
+        OwnedSocket wire = (OwnedSocket) conn;
+        wire.send(core.metadataMessage());
+        wire.flushSoon();
         IoLoop loop = ioLoop;
         if (conn instanceof OwnedSocket owned && loop != null) {
             // Without the wake-up pipe the library keeps the connection.
@@ -439,7 +440,7 @@ public final class ServerEndpoint extends WebSocketServer {
     public void onMessage(WebSocket conn, ByteBuffer message) {
         ServerConnection session = conn.getAttachment();
         if (session != null) {
-            requests.received(conn, session, message);
+            requests.received((OwnedSocket) conn, session, message);
         }
     }
 
@@ -447,7 +448,7 @@ public final class ServerEndpoint extends WebSocketServer {
     public void onMessage(WebSocket conn, String message) {
         ServerConnection session = conn.getAttachment();
         if (session != null) {
-            requests.fail(conn, session, "Requests must be binary msgpack frames; got a text frame");
+            requests.fail((OwnedSocket) conn, session, "Requests must be binary msgpack frames; got a text frame");
         }
     }
 
@@ -458,21 +459,29 @@ public final class ServerEndpoint extends WebSocketServer {
      */
     @Override
     public void onWebsocketPing(WebSocket conn, Framedata ping) {
+        OwnedSocket wire = (OwnedSocket) conn;
         ServerConnection session = conn.getAttachment();
         if (session != null) {
             if (!session.admitPing(MAX_PINGS_PER_SECOND)) {
-                requests.cut(conn, session, CloseFrame.POLICY_VALIDATION, "more than " + MAX_PINGS_PER_SECOND
+                requests.cut(wire, session, CloseFrame.POLICY_VALIDATION, "more than " + MAX_PINGS_PER_SECOND
                         + " pings a second", false);
                 return;
             }
-            if (RequestRunner.pendingBytes(conn, options.limits().maxPendingReplyBytes()) > options.limits().maxPendingReplyBytes()) {
-                requests.cut(conn, session, CloseFrame.POLICY_VALIDATION, "more than " + options.limits().maxPendingReplyBytes()
+            if (wire.pendingBytes(options.limits().maxPendingReplyBytes()) > options.limits().maxPendingReplyBytes()) {
+                requests.cut(wire, session, CloseFrame.POLICY_VALIDATION, "more than " + options.limits().maxPendingReplyBytes()
                         + " bytes of replies and pongs left unread", true);
                 return;
             }
         }
         super.onWebsocketPing(conn, ping);
-        requests.flushSoon(conn); // the pong is queued from a decoder thread, as replies are
+        wire.flushSoon(); // the pong is queued from a decoder thread, as replies are
+    }
+
+    /** Makes sure {@code conn}'s queued frames get written by the library's selector (see {@link OwnedSocket#flushSoon}). */
+    void flushSoon(OwnedSocket conn) {
+        if (!writeWake.demand(conn)) {
+            housekeeping.later(1, conn::flushIfStuck);
+        }
     }
 
     @Override

@@ -13,6 +13,8 @@ import org.java_websocket.exceptions.InvalidDataException;
 import org.java_websocket.framing.CloseFrame;
 import org.java_websocket.framing.Framedata;
 import org.java_websocket.framing.FramedataImpl1;
+import org.webpolicy.transport.frame.Frame;
+import org.webpolicy.transport.frame.ProtocolException;
 import org.webpolicy.transport.server.ClientLog;
 import org.webpolicy.transport.protocol.ClientText;
 import org.webpolicy.transport.frame.FrameCodec;
@@ -93,8 +95,13 @@ public class WireDraft extends Draft_6455 {
     public List<Framedata> translateFrame(ByteBuffer buffer) {
         FrameCodec codec = frames();
         try {
-            return codec.decode(buffer);
-        } catch (InvalidDataException e) {
+            List<Frame> frames = codec.decode(buffer);
+            List<Framedata> library = new ArrayList<>(frames.size());
+            for (Frame frame : frames) {
+                library.add(toLibrary(frame));
+            }
+            return library;
+        } catch (ProtocolException e) {
             buffer.position(buffer.limit());
             codec.release();
             List<Framedata> violation = new ArrayList<>(1);
@@ -104,10 +111,38 @@ public class WireDraft extends Draft_6455 {
             buffer.position(buffer.limit());
             codec.release();
             List<Framedata> violation = new ArrayList<>(1);
-            violation.add(new ProtocolViolation(new InvalidDataException(CloseFrame.TRY_AGAIN_LATER,
+            violation.add(new ProtocolViolation(new ProtocolException(CloseFrame.TRY_AGAIN_LATER,
                     "out of memory while decoding this connection's frames")));
             return violation;
         }
+    }
+
+    /** Our decoded frame as the library's frame semantics take it (its close frame parses code and reason). */
+    private static Framedata toLibrary(Frame frame) {
+        FramedataImpl1 library = FramedataImpl1.get(switch (frame.opcode()) {
+            case CONTINUATION -> Opcode.CONTINUOUS;
+            case TEXT -> Opcode.TEXT;
+            case BINARY -> Opcode.BINARY;
+            case CLOSE -> Opcode.CLOSING;
+            case PING -> Opcode.PING;
+            case PONG -> Opcode.PONG;
+        });
+        library.setFin(frame.fin());
+        library.setPayload(frame.payload());
+        return library;
+    }
+
+    /** The library's frame as ours, for the encoder. */
+    static Frame fromLibrary(Framedata frame) {
+        org.webpolicy.transport.frame.Opcode opcode = switch (frame.getOpcode()) {
+            case CONTINUOUS -> org.webpolicy.transport.frame.Opcode.CONTINUATION;
+            case TEXT -> org.webpolicy.transport.frame.Opcode.TEXT;
+            case BINARY -> org.webpolicy.transport.frame.Opcode.BINARY;
+            case CLOSING -> org.webpolicy.transport.frame.Opcode.CLOSE;
+            case PING -> org.webpolicy.transport.frame.Opcode.PING;
+            case PONG -> org.webpolicy.transport.frame.Opcode.PONG;
+        };
+        return new Frame(opcode, frame.isFin(), frame.getPayloadData());
     }
 
     @Override
@@ -192,7 +227,10 @@ public class WireDraft extends Draft_6455 {
 
     @Override
     public ByteBuffer createBinaryFrame(Framedata frame) {
-        return FrameCodec.encode(frame, role == Role.CLIENT);
+        if (frame instanceof MessageFrame message) {
+            return FrameCodec.encode(message.message(), role == Role.CLIENT, null);
+        }
+        return FrameCodec.encode(fromLibrary(frame), role == Role.CLIENT);
     }
 
     @Override
