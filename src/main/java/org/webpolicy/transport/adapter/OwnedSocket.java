@@ -20,16 +20,17 @@ import org.java_websocket.enums.ReadyState;
 import org.java_websocket.exceptions.WebsocketNotConnectedException;
 import org.java_websocket.framing.CloseFrame;
 import org.java_websocket.framing.Framedata;
-import org.webpolicy.transport.frame.EncodedMessage;
+import org.webpolicy.transport.server.ServerWire;
 import org.webpolicy.transport.server.WireConnection;
 
 /**
  * A server connection ({@code ws://}, or {@code wss://} through a {@link TlsChannel}) whose socket the server takes over from the WebSocket
  * library once its handshake is done: the library's selector and decoder threads cost two thread
  * hand-offs per read and another per reply, which on a robot's request-reply cycle is most of the
- * CPU a request takes. The library keeps doing the protocol: its handshake, its frame semantics
- * (continuations, ping and pong, the close handshake, through {@link #decode}) and its liveness
- * pings; only the moving of bytes is ours.
+ * CPU a request takes. The library keeps the HTTP upgrade and its liveness pings; the frames
+ * after the upgrade are the connection's {@link ServerWire}'s, which {@link WireDraft} hands
+ * every byte (through {@link #decode}, on the library's decoder thread before the hand-over and on
+ * the {@link IoLoop} after it).
  *
  * <p>Every send entry point goes through one {@link FrameWriter} per connection, before the hand-over
  * too (then into the library's queue, as the library would). The hand-over runs on the library's
@@ -38,7 +39,9 @@ import org.webpolicy.transport.server.WireConnection;
  * decoded every read the library queued before the cancel: nothing is lost or reordered.
  *
  * <p>It is a {@link WebSocketImpl} because the library's server factory must return one for the
- * handshake; the server side sees it only as a {@link WireConnection}.
+ * handshake, and the hand-over reads the library's key and queue ({@code getSelectionKey},
+ * {@code outQueue}), which its public API does not otherwise offer; this class is the one place
+ * that does. The server side sees it only as a {@link WireConnection}.
  */
 public final class OwnedSocket extends WebSocketImpl implements WireConnection {
 
@@ -52,6 +55,8 @@ public final class OwnedSocket extends WebSocketImpl implements WireConnection {
     private volatile long handOverAt = -1;
     private final AtomicBoolean reading = new AtomicBoolean();
     private volatile IoLoop loop;
+    /** The connection's WebSocket after the upgrade; set when the library accepts it. */
+    private volatile ServerWire wire;
 
     /**
      * A connection as the library would make it; the hand-over comes after its handshake.
@@ -61,6 +66,34 @@ public final class OwnedSocket extends WebSocketImpl implements WireConnection {
      */
     public OwnedSocket(WebSocketAdapter listener, List<Draft> drafts) {
         super(listener, drafts);
+    }
+
+    /**
+     * Gives the connection its WebSocket, when the library accepts it.
+     *
+     * @param to the wire
+     */
+    public void wire(ServerWire to) {
+        wire = to;
+    }
+
+    /**
+     * The upgrade is done: from now on, every byte the client sends goes to the wire. Called in
+     * the library's open callback, before it decodes the bytes that came behind the upgrade.
+     */
+    public void openWire() {
+        if (getDraft() instanceof WireDraft draft) {
+            draft.bind(wire);
+        }
+    }
+
+    /**
+     * The connection's WebSocket.
+     *
+     * @return the wire, or null before the library accepted the connection
+     */
+    public ServerWire wire() {
+        return wire;
     }
 
     /** On the library's selector thread: one more read is handed to its decoder thread. */
@@ -121,10 +154,15 @@ public final class OwnedSocket extends WebSocketImpl implements WireConnection {
         try {
             super.decode(socketBuffer);
         } catch (OutOfMemoryError e) {
-            // This connection's bytes (its handshake, or frames outside the draft's own guard):
-            // cut it, and the thread decoding it serves the others (WireDraft#contain).
+            // This connection's bytes (its handshake, or what the wire handed on): cut it, and the
+            // thread decoding it serves the others.
             socketBuffer.position(socketBuffer.limit());
-            WireDraft.contain(this, e);
+            ServerWire w = wire;
+            if (w != null) {
+                w.outOfMemory(e);
+            } else {
+                closeConnection(CloseFrame.TRY_AGAIN_LATER, "out of memory while decoding this connection's bytes");
+            }
         } finally {
             if (!reading.get()) {
                 readsDecoded.incrementAndGet();
@@ -161,13 +199,16 @@ public final class OwnedSocket extends WebSocketImpl implements WireConnection {
     }
 
     @Override
-    public void sendBinary(EncodedMessage message) {
-        sendFrame(new MessageFrame(message));
+    public void write(List<ByteBuffer> frames) {
+        if (!isOpen()) {
+            throw new IllegalStateException("the connection is closed");
+        }
+        writeEncoded(frames);
     }
 
     @Override
-    public void sendText(String text) {
-        send(text);
+    public void closeWhenFlushed(int code, String reason, boolean remote) {
+        flushAndClose(code, reason, remote);
     }
 
     @Override
@@ -176,8 +217,23 @@ public final class OwnedSocket extends WebSocketImpl implements WireConnection {
     }
 
     @Override
-    public long claimPrepaid(long messageBytes) {
-        return getDraft() instanceof WireDraft draft ? draft.claimPrepaid(messageBytes) : 0;
+    public void alive() {
+        updateLastPong();
+    }
+
+    /**
+     * The library closes connections itself while the server stops (and the I/O loop on a bug in
+     * decoding): once the connection is open, its wire sends the close frame and closes the socket.
+     */
+    @Override
+    public void close(int code, String message, boolean remote) {
+        ServerWire w = wire;
+        if (w != null && !remote && getReadyState() == ReadyState.OPEN && !(getDraft() instanceof HandshakeDraft d
+                && d.plainStatus() != 0)) {
+            w.close(code, message == null ? "" : message);
+            return;
+        }
+        super.close(code, message, remote);
     }
 
     /**
@@ -260,6 +316,10 @@ public final class OwnedSocket extends WebSocketImpl implements WireConnection {
         for (Framedata f : frames) {
             encoded.add(getDraft().createBinaryFrame(f));
         }
+        writeEncoded(encoded);
+    }
+
+    private void writeEncoded(List<ByteBuffer> encoded) {
         after(writer.writeOr(encoded, () -> {
             outQueue.addAll(encoded);
             getWebSocketListener().onWriteDemand(this);

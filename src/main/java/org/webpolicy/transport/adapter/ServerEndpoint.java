@@ -30,6 +30,8 @@ import org.webpolicy.transport.server.PendingHandshakes;
 import org.webpolicy.transport.server.ProtocolCore;
 import org.webpolicy.transport.server.RequestRunner;
 import org.webpolicy.transport.server.ServerConnection;
+import org.webpolicy.transport.server.ServerWire;
+import org.webpolicy.transport.frame.EncodedMessage;
 import org.webpolicy.transport.ServerOptions;
 
 /**
@@ -53,9 +55,6 @@ public final class ServerEndpoint extends WebSocketServer {
      * {@link IoLoop#SCRATCH_BYTES}.
      */
     static final int READ_BUFFER_BYTES = 256 << 10;
-
-    /** Pings answered per connection and second; more close the connection (1008). */
-    static final int MAX_PINGS_PER_SECOND = 50;
 
     private final ServerOptions options;
     private final ProtocolCore core;
@@ -101,7 +100,7 @@ public final class ServerEndpoint extends WebSocketServer {
     private ServerEndpoint(ServerOptions options, ProtocolCore core, ThreadPoolExecutor workers, Housekeeping housekeeping,
             Consumer<Throwable> onFatal, Admission admission, ClientLog clientLog, InboundBudget budget) {
         super(new InetSocketAddress(options.host(), options.port()), decoderThreads(),
-                List.of(new HandshakeDraft(admission, options.limits().maxMessageBytes(), budget, clientLog)));
+                List.of(new HandshakeDraft(admission, options.limits().maxMessageBytes())));
         admission.endpoint = this;
         this.options = options;
         this.core = core;
@@ -321,9 +320,13 @@ public final class ServerEndpoint extends WebSocketServer {
         // On the selector thread, where the library accepts: the first accept makes the
         // selector known to the write wake-up.
         writeWake.register(((WebSocketImpl) conn).getSelectionKey().selector(), this);
-        conn.setAttachment(new ServerConnection(workers));
+        OwnedSocket owned = (OwnedSocket) conn;
+        ServerWire wire = new ServerWire(owned, new ServerConnection(workers), requests, options.limits().maxMessageBytes(),
+                options.limits().maxPendingReplyBytes(), budget, clientLog);
+        owned.wire(wire);
+        conn.setAttachment(wire.session());
         super.allocateBuffers(conn);
-        if (!handshaking.admit((OwnedSocket) conn)) {
+        if (!handshaking.admit(wire)) {
             // Before it could send anything: it costs an accept and a close, not a slot.
             clientLog.warn("Closing a connection from {}: {} handshakes already under way from that address",
                     conn.getRemoteSocketAddress(), options.limits().maxHandshakesPerAddress());
@@ -347,9 +350,10 @@ public final class ServerEndpoint extends WebSocketServer {
     @Override
     protected void releaseBuffers(WebSocket conn) throws InterruptedException {
         // Called once per connection: the library closes a connection once, whatever the path.
-        handshaking.done((OwnedSocket) conn);
-        if (conn.getDraft() instanceof WireDraft draft) {
-            draft.reset(); // gives back what its partly received frame held of the budget
+        ServerWire wire = ((OwnedSocket) conn).wire();
+        if (wire != null) {
+            handshaking.done(wire);
+            wire.release(); // gives back what its partly received frame and message held of the budget
         }
         ServerConnection session = conn.getAttachment();
         if (session != null && session.markGone()) {
@@ -388,8 +392,8 @@ public final class ServerEndpoint extends WebSocketServer {
         if (ws instanceof OwnedSocket owned) {
             owned.readQueued();
         }
-        if (ws instanceof OwnedSocket owned && owned.handshaking()) {
-            handshaking.spoke(owned);
+        if (ws instanceof OwnedSocket owned && owned.handshaking() && owned.wire() != null) {
+            handshaking.spoke(owned.wire());
         }
         super.queue(ws);
     }
@@ -409,7 +413,9 @@ public final class ServerEndpoint extends WebSocketServer {
 
     @Override
     public void onOpen(WebSocket conn, ClientHandshake handshake) {
-        handshaking.done((OwnedSocket) conn);
+        OwnedSocket owned = (OwnedSocket) conn;
+        ServerWire wire = owned.wire();
+        handshaking.done(wire);
         if (conn.getDraft() instanceof HandshakeDraft d && d.plainStatus() != 0) {
             // A health check or a refused handshake: the HTTP answer is written; hang up.
             ((WebSocketImpl) conn).flushAndClose(CloseFrame.NORMAL, "plain HTTP", false);
@@ -423,58 +429,24 @@ public final class ServerEndpoint extends WebSocketServer {
             openConnections++;
         }
         log.debug("Connection from {}", conn.getRemoteSocketAddress());
-        if (conn.getDraft() instanceof HandshakeDraft d && d.acceptedImageCodec() != null) {
+        HandshakeDraft draft = (HandshakeDraft) conn.getDraft();
+        if (draft.acceptedImageCodec() != null) {
             session.conversation.decompressImages(budget);
         }
-        OwnedSocket wire = (OwnedSocket) conn;
-        wire.send(core.metadataMessage());
+        // Before the library decodes the bytes behind the upgrade: from the first, they go to the wire.
+        owned.openWire();
+        wire.sendBinary(new EncodedMessage(List.of(ByteBuffer.wrap(core.metadataMessage()))));
         wire.flushSoon();
         IoLoop loop = ioLoop;
-        if (conn instanceof OwnedSocket owned && loop != null) {
+        if (loop != null) {
             // Without the wake-up pipe the library keeps the connection.
             writeWake.onSelector(() -> owned.handOver(loop));
         }
     }
 
     @Override
-    public void onMessage(WebSocket conn, ByteBuffer message) {
-        ServerConnection session = conn.getAttachment();
-        if (session != null) {
-            requests.received((OwnedSocket) conn, session, message);
-        }
-    }
-
-    @Override
     public void onMessage(WebSocket conn, String message) {
-        ServerConnection session = conn.getAttachment();
-        if (session != null) {
-            requests.fail((OwnedSocket) conn, session, "Requests must be binary msgpack frames; got a text frame");
-        }
-    }
-
-    /**
-     * The library answers every ping at once, so a client could queue pongs without end by never
-     * reading them, or keep the decoder threads busy answering: pings are bounded by rate and by
-     * the connection's unread bytes, as replies are.
-     */
-    @Override
-    public void onWebsocketPing(WebSocket conn, Framedata ping) {
-        OwnedSocket wire = (OwnedSocket) conn;
-        ServerConnection session = conn.getAttachment();
-        if (session != null) {
-            if (!session.admitPing(MAX_PINGS_PER_SECOND)) {
-                requests.cut(wire, session, CloseFrame.POLICY_VALIDATION, "more than " + MAX_PINGS_PER_SECOND
-                        + " pings a second", false);
-                return;
-            }
-            if (wire.pendingBytes(options.limits().maxPendingReplyBytes()) > options.limits().maxPendingReplyBytes()) {
-                requests.cut(wire, session, CloseFrame.POLICY_VALIDATION, "more than " + options.limits().maxPendingReplyBytes()
-                        + " bytes of replies and pongs left unread", true);
-                return;
-            }
-        }
-        super.onWebsocketPing(conn, ping);
-        wire.flushSoon(); // the pong is queued from a decoder thread, as replies are
+        // never called: the library is handed no frames (WireDraft); the connection's ServerWire reads them
     }
 
     /** Makes sure {@code conn}'s queued frames get written by the library's selector (see {@link OwnedSocket#flushSoon}). */

@@ -44,10 +44,10 @@ public final class PendingHandshakes {
          * @param conn the connection
          * @param reason why it is closed
          */
-        void close(WireConnection conn, String reason);
+        void close(ServerWire conn, String reason);
     }
 
-    private final Map<WireConnection, Pending> pending = new ConcurrentHashMap<>();
+    private final Map<ServerWire, Pending> pending = new ConcurrentHashMap<>();
     private final Map<InetAddress, Integer> perAddress = new ConcurrentHashMap<>();
     private final int maxPerAddress;
     private final long firstByteNanos;
@@ -73,7 +73,7 @@ public final class PendingHandshakes {
      * @param conn the connection
      * @return whether it was admitted
      */
-    public boolean admit(WireConnection conn) {
+    public boolean admit(ServerWire conn) {
         InetAddress address = addressOf(conn);
         if (address != null) {
             boolean[] room = {false};
@@ -98,7 +98,7 @@ public final class PendingHandshakes {
      *
      * @param conn the connection
      */
-    public void spoke(WireConnection conn) {
+    public void spoke(ServerWire conn) {
         Pending p = pending.get(conn);
         if (p != null) {
             p.spoke = true;
@@ -110,7 +110,7 @@ public final class PendingHandshakes {
      *
      * @param conn the connection
      */
-    public void done(WireConnection conn) {
+    public void done(ServerWire conn) {
         Pending p = pending.remove(conn);
         if (p != null && p.address != null) {
             perAddress.computeIfPresent(p.address, (a, n) -> n <= 1 ? null : n - 1);
@@ -152,7 +152,7 @@ public final class PendingHandshakes {
         });
     }
 
-    private static InetAddress addressOf(WireConnection conn) {
+    private static InetAddress addressOf(ServerWire conn) {
         InetSocketAddress remote = conn.remoteAddress();
         return remote == null ? null : remote.getAddress();
     }

@@ -34,13 +34,13 @@ public final class ReplyCharge {
     }
 
     /** The reply held by {@link #hold} was handed to {@code conn}: given back once written. */
-    void queued(WireConnection conn, ServerConnection session, long bytes) {
+    void queued(ServerWire conn, ServerConnection session, long bytes) {
         if (bytes > InboundBudget.SMALL_MESSAGE_BYTES) {
             releaseWhenWritten(conn, session, bytes, 2);
         }
     }
 
-    private void releaseWhenWritten(WireConnection conn, ServerConnection session, long bytes, long afterMillis) {
+    private void releaseWhenWritten(ServerWire conn, ServerConnection session, long bytes, long afterMillis) {
         boolean scheduled = housekeeping.later(afterMillis, () -> {
             if (session.closed || conn.pendingBytes(0) == 0) {
                 budget.release(bytes);

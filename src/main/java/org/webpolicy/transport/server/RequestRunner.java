@@ -22,7 +22,7 @@ import org.webpolicy.transport.ServerOptions;
  * and the server's inbound memory budget. A connection past a bound is closed (1008 or 1013);
  * every other connection carries on.
  */
-public final class RequestRunner {
+public final class RequestRunner implements ServerWire.Receiver {
 
     private static final Logger log = LoggerFactory.getLogger(RequestRunner.class);
 
@@ -54,19 +54,30 @@ public final class RequestRunner {
         this.replies = new ReplyCharge(budget, housekeeping);
     }
 
-    /**
-     * A request arrived (on a decoder thread): queue it for the connection's turn on a worker.
-     *
-     * @param conn the connection
-     * @param session what the server keeps for it
-     * @param message the request's bytes
-     */
-    public void received(WireConnection conn, ServerConnection session, ByteBuffer message) {
+    @Override
+    public void binary(ServerWire wire, ByteBuffer message, long prepaid) {
+        received(wire, wire.session(), message, prepaid);
+    }
+
+    @Override
+    public void text(ServerWire wire) {
+        fail(wire, wire.session(), "Requests must be binary msgpack frames; got a text frame");
+    }
+
+    @Override
+    public void limit(ServerWire wire, int code, String reason, boolean now) {
+        cut(wire, wire.session(), code, reason, now);
+    }
+
+    /** A request arrived (on the thread reading the socket): queue it for the connection's turn on a worker. */
+    private void received(ServerWire conn, ServerConnection session, ByteBuffer message, long prepaid) {
         if (session.closed) {
+            budget.release(prepaid);
             return;
         }
         if (session.queued.incrementAndGet() > options.limits().maxQueuedRequests()) {
             session.queued.decrementAndGet();
+            budget.release(prepaid);
             cut(conn, session, CloseCodes.POLICY, "more than " + options.limits().maxQueuedRequests()
                     + " requests waiting for their replies", false);
             return;
@@ -75,7 +86,6 @@ public final class RequestRunner {
         long arrived = System.nanoTime();
         core.metrics().received(bytes);
         // A fragmented message's buffer was charged before its fragments were copied into it.
-        long prepaid = conn.claimPrepaid(bytes);
         if (prepaid < bytes && !budget.tryReserve(bytes - prepaid, bytes)) {
             budget.release(prepaid);
             session.queued.decrementAndGet();
@@ -92,7 +102,7 @@ public final class RequestRunner {
         }
     }
 
-    private void handle(WireConnection conn, ServerConnection session, ByteBuffer message, long bytes, long arrived) {
+    private void handle(ServerWire conn, ServerConnection session, ByteBuffer message, long bytes, long arrived) {
         core.metrics().queueSeconds.recordNanos(System.nanoTime() - arrived);
         DecodedCharge decoded = new DecodedCharge(budget, bytes);
         try {
@@ -142,7 +152,7 @@ public final class RequestRunner {
     }
 
     /** Hands the exchange to the server's {@link ExchangeTap}, if any; a tap's failure never reaches the robot. */
-    private void tap(WireConnection conn, ByteBuffer request, List<ByteBuffer> reply, String failure, long arrived) {
+    private void tap(ServerWire conn, ByteBuffer request, List<ByteBuffer> reply, String failure, long arrived) {
         if (options.exchangeTap() == null) {
             return;
         }
@@ -169,7 +179,7 @@ public final class RequestRunner {
      * @param session what the server keeps for it; nothing more is sent once it is closed
      * @param text the reason, as the client is shown it
      */
-    public void fail(WireConnection conn, ServerConnection session, String text) {
+    public void fail(ServerWire conn, ServerConnection session, String text) {
         if (session.closed) {
             return;
         }
@@ -197,7 +207,7 @@ public final class RequestRunner {
      * @param reason the close reason
      * @param now whether to cut the socket without waiting for the close handshake
      */
-    public void cut(WireConnection conn, ServerConnection session, int code, String reason, boolean now) {
+    public void cut(ServerWire conn, ServerConnection session, int code, String reason, boolean now) {
         if (session.closed) {
             return;
         }

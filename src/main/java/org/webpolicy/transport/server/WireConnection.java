@@ -1,84 +1,68 @@
 package org.webpolicy.transport.server;
 
 import java.net.InetSocketAddress;
-import org.webpolicy.transport.frame.EncodedMessage;
+import java.nio.ByteBuffer;
+import java.util.List;
 
 /**
- * One client connection as the server side sees it: what it is told (replies, error texts, close
- * frames), how it is cut, and what it still has to write. The WebSocket library's connection
- * implements it in the adapter package; nothing here knows that library.
+ * What moves one connection's bytes for its {@link ServerWire}: the socket (or the TLS channel
+ * around it) as the WebSocket library hands it over after the upgrade. The adapter package
+ * implements it; nothing here knows that library.
  *
- * <p>Sends may come from any thread (workers, the I/O loop, the library's decoder threads) and
- * go out in the order they are made. A send on a connection that is closed already throws
- * {@link IllegalStateException} or is dropped; callers that must not throw catch it.
+ * <p>Writes may come from any thread and go out in the order they are made.
  */
 public interface WireConnection {
 
     /**
-     * The client's address, for logs and the exchange tap.
+     * The client's address.
      *
      * @return the address, or null once the socket is gone
      */
     InetSocketAddress remoteAddress();
 
     /**
-     * Whether the HTTP upgrade is still under way (no frame sent or received yet).
+     * Whether the HTTP upgrade is still under way.
      *
      * @return true while handshaking
      */
     boolean handshaking();
 
     /**
-     * Sends a binary message, written straight from the codec's segments.
+     * Writes encoded frames, in order, after what is queued.
      *
-     * @param message the reply
+     * @param frames whole frames, each from its position to its limit
+     * @throws IllegalStateException when the connection is closed
      */
-    void sendBinary(EncodedMessage message);
+    void write(List<ByteBuffer> frames);
 
     /**
-     * Sends a text message (error texts, as the Python servers send them).
+     * Closes the socket once everything queued (the close frame last) is written.
      *
-     * @param text the text
+     * @param code the close code, as reported locally
+     * @param reason the close reason
+     * @param remote whether the client closed first
      */
-    void sendText(String text);
+    void closeWhenFlushed(int code, String reason, boolean remote);
 
     /**
-     * Starts the close handshake with {@code code}: a close frame goes out after what is queued.
+     * Closes the socket now; what waits unwritten is dropped.
      *
-     * @param code the close code
-     * @param reason the close reason (ASCII, cut to fit a control frame)
-     */
-    void close(int code, String reason);
-
-    /**
-     * Cuts the socket now, without waiting for a close handshake; what waits unwritten is dropped.
-     *
-     * @param code the close code reported locally
+     * @param code the close code, as reported locally
      * @param reason why
      */
     void cut(int code, String reason);
 
-    /**
-     * Makes sure what was just sent reaches the socket without waiting for another event on the
-     * connection.
-     */
+    /** Makes sure what was just written reaches the socket without waiting for another event on it. */
     void flushSoon();
 
     /**
-     * Bytes sent and not yet written, counted up to just past {@code enough}.
+     * Bytes written and not yet taken by the socket, counted up to just past {@code enough}.
      *
      * @param enough the count past which counting stops
      * @return the bytes counted
      */
     long pendingBytes(long enough);
 
-    /**
-     * Budget bytes already charged for the buffer of the {@code messageBytes} message being
-     * handed on, which the caller now holds (0 when none were): a fragmented message's buffer is
-     * charged before its fragments are copied into it.
-     *
-     * @param messageBytes the size of the message handed on
-     * @return the bytes the caller now holds from the budget
-     */
-    long claimPrepaid(long messageBytes);
+    /** The client answered a ping: it is alive (the liveness check closes a connection that stops answering). */
+    void alive();
 }
