@@ -57,6 +57,8 @@ public final class OwnedSocket extends WebSocketImpl implements WireConnection {
     private volatile IoLoop loop;
     /** The connection's WebSocket after the upgrade; set when the library accepts it. */
     private volatile ServerWire wire;
+    /** Set once the upgrade is done and the wire reads the bytes after it ({@link #openWire}). */
+    private volatile boolean wireOpen;
 
     /**
      * A connection as the library would make it; the hand-over comes after its handshake.
@@ -84,6 +86,7 @@ public final class OwnedSocket extends WebSocketImpl implements WireConnection {
     public void openWire() {
         if (getDraft() instanceof WireDraft draft) {
             draft.bind(wire);
+            wireOpen = true;
         }
     }
 
@@ -228,8 +231,7 @@ public final class OwnedSocket extends WebSocketImpl implements WireConnection {
     @Override
     public void close(int code, String message, boolean remote) {
         ServerWire w = wire;
-        if (w != null && !remote && getReadyState() == ReadyState.OPEN && !(getDraft() instanceof HandshakeDraft d
-                && d.plainStatus() != 0)) {
+        if (w != null && wireOpen && !remote && getReadyState() == ReadyState.OPEN) {
             w.close(code, message == null ? "" : message);
             return;
         }

@@ -1,23 +1,18 @@
 package org.webpolicy.transport.adapter;
 
 import java.io.IOException;
-import java.net.BindException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.java_websocket.WebSocket;
 import org.java_websocket.WebSocketImpl;
 import org.java_websocket.enums.ReadyState;
 import org.java_websocket.framing.CloseFrame;
-import org.java_websocket.framing.Framedata;
 import org.java_websocket.handshake.ClientHandshake;
 import org.java_websocket.server.WebSocketServer;
 import org.slf4j.Logger;
@@ -73,8 +68,7 @@ public final class ServerEndpoint extends WebSocketServer {
     private final Consumer<Throwable> onFatal;
     /** Connections accepted whose handshake has not finished: per-address count, first-byte and handshake times. */
     private final PendingHandshakes handshaking;
-    private final CountDownLatch started = new CountDownLatch(1);
-    private volatile Exception startFailure;
+    private final Startup startup;
     private volatile int openConnections;
     private final Object openLock = new Object();
     private volatile boolean closing;
@@ -93,7 +87,7 @@ public final class ServerEndpoint extends WebSocketServer {
      */
     public ServerEndpoint(ServerOptions options, ProtocolCore core, ThreadPoolExecutor workers, Housekeeping housekeeping,
             Consumer<Throwable> onFatal) {
-        this(options, core, workers, housekeeping, onFatal, new Admission(options.apiKey()), new ClientLog(),
+        this(options, core, workers, housekeeping, onFatal, new Admission(options, core), new ClientLog(),
                 new InboundBudget(options.limits().inboundMemoryBytes()));
     }
 
@@ -109,6 +103,7 @@ public final class ServerEndpoint extends WebSocketServer {
         this.clientLog = clientLog;
         this.budget = budget;
         this.onFatal = onFatal;
+        this.startup = new Startup(options);
         this.slots = new ConnectionSlots(options.limits().maxConnections(), housekeeping, clientLog);
         this.handshaking = new PendingHandshakes(options.limits().maxHandshakesPerAddress(), options.limits().firstByteTimeout(),
                 options.limits().handshakeTimeout());
@@ -137,56 +132,6 @@ public final class ServerEndpoint extends WebSocketServer {
         }
     }
 
-    /** The handshake gate's questions, answered by this endpoint once it exists. */
-    private static final class Admission implements HandshakeDraft.Gate {
-        private final byte[] apiKey;
-        private volatile ServerEndpoint endpoint;
-
-        Admission(byte[] apiKey) {
-            this.apiKey = apiKey;
-        }
-
-        @Override
-        public byte[] apiKey() {
-            return apiKey;
-        }
-
-        @Override
-        public boolean full() {
-            return endpoint.full();
-        }
-
-        @Override
-        public boolean failed() {
-            return endpoint.failure != null;
-        }
-
-        @Override
-        public boolean acceptsImageCodecs() {
-            return endpoint.options.acceptImageCodecs();
-        }
-
-        @Override
-        public boolean acceptsContinuation() {
-            return endpoint.core.acceptsContinuation();
-        }
-
-        @Override
-        public boolean draining() {
-            return endpoint.draining;
-        }
-
-        @Override
-        public boolean publicMetrics() {
-            return endpoint.options.publicMetrics();
-        }
-
-        @Override
-        public String metricsText() {
-            return endpoint.core.metrics().prometheusText(endpoint.openConnections, endpoint.draining);
-        }
-    }
-
     private static int decoderThreads() {
         return Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
     }
@@ -201,16 +146,7 @@ public final class ServerEndpoint extends WebSocketServer {
      */
     @Override
     public void start() {
-        if (options.port() != 0) {
-            try (ServerSocket probe = new ServerSocket()) {
-                probe.setReuseAddress(true);
-                probe.bind(getAddress());
-            } catch (BindException e) {
-                throw notStarted(e);
-            } catch (IOException | RuntimeException e) {
-                // Anything else (an unresolvable host, ...) is left to the library's bind, which names it.
-            }
-        }
+        startup.probe(getAddress());
         super.start();
     }
 
@@ -221,19 +157,7 @@ public final class ServerEndpoint extends WebSocketServer {
      * @throws IllegalStateException when the port could not be bound, or not within 30 s
      */
     public void awaitStarted() throws InterruptedException {
-        if (!started.await(30, TimeUnit.SECONDS)) {
-            throw new IllegalStateException("Server did not start within 30 s");
-        }
-        if (startFailure != null) {
-            throw notStarted(startFailure);
-        }
-    }
-
-    private IllegalStateException notStarted(Exception cause) {
-        String advice = cause instanceof BindException && String.valueOf(cause.getMessage()).contains("in use")
-                ? " (another process listens there: stop it, or choose another port, 0 for a free one)" : "";
-        return new IllegalStateException("Could not start the policy server on " + options.host() + ":" + options.port()
-                + ": " + cause.getMessage() + advice, cause);
+        startup.await();
     }
 
     /**
@@ -243,6 +167,11 @@ public final class ServerEndpoint extends WebSocketServer {
      */
     public int openConnections() {
         return openConnections;
+    }
+
+    /** Whether the server went down. */
+    boolean failed() {
+        return failure != null;
     }
 
     boolean full() {
@@ -304,7 +233,7 @@ public final class ServerEndpoint extends WebSocketServer {
         long every = Math.max(10, Math.min(1000,
                 Math.min(options.limits().handshakeTimeout().toMillis(), options.limits().firstByteTimeout().toMillis()) / 4));
         housekeeping.every(every, this::sweep);
-        started.countDown();
+        startup.started();
     }
 
     @Override
@@ -463,11 +392,9 @@ public final class ServerEndpoint extends WebSocketServer {
 
     @Override
     public void onError(WebSocket conn, Exception ex) {
-        if (started.getCount() > 0) {
+        if (startup.failed(ex)) {
             // The server itself failed to start (e.g. the port is taken): start() throws it to
             // the caller, so it is not logged a second time here.
-            startFailure = ex;
-            started.countDown();
             log.debug("Policy server failed to start: {}", ex.toString());
             return;
         }

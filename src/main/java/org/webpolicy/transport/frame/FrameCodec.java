@@ -64,8 +64,6 @@ public final class FrameCodec {
      * copied them into one buffer ({@link #assembled()}): both live at once while it does.
      */
     private long assembling;
-    /** The bytes of the fragmented message that became whole last. */
-    private long assembledBytes;
     private boolean released;
 
     /**
@@ -125,15 +123,6 @@ public final class FrameCodec {
         fragmented = false;
         giveBack();
         assembled();
-    }
-
-    /**
-     * The bytes of the fragmented message completed last: what its receiver's copy of it takes.
-     *
-     * @return the bytes, 0 when no fragmented message has completed
-     */
-    public synchronized long assembledBytes() {
-        return assembledBytes;
     }
 
     /** The receiver has copied the fragments of the messages completed so far: their charge goes back. */
@@ -298,7 +287,6 @@ public final class FrameCodec {
             // Whole, but the receiver still holds the fragments while it copies them into one
             // buffer: their charge stays until it has (assembled()).
             assembling += charged;
-            assembledBytes = fragmentedBytes;
             charged = 0;
         }
         if (!fragmented) {

@@ -180,6 +180,7 @@ public final class ServerWire {
             // Requests are binary: a text one is refused for its kind alone, so its characters
             // are never decoded, and its fragments are not kept.
             if (frame.fin()) {
+                codec.assembled(); // the fragments' charge, had there been fragments
                 receiver.text(this);
             }
             return;
@@ -194,7 +195,10 @@ public final class ServerWire {
         }
         // The last fragment: the fragments are copied into one buffer, whose bytes are charged
         // first; the request takes the charge over.
-        long copy = codec.assembledBytes();
+        long copy = 0;
+        for (ByteBuffer part : fragments) {
+            copy += part.remaining();
+        }
         if (copy > 0 && !budget.tryReserve(copy, copy)) {
             dropFragments();
             receiver.limit(this, CloseCodes.TRY_AGAIN_LATER, "the server's inbound memory budget is spent; try again later",
@@ -281,9 +285,10 @@ public final class ServerWire {
      * Sends a binary message, written straight from the codec's segments.
      *
      * @param message the reply
-     * @throws IllegalStateException when the connection is closed
+     * @throws IllegalStateException when the connection is closing or closed
      */
     public void sendBinary(EncodedMessage message) {
+        refuseAfterClose();
         link.write(List.of(FrameCodec.encode(message, false, null)));
     }
 
@@ -291,10 +296,18 @@ public final class ServerWire {
      * Sends a text message (error texts, as the Python servers send them).
      *
      * @param text the text
-     * @throws IllegalStateException when the connection is closed
+     * @throws IllegalStateException when the connection is closing or closed
      */
     public void sendText(String text) {
+        refuseAfterClose();
         send(new Frame(Opcode.TEXT, true, ByteBuffer.wrap(text.getBytes(java.nio.charset.StandardCharsets.UTF_8))));
+    }
+
+    /** Nothing but a close frame may follow a close frame (RFC 6455 5.5.1). */
+    private void refuseAfterClose() {
+        if (closeSent.get()) {
+            throw new IllegalStateException("the connection is closing");
+        }
     }
 
     private void send(Frame frame) {
