@@ -8,6 +8,7 @@ public final class ProtocolException extends Exception {
 
     private static final long serialVersionUID = 1L;
 
+    /** The close code the RFC names for what was wrong. */
     private final int closeCode;
 
     /**
