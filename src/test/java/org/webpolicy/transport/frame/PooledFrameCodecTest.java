@@ -11,11 +11,6 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import org.java_websocket.exceptions.InvalidDataException;
-import org.java_websocket.framing.CloseFrame;
-import org.java_websocket.framing.Framedata;
-import org.java_websocket.framing.FramedataImpl1;
-import org.java_websocket.enums.Opcode;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,17 +20,14 @@ import org.junit.jupiter.api.Test;
 class PooledFrameCodecTest {
 
     private static byte[] maskedFrame(byte[] payload) {
-        FramedataImpl1 frame = FramedataImpl1.get(Opcode.BINARY);
-        frame.setFin(true);
-        frame.setPayload(ByteBuffer.wrap(payload));
-        ByteBuffer wire = FrameCodec.encode(frame, true);
+        ByteBuffer wire = FrameCodec.encode(new Frame(Opcode.BINARY, true, ByteBuffer.wrap(payload)), true);
         byte[] out = new byte[wire.remaining()];
         wire.get(out);
         return out;
     }
 
-    private static List<Framedata> feed(FrameCodec codec, byte[] wire, int from, int to, int piece) throws InvalidDataException {
-        List<Framedata> frames = new ArrayList<>();
+    private static List<Frame> feed(FrameCodec codec, byte[] wire, int from, int to, int piece) throws ProtocolException {
+        List<Frame> frames = new ArrayList<>();
         for (int at = from; at < to; at += piece) {
             frames.addAll(codec.decode(ByteBuffer.wrap(wire, at, Math.min(piece, to - at))));
         }
@@ -43,7 +35,7 @@ class PooledFrameCodecTest {
     }
 
     @Test
-    void messagesArriveWholeInLentBuffersChargedAtTheirClass() throws InvalidDataException {
+    void messagesArriveWholeInLentBuffersChargedAtTheirClass() throws ProtocolException {
         MessageBufferPool pool = new MessageBufferPool(64L << 20);
         InboundBudget budget = new InboundBudget(64L << 20, pool);
         FrameCodec codec = new FrameCodec(16 << 20, FrameCodec.Masking.REQUIRED, budget);
@@ -53,9 +45,9 @@ class PooledFrameCodecTest {
             byte[] payload = new byte[600_000 + step];
             random.nextBytes(payload);
             byte[] wire = maskedFrame(payload);
-            List<Framedata> frames = feed(codec, wire, 0, wire.length, 16_384);
+            List<Frame> frames = feed(codec, wire, 0, wire.length, 16_384);
             assertEquals(1, frames.size());
-            ByteBuffer message = frames.get(0).getPayloadData();
+            ByteBuffer message = frames.get(0).payload();
             assertEquals(payload.length, message.remaining());
             assertArrayEquals(payload, toBytes(message), "step " + step);
             assertTrue(pool.isLent(message.array()), "the message's buffer is the pool's, lent to whoever answers it");
@@ -71,7 +63,7 @@ class PooledFrameCodecTest {
     }
 
     @Test
-    void aClaimIsNotLentBeforeItsBytesArriveAndALeftFrameGoesBack() throws InvalidDataException {
+    void aClaimIsNotLentBeforeItsBytesArriveAndALeftFrameGoesBack() throws ProtocolException {
         MessageBufferPool pool = new MessageBufferPool(64L << 20);
         InboundBudget budget = new InboundBudget(512L << 20, pool);
         FrameCodec codec = new FrameCodec(256 << 20, FrameCodec.Masking.REQUIRED, budget);
@@ -87,14 +79,14 @@ class PooledFrameCodecTest {
     }
 
     @Test
-    void aSpentBudgetStillRefusesWith1013() throws InvalidDataException {
+    void aSpentBudgetStillRefusesWith1013() throws ProtocolException {
         MessageBufferPool pool = new MessageBufferPool(64L << 20);
         InboundBudget budget = new InboundBudget(1 << 20, pool);
         assertTrue(budget.tryReserve(1 << 20, 1 << 20));
         FrameCodec codec = new FrameCodec(16 << 20, FrameCodec.Masking.REQUIRED, budget);
         byte[] wire = maskedFrame(new byte[2 << 20]);
-        InvalidDataException e = assertThrows(InvalidDataException.class, () -> feed(codec, wire, 0, wire.length, 65_536));
-        assertEquals(CloseFrame.TRY_AGAIN_LATER, e.getCloseCode());
+        ProtocolException e = assertThrows(ProtocolException.class, () -> feed(codec, wire, 0, wire.length, 65_536));
+        assertEquals(CloseCodes.TRY_AGAIN_LATER, e.closeCode());
         assertFalse(budget.used() > 1 << 20, "nothing kept from the refused frame");
     }
 
