@@ -18,8 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import javax.net.ssl.SSLParameters;
-import javax.net.ssl.SSLSocket;
 import org.java_websocket.enums.Opcode;
 import org.java_websocket.exceptions.InvalidDataException;
 import org.java_websocket.framing.CloseFrame;
@@ -34,9 +32,9 @@ import org.webpolicy.transport.protocol.ClientText;
  * ({@link ClientUpgrade}), then our frame reader on a thread of the connection's own and our
  * writer for requests, pongs, pings and the close frame, all masked as a client's must be.
  *
- * <p>The socket is a blocking {@link SocketChannel}; for {@code wss://} the JDK's {@link SSLSocket}
- * is layered on it, from the client's {@code SSLContext}, with host name verification on (as the
- * library's client had it). Requests are written on the caller's thread ({@link ClientFrameWriter}:
+ * <p>The socket is a blocking {@link SocketChannel}; for {@code wss://} the JDK's TLS engine runs
+ * over it ({@link ClientTls}), from the client's {@code SSLContext}, with host name verification on
+ * (as the library's client had it). Requests are written on the caller's thread ({@link ClientFrameWriter}:
  * no hand-over to a writer thread, one wake-up less per step); a request not written within the
  * request timeout has the socket cut, and a caller interrupted in its write fails at once (the
  * channel closes on an interrupt, under TLS too).
@@ -199,14 +197,11 @@ final class ClientEndpoint {
             socket.setSoTimeout(connectTimeoutMillis);
             OutputStream out;
             if (tls) {
-                SSLSocket ssl = (SSLSocket) options.sslContext().getSocketFactory().createSocket(socket, uri.getHost(), port(), true);
-                SSLParameters parameters = ssl.getSSLParameters();
-                parameters.setEndpointIdentificationAlgorithm("HTTPS");
-                ssl.setSSLParameters(parameters);
-                ssl.startHandshake();
-                in = ssl.getInputStream();
-                out = ssl.getOutputStream();
-                writer.attach(c, out);
+                ClientTls t = new ClientTls(c, options.sslContext(), uri.getHost(), port());
+                t.handshake();
+                in = t.input();
+                out = t.output();
+                writer.attach(c, t);
             } else {
                 in = socket.getInputStream();
                 out = socket.getOutputStream();
