@@ -342,7 +342,7 @@ class CompressedImagesWireTest {
     void aServerThatAcceptsGetsCompressedImagesFromTheClient() throws Exception {
         Map<String, String> headers = new LinkedHashMap<>(ScriptedServer.OUR_HEADERS);
         headers.put(ImageCodecNegotiation.HEADER, "png");
-        try (ScriptedServer server = new ScriptedServer(headers,
+        try (ScriptedServer server = new ScriptedServer(wire.serverTls(), headers,
                 (peer, n, request) -> peer.send(ScriptedServer.envelopeReply(request, Map.of("a", 1L))));
              PolicyClient c = client(server.port(), ImageCodec.PNG).build()) {
             Map<String, Object> obs = observation(8);
@@ -358,7 +358,7 @@ class CompressedImagesWireTest {
         // A server answering another codec than the one offered is not taken at its word.
         Map<String, String> other = new LinkedHashMap<>(ScriptedServer.OUR_HEADERS);
         other.put(ImageCodecNegotiation.HEADER, "jpeg");
-        try (ScriptedServer server = new ScriptedServer(other,
+        try (ScriptedServer server = new ScriptedServer(wire.serverTls(), other,
                 (peer, n, request) -> peer.send(ScriptedServer.envelopeReply(request, Map.of("a", 1L))));
              PolicyClient c = client(server.port(), ImageCodec.PNG).build()) {
             Map<String, Object> obs = observation(9);

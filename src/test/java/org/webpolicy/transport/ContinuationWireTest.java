@@ -203,7 +203,7 @@ class ContinuationWireTest {
         Map<String, String> headers = new HashMap<>(ScriptedServer.OUR_HEADERS);
         headers.put(Headers.CONTINUATION, Headers.CONTINUATION_VERSION);
         for (String wrong : List.of("cursor", "generation", "none", "right")) {
-            ScriptedServer server = open.add(new ScriptedServer(headers, (peer, n, request) -> {
+            ScriptedServer server = open.add(new ScriptedServer(wire.serverTls(), headers, (peer, n, request) -> {
                 Map<String, Object> reply = ScriptedServer.envelopeReply(request, Map.of("ok", true));
                 Map<?, ?> rtc = (Map<?, ?>) ((Map<?, ?>) request).get(ContinuationFields.RTC);
                 long cursor = (Long) rtc.get(ContinuationFields.CURSOR);
