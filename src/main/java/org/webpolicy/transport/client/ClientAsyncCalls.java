@@ -137,7 +137,7 @@ public final class ClientAsyncCalls {
         startSender();
         ClientConnection c = bursting;
         if (c != null) {
-            c.nudge();
+            c.pipelined().nudge();
         }
         if (closed) {
             failQueued(); // close() ran while this call was queued
@@ -152,7 +152,7 @@ public final class ClientAsyncCalls {
         queue.add(stopToken);
         ClientConnection c = bursting;
         if (c != null) {
-            c.nudge();
+            c.pipelined().nudge();
         }
     }
 
@@ -229,14 +229,14 @@ public final class ClientAsyncCalls {
                 }
                 boolean ready;
                 try {
-                    ready = c.awaitReply(left);
+                    ready = c.pipelined().awaitReply(left);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     c.shutDown("interrupted");
                     throw new PolicyConnectionException("Interrupted while waiting for the reply from " + c.uri(), e);
                 }
                 if (ready) {
-                    Map<String, Object> reply = c.receivePipelined(head.id());
+                    Map<String, Object> reply = c.pipelined().receive(head.id());
                     Map<String, Object> action;
                     try {
                         action = ClientSession.actionOf(c, reply, head.continuation());
@@ -284,7 +284,7 @@ public final class ClientAsyncCalls {
     private void send(ClientConnection c, Call call, ArrayDeque<Sent> inFlight) {
         try {
             Continuation sent = ClientSession.sentContinuation(c, call.continuation);
-            long id = c.sendPipelined(session.stepEnvelope(c, call.observation, sent));
+            long id = c.pipelined().send(session.stepEnvelope(c, call.observation, sent));
             inFlight.add(new Sent(call, id, sent, System.nanoTime() + options.requestTimeout().toNanos()));
         } catch (RuntimeException e) {
             if (!c.usable()) {

@@ -1,11 +1,7 @@
 package org.webpolicy.transport.client;
 
-import java.net.ConnectException;
-import java.net.UnknownHostException;
-import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -16,7 +12,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.webpolicy.codec.DecodeException;
 import org.webpolicy.codec.MsgpackCodec;
-import org.webpolicy.image.compression.ImageCodecNegotiation;
 import org.webpolicy.transport.ClientOptions;
 import org.webpolicy.transport.protocol.ClientText;
 import org.webpolicy.transport.frame.ClientCapture;
@@ -46,16 +41,6 @@ public final class ClientConnection implements ClientEndpoint.Listener {
 
     private static final Logger log = LoggerFactory.getLogger(ClientConnection.class);
 
-    /**
-     * Why an attempt to connect failed, whether the server may yet accept one, and whether the
-     * attempt ran out of its time (the next may be given longer).
-     */
-    record Failure(String reason, boolean retryable, boolean timedOut) {
-        Failure(String reason, boolean retryable) {
-            this(reason, retryable, false);
-        }
-    }
-
     private final ClientOptions options;
     private final MsgpackCodec codec;
     private final ClientEndpoint endpoint;
@@ -69,14 +54,13 @@ public final class ClientConnection implements ClientEndpoint.Listener {
     private final AtomicBoolean shutDownStarted = new AtomicBoolean();
     private final CountDownLatch shutDownDone = new CountDownLatch(1);
     private volatile boolean handshakeDone;
-    private volatile boolean envelope;
-    private volatile boolean echoesIds;
-    private volatile boolean compressesImages;
-    private volatile boolean takesContinuation;
+    /** What the upgrade settled; set on the reader thread before {@link #handshakeDone}. */
+    private volatile ClientNegotiation terms = ClientNegotiation.NONE;
     private volatile Exception error;
     private volatile String endReason;
     private volatile Map<String, Object> metadata = Map.of();
     private long lastRequestId;
+    private final PipelinedRequests pipelined = new PipelinedRequests(this);
 
     /** The server this connection goes to. */
     java.net.URI uri() {
@@ -92,12 +76,8 @@ public final class ClientConnection implements ClientEndpoint.Listener {
         this.codec = codec;
         this.lost = lost;
         this.slot = new ReplySlot(options.uri().toString());
-        Map<String, String> headers = new LinkedHashMap<>();
-        if (options.apiKey() != null) {
-            headers.put(Headers.AUTHORIZATION, Headers.API_KEY_SCHEME + " " + options.apiKey());
-        }
-        ImageCodecNegotiation.offer(options.imageCodec()).ifPresent(token -> headers.put(Headers.IMAGE_CODEC, token));
-        this.endpoint = new ClientEndpoint(options.uri(), options, headers, connectTimeoutMillis, this);
+        this.endpoint = new ClientEndpoint(options.uri(), options, ClientNegotiation.requestHeaders(options),
+                connectTimeoutMillis, this);
     }
 
     /**
@@ -106,15 +86,15 @@ public final class ClientConnection implements ClientEndpoint.Listener {
      * @return null on success, otherwise why not (the connection is then shut down)
      * @throws InterruptedException when the calling thread is interrupted
      */
-    Failure open(long timeoutNanos) throws InterruptedException {
+    ConnectFailure open(long timeoutNanos) throws InterruptedException {
         long deadline = System.nanoTime() + timeoutNanos;
         endpoint.connect();
         if (!settled.await(timeoutNanos, TimeUnit.NANOSECONDS)) {
             shutDown("handshake not completed in time");
-            return new Failure("no handshake within " + millis(timeoutNanos) + " ms", true, true);
+            return new ConnectFailure("no handshake within " + millis(timeoutNanos) + " ms", true, true);
         }
         if (!handshakeDone) {
-            Failure failure = failure(timeoutNanos);
+            ConnectFailure failure = ConnectFailure.of(error, endReason, options, timeoutNanos);
             shutDown("connecting failed");
             return failure;
         }
@@ -126,17 +106,17 @@ public final class ClientConnection implements ClientEndpoint.Listener {
             // attempt) or broke the protocol (not).
             boolean ended = slot.violation() == null;
             shutDown("no metadata");
-            return new Failure("connected, but no metadata frame: " + e.getMessage(), ended);
+            return new ConnectFailure("connected, but no metadata frame: " + e.getMessage(), ended);
         }
         if (first == null) {
             // A server that accepted but went quiet (one shutting down, or a frame lost under load):
             // another attempt, with more time, is worth it.
             shutDown("no metadata");
-            return new Failure("connected, but no metadata frame came within " + millis(timeoutNanos) + " ms", true, true);
+            return new ConnectFailure("connected, but no metadata frame came within " + millis(timeoutNanos) + " ms", true, true);
         }
         if (first.binary() == null) {
             shutDown("no metadata");
-            return new Failure("connected, but the server sent " + first.describe() + " instead of the metadata frame", false);
+            return new ConnectFailure("connected, but the server sent " + first.describe() + " instead of the metadata frame", false);
         }
         try {
             Object meta = codec.unpack(first.binary());
@@ -145,90 +125,16 @@ public final class ClientConnection implements ClientEndpoint.Listener {
             metadata = map;
         } catch (DecodeException e) {
             shutDown("undecodable metadata");
-            return new Failure("the metadata frame could not be decoded: " + e.getMessage(), false);
+            return new ConnectFailure("the metadata frame could not be decoded: " + e.getMessage(), false);
         }
         if (!usable()) {
             // Ended (e.g. a server shutting down: worth another attempt) or broke the protocol (not).
             String violation = slot.violation();
             shutDown("unusable after the metadata");
-            return new Failure(violation != null ? violation : "the connection ended right after the metadata frame: " + endReason,
+            return new ConnectFailure(violation != null ? violation : "the connection ended right after the metadata frame: " + endReason,
                     violation == null);
         }
         return null;
-    }
-
-    private Failure failure(long timeoutNanos) {
-        Exception e = error;
-        if (e instanceof ConnectException) {
-            return new Failure("refused (" + e.getMessage() + ")", true);
-        }
-        if (e instanceof ClientUpgrade.Refused refused) {
-            int status = refused.status();
-            if (status == 401) {
-                return new Failure(refusedKey(options.apiKey() != null), false);
-            }
-            // 503: the server is full or shutting down (a restart): both pass. 502 and 504: a load
-            // balancer in front lost the server it chose (killed mid-handshake); another attempt goes
-            // to a server that lives.
-            return new Failure(refused.getMessage() + refusalHint(status), status == 503 || status == 502 || status == 504);
-        }
-        if (e instanceof SocketTimeoutException) {
-            // The reader's socket timeout is the attempt's time too: whichever of it and the wait in
-            // open() ends first, the caller is told the same thing.
-            return new Failure("no handshake within " + millis(timeoutNanos) + " ms (" + e.getMessage() + ")", true, true);
-        }
-        if (e instanceof UnknownHostException || e instanceof java.nio.channels.UnresolvedAddressException) {
-            return new Failure("unknown host " + options.uri().getHost() + " (" + ClientText.reason(e) + ")", false);
-        }
-        if (e instanceof javax.net.ssl.SSLException && !endedUnderneath(e)) {
-            return new Failure(ClientText.reason(e), false); // the certificate or TLS itself: no retry mends it
-        }
-        if (e instanceof ClientUpgrade.NotWebSocket) {
-            return new Failure(ClientText.reason(e), false);
-        }
-        // Closed or reset during the handshake, with no answer refusing us: a server going away
-        // (restarting, killed) that a later attempt may find back.
-        String said = e != null ? ClientText.reason(e) : endReason != null ? endReason : "handshake not completed";
-        return new Failure("the connection ended during the handshake (" + said + ")", true);
-    }
-
-    /**
-     * True when a TLS failure is the connection ending under the handshake (a server going away:
-     * worth another attempt), not a refusal of the certificate or the protocol.
-     */
-    private static boolean endedUnderneath(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof java.io.EOFException || t instanceof java.net.SocketException) {
-                return true;
-            }
-        }
-        String m = e.getMessage();
-        return m != null && m.contains("Remote host terminated the handshake");
-    }
-
-    /** What a refusal of the upgrade means for the one who reads it. */
-    private static String refusalHint(int status) {
-        return switch (status) {
-            case 426 -> " (the server wants another WebSocket version than 13)";
-            case 503 -> " (the server is full or shutting down)";
-            case 404 -> " (no WebSocket endpoint at this path)";
-            default -> "";
-        };
-    }
-
-    /**
-     * A 401 from the handshake: the server wants an API key this client did not send or sent
-     * wrong. "HTTP 401" alone says nothing about the key.
-     *
-     * @param keySent whether this client sent a key
-     * @return what went wrong and how to pass the server's key
-     */
-    public static String refusedKey(boolean keySent) {
-        return "the server refused the API key (HTTP 401 Unauthorized): "
-                + (keySent ? "the key this client sent is not the server's"
-                        : "this client sent none, and the server requires one")
-                + "; pass the server's key with PolicyClient.builder().apiKey(key) (webpolicy client: --api-key KEY),"
-                + " which sends it as the header Authorization: Api-Key <key>";
     }
 
     /** The metadata the server sent. */
@@ -242,12 +148,12 @@ public final class ClientConnection implements ClientEndpoint.Listener {
      * @return false for openpi's raw form
      */
     public boolean envelope() {
-        return envelope;
+        return terms.envelope();
     }
 
     /** True when the server announced that it echoes request ids (and so envelope requests carry one). */
     boolean echoesIds() {
-        return echoesIds;
+        return terms.echoesIds();
     }
 
     /**
@@ -255,7 +161,7 @@ public final class ClientConnection implements ClientEndpoint.Listener {
      * server announced {@link Headers#CONTINUATION} (real-time chunking).
      */
     boolean takesContinuation() {
-        return takesContinuation;
+        return terms.takesContinuation();
     }
 
     /**
@@ -265,7 +171,7 @@ public final class ClientConnection implements ClientEndpoint.Listener {
      * @return whether images are compressed
      */
     public boolean compressesImages() {
-        return compressesImages;
+        return terms.compressesImages();
     }
 
     /** True while open and not broken: the next request may use it. */
@@ -314,7 +220,7 @@ public final class ClientConnection implements ClientEndpoint.Listener {
     }
 
     /** Queues {@code encoded} as the next request; drops the connection when it cannot. */
-    private void send(EncodedMessage encoded) {
+    void send(EncodedMessage encoded) {
         try {
             slot.expect();
         } catch (PolicyConnectionException e) {
@@ -330,7 +236,7 @@ public final class ClientConnection implements ClientEndpoint.Listener {
     }
 
     /** The value of a reply frame; drops the connection on an error text or bytes that do not decode. */
-    private Object decode(ReplySlot.Frame frame) {
+    Object decode(ReplySlot.Frame frame) {
         if (frame.text() != null) {
             shutDown("server reported an error");
             throw new RemotePolicyException(frame.text());
@@ -349,7 +255,7 @@ public final class ClientConnection implements ClientEndpoint.Listener {
 
     /** {@code reply} as a map; drops the connection when it is not one. */
     @SuppressWarnings("unchecked")
-    private Map<String, Object> asMap(Object reply) {
+    Map<String, Object> asMap(Object reply) {
         if (!(reply instanceof Map<?, ?> map)) {
             shutDown("reply not a map");
             throw new PolicyConnectionException("The reply from " + options.uri() + " is not a map: "
@@ -368,7 +274,7 @@ public final class ClientConnection implements ClientEndpoint.Listener {
      */
     Map<String, Object> exchangeEnvelope(Map<String, Object> request) {
         Long id = null;
-        if (echoesIds) {
+        if (terms.echoesIds()) {
             id = ++lastRequestId;
             request.put(Envelope.REQUEST_ID, id);
         }
@@ -380,7 +286,7 @@ public final class ClientConnection implements ClientEndpoint.Listener {
     }
 
     /** Removes the echoed id from {@code reply}; drops the connection when it is not {@code id}. */
-    private void checkEcho(long id, Map<String, Object> reply) {
+    void checkEcho(long id, Map<String, Object> reply) {
         Object echoed = reply.remove(Envelope.REQUEST_ID);
         if (!Long.valueOf(id).equals(echoed)) {
             shutDown("request id mismatch");
@@ -390,72 +296,27 @@ public final class ClientConnection implements ClientEndpoint.Listener {
         }
     }
 
-    // ---- Pipelined requests: several outstanding, on a connection whose server echoes ids ----
+    /** Pipelined requests on this connection, where the server echoes ids. */
+    PipelinedRequests pipelined() {
+        return pipelined;
+    }
 
-    /**
-     * Sends an envelope request without waiting for its reply; it carries a fresh id, which the
-     * matching {@link #receivePipelined} checks. Only where {@link #echoesIds()}: the server then
-     * answers this connection's requests in order, each reply carrying its request's id.
-     *
-     * @return the request's id
-     * @throws org.webpolicy.codec.EncodeException when {@code request} holds a value the wire
-     *     cannot carry (nothing was sent; the connection stays usable)
-     * @throws PolicyConnectionException when the connection is unusable or sending failed (it is
-     *     then dropped)
-     */
-    long sendPipelined(Map<String, Object> request) {
-        if (!echoesIds) {
-            throw new IllegalStateException("Pipelining needs a server that echoes request ids");
-        }
-        long id = lastRequestId + 1;
-        request.put(Envelope.REQUEST_ID, id);
-        EncodedMessage encoded = new EncodedMessage(codec.encode(request));
+    /** The id the next request will carry. */
+    long nextRequestId() {
+        return lastRequestId + 1;
+    }
+
+    /** Records that the request carrying {@code id} is being sent: the next gets another. */
+    void usedRequestId(long id) {
         lastRequestId = id;
-        send(encoded);
-        return id;
     }
 
-    /**
-     * Waits up to {@code timeoutNanos} until the oldest pipelined reply can be received without
-     * waiting, or {@link #nudge()} is called.
-     *
-     * @return true when {@link #receivePipelined} will not wait
-     */
-    boolean awaitReply(long timeoutNanos) throws InterruptedException {
-        return slot.awaitFrame(timeoutNanos);
+    ReplySlot slot() {
+        return slot;
     }
 
-    /** Ends a wait in {@link #awaitReply} early: another request is ready to be sent. */
-    void nudge() {
-        slot.nudge();
-    }
-
-    /**
-     * The reply to pipelined request {@code id}, the oldest outstanding; call when
-     * {@link #awaitReply} said it is there.
-     *
-     * @throws PolicyConnectionException when the connection ended or broke the protocol, the reply
-     *     is undecodable, not a map, or carries another id (the connection is then dropped)
-     * @throws RemotePolicyException when the server answered with an error text
-     */
-    Map<String, Object> receivePipelined(long id) {
-        ReplySlot.Frame frame;
-        try {
-            frame = slot.take(0);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            shutDown("interrupted");
-            throw new PolicyConnectionException("Interrupted while taking the reply from " + options.uri(), e);
-        } catch (PolicyConnectionException e) {
-            shutDown(e.getMessage());
-            throw e;
-        }
-        if (frame == null) {
-            throw new IllegalStateException("receivePipelined called before the reply arrived");
-        }
-        Map<String, Object> replyMap = asMap(decode(frame));
-        checkEcho(id, replyMap);
-        return replyMap;
+    MsgpackCodec codec() {
+        return codec;
     }
 
     /**
@@ -504,17 +365,7 @@ public final class ClientConnection implements ClientEndpoint.Listener {
 
     @Override
     public void opened(ClientUpgrade.Response handshake) {
-        boolean announced = Headers.ENVELOPE.equals(handshake.header(Headers.PROTOCOL));
-        envelope = switch (options.protocolMode()) {
-            case RAW -> false;
-            case ENVELOPE -> true;
-            case AUTO -> announced;
-        };
-        echoesIds = envelope && Headers.ECHO.equals(handshake.header(Headers.REQUEST_ID));
-        takesContinuation = envelope
-                && Headers.CONTINUATION_VERSION.equals(handshake.header(Headers.CONTINUATION).trim());
-        String accepted = handshake.header(Headers.IMAGE_CODEC);
-        compressesImages = offered(options) && ImageCodecNegotiation.accepted(options.imageCodec(), accepted.isEmpty() ? null : accepted);
+        terms = ClientNegotiation.settled(options, handshake);
         handshakeDone = true;
         settled.countDown();
     }
@@ -543,10 +394,6 @@ public final class ClientConnection implements ClientEndpoint.Listener {
     @Override
     public void error(Exception e) {
         error = e;
-    }
-
-    private static boolean offered(ClientOptions options) {
-        return ImageCodecNegotiation.offer(options.imageCodec()).isPresent();
     }
 
     private static long millis(long nanos) {

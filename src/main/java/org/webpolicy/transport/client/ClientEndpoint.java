@@ -2,10 +2,7 @@ package org.webpolicy.transport.client;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.nio.ByteBuffer;
@@ -189,26 +186,10 @@ final class ClientEndpoint {
                 c.close();
                 return;
             }
-            Socket socket = c.socket();
-            socket.setTcpNoDelay(true);
-            socket.setReceiveBufferSize(ClientOptions.READ_BUFFER_BYTES);
-            socket.connect(new InetSocketAddress(uri.getHost(), port()), connectTimeoutMillis);
-            // A bound on the TLS handshake and the upgrade, should the caller not cut first.
-            socket.setSoTimeout(connectTimeoutMillis);
-            OutputStream out;
-            if (tls) {
-                ClientTls t = new ClientTls(c, options.sslContext(), uri.getHost(), port());
-                t.handshake();
-                in = t.input();
-                out = t.output();
-                writer.attach(c, t);
-            } else {
-                in = socket.getInputStream();
-                out = socket.getOutputStream();
-                writer.attach(c, null);
-            }
-            response = ClientUpgrade.perform(in, out, uri, headers, buffer);
-            socket.setSoTimeout((int) Math.max(1, Math.min(Integer.MAX_VALUE, options.pingInterval().toMillis())));
+            ClientOpening.Opened opened = ClientOpening.open(c, uri, port(), tls, options, headers, connectTimeoutMillis,
+                    writer, buffer);
+            in = opened.in();
+            response = opened.response();
         } catch (IOException | RuntimeException e) {
             if (!reported.get()) {
                 listener.error(e);
