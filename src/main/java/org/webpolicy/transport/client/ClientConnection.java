@@ -16,11 +16,16 @@ import org.webpolicy.transport.ClientOptions;
 import org.webpolicy.transport.protocol.ClientText;
 import org.webpolicy.transport.frame.ClientCapture;
 import org.webpolicy.transport.frame.EncodedMessage;
-import org.webpolicy.transport.protocol.Envelope;
 import org.webpolicy.transport.PolicyConnectionException;
 import org.webpolicy.transport.RemotePolicyException;
 import org.webpolicy.transport.RequestTimeoutException;
+import org.webpolicy.transport.protocol.ClientProtocol;
 import org.webpolicy.transport.protocol.Headers;
+import org.webpolicy.transport.protocol.Reply;
+import org.webpolicy.transport.protocol.ReplyMismatch;
+import org.webpolicy.transport.protocol.Request;
+import org.webpolicy.transport.protocol.SessionTerms;
+import org.webpolicy.transport.protocol.WireForm;
 
 /**
  * One WebSocket connection of a {@link org.webpolicy.transport.PolicyClient}: it opens, reads the metadata frame, then
@@ -29,9 +34,9 @@ import org.webpolicy.transport.protocol.Headers;
  * exchange (timeout, protocol violation, error text, undecodable reply, a reply carrying another
  * request's id) drops the connection: a late or stray frame must never meet a later request.
  *
- * <p>Threading: the owning client calls {@link #open}, {@link #exchange},
- * {@link #exchangeEnvelope} and the pipelined methods from one thread at a time (the one whose
- * turn it is); {@link #nudge} from any thread; {@link #shutDown} may be called from any
+ * <p>Threading: the owning client calls {@link #open}, {@link #exchange}
+ * and the pipelined methods from one thread at a time (the one whose
+ * turn it is); {@link PipelinedRequests#nudge} from any thread; {@link #shutDown} may be called from any
  * thread, any number of times; the connection's reader thread calls the {@link ClientEndpoint.Listener}.
  */
 public final class ClientConnection implements ClientEndpoint.Listener {
@@ -54,12 +59,11 @@ public final class ClientConnection implements ClientEndpoint.Listener {
     private final AtomicBoolean shutDownStarted = new AtomicBoolean();
     private final CountDownLatch shutDownDone = new CountDownLatch(1);
     private volatile boolean handshakeDone;
-    /** What the upgrade settled; set on the reader thread before {@link #handshakeDone}. */
-    private volatile ClientNegotiation terms = ClientNegotiation.NONE;
+    /** Set by the handshake: what it settled, the requests' numbering and the replies' checks. */
+    private volatile ClientProtocol protocol;
     private volatile Exception error;
     private volatile String endReason;
     private volatile Map<String, Object> metadata = Map.of();
-    private long lastRequestId;
     private final PipelinedRequests pipelined = new PipelinedRequests(this);
 
     /** The server this connection goes to. */
@@ -76,8 +80,8 @@ public final class ClientConnection implements ClientEndpoint.Listener {
         this.codec = codec;
         this.lost = lost;
         this.slot = new ReplySlot(options.uri().toString());
-        this.endpoint = new ClientEndpoint(options.uri(), options, ClientNegotiation.requestHeaders(options),
-                connectTimeoutMillis, this);
+        Map<String, String> headers = SessionTerms.offer(options.apiKey(), options.imageCodec());
+        this.endpoint = new ClientEndpoint(options.uri(), options, headers, connectTimeoutMillis, this);
     }
 
     /**
@@ -148,12 +152,23 @@ public final class ClientConnection implements ClientEndpoint.Listener {
      * @return false for openpi's raw form
      */
     public boolean envelope() {
-        return terms.envelope();
+        return terms().form() == WireForm.ENVELOPE;
     }
 
     /** True when the server announced that it echoes request ids (and so envelope requests carry one). */
     boolean echoesIds() {
-        return terms.echoesIds();
+        return terms().requestIds();
+    }
+
+    /** What the handshake settled; {@link SessionTerms#PLAIN} before it. */
+    SessionTerms terms() {
+        ClientProtocol p = protocol;
+        return p == null ? SessionTerms.PLAIN : p.terms();
+    }
+
+    /** The protocol's half of this connection: builds the requests its terms allow. */
+    ClientProtocol protocol() {
+        return protocol;
     }
 
     /**
@@ -161,7 +176,7 @@ public final class ClientConnection implements ClientEndpoint.Listener {
      * server announced {@link Headers#CONTINUATION} (real-time chunking).
      */
     boolean takesContinuation() {
-        return terms.takesContinuation();
+        return terms().continuation();
     }
 
     /**
@@ -171,7 +186,7 @@ public final class ClientConnection implements ClientEndpoint.Listener {
      * @return whether images are compressed
      */
     public boolean compressesImages() {
-        return terms.compressesImages();
+        return terms().compressesImages();
     }
 
     /** True while open and not broken: the next request may use it. */
@@ -185,19 +200,21 @@ public final class ClientConnection implements ClientEndpoint.Listener {
     }
 
     /**
-     * Sends {@code message} and returns the decoded reply.
+     * Sends {@code request} (numbered where the server echoes ids) and returns its reply, checked
+     * against it.
      *
      * @throws PolicyConnectionException when no reply came, or not a usable one (the connection is
-     *     then dropped)
+     *     then dropped when the reply may be another request's: undecodable, not a map, another id
+     *     or continuation)
      * @throws RemotePolicyException when the server answered with an error text
-     * @throws org.webpolicy.codec.EncodeException when {@code message} holds a value the wire
+     * @throws org.webpolicy.codec.EncodeException when {@code request} holds a value the wire
      *     cannot carry (nothing was sent; the connection stays usable)
      */
-    Object exchange(Object message) {
+    Reply exchange(Request request) {
         // Encoded before anything else: a value the wire cannot carry fails the call with the
         // codec's own error, nothing is sent, and the connection stays as it was.
-        EncodedMessage encoded = new EncodedMessage(codec.encode(message));
-        send(encoded);
+        ClientProtocol.Outgoing outgoing = protocol.encode(request);
+        send(new EncodedMessage(outgoing.bytes()));
         ReplySlot.Frame frame;
         try {
             frame = slot.take(options.requestTimeout().toNanos());
@@ -216,7 +233,7 @@ public final class ClientConnection implements ClientEndpoint.Listener {
                     + options.requestTimeout().toMillis() + " ms; the connection was closed and the next call reconnects",
                     options.requestTimeout());
         }
-        return decode(frame);
+        return read(decode(frame), outgoing.request());
     }
 
     /** Queues {@code encoded} as the next request; drops the connection when it cannot. */
@@ -253,46 +270,15 @@ public final class ClientConnection implements ClientEndpoint.Listener {
         }
     }
 
-    /** {@code reply} as a map; drops the connection when it is not one. */
-    @SuppressWarnings("unchecked")
-    Map<String, Object> asMap(Object reply) {
-        if (!(reply instanceof Map<?, ?> map)) {
-            shutDown("reply not a map");
-            throw new PolicyConnectionException("The reply from " + options.uri() + " is not a map: "
-                    + ReplySlot.excerpt(String.valueOf(reply)));
-        }
-        return (Map<String, Object>) map;
-    }
-
-    /**
-     * Sends an envelope request and returns the reply map. Where the server echoes ids, the
-     * request carries a fresh one and the reply must carry the same (it is removed from the map).
-     *
-     * @throws PolicyConnectionException as {@link #exchange}, and when the reply is not a map or
-     *     carries another id (the connection is then dropped)
-     * @throws RemotePolicyException when the server answered with an error text
-     */
-    Map<String, Object> exchangeEnvelope(Map<String, Object> request) {
-        Long id = null;
-        if (terms.echoesIds()) {
-            id = ++lastRequestId;
-            request.put(Envelope.REQUEST_ID, id);
-        }
-        Map<String, Object> replyMap = asMap(exchange(request));
-        if (id != null) {
-            checkEcho(id, replyMap);
-        }
-        return replyMap;
-    }
-
-    /** Removes the echoed id from {@code reply}; drops the connection when it is not {@code id}. */
-    void checkEcho(long id, Map<String, Object> reply) {
-        Object echoed = reply.remove(Envelope.REQUEST_ID);
-        if (!Long.valueOf(id).equals(echoed)) {
-            shutDown("request id mismatch");
-            throw new PolicyConnectionException("The reply from " + options.uri() + (echoed == null
-                    ? " carries no request id" : " carries request id " + ReplySlot.excerpt(String.valueOf(echoed)))
-                    + " where request " + id + " was sent; it is not this request's reply, and the connection was dropped");
+    /** The reply to {@code sent}, checked; drops the connection when it may be another request's. */
+    Reply read(Object decoded, Request sent) {
+        try {
+            return protocol.read(decoded, sent);
+        } catch (ReplyMismatch e) {
+            if (e.dropsConnection) {
+                shutDown(e.reason);
+            }
+            throw new PolicyConnectionException(e.getMessage());
         }
     }
 
@@ -301,22 +287,8 @@ public final class ClientConnection implements ClientEndpoint.Listener {
         return pipelined;
     }
 
-    /** The id the next request will carry. */
-    long nextRequestId() {
-        return lastRequestId + 1;
-    }
-
-    /** Records that the request carrying {@code id} is being sent: the next gets another. */
-    void usedRequestId(long id) {
-        lastRequestId = id;
-    }
-
     ReplySlot slot() {
         return slot;
-    }
-
-    MsgpackCodec codec() {
-        return codec;
     }
 
     /**
@@ -365,7 +337,13 @@ public final class ClientConnection implements ClientEndpoint.Listener {
 
     @Override
     public void opened(ClientUpgrade.Response handshake) {
-        terms = ClientNegotiation.settled(options, handshake);
+        WireForm forced = switch (options.protocolMode()) {
+            case RAW -> WireForm.RAW;
+            case ENVELOPE -> WireForm.ENVELOPE;
+            case AUTO -> null;
+        };
+        SessionTerms terms = SessionTerms.read(forced, options.imageCodec(), handshake::header);
+        protocol = new ClientProtocol(terms, options.imageCodec(), codec, options.uri().toString());
         handshakeDone = true;
         settled.countDown();
     }

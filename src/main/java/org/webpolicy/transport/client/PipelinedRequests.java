@@ -1,15 +1,16 @@
 package org.webpolicy.transport.client;
 
-import java.util.Map;
 import org.webpolicy.transport.PolicyConnectionException;
 import org.webpolicy.transport.RemotePolicyException;
 import org.webpolicy.transport.frame.EncodedMessage;
-import org.webpolicy.transport.protocol.Envelope;
+import org.webpolicy.transport.protocol.ClientProtocol;
+import org.webpolicy.transport.protocol.Reply;
+import org.webpolicy.transport.protocol.Request;
 
 /**
  * Several requests outstanding on one {@link ClientConnection} whose server echoes ids: the server
  * answers the connection's requests in order, each reply carrying its request's id, which is
- * checked here. Any failure drops the connection, as for a single exchange.
+ * checked against the request. Any failure drops the connection, as for a single exchange.
  *
  * <p>Threading: called by the connection's owner, one thread at a time; {@link #nudge} from any.
  */
@@ -25,22 +26,19 @@ final class PipelinedRequests {
      * Sends an envelope request without waiting for its reply; it carries a fresh id, which the
      * matching {@link #receive} checks. Only where {@link ClientConnection#echoesIds()}.
      *
-     * @return the request's id
+     * @return the request as sent, its id included
      * @throws org.webpolicy.codec.EncodeException when {@code request} holds a value the wire
      *     cannot carry (nothing was sent; the connection stays usable)
      * @throws PolicyConnectionException when the connection is unusable or sending failed (it is
      *     then dropped)
      */
-    long send(Map<String, Object> request) {
+    Request send(Request request) {
         if (!connection.echoesIds()) {
             throw new IllegalStateException("Pipelining needs a server that echoes request ids");
         }
-        long id = connection.nextRequestId();
-        request.put(Envelope.REQUEST_ID, id);
-        EncodedMessage encoded = new EncodedMessage(connection.codec().encode(request));
-        connection.usedRequestId(id);
-        connection.send(encoded);
-        return id;
+        ClientProtocol.Outgoing outgoing = connection.protocol().encode(request);
+        connection.send(new EncodedMessage(outgoing.bytes()));
+        return outgoing.request();
     }
 
     /**
@@ -59,14 +57,15 @@ final class PipelinedRequests {
     }
 
     /**
-     * The reply to request {@code id}, the oldest outstanding; call when {@link #awaitReply} said
-     * it is there.
+     * The reply to request {@code sent}, the oldest outstanding, checked against it; call when
+     * {@link #awaitReply} said it is there.
      *
      * @throws PolicyConnectionException when the connection ended or broke the protocol, the reply
-     *     is undecodable, not a map, or carries another id (the connection is then dropped)
+     *     is undecodable, not a map, or carries another id or continuation (the connection is then
+     *     dropped), or holds no action (it is not)
      * @throws RemotePolicyException when the server answered with an error text
      */
-    Map<String, Object> receive(long id) {
+    Reply receive(Request sent) {
         ReplySlot.Frame frame;
         try {
             frame = connection.slot().take(0);
@@ -81,8 +80,6 @@ final class PipelinedRequests {
         if (frame == null) {
             throw new IllegalStateException("receive called before the reply arrived");
         }
-        Map<String, Object> replyMap = connection.asMap(connection.decode(frame));
-        connection.checkEcho(id, replyMap);
-        return replyMap;
+        return connection.read(connection.decode(frame), sent);
     }
 }
