@@ -29,9 +29,9 @@ import org.webpolicy.transport.protocol.ClientText;
  * ({@link ClientUpgrade}), then our frame reader on a thread of the connection's own and our
  * writer for requests, pongs, pings and the close frame, all masked as a client's must be.
  *
- * <p>The socket is a blocking {@link SocketChannel}; for {@code wss://} the JDK's TLS engine runs
- * over it ({@link ClientTls}), from the client's {@code SSLContext}, with host name verification on
- * (as the library's client had it). Requests are written on the caller's thread ({@link ClientFrameWriter}:
+ * <p>The socket is a blocking {@link SocketChannel}; for {@code wss://} the JDK's {@code SSLSocket}
+ * is layered on it, from the client's {@code SSLContext}, with host name verification on (as the
+ * library's client had it). Requests are written on the caller's thread ({@link ClientFrameWriter}:
  * no hand-over to a writer thread, one wake-up less per step); a request not written within the
  * request timeout has the socket cut, and a caller interrupted in its write fails at once (the
  * channel closes on an interrupt, under TLS too).

@@ -1,6 +1,7 @@
 package org.webpolicy.transport.client;
 
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -39,20 +40,19 @@ final class ClientFrameWriter {
     /** Where request frames are built; guarded by {@link #lock}. */
     private final RequestFrameBuffer frames;
     private volatile SocketChannel channel;
-    /** What frames are written through over TLS; null for a plain channel. */
-    private volatile ClientTls tlsOut;
+    /** What frames are written to over TLS; null for a plain channel. */
+    private volatile OutputStream tlsOut;
 
     /** A writer for a plain channel, or a TLS stream when {@code tls}; {@code cut} ends the connection. */
     ClientFrameWriter(boolean tls, Consumer<String> cut) {
         this.tls = tls;
         this.cut = cut;
-        // Direct for the channel, which then writes the frame as it is; heap for TLS, whose
-        // encryption reads arrays fastest and writes its records into a direct buffer of its own.
+        // Direct for the channel, which then writes the frame as it is; heap for TLS, which takes arrays.
         this.frames = new RequestFrameBuffer(!tls);
     }
 
-    /** Where frames go from now on: the channel, or for TLS the engine over it. */
-    void attach(SocketChannel channel, ClientTls tlsOut) {
+    /** Where frames go from now on: the channel, or for TLS the stream of the socket layered on it. */
+    void attach(SocketChannel channel, OutputStream tlsOut) {
         this.channel = channel;
         this.tlsOut = tlsOut;
     }
@@ -146,7 +146,7 @@ final class ClientFrameWriter {
                 + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms: the server stopped reading"));
         try (watch) {
             if (tls) {
-                tlsOut.write(frame);
+                tlsOut.write(frame.array(), frame.arrayOffset() + frame.position(), frame.remaining());
             } else {
                 while (frame.hasRemaining()) {
                     c.write(frame);

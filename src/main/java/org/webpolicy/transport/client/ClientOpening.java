@@ -9,11 +9,13 @@ import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.util.Map;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
 import org.webpolicy.transport.ClientOptions;
 
 /**
  * The opening of a client connection, on its reader thread: the TCP connection, TLS for
- * {@code wss://} ({@link ClientTls}), then the HTTP upgrade ({@link ClientUpgrade}); each step
+ * {@code wss://} (the JDK's {@link SSLSocket} layered on the channel, host name verified), then the HTTP upgrade ({@link ClientUpgrade}); each step
  * bounded by the attempt's time, should the caller not cut the connection first.
  */
 final class ClientOpening {
@@ -49,11 +51,14 @@ final class ClientOpening {
         InputStream in;
         OutputStream out;
         if (tls) {
-            ClientTls t = new ClientTls(channel, options.sslContext(), uri.getHost(), port);
-            t.handshake();
-            in = t.input();
-            out = t.output();
-            writer.attach(channel, t);
+            SSLSocket ssl = (SSLSocket) options.sslContext().getSocketFactory().createSocket(socket, uri.getHost(), port, true);
+            SSLParameters parameters = ssl.getSSLParameters();
+            parameters.setEndpointIdentificationAlgorithm("HTTPS");
+            ssl.setSSLParameters(parameters);
+            ssl.startHandshake();
+            in = ssl.getInputStream();
+            out = ssl.getOutputStream();
+            writer.attach(channel, out);
         } else {
             in = socket.getInputStream();
             out = socket.getOutputStream();
