@@ -48,11 +48,14 @@ public final class WarmUpBench {
         Map<String, Object> obs = aloha(new Random(1));
         System.out.println("Warm-up benchmark: fresh server JVM per round, 1 client, ALOHA (~600 KB) back to back, "
                 + STEADY_TO + " requests per round");
-        round(obs, -1); // warms this client JVM; not reported
-        List<double[]> cold = new ArrayList<>();
-        List<double[]> warm = new ArrayList<>();
         System.out.printf(Locale.ROOT, "%-22s %9s %12s %12s %14s %14s %8s %8s%n", "server", "ready ms",
                 "first p50", "first p99", "steady p50", "steady p99", "p50 x", "p99 x");
+        System.out.println("(first: requests 1-" + FIRST + " after start() returned; steady: requests " + (STEADY_FROM + 1) + "-"
+                + STEADY_TO + " of the same connection; x: first over steady, same server)");
+        System.out.print("(client JVM warm-up, not counted) ");
+        round(obs, -1);
+        List<double[]> cold = new ArrayList<>();
+        List<double[]> warm = new ArrayList<>();
         for (int r = 0; r < rounds; r++) {
             cold.add(round(obs, 0));
             warm.add(round(obs, -1));
@@ -61,6 +64,12 @@ public final class WarmUpBench {
                 + " (target <= 1.5x)%n", FIRST, median(cold, 5), median(warm, 5));
         System.out.printf(Locale.ROOT, "                    no warm-up first-%d p99 %.2fx its steady state; default warm-up %.2fx%n",
                 FIRST, median(cold, 6), median(warm, 6));
+        System.out.printf(Locale.ROOT, "Against the steady state of the servers without warm-up (median %.3f ms p50, %.3f ms p99):"
+                + " warmed first-%d p50 %.2fx, p99 %.2fx; unwarmed first-%d p50 %.2fx, p99 %.2fx%n",
+                median(cold, 3), median(cold, 4), FIRST, median(warm, 1) / median(cold, 3), median(warm, 2) / median(cold, 4),
+                FIRST, median(cold, 1) / median(cold, 3), median(cold, 2) / median(cold, 4));
+        System.out.printf(Locale.ROOT, "Time from JVM start to ready (median): %.0f ms with warm-up, %.0f ms without%n",
+                median(warm, 0), median(cold, 0));
     }
 
     private static double median(List<double[]> rows, int column) {
