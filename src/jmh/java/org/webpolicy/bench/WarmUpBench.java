@@ -21,8 +21,9 @@ import org.webpolicy.transport.PolicyServer;
  * {@code start()} returned against those of the steady state later in the same connection, per
  * round, both kinds of server alternating in one run.
  *
- * <p>{@code WarmUpBench serve REQUESTS} is the server side: it prints {@code READY port ms}
- * once started (ms: from JVM start to ready), and closes when its standard input ends.
+ * <p>{@code WarmUpBench serve REQUESTS} is the server side: it prints {@code READY port ms cpu}
+ * once started (from JVM start to ready: wall-clock ms and the JVM's CPU ms), and closes when its
+ * standard input ends.
  */
 public final class WarmUpBench {
 
@@ -48,7 +49,7 @@ public final class WarmUpBench {
         Map<String, Object> obs = aloha(new Random(1));
         System.out.println("Warm-up benchmark: fresh server JVM per round, 1 client, ALOHA (~600 KB) back to back, "
                 + STEADY_TO + " requests per round");
-        System.out.printf(Locale.ROOT, "%-22s %9s %12s %12s %14s %14s %8s %8s%n", "server", "ready ms",
+        System.out.printf(Locale.ROOT, "%-22s %9s %9s %12s %12s %14s %14s %8s %8s%n", "server", "ready ms", "cpu ms",
                 "first p50", "first p99", "steady p50", "steady p99", "p50 x", "p99 x");
         System.out.println("(first: requests 1-" + FIRST + " after start() returned; steady: requests " + (STEADY_FROM + 1) + "-"
                 + STEADY_TO + " of the same connection; x: first over steady, same server)");
@@ -68,8 +69,8 @@ public final class WarmUpBench {
                 + " warmed first-%d p50 %.2fx, p99 %.2fx; unwarmed first-%d p50 %.2fx, p99 %.2fx%n",
                 median(cold, 3), median(cold, 4), FIRST, median(warm, 1) / median(cold, 3), median(warm, 2) / median(cold, 4),
                 FIRST, median(cold, 1) / median(cold, 3), median(cold, 2) / median(cold, 4));
-        System.out.printf(Locale.ROOT, "Time from JVM start to ready (median): %.0f ms with warm-up, %.0f ms without%n",
-                median(warm, 0), median(cold, 0));
+        System.out.printf(Locale.ROOT, "From JVM start to ready (median): %.0f ms (%.0f ms CPU) with warm-up, %.0f ms (%.0f ms CPU) without%n",
+                median(warm, 0), median(warm, 7), median(cold, 0), median(cold, 7));
     }
 
     private static double median(List<double[]> rows, int column) {
@@ -77,7 +78,7 @@ public final class WarmUpBench {
         return v[v.length / 2];
     }
 
-    /** One fresh server JVM ({@code warmUp} requests, -1 for the default) and 6 000 steps; returns ready ms, p50s, p99s, ratios. */
+    /** One fresh server JVM ({@code warmUp} requests, -1 for the default) and 6 000 steps; returns ready ms, p50s, p99s, ratios, CPU ms. */
     private static double[] round(Map<String, Object> obs, int warmUp) throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> command = new ArrayList<>(List.of(java, "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
@@ -100,11 +101,12 @@ public final class WarmUpBench {
             }
             double[] first = Arrays.stream(nanos, 0, FIRST).mapToDouble(n -> n / 1e6).sorted().toArray();
             double[] steady = Arrays.stream(nanos, STEADY_FROM, STEADY_TO).mapToDouble(n -> n / 1e6).sorted().toArray();
-            double[] row = {Double.parseDouble(ready[2]), pct(first, 50), pct(first, 99), pct(steady, 50), pct(steady, 99), 0, 0};
+            double[] row = {Double.parseDouble(ready[2]), pct(first, 50), pct(first, 99), pct(steady, 50), pct(steady, 99), 0, 0,
+                Double.parseDouble(ready[3])};
             row[5] = row[1] / row[3];
             row[6] = row[2] / row[4];
-            System.out.printf(Locale.ROOT, "%-22s %9.0f %9.3f ms %9.3f ms %11.3f ms %11.3f ms %7.2fx %7.2fx%n",
-                    warmUp == 0 ? "no warm-up" : "default warm-up", row[0], row[1], row[2], row[3], row[4], row[5], row[6]);
+            System.out.printf(Locale.ROOT, "%-22s %9.0f %9.0f %9.3f ms %9.3f ms %11.3f ms %11.3f ms %7.2fx %7.2fx%n",
+                    warmUp == 0 ? "no warm-up" : "default warm-up", row[0], row[7], row[1], row[2], row[3], row[4], row[5], row[6]);
             return row;
         } finally {
             server.getOutputStream().close();
@@ -130,7 +132,8 @@ public final class WarmUpBench {
         }
         try (PolicyServer server = builder.build().start()) {
             long sinceJvmStart = System.currentTimeMillis() - ProcessHandle.current().info().startInstant().orElseThrow().toEpochMilli();
-            System.out.println("READY " + server.port() + " " + sinceJvmStart);
+            long cpuMs = ProcessHandle.current().info().totalCpuDuration().map(d -> d.toMillis()).orElse(-1L);
+            System.out.println("READY " + server.port() + " " + sinceJvmStart + " " + cpuMs);
             System.out.flush();
             while (System.in.read() >= 0) {
                 // until the benchmark closes our input

@@ -264,12 +264,12 @@ public final class PolicyServerBuilder {
     }
 
     /**
-     * Also answers {@code GET /healthz} (and {@code GET /metrics} when
+     * Also answers {@code GET /healthz}, {@code GET /readyz} (and {@code GET /metrics} when
      * {@link #publicMetrics}) on this port, plain HTTP, on a thread of its own: health checks
      * there share neither connection slots nor network threads with the WebSocket port, so no
      * flood of connections on it can delay them. Point the load balancer's or orchestrator's
      * probes at it and keep it off the public network (it serves one request at a time). The
-     * WebSocket port keeps answering {@code /healthz} too. 0 picks a free port
+     * WebSocket port keeps answering {@code /healthz} and {@code /readyz} too. 0 picks a free port
      * ({@link PolicyServer#healthPort()}). Default: none.
      *
      * @param healthPort the port, 0 for a free one, or -1 for none
