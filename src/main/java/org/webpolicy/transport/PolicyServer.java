@@ -153,16 +153,20 @@ public final class PolicyServer implements AutoCloseable {
                 throw new IllegalStateException("Could not open the health port " + options.healthPort() + ": " + e.getMessage(), e);
             }
         }
-        log.info("Serving policy on {}://{}:{}", options.secure() ? "wss" : "ws", options.host(), port());
         if (health != null) {
             log.info("Answering health checks on http://{}:{}/healthz", options.host(), healthPort());
         }
         warmUp();
+        // Said once warm, so that what waits for this line finds the server ready.
+        log.info("Serving policy on {}://{}:{}", options.secure() ? "wss" : "ws", options.host(), port());
         return this;
     }
 
     /** Runs the warm-up, then says ready; a failed warm-up with the user's sample closes the server. */
     private void warmUp() {
+        if (options.warmUp().requests() > 0) {
+            log.info("Port {} bound; warming up before GET /readyz says ready", port());
+        }
         try {
             ServerWarmUp.run(policy, options);
         } catch (IllegalStateException e) {
@@ -170,9 +174,6 @@ public final class PolicyServer implements AutoCloseable {
             throw e;
         }
         endpoint.readiness.warm();
-        if (options.warmUp().requests() > 0) {
-            log.info("Policy server on port {} ready", port());
-        }
     }
 
     /**
