@@ -15,9 +15,7 @@ import org.java_websocket.handshake.Handshakedata;
 import org.java_websocket.handshake.ServerHandshake;
 import org.java_websocket.handshake.ServerHandshakeBuilder;
 import org.webpolicy.image.compression.ImageCodecNegotiation;
-import org.webpolicy.transport.server.ClientLog;
 import org.webpolicy.transport.server.Readiness;
-import org.webpolicy.transport.frame.InboundBudget;
 import org.webpolicy.transport.protocol.Headers;
 import org.webpolicy.transport.protocol.SessionTerms;
 
@@ -95,8 +93,8 @@ public final class HandshakeDraft extends WireDraft {
     private String body;
     private boolean prometheus;
 
-    HandshakeDraft(Gate gate, int maxMessageBytes, InboundBudget budget, ClientLog clientLog) {
-        super(maxMessageBytes, budget, clientLog);
+    HandshakeDraft(Gate gate, int maxMessageBytes) {
+        super(maxMessageBytes);
         this.gate = gate;
     }
 
@@ -297,6 +295,6 @@ public final class HandshakeDraft extends WireDraft {
 
     @Override
     public Draft copyInstance() {
-        return new HandshakeDraft(gate, maxMessageBytes(), budget(), clientLog());
+        return new HandshakeDraft(gate, maxMessageBytes());
     }
 }
