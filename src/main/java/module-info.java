@@ -24,6 +24,11 @@ module org.webpolicy {
     // (msgpack-core-<version>.jar), which is what Maven and Gradle put on the module path.
     requires msgpack.core;
     requires org.bytedeco.javacpp;
+    // JavaCPP's own native library, per platform: modules that export nothing, which nothing would
+    // resolve (and Loader would not find libjnijavacpp) unless someone requires them. The pom ships
+    // both platforms to every consumer.
+    requires org.bytedeco.javacpp.linux.x86_64;
+    requires org.bytedeco.javacpp.linux.arm64;
 
     requires static org.bytedeco.opencv;
     requires static org.bytedeco.openblas;
