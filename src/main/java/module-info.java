@@ -11,9 +11,15 @@
  * not exported: they change without notice. The command line ({@code cli}, {@code demo},
  * {@code check}) ships in its own jar, which runs on the class path.
  *
- * <p>Optional dependencies are {@code requires static}: OpenCV (cameras, the approximate resize),
- * Micrometer ({@link org.webpolicy.transport.MicrometerMetrics}), zstd-jni (zstd MCAP chunks); a
- * module that uses one of these requires it itself.
+ * <p>Optional dependencies are {@code requires static}, read when the application resolves them:
+ * Micrometer ({@link org.webpolicy.transport.MicrometerMetrics}: the application's module requires
+ * {@code micrometer.core}), zstd-jni (zstd MCAP chunks) and OpenCV (cameras, the approximate resize:
+ * {@code --add-modules org.bytedeco.opencv.linux.x86_64,org.bytedeco.openblas.linux.x86_64}, whose
+ * modules hold the natives and bring the preset's API module with them).
+ *
+ * <p>No package is opened. JavaCPP's loader finds our native library as a resource under
+ * {@code org/webpolicy/internal/nativelib/linux-x86_64/} (and {@code linux-arm64}): a directory
+ * whose name is no package name, which a module does not encapsulate.
  */
 module org.webpolicy {
     requires java.desktop; // javax.imageio: the JDK's PNG and JPEG codecs
@@ -21,7 +27,9 @@ module org.webpolicy {
     requires org.slf4j;
     requires org.java_websocket;
     // msgpack-core's jar names no module: this is the name the JDK derives from its file name
-    // (msgpack-core-<version>.jar), which is what Maven and Gradle put on the module path.
+    // (msgpack-core-<version>.jar, as Maven and Gradle keep it), hence the compiler plugin's warning
+    // about a filename-based automatic module. Should msgpack-java name one (its issue 749 asks for
+    // org.msgpack.core), this line follows.
     requires msgpack.core;
     requires org.bytedeco.javacpp;
     // JavaCPP's own native library, per platform: modules that export nothing, which nothing would

@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.Map;
 import org.webpolicy.array.NdArray;
 import org.webpolicy.array.Shape;
+import org.webpolicy.image.ApproximateFilter;
 import org.webpolicy.image.ImageTools;
 import org.webpolicy.image.compression.ImageCodec;
 import org.webpolicy.policy.Policy;
@@ -15,7 +16,9 @@ import org.webpolicy.transport.PolicyServer;
  * checks that the library came as the named module org.webpolicy exporting its API and not its
  * machinery, serves a policy and steps it once from a client (a camera image through JPEG, which
  * our native library or the JDK codec decodes), and resizes an image with the native code forced
- * on ({@code -Dwebpolicy.native=on}) or off, comparing both paths. Exits non-zero on any failure.
+ * on ({@code -Dwebpolicy.native=on}) or off, comparing both paths; with the argument {@code opencv}
+ * (OpenCV's jars on the module path too) the approximate resize must work, without it it must fail
+ * naming what to add. Exits non-zero on any failure.
  */
 public final class ModularMain {
 
@@ -65,9 +68,25 @@ public final class ModularMain {
         check(Arrays.equals(resized.toByteArray(), reference.toByteArray()), "the " + backend + " resize differs from the Java one");
         check(!mode.equals("on") || backend.equals("native"), "native code forced on, but the backend is " + backend);
         check(!mode.equals("off") || backend.equals("java"), "native code forced off, but the backend is " + backend);
+        // OpenCV is required statically: with the argument "opencv" its jars are on the module path and
+        // resolved (--add-modules), and the approximate resize must run; without, it must say what to add.
+        boolean opencv = args.length > 0 && args[0].equals("opencv");
+        String approximate;
+        try {
+            NdArray smooth = ImageTools.resizeWithPadApproximate(image, 24, 24, ApproximateFilter.LINEAR);
+            check(opencv, "the approximate resize ran without OpenCV on the module path");
+            check(smooth.shape().equals(Shape.of(24, 24, 3)), "approximate resize to " + smooth.shape());
+            approximate = "approximate resize through OpenCV";
+        } catch (IllegalStateException e) {
+            if (opencv || e.getMessage() == null || !e.getMessage().contains("org.bytedeco:opencv:")
+                    || !e.getMessage().contains("--add-modules org.bytedeco.opencv.")) {
+                throw e;
+            }
+            approximate = "without OpenCV the approximate resize names the jars and modules to add";
+        }
         System.out.println("module path consumer OK: " + library.getDescriptor().toNameAndVersion() + ", "
                 + library.getDescriptor().exports().size() + " packages exported of " + library.getPackages().size()
-                + "; one step over ws:// with JPEG images; image path " + backend);
+                + "; one step over ws:// with JPEG images; image path " + backend + "; " + approximate);
     }
 
     private static void check(boolean ok, String failure) {
