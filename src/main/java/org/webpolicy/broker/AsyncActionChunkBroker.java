@@ -3,11 +3,7 @@ package org.webpolicy.broker;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.webpolicy.policy.Policy;
@@ -76,14 +72,12 @@ import org.webpolicy.policy.Policy;
  */
 public final class AsyncActionChunkBroker implements Policy {
 
-    private static final Duration CLOSE_GRACE = Duration.ofSeconds(5);
-
     private final Policy policy;
     private final int actionHorizon;
     private final int threshold;
     private final int blendSteps;
     private final Duration waitTimeout;
-    private final ExecutorService worker;
+    private final PolicyThread worker;
 
     private final ReentrantLock lock = new ReentrantLock();
     /** Signalled when a reply (chunk or failure) of the current generation arrives, and on reset and close. */
@@ -123,11 +117,7 @@ public final class AsyncActionChunkBroker implements Policy {
         }
         this.blendSteps = b.blendSteps;
         this.waitTimeout = b.waitTimeout;
-        this.worker = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "webpolicy-async-broker");
-            t.setDaemon(true);
-            return t;
-        });
+        this.worker = new PolicyThread(policy, "webpolicy-async-broker");
     }
 
     /**
@@ -189,24 +179,11 @@ public final class AsyncActionChunkBroker implements Policy {
             outstanding = false;
             replied.signalAll();
             // Submitted under the lock so no request of the new generation can run before it.
-            policyReset = worker.submit(() -> policy.reset(payload));
+            policyReset = worker.reset(payload);
         } finally {
             lock.unlock();
         }
-        try {
-            policyReset.get();
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
-            }
-            if (e.getCause() instanceof Error err) {
-                throw err;
-            }
-            throw new IllegalStateException("The policy's reset failed", e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("Interrupted while the policy was being reset", e);
-        }
+        PolicyThread.await(policyReset);
     }
 
     @Override
@@ -228,16 +205,7 @@ public final class AsyncActionChunkBroker implements Policy {
         } finally {
             lock.unlock();
         }
-        worker.shutdown();
-        try {
-            if (!worker.awaitTermination(CLOSE_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
-                worker.shutdownNow();
-            }
-        } catch (InterruptedException e) {
-            worker.shutdownNow();
-            Thread.currentThread().interrupt();
-        }
-        policy.close();
+        worker.close();
     }
 
     /**

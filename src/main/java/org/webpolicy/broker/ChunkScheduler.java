@@ -197,7 +197,7 @@ public final class ChunkScheduler implements Policy {
         } finally {
             lock.unlock();
         }
-        ChunkWorker.await(policyReset);
+        PolicyThread.await(policyReset);
     }
 
     @Override

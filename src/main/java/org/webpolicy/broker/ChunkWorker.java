@@ -1,12 +1,7 @@
 package org.webpolicy.broker;
 
-import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import org.webpolicy.policy.Continuation;
 import org.webpolicy.policy.Policy;
@@ -18,8 +13,6 @@ import org.webpolicy.transport.PolicyClient;
  * hands it requests and takes their outcomes back under its own lock.
  */
 final class ChunkWorker {
-
-    private static final Duration CLOSE_GRACE = Duration.ofSeconds(5);
 
     /** One request: its ids, where its row 0 lies, the delay sent with it, when it left. */
     record Request(long id, long generation, long c0, int delay, long sentAt, long stepNanos, boolean running) {
@@ -34,16 +27,12 @@ final class ChunkWorker {
 
     private final Policy policy;
     private final SchedulerOptions o;
-    private final ExecutorService executor;
+    private final PolicyThread thread;
 
     ChunkWorker(Policy policy, SchedulerOptions options) {
         this.policy = policy;
         this.o = options;
-        this.executor = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "webpolicy-chunk-scheduler");
-            t.setDaemon(true);
-            return t;
-        });
+        this.thread = new PolicyThread(policy, "webpolicy-chunk-scheduler");
     }
 
     /**
@@ -53,7 +42,7 @@ final class ChunkWorker {
      * control thread (a client may be connecting).
      */
     void fetch(Request r, Map<String, Object> observation, Continuation continuation, BiConsumer<Reply, Long> done) {
-        executor.execute(() -> {
+        thread.execute(() -> {
             long dispatchAge = System.nanoTime() - r.stepNanos();
             long connectionsBefore = clientConnections();
             ChunkPlan parsed = null;
@@ -77,40 +66,13 @@ final class ChunkWorker {
         return policy instanceof PolicyClient client ? client.connectionStats().connections() : 0;
     }
 
-    /** Queues the policy's reset behind a call under way; {@link #await} waits for it. */
+    /** Queues the policy's reset behind a call under way; {@link PolicyThread#await} waits for it. */
     Future<?> reset(Map<String, Object> payload) {
-        return executor.submit(() -> policy.reset(payload));
-    }
-
-    /** Waits for a queued reset, rethrowing what the policy threw. */
-    static void await(Future<?> policyReset) {
-        try {
-            policyReset.get();
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
-            }
-            if (e.getCause() instanceof Error err) {
-                throw err;
-            }
-            throw new IllegalStateException("The policy's reset failed", e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("Interrupted while the policy was being reset", e);
-        }
+        return thread.reset(payload);
     }
 
     /** Stops the worker (waiting up to 5 s for a call under way, then interrupting it) and closes the policy. */
     void close() {
-        executor.shutdown();
-        try {
-            if (!executor.awaitTermination(CLOSE_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
-                executor.shutdownNow();
-            }
-        } catch (InterruptedException e) {
-            executor.shutdownNow();
-            Thread.currentThread().interrupt();
-        }
-        policy.close();
+        thread.close();
     }
 }

@@ -40,6 +40,10 @@ final class RecordCommand implements Callable<Integer> {
     @Option(names = "--uncompressed", description = "Store chunks uncompressed instead of zstd.")
     boolean uncompressed;
 
+    @Option(names = "--max-message-bytes", description = "Refuse (close 1009) a message longer than this"
+            + " (default: ${DEFAULT-VALUE}, the policy server's default).")
+    int maxMessageBytes = MessageLimit.DEFAULT_BYTES;
+
     @Spec
     CommandSpec spec;
 
@@ -56,11 +60,12 @@ final class RecordCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         new Arguments(spec).port("--listen", listen, true).webSocketUri("--upstream", upstream)
-                .atLeast("--camera-period-ms", cameraPeriodMs, 0);
+                .atLeast("--camera-period-ms", cameraPeriodMs, 0).atLeast("--max-message-bytes", maxMessageBytes, 1024);
         Recorder recorder = Recorder.builder(out)
                 .compression(uncompressed ? ChunkCompression.NONE : ChunkCompression.ZSTD)
                 .cameraImages(!noCameras, java.time.Duration.ofMillis(cameraPeriodMs)).build();
-        RecordingProxy server = new RecordingProxy(new InetSocketAddress(host, listen), URI.create(upstream), recorder);
+        RecordingProxy server = new RecordingProxy(new InetSocketAddress(host, listen), URI.create(upstream), recorder,
+                maxMessageBytes);
         Thread hook = new Thread(() -> finish(server, recorder));
         Runtime.getRuntime().addShutdownHook(hook);
         server.start();

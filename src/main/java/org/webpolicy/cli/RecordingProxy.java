@@ -34,11 +34,13 @@ final class RecordingProxy extends WebSocketServer {
 
     private final URI upstream;
     private final Recorder recorder;
+    private final int maxMessageBytes;
 
-    RecordingProxy(InetSocketAddress listen, URI upstream, Recorder recorder) {
-        super(listen);
+    RecordingProxy(InetSocketAddress listen, URI upstream, Recorder recorder, int maxMessageBytes) {
+        super(listen, List.of(MessageLimit.draft(maxMessageBytes)));
         this.upstream = upstream;
         this.recorder = recorder;
+        this.maxMessageBytes = maxMessageBytes;
         setTcpNoDelay(true);
         setReuseAddr(true);
     }
@@ -133,7 +135,7 @@ final class RecordingProxy extends WebSocketServer {
         private boolean closed;
 
         Upstream(WebSocket robot, Map<String, String> headers) {
-            super(upstream, headers);
+            super(upstream, MessageLimit.draft(maxMessageBytes), headers, 0);
             this.robot = robot;
             setTcpNoDelay(true);
         }

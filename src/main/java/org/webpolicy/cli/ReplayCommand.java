@@ -33,6 +33,10 @@ final class ReplayCommand implements Callable<Integer> {
     @Option(names = "--timing", description = "Wait the recorded latency before each reply.")
     boolean timing;
 
+    @Option(names = "--max-message-bytes", description = "Refuse (close 1009) a message longer than this"
+            + " (default: ${DEFAULT-VALUE}, the policy server's default).")
+    int maxMessageBytes = MessageLimit.DEFAULT_BYTES;
+
     @Spec
     CommandSpec spec;
 
@@ -53,8 +57,9 @@ final class ReplayCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        new Arguments(spec).port("--port", port, true).require(Files.isRegularFile(file), "no such recording: " + file);
-        ReplayServer replay = new ReplayServer(new InetSocketAddress(host, port), file, match, timing);
+        new Arguments(spec).port("--port", port, true).require(Files.isRegularFile(file), "no such recording: " + file)
+                .atLeast("--max-message-bytes", maxMessageBytes, 1024);
+        ReplayServer replay = new ReplayServer(new InetSocketAddress(host, port), file, match, timing, maxMessageBytes);
         replay.start();
         Thread hook = new Thread(() -> {
             try {

@@ -62,8 +62,9 @@ final class ReplayServer extends WebSocketServer {
     final String truncation;
     final int exchanges;
 
-    ReplayServer(InetSocketAddress listen, Path recording, Match match, boolean timing) throws java.io.IOException {
-        super(listen);
+    ReplayServer(InetSocketAddress listen, Path recording, Match match, boolean timing, int maxMessageBytes)
+            throws java.io.IOException {
+        super(listen, List.of(MessageLimit.draft(maxMessageBytes)));
         this.match = match;
         this.timing = timing;
         setTcpNoDelay(true);

@@ -232,6 +232,74 @@ class RecordReplayTest {
         assertTrue(err.toString().contains("byte offset 0") && err.toString().contains("not an MCAP file"), err.toString());
     }
 
+    @Test
+    void aFrameLongerThanTheLimitIsRefusedBeforeItsPayloadAndOthersAreServed() throws Exception {
+        Path file = dir.resolve("bounded.mcap");
+        try (PolicyServer server = PolicyServer.builder(new StatePolicy()).host("127.0.0.1").port(0).build().start()) {
+            RecordCommand record = start("record", RecordCommand.class, "record", "--listen", "0", "--upstream",
+                    "ws://127.0.0.1:" + server.port(), "--out", file.toString(), "--max-message-bytes", "65536");
+            int proxyPort = record.proxy.getPort();
+            assertEquals(1009, closeCodeAfterClaiming(proxyPort, 1L << 30), "a 1 GiB claim, refused from its header");
+            assertEquals(1009, closeCodeAfterClaiming(proxyPort, 65537), "one byte over the limit");
+            try (PolicyClient robot = PolicyClient.builder().uri("ws://127.0.0.1:" + proxyPort).build().connect()) {
+                robot.step(observation(1)); // 12 KiB: under the limit, served
+            }
+            Thread.sleep(200);
+            record.stop();
+        }
+        waitComplete(file).close();
+        ReplayCommand replay = start("replay", ReplayCommand.class, "replay", file.toString(), "--port", "0",
+                "--max-message-bytes", "65536");
+        assertEquals(1009, closeCodeAfterClaiming(replay.server.getPort(), 1L << 30));
+        BareClient bare = new BareClient(replay.server.getPort());
+        assertTrue(bare.connectBlocking(20, TimeUnit.SECONDS));
+        assertArrayEquals(CODEC.pack(new StatePolicy().metadata()), (byte[]) bare.next(), "still serving");
+        bare.closeBlocking();
+        replay.stop();
+    }
+
+    /**
+     * Upgrades a raw connection, sends the header of a masked binary frame claiming
+     * {@code claimed} bytes (and no payload) and returns the code of the close frame that comes
+     * back, or -1 when the connection ends without one.
+     */
+    private static int closeCodeAfterClaiming(int port, long claimed) throws Exception {
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+            s.setSoTimeout(20_000);
+            java.io.OutputStream out = s.getOutputStream();
+            java.io.DataInputStream in = new java.io.DataInputStream(new java.io.BufferedInputStream(s.getInputStream()));
+            out.write(("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            int matched = 0;
+            while (matched < 4) { // the response head ends with an empty line
+                int b = in.read();
+                assertTrue(b >= 0, "connection ended during the handshake");
+                matched = (b == (matched % 2 == 0 ? '\r' : '\n')) ? matched + 1 : (b == '\r' ? 1 : 0);
+            }
+            ByteBuffer header = ByteBuffer.allocate(14).put((byte) 0x82).put((byte) (0x80 | 127)).putLong(claimed).putInt(0x01020304);
+            out.write(header.array());
+            out.flush();
+            while (true) { // skip the metadata frame; the server's frames are not masked
+                int first;
+                try {
+                    first = in.read();
+                } catch (java.net.SocketException e) {
+                    return -1;
+                }
+                if (first < 0) {
+                    return -1;
+                }
+                int len = in.readUnsignedByte() & 0x7f;
+                long length = len == 126 ? in.readUnsignedShort() : len == 127 ? in.readLong() : len;
+                byte[] payload = in.readNBytes((int) length);
+                if ((first & 0x0f) == 0x8) {
+                    return payload.length >= 2 ? ((payload[0] & 0xff) << 8) | (payload[1] & 0xff) : -1;
+                }
+            }
+        }
+    }
+
     private static RecordingReader waitComplete(Path file) throws Exception {
         for (int i = 0; i < 500; i++) {
             if (Files.exists(file)) {
