@@ -194,7 +194,7 @@ class ReconnectTest {
     /** Runs {@link UnclosedClientMain} in its own JVM and returns its output once it has exited. */
     private static String runUnclosed(String mode, int port) throws Exception {
         String java = System.getProperty("java.home") + "/bin/java";
-        Process child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+        Process child = new ProcessBuilder(java, "-cp", ChildJvm.classPath(),
                 UnclosedClientMain.class.getName(), mode, String.valueOf(port)).redirectErrorStream(true).start();
         // Generous: the JVM exits within a second or two once main returns; a kept-alive one never does.
         boolean exited = child.waitFor(60, TimeUnit.SECONDS);
