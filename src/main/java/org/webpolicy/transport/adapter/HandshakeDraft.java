@@ -18,6 +18,7 @@ import org.webpolicy.image.compression.ImageCodecNegotiation;
 import org.webpolicy.transport.server.ClientLog;
 import org.webpolicy.transport.frame.InboundBudget;
 import org.webpolicy.transport.protocol.Headers;
+import org.webpolicy.transport.protocol.SessionTerms;
 
 /**
  * The server's draft and handshake gate: {@link WireDraft} framing, plus the plain HTTP answers a
@@ -243,18 +244,10 @@ public final class HandshakeDraft extends WireDraft {
             return response;
         }
         HandshakeBuilder built = super.postProcessHandshakeResponseAsServer(request, response);
-        built.put(Headers.PROTOCOL, Headers.ENVELOPE);
-        built.put(Headers.REQUEST_ID, Headers.ECHO);
-        if (gate.acceptsContinuation()) {
-            built.put(Headers.CONTINUATION, Headers.CONTINUATION_VERSION);
-        }
-        if (gate.acceptsImageCodecs()) {
-            String offer = request.hasFieldValue(Headers.IMAGE_CODEC) ? request.getFieldValue(Headers.IMAGE_CODEC) : null;
-            acceptedImageCodec = ImageCodecNegotiation.accept(offer).orElse(null);
-            if (acceptedImageCodec != null) {
-                built.put(Headers.IMAGE_CODEC, acceptedImageCodec);
-            }
-        }
+        String offer = request.hasFieldValue(Headers.IMAGE_CODEC) ? request.getFieldValue(Headers.IMAGE_CODEC) : null;
+        SessionTerms terms = SessionTerms.answer(offer, gate.acceptsContinuation(), gate.acceptsImageCodecs());
+        acceptedImageCodec = terms.imageCodec();
+        terms.answerHeaders().forEach(built::put);
         return built;
     }
 

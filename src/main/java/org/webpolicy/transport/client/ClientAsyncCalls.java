@@ -11,6 +11,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.webpolicy.policy.Continuation;
 import org.webpolicy.transport.ClientOptions;
 import org.webpolicy.transport.protocol.ClientText;
+import org.webpolicy.transport.protocol.Request;
 import org.webpolicy.transport.PolicyConnectionException;
 import org.webpolicy.transport.RequestTimeoutException;
 
@@ -81,7 +82,7 @@ public final class ClientAsyncCalls {
     }
 
     /** A call sent on a pipelined connection, waiting for its reply. */
-    private record Sent(Call call, long id, Continuation continuation, long deadline) {
+    private record Sent(Call call, Request request, long deadline) {
     }
 
     private final ClientSession session;
@@ -236,10 +237,9 @@ public final class ClientAsyncCalls {
                     throw new PolicyConnectionException("Interrupted while waiting for the reply from " + c.uri(), e);
                 }
                 if (ready) {
-                    Map<String, Object> reply = c.receivePipelined(head.id());
                     Map<String, Object> action;
                     try {
-                        action = ClientSession.actionOf(c, reply, head.continuation());
+                        action = c.receivePipelined(head.request()).action();
                     } catch (RuntimeException e) {
                         if (!c.usable()) {
                             throw e;
@@ -283,9 +283,8 @@ public final class ClientAsyncCalls {
 
     private void send(ClientConnection c, Call call, ArrayDeque<Sent> inFlight) {
         try {
-            Continuation sent = ClientSession.sentContinuation(c, call.continuation);
-            long id = c.sendPipelined(session.stepEnvelope(c, call.observation, sent));
-            inFlight.add(new Sent(call, id, sent, System.nanoTime() + options.requestTimeout().toNanos()));
+            Request sent = c.sendPipelined(c.protocol().step(call.observation, call.continuation));
+            inFlight.add(new Sent(call, sent, System.nanoTime() + options.requestTimeout().toNanos()));
         } catch (RuntimeException e) {
             if (!c.usable()) {
                 throw e;
@@ -312,7 +311,7 @@ public final class ClientAsyncCalls {
         head.call().fail(cause);
         for (Sent later : inFlight) {
             later.call().fail(new PolicyConnectionException("The connection to " + c.uri() + " was dropped before request "
-                    + later.id() + " was answered (" + ClientText.reason(cause) + "); it was not resent, since whether the"
+                    + later.request().id() + " was answered (" + ClientText.reason(cause) + "); it was not resent, since whether the"
                     + " server ran it is unknown", cause));
         }
         inFlight.clear();

@@ -5,7 +5,6 @@ import java.net.UnknownHostException;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -16,16 +15,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.webpolicy.codec.DecodeException;
 import org.webpolicy.codec.MsgpackCodec;
-import org.webpolicy.image.compression.ImageCodecNegotiation;
 import org.webpolicy.transport.ClientOptions;
 import org.webpolicy.transport.protocol.ClientText;
 import org.webpolicy.transport.frame.ClientCapture;
 import org.webpolicy.transport.frame.EncodedMessage;
-import org.webpolicy.transport.protocol.Envelope;
 import org.webpolicy.transport.PolicyConnectionException;
 import org.webpolicy.transport.RemotePolicyException;
 import org.webpolicy.transport.RequestTimeoutException;
+import org.webpolicy.transport.protocol.ClientProtocol;
 import org.webpolicy.transport.protocol.Headers;
+import org.webpolicy.transport.protocol.Reply;
+import org.webpolicy.transport.protocol.ReplyMismatch;
+import org.webpolicy.transport.protocol.Request;
+import org.webpolicy.transport.protocol.SessionTerms;
+import org.webpolicy.transport.protocol.WireForm;
 
 /**
  * One WebSocket connection of a {@link org.webpolicy.transport.PolicyClient}: it opens, reads the metadata frame, then
@@ -34,8 +37,8 @@ import org.webpolicy.transport.protocol.Headers;
  * exchange (timeout, protocol violation, error text, undecodable reply, a reply carrying another
  * request's id) drops the connection: a late or stray frame must never meet a later request.
  *
- * <p>Threading: the owning client calls {@link #open}, {@link #exchange},
- * {@link #exchangeEnvelope} and the pipelined methods from one thread at a time (the one whose
+ * <p>Threading: the owning client calls {@link #open}, {@link #exchange}
+ * and the pipelined methods from one thread at a time (the one whose
  * turn it is); {@link #nudge} from any thread; {@link #shutDown} may be called from any
  * thread, any number of times; the connection's reader thread calls the {@link ClientEndpoint.Listener}.
  */
@@ -69,14 +72,11 @@ public final class ClientConnection implements ClientEndpoint.Listener {
     private final AtomicBoolean shutDownStarted = new AtomicBoolean();
     private final CountDownLatch shutDownDone = new CountDownLatch(1);
     private volatile boolean handshakeDone;
-    private volatile boolean envelope;
-    private volatile boolean echoesIds;
-    private volatile boolean compressesImages;
-    private volatile boolean takesContinuation;
+    /** Set by the handshake: what it settled, the requests' numbering and the replies' checks. */
+    private volatile ClientProtocol protocol;
     private volatile Exception error;
     private volatile String endReason;
     private volatile Map<String, Object> metadata = Map.of();
-    private long lastRequestId;
 
     /** The server this connection goes to. */
     java.net.URI uri() {
@@ -92,11 +92,7 @@ public final class ClientConnection implements ClientEndpoint.Listener {
         this.codec = codec;
         this.lost = lost;
         this.slot = new ReplySlot(options.uri().toString());
-        Map<String, String> headers = new LinkedHashMap<>();
-        if (options.apiKey() != null) {
-            headers.put(Headers.AUTHORIZATION, Headers.API_KEY_SCHEME + " " + options.apiKey());
-        }
-        ImageCodecNegotiation.offer(options.imageCodec()).ifPresent(token -> headers.put(Headers.IMAGE_CODEC, token));
+        Map<String, String> headers = SessionTerms.offer(options.apiKey(), options.imageCodec());
         this.endpoint = new ClientEndpoint(options.uri(), options, headers, connectTimeoutMillis, this);
     }
 
@@ -242,12 +238,23 @@ public final class ClientConnection implements ClientEndpoint.Listener {
      * @return false for openpi's raw form
      */
     public boolean envelope() {
-        return envelope;
+        return terms().form() == WireForm.ENVELOPE;
     }
 
     /** True when the server announced that it echoes request ids (and so envelope requests carry one). */
     boolean echoesIds() {
-        return echoesIds;
+        return terms().requestIds();
+    }
+
+    /** What the handshake settled; {@link SessionTerms#PLAIN} before it. */
+    SessionTerms terms() {
+        ClientProtocol p = protocol;
+        return p == null ? SessionTerms.PLAIN : p.terms();
+    }
+
+    /** The protocol's half of this connection: builds the requests its terms allow. */
+    ClientProtocol protocol() {
+        return protocol;
     }
 
     /**
@@ -255,7 +262,7 @@ public final class ClientConnection implements ClientEndpoint.Listener {
      * server announced {@link Headers#CONTINUATION} (real-time chunking).
      */
     boolean takesContinuation() {
-        return takesContinuation;
+        return terms().continuation();
     }
 
     /**
@@ -265,7 +272,7 @@ public final class ClientConnection implements ClientEndpoint.Listener {
      * @return whether images are compressed
      */
     public boolean compressesImages() {
-        return compressesImages;
+        return terms().compressesImages();
     }
 
     /** True while open and not broken: the next request may use it. */
@@ -279,19 +286,21 @@ public final class ClientConnection implements ClientEndpoint.Listener {
     }
 
     /**
-     * Sends {@code message} and returns the decoded reply.
+     * Sends {@code request} (numbered where the server echoes ids) and returns its reply, checked
+     * against it.
      *
      * @throws PolicyConnectionException when no reply came, or not a usable one (the connection is
-     *     then dropped)
+     *     then dropped when the reply may be another request's: undecodable, not a map, another id
+     *     or continuation)
      * @throws RemotePolicyException when the server answered with an error text
-     * @throws org.webpolicy.codec.EncodeException when {@code message} holds a value the wire
+     * @throws org.webpolicy.codec.EncodeException when {@code request} holds a value the wire
      *     cannot carry (nothing was sent; the connection stays usable)
      */
-    Object exchange(Object message) {
+    Reply exchange(Request request) {
         // Encoded before anything else: a value the wire cannot carry fails the call with the
         // codec's own error, nothing is sent, and the connection stays as it was.
-        EncodedMessage encoded = new EncodedMessage(codec.encode(message));
-        send(encoded);
+        ClientProtocol.Outgoing outgoing = protocol.encode(request);
+        send(new EncodedMessage(outgoing.bytes()));
         ReplySlot.Frame frame;
         try {
             frame = slot.take(options.requestTimeout().toNanos());
@@ -310,7 +319,7 @@ public final class ClientConnection implements ClientEndpoint.Listener {
                     + options.requestTimeout().toMillis() + " ms; the connection was closed and the next call reconnects",
                     options.requestTimeout());
         }
-        return decode(frame);
+        return read(decode(frame), outgoing.request());
     }
 
     /** Queues {@code encoded} as the next request; drops the connection when it cannot. */
@@ -347,46 +356,15 @@ public final class ClientConnection implements ClientEndpoint.Listener {
         }
     }
 
-    /** {@code reply} as a map; drops the connection when it is not one. */
-    @SuppressWarnings("unchecked")
-    private Map<String, Object> asMap(Object reply) {
-        if (!(reply instanceof Map<?, ?> map)) {
-            shutDown("reply not a map");
-            throw new PolicyConnectionException("The reply from " + options.uri() + " is not a map: "
-                    + ReplySlot.excerpt(String.valueOf(reply)));
-        }
-        return (Map<String, Object>) map;
-    }
-
-    /**
-     * Sends an envelope request and returns the reply map. Where the server echoes ids, the
-     * request carries a fresh one and the reply must carry the same (it is removed from the map).
-     *
-     * @throws PolicyConnectionException as {@link #exchange}, and when the reply is not a map or
-     *     carries another id (the connection is then dropped)
-     * @throws RemotePolicyException when the server answered with an error text
-     */
-    Map<String, Object> exchangeEnvelope(Map<String, Object> request) {
-        Long id = null;
-        if (echoesIds) {
-            id = ++lastRequestId;
-            request.put(Envelope.REQUEST_ID, id);
-        }
-        Map<String, Object> replyMap = asMap(exchange(request));
-        if (id != null) {
-            checkEcho(id, replyMap);
-        }
-        return replyMap;
-    }
-
-    /** Removes the echoed id from {@code reply}; drops the connection when it is not {@code id}. */
-    private void checkEcho(long id, Map<String, Object> reply) {
-        Object echoed = reply.remove(Envelope.REQUEST_ID);
-        if (!Long.valueOf(id).equals(echoed)) {
-            shutDown("request id mismatch");
-            throw new PolicyConnectionException("The reply from " + options.uri() + (echoed == null
-                    ? " carries no request id" : " carries request id " + ReplySlot.excerpt(String.valueOf(echoed)))
-                    + " where request " + id + " was sent; it is not this request's reply, and the connection was dropped");
+    /** The reply to {@code sent}, checked; drops the connection when it may be another request's. */
+    private Reply read(Object decoded, Request sent) {
+        try {
+            return protocol.read(decoded, sent);
+        } catch (ReplyMismatch e) {
+            if (e.dropsConnection) {
+                shutDown(e.reason);
+            }
+            throw new PolicyConnectionException(e.getMessage());
         }
     }
 
@@ -397,22 +375,19 @@ public final class ClientConnection implements ClientEndpoint.Listener {
      * matching {@link #receivePipelined} checks. Only where {@link #echoesIds()}: the server then
      * answers this connection's requests in order, each reply carrying its request's id.
      *
-     * @return the request's id
+     * @return the request as sent, its id included
      * @throws org.webpolicy.codec.EncodeException when {@code request} holds a value the wire
      *     cannot carry (nothing was sent; the connection stays usable)
      * @throws PolicyConnectionException when the connection is unusable or sending failed (it is
      *     then dropped)
      */
-    long sendPipelined(Map<String, Object> request) {
-        if (!echoesIds) {
+    Request sendPipelined(Request request) {
+        if (!echoesIds()) {
             throw new IllegalStateException("Pipelining needs a server that echoes request ids");
         }
-        long id = lastRequestId + 1;
-        request.put(Envelope.REQUEST_ID, id);
-        EncodedMessage encoded = new EncodedMessage(codec.encode(request));
-        lastRequestId = id;
-        send(encoded);
-        return id;
+        ClientProtocol.Outgoing outgoing = protocol.encode(request);
+        send(new EncodedMessage(outgoing.bytes()));
+        return outgoing.request();
     }
 
     /**
@@ -431,14 +406,15 @@ public final class ClientConnection implements ClientEndpoint.Listener {
     }
 
     /**
-     * The reply to pipelined request {@code id}, the oldest outstanding; call when
-     * {@link #awaitReply} said it is there.
+     * The reply to pipelined request {@code sent}, the oldest outstanding, checked against it; call
+     * when {@link #awaitReply} said it is there.
      *
      * @throws PolicyConnectionException when the connection ended or broke the protocol, the reply
-     *     is undecodable, not a map, or carries another id (the connection is then dropped)
+     *     is undecodable, not a map, or carries another id or continuation (the connection is then
+     *     dropped), or holds no action (it is not)
      * @throws RemotePolicyException when the server answered with an error text
      */
-    Map<String, Object> receivePipelined(long id) {
+    Reply receivePipelined(Request sent) {
         ReplySlot.Frame frame;
         try {
             frame = slot.take(0);
@@ -453,9 +429,7 @@ public final class ClientConnection implements ClientEndpoint.Listener {
         if (frame == null) {
             throw new IllegalStateException("receivePipelined called before the reply arrived");
         }
-        Map<String, Object> replyMap = asMap(decode(frame));
-        checkEcho(id, replyMap);
-        return replyMap;
+        return read(decode(frame), sent);
     }
 
     /**
@@ -504,17 +478,13 @@ public final class ClientConnection implements ClientEndpoint.Listener {
 
     @Override
     public void opened(ClientUpgrade.Response handshake) {
-        boolean announced = Headers.ENVELOPE.equals(handshake.header(Headers.PROTOCOL));
-        envelope = switch (options.protocolMode()) {
-            case RAW -> false;
-            case ENVELOPE -> true;
-            case AUTO -> announced;
+        WireForm forced = switch (options.protocolMode()) {
+            case RAW -> WireForm.RAW;
+            case ENVELOPE -> WireForm.ENVELOPE;
+            case AUTO -> null;
         };
-        echoesIds = envelope && Headers.ECHO.equals(handshake.header(Headers.REQUEST_ID));
-        takesContinuation = envelope
-                && Headers.CONTINUATION_VERSION.equals(handshake.header(Headers.CONTINUATION).trim());
-        String accepted = handshake.header(Headers.IMAGE_CODEC);
-        compressesImages = offered(options) && ImageCodecNegotiation.accepted(options.imageCodec(), accepted.isEmpty() ? null : accepted);
+        SessionTerms terms = SessionTerms.read(forced, options.imageCodec(), handshake::header);
+        protocol = new ClientProtocol(terms, options.imageCodec(), codec, options.uri().toString());
         handshakeDone = true;
         settled.countDown();
     }
@@ -543,10 +513,6 @@ public final class ClientConnection implements ClientEndpoint.Listener {
     @Override
     public void error(Exception e) {
         error = e;
-    }
-
-    private static boolean offered(ClientOptions options) {
-        return ImageCodecNegotiation.offer(options.imageCodec()).isPresent();
     }
 
     private static long millis(long nanos) {

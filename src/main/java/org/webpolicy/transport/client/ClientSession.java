@@ -1,6 +1,5 @@
 package org.webpolicy.transport.client;
 
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -9,15 +8,13 @@ import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.webpolicy.codec.MsgpackCodec;
-import org.webpolicy.image.compression.ImageCompression;
 import org.webpolicy.policy.Continuation;
 import org.webpolicy.transport.ClientOptions;
 import org.webpolicy.transport.ConnectionStats;
-import org.webpolicy.transport.protocol.ContinuationFields;
-import org.webpolicy.transport.protocol.Envelope;
 import org.webpolicy.transport.PolicyConnectionException;
 import org.webpolicy.transport.ProtocolMode;
 import org.webpolicy.transport.protocol.Headers;
+import org.webpolicy.transport.protocol.Request;
 
 /**
  * The state behind a {@link org.webpolicy.transport.PolicyClient}: the current connection, whose turn it is to use it,
@@ -152,45 +149,7 @@ public final class ClientSession {
 
     /** {@link #step} on {@code c}, in the caller's turn. */
     Map<String, Object> stepOn(ClientConnection c, Map<String, Object> original, Continuation continuation) {
-        if (!c.envelope()) {
-            return asMap(c.exchange(observationFor(c, original)), "action");
-        }
-        Continuation sent = sentContinuation(c, continuation);
-        return actionOf(c, c.exchangeEnvelope(stepEnvelope(c, original, sent)), sent);
-    }
-
-    /** The continuation that travels on {@code c}: none where its server takes none. */
-    static Continuation sentContinuation(ClientConnection c, Continuation continuation) {
-        return c.takesContinuation() ? continuation : null;
-    }
-
-    /** A step envelope for {@code c}: the observation (its images compressed where accepted) and the continuation sent. */
-    Map<String, Object> stepEnvelope(ClientConnection c, Map<String, Object> original, Continuation sent) {
-        Map<String, Object> envelope = new LinkedHashMap<>();
-        envelope.put(Envelope.OP, Envelope.OP_STEP);
-        envelope.put(Envelope.OBS, observationFor(c, original));
-        if (sent != null) {
-            envelope.put(ContinuationFields.RTC, ContinuationFields.request(sent));
-        }
-        return envelope;
-    }
-
-    /** The action in a step's envelope reply, after checking the continuation's echo (the connection is dropped when it fails). */
-    static Map<String, Object> actionOf(ClientConnection c, Map<String, Object> reply, Continuation sent) {
-        if (sent != null) {
-            String mismatch = ContinuationFields.mismatch(reply.remove(ContinuationFields.RTC), sent);
-            if (mismatch != null) {
-                c.shutDown("continuation echo mismatch");
-                throw new PolicyConnectionException("The reply from " + c.uri() + " " + mismatch
-                        + ": it does not answer this request, and the connection was dropped");
-            }
-        }
-        // Servers that predate the envelope answer with the bare action.
-        return reply.containsKey(Envelope.ACTION) ? asMap(reply.get(Envelope.ACTION), "action") : reply;
-    }
-
-    private Map<String, Object> observationFor(ClientConnection c, Map<String, Object> original) {
-        return c.compressesImages() ? ImageCompression.compress(original, options.imageCodec()) : original;
+        return c.exchange(c.protocol().step(original, continuation)).action();
     }
 
     /** True when another caller waits for its turn (a pipelined burst then stops taking new calls). */
@@ -214,16 +173,7 @@ public final class ClientSession {
                 }
                 return null;
             }
-            Map<String, Object> envelope = new LinkedHashMap<>();
-            envelope.put(Envelope.OP, Envelope.OP_RESET);
-            if (hasPayload) {
-                envelope.put(Envelope.PAYLOAD, payload);
-            }
-            Map<String, Object> reply = c.exchangeEnvelope(envelope);
-            if (!Boolean.TRUE.equals(reply.get(Envelope.RESET_ACK))) {
-                throw new PolicyConnectionException("The server did not acknowledge the reset; it answered "
-                        + ReplySlot.excerpt(String.valueOf(reply)));
-            }
+            c.exchange(Request.reset(payload)); // checked: the reply is the acknowledgement
             return null;
         });
     }
@@ -238,15 +188,6 @@ public final class ClientSession {
                 + Headers.PROTOCOL + " header), so this connection uses openpi's raw form, which has no remote"
                 + " reset, and the payload would be lost. For a Python webpolicy server use ProtocolMode.ENVELOPE; for an"
                 + " openpi server reset with an empty payload (a local no-op, as openpi's client).";
-    }
-
-    @SuppressWarnings("unchecked")
-    private static Map<String, Object> asMap(Object value, String what) {
-        if (!(value instanceof Map<?, ?> map)) {
-            throw new PolicyConnectionException("The server's " + what + " is not a map: "
-                    + ReplySlot.excerpt(String.valueOf(value)));
-        }
-        return (Map<String, Object>) map;
     }
 
     private ClientConnection ensureConnected() {

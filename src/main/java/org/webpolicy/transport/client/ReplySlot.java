@@ -4,6 +4,7 @@ import java.util.ArrayDeque;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.webpolicy.transport.PolicyConnectionException;
+import org.webpolicy.transport.protocol.ClientText;
 
 /**
  * Pairs each request on one connection with exactly one frame, in order. {@link #expect()} opens
@@ -36,9 +37,6 @@ public final class ReplySlot {
             return "a text frame of " + text.length() + " characters (\"" + excerpt(text) + "\")";
         }
     }
-
-    /** The most characters of a text frame quoted in an error. */
-    static final int EXCERPT_CHARS = 200;
 
     private final String peer;
     private final ReentrantLock lock = new ReentrantLock();
@@ -201,23 +199,13 @@ public final class ReplySlot {
     }
 
     /**
-     * The start of {@code text} for an error message: at most {@link #EXCERPT_CHARS} characters,
+     * The start of {@code text} for an error message: at most {@link ClientText#EXCERPT_CHARS} characters,
      * control characters escaped, so a hostile server cannot flood or forge log lines through it.
      *
      * @param text text from the server
      * @return the excerpt
      */
     public static String excerpt(String text) {
-        StringBuilder out = new StringBuilder();
-        int n = Math.min(text.length(), EXCERPT_CHARS);
-        for (int i = 0; i < n; i++) {
-            char c = text.charAt(i);
-            if (c < ' ' || c == 0x7f) {
-                out.append(String.format("\\u%04x", (int) c));
-            } else {
-                out.append(c);
-            }
-        }
-        return text.length() > n ? out.append("...").toString() : out.toString();
+        return ClientText.excerpt(text);
     }
 }

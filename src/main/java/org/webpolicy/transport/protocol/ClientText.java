@@ -3,7 +3,7 @@ package org.webpolicy.transport.protocol;
 import org.webpolicy.codec.BinaryKey;
 
 /**
- * Text that came from a client, made safe to quote in an error reply or a log line: cut to a few
+ * Text that came from a peer, made safe to quote in an error reply or a log line: cut to a few
  * hundred characters and with control characters escaped, so a request cannot make a megabyte log
  * line or forge a new-looking one with a carriage return.
  */
@@ -79,5 +79,29 @@ public final class ClientText {
     public static String firstLine(String text) {
         int nl = text.indexOf('\n');
         return quote(nl < 0 ? text : text.substring(0, nl), 2 * MAX_QUOTED_CHARS);
+    }
+
+    /** The most characters of a server's text quoted in a client's error. */
+    public static final int EXCERPT_CHARS = 200;
+
+    /**
+     * The start of a text a server sent (an error, a reply shown as text), for a client's error
+     * message: at most {@link #EXCERPT_CHARS} characters, control characters escaped.
+     *
+     * @param text the text
+     * @return the excerpt, ending in "..." when cut
+     */
+    public static String excerpt(String text) {
+        StringBuilder out = new StringBuilder();
+        int n = Math.min(text.length(), EXCERPT_CHARS);
+        for (int i = 0; i < n; i++) {
+            char c = text.charAt(i);
+            if (c < ' ' || c == 0x7f) {
+                out.append(String.format("\\u%04x", (int) c));
+            } else {
+                out.append(c);
+            }
+        }
+        return text.length() > n ? out.append("...").toString() : out.toString();
     }
 }

@@ -5,7 +5,6 @@ import java.util.Map;
 import org.webpolicy.array.DType;
 import org.webpolicy.array.NdArray;
 import org.webpolicy.policy.Continuation;
-import org.webpolicy.transport.client.ReplySlot;
 
 /**
  * The real-time-chunking extension of the step envelope (docs/RTC_WIRE.md), both ways: the
@@ -61,13 +60,13 @@ public final class ContinuationFields {
     /**
      * The {@value #RTC} map of a step reply: what tells the client which request it answers.
      *
-     * @param continuation the continuation the request carried
+     * @param echo what the request's continuation said
      * @return the map, ready to encode
      */
-    public static Map<String, Object> echo(Continuation continuation) {
+    public static Map<String, Object> echo(Reply.Echo echo) {
         Map<String, Object> rtc = new LinkedHashMap<>();
-        rtc.put(CURSOR, continuation.cursor());
-        rtc.put(GENERATION, continuation.generation());
+        rtc.put(CURSOR, echo.cursor());
+        rtc.put(GENERATION, echo.generation());
         return rtc;
     }
 
@@ -123,8 +122,8 @@ public final class ContinuationFields {
         Object cursor = rtc.get(CURSOR);
         Object generation = rtc.get(GENERATION);
         if (!Long.valueOf(sent.cursor()).equals(cursor) || !Long.valueOf(sent.generation()).equals(generation)) {
-            return "answers cursor " + ReplySlot.excerpt(String.valueOf(cursor)) + " of generation "
-                    + ReplySlot.excerpt(String.valueOf(generation)) + " where cursor " + sent.cursor() + " of generation "
+            return "answers cursor " + ClientText.excerpt(String.valueOf(cursor)) + " of generation "
+                    + ClientText.excerpt(String.valueOf(generation)) + " where cursor " + sent.cursor() + " of generation "
                     + sent.generation() + " was sent";
         }
         return null;

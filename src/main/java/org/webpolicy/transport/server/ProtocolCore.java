@@ -12,21 +12,24 @@ import org.webpolicy.codec.EncodeException;
 import org.webpolicy.codec.MsgpackCodec;
 import org.webpolicy.policy.Continuation;
 import org.webpolicy.policy.Policy;
-import org.webpolicy.transport.protocol.ClientText;
-import org.webpolicy.transport.protocol.ContinuationFields;
-import org.webpolicy.transport.protocol.Envelope;
-import org.webpolicy.transport.protocol.FailureKind;
-import org.webpolicy.transport.frame.InboundBudget;
-import org.webpolicy.transport.protocol.RequestFailure;
-import org.webpolicy.transport.metrics.ServerMetrics;
 import org.webpolicy.transport.ServerOptions;
+import org.webpolicy.transport.frame.InboundBudget;
+import org.webpolicy.transport.metrics.ServerMetrics;
+import org.webpolicy.transport.protocol.ClientText;
+import org.webpolicy.transport.protocol.FailureKind;
 import org.webpolicy.transport.protocol.Headers;
+import org.webpolicy.transport.protocol.Reply;
+import org.webpolicy.transport.protocol.Request;
+import org.webpolicy.transport.protocol.RequestFailure;
+import org.webpolicy.transport.protocol.ServerTiming;
+import org.webpolicy.transport.protocol.WireForm;
+import org.webpolicy.transport.protocol.WireMessages;
 
 /**
  * What the server does with one request, whatever carries it: bytes in, bytes out. Decodes the
- * message, tells the raw (openpi) form from the envelope (webpolicy) form, checks the
- * observation, calls the policy and encodes the reply with its metadata and timing. Knows
- * nothing of sockets or frames.
+ * message into a {@link Request} ({@link WireMessages}, which tells the raw (openpi) form from the
+ * envelope (webpolicy) form), checks the observation, calls the policy and encodes the
+ * {@link Reply} with its timing. Knows nothing of sockets or frames.
  *
  * <p>A request that cannot be answered throws {@link RequestFailure} with a reason for the
  * client; anything else the policy throws is passed on, and {@link #describe(Throwable)} turns it
@@ -164,62 +167,29 @@ public final class ProtocolCore {
             throw new RequestFailure("Could not decode the request (" + e.problem() + "): "
                     + ClientText.quote(e.getMessage(), 4 * ClientText.MAX_QUOTED_CHARS));
         }
-        if (!(decoded instanceof Map<?, ?> request)) {
-            throw new RequestFailure("A request must be a msgpack map, got " + typeOf(decoded));
-        }
-        Object op = request.get(Envelope.OP);
-        if (op == null) {
-            Map<String, Object> observation = asStringMap(request, "observation");
+        Request request = WireMessages.request(decoded, policy::acceptsContinuation);
+        if (request.form() == WireForm.RAW) {
             long t0 = System.nanoTime();
-            Map<String, Object> action = step(conversation, observation, null);
+            Map<String, Object> action = step(conversation, request.observation(), null);
             double inferMs = (System.nanoTime() - t0) / 1e6;
-            return encode(options.serverTiming() ? withTiming(action, inferMs, conversation.prevTotalMs) : action);
+            ServerTiming timing = options.serverTiming() ? new ServerTiming(inferMs, conversation.prevTotalMs) : null;
+            return encode(WireMessages.value(Reply.raw(action, timing)));
         }
-        Object requestId = request.get(Envelope.REQUEST_ID);
-        if (Envelope.OP_STEP.equals(op)) {
-            Object obs = request.get(Envelope.OBS);
-            if (!(obs instanceof Map<?, ?> obsMap)) {
-                throw new RequestFailure("A step envelope needs an 'obs' map, got " + typeOf(obs));
-            }
-            Continuation continuation = continuation(request.get(ContinuationFields.RTC));
+        if (request.op() == Request.Op.STEP) {
+            Continuation continuation = request.continuation();
             if (continuation != null) {
                 metrics.continued(continuation.delay());
             }
-            Map<String, Object> reply = new LinkedHashMap<>();
-            reply.put(Envelope.ACTION, step(conversation, asStringMap(obsMap, "obs"), continuation));
-            if (continuation != null) {
-                reply.put(ContinuationFields.RTC, ContinuationFields.echo(continuation));
-            }
-            return encode(withRequestId(reply, requestId));
+            Map<String, Object> action = step(conversation, request.observation(), continuation);
+            Reply.Echo echo = continuation == null ? null : Reply.Echo.of(continuation);
+            return encode(WireMessages.value(Reply.step(action, echo, request.id())));
         }
-        if (Envelope.OP_RESET.equals(op)) {
-            Object payload = request.get(Envelope.PAYLOAD);
-            if (payload != null && !(payload instanceof Map)) {
-                throw new RequestFailure("A reset envelope's 'payload' must be a map, got " + typeOf(payload));
-            }
-            Map<String, Object> payloadMap = payload == null ? Map.of() : asStringMap((Map<?, ?>) payload, "payload");
-            calls.call(() -> {
-                policy.reset(payloadMap);
-                return null;
-            });
-            Map<String, Object> reply = new LinkedHashMap<>();
-            reply.put(Envelope.RESET_ACK, true);
-            return encode(withRequestId(reply, requestId));
-        }
-        String shown = op instanceof String ? "'" + ClientText.quote(op) + "'" : ClientText.quote(op) + " (" + typeOf(op) + ")";
-        throw new RequestFailure("Unknown " + Envelope.OP + " " + shown + ": expected 'step' or 'reset' (str)");
-    }
-
-    /** The continuation a step envelope carries, or null; refused when the policy takes none (the handshake said so). */
-    private Continuation continuation(Object field) {
-        if (field == null) {
+        Map<String, Object> payload = request.payload() == null ? Map.of() : request.payload();
+        calls.call(() -> {
+            policy.reset(payload);
             return null;
-        }
-        if (!policy.acceptsContinuation()) {
-            throw new RequestFailure("This server's policy takes no continuation (its handshake carried no "
-                    + Headers.CONTINUATION + " header): send the step without '" + ContinuationFields.RTC + "'");
-        }
-        return ContinuationFields.parse(field);
+        });
+        return encode(WireMessages.value(Reply.resetAck(request.id())));
     }
 
     /** Decodes compressed images first where the handshake accepted them, so the check and the policy see arrays. */
@@ -244,26 +214,6 @@ public final class ProtocolCore {
         return action;
     }
 
-    /** The request id our clients send in envelope requests is copied into the reply, unchanged. */
-    private static Map<String, Object> withRequestId(Map<String, Object> reply, Object requestId) {
-        if (requestId != null) {
-            reply.put(Envelope.REQUEST_ID, requestId);
-        }
-        return reply;
-    }
-
-    /** openpi adds {@code server_timing} to every raw-form action. */
-    private static Map<String, Object> withTiming(Map<String, Object> action, double inferMs, Double prevTotalMs) {
-        Map<String, Object> timed = new LinkedHashMap<>(action);
-        Map<String, Object> timing = new LinkedHashMap<>();
-        timing.put("infer_ms", inferMs);
-        if (prevTotalMs != null) {
-            timing.put("prev_total_ms", prevTotalMs);
-        }
-        timed.put(Envelope.SERVER_TIMING, timing);
-        return timed;
-    }
-
     private List<ByteBuffer> encode(Object reply) {
         long encodeStart = System.nanoTime();
         try {
@@ -283,19 +233,5 @@ public final class ProtocolCore {
         StringWriter out = new StringWriter();
         failure.printStackTrace(new PrintWriter(out));
         return out.toString();
-    }
-
-    @SuppressWarnings("unchecked")
-    private static Map<String, Object> asStringMap(Map<?, ?> map, String what) {
-        for (Object key : map.keySet()) {
-            if (!(key instanceof String)) {
-                throw new RequestFailure("The " + what + " must have str keys; key " + ClientText.quote(key) + " is bin");
-            }
-        }
-        return (Map<String, Object>) map;
-    }
-
-    private static String typeOf(Object v) {
-        return v == null ? "nothing" : v.getClass().getSimpleName();
     }
 }
