@@ -1,21 +1,19 @@
 package org.webpolicy.transport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.util.List;
-import org.java_websocket.exceptions.InvalidDataException;
-import org.java_websocket.exceptions.InvalidFrameException;
-import org.java_websocket.framing.BinaryFrame;
-import org.java_websocket.framing.CloseFrame;
-import org.java_websocket.framing.Framedata;
 import org.junit.jupiter.api.Test;
 import org.webpolicy.transport.protocol.ClientText;
+import org.webpolicy.transport.frame.CloseCodes;
+import org.webpolicy.transport.frame.Frame;
 import org.webpolicy.transport.frame.FrameCodec;
+import org.webpolicy.transport.frame.Opcode;
+import org.webpolicy.transport.frame.ProtocolException;
 import org.webpolicy.transport.frame.InboundBudget;
 
 /** The frame decoder's bounds: memory taken only as bytes arrive, fragments counted, RFC 6455 roles. */
@@ -60,9 +58,9 @@ class BoundsFramingTest {
         FrameCodec second = new FrameCodec(64 * MIB, FrameCodec.Masking.REQUIRED, budget);
         first.decode(ByteBuffer.wrap(WireSocket.frameHeader(WireSocket.BINARY, 8L * MIB, true, new byte[200_000])));
         assertTrue(budget.used() > 0);
-        InvalidDataException refused = assertThrows(InvalidDataException.class,
+        ProtocolException refused = assertThrows(ProtocolException.class,
                 () -> second.decode(ByteBuffer.wrap(WireSocket.frameHeader(WireSocket.BINARY, 8L * MIB, true, new byte[600_000]))));
-        assertEquals(CloseFrame.TRY_AGAIN_LATER, refused.getCloseCode());
+        assertEquals(CloseCodes.TRY_AGAIN_LATER, refused.closeCode());
         second.release();
         first.release();
         assertEquals(0, budget.used(), "every byte given back");
@@ -72,9 +70,9 @@ class BoundsFramingTest {
     void aWholeFrameGivesItsBytesBack() throws Exception {
         InboundBudget budget = new InboundBudget(4 * MIB);
         FrameCodec codec = new FrameCodec(4 * MIB, FrameCodec.Masking.REQUIRED, budget);
-        List<Framedata> frames = codec.decode(ByteBuffer.wrap(masked(WireSocket.BINARY, 300_000, true)));
+        List<Frame> frames = codec.decode(ByteBuffer.wrap(masked(WireSocket.BINARY, 300_000, true)));
         assertEquals(1, frames.size());
-        assertEquals(300_000, frames.get(0).getPayloadData().remaining());
+        assertEquals(300_000, frames.get(0).payload().remaining());
         assertEquals(0, budget.used());
     }
 
@@ -85,8 +83,8 @@ class BoundsFramingTest {
         codec.decode(ByteBuffer.wrap(masked(0, 400 << 10, false)));
         // The third fragment takes the message past 1 MiB: refused at its header, before its bytes.
         byte[] header = WireSocket.frameHeader(0, 200 << 10, false, new byte[0]);
-        InvalidDataException e = assertThrows(InvalidDataException.class, () -> codec.decode(ByteBuffer.wrap(header)));
-        assertEquals(CloseFrame.TOOBIG, e.getCloseCode());
+        ProtocolException e = assertThrows(ProtocolException.class, () -> codec.decode(ByteBuffer.wrap(header)));
+        assertEquals(CloseCodes.TOO_BIG, e.closeCode());
     }
 
     @Test
@@ -96,43 +94,43 @@ class BoundsFramingTest {
         for (int i = 1; i < FrameCodec.MAX_FRAGMENTS; i++) {
             codec.decode(ByteBuffer.wrap(masked(0, 0, false)));
         }
-        InvalidDataException e = assertThrows(InvalidDataException.class,
+        ProtocolException e = assertThrows(ProtocolException.class,
                 () -> codec.decode(ByteBuffer.wrap(masked(0, 0, false))));
-        assertEquals(CloseFrame.TOOBIG, e.getCloseCode());
+        assertEquals(CloseCodes.TOO_BIG, e.closeCode());
     }
 
     @Test
     void aFragmentedMessageWithinTheLimitsIsWhole() throws Exception {
         FrameCodec codec = new FrameCodec(MIB, FrameCodec.Masking.REQUIRED, new InboundBudget(4 * MIB));
-        List<Framedata> frames = codec.decode(wire(masked(WireSocket.BINARY, 1000, false), masked(0, 0, false),
+        List<Frame> frames = codec.decode(wire(masked(WireSocket.BINARY, 1000, false), masked(0, 0, false),
                 masked(0, 24, true)));
         assertEquals(3, frames.size());
-        assertInstanceOf(BinaryFrame.class, frames.get(0));
-        assertTrue(frames.get(2).isFin());
+        assertEquals(Opcode.BINARY, frames.get(0).opcode());
+        assertTrue(frames.get(2).fin());
     }
 
     @Test
     void unmaskedClientFramesAndMaskedServerFramesAre1002() {
-        byte[] unmasked = FrameCodec.encode(new BinaryFrame(), false).array();
-        InvalidDataException client = assertThrows(InvalidFrameException.class,
+        byte[] unmasked = FrameCodec.encode(new Frame(Opcode.BINARY, true, null), false).array();
+        ProtocolException client = assertThrows(ProtocolException.class,
                 () -> new FrameCodec(MIB, FrameCodec.Masking.REQUIRED, null).decode(ByteBuffer.wrap(unmasked)));
-        assertEquals(CloseFrame.PROTOCOL_ERROR, client.getCloseCode());
+        assertEquals(CloseCodes.PROTOCOL_ERROR, client.closeCode());
         byte[] maskedFrame = masked(WireSocket.BINARY, 10, true);
-        InvalidDataException server = assertThrows(InvalidFrameException.class,
+        ProtocolException server = assertThrows(ProtocolException.class,
                 () -> new FrameCodec(MIB, FrameCodec.Masking.FORBIDDEN, null).decode(ByteBuffer.wrap(maskedFrame)));
-        assertEquals(CloseFrame.PROTOCOL_ERROR, server.getCloseCode());
+        assertEquals(CloseCodes.PROTOCOL_ERROR, server.closeCode());
     }
 
     @Test
     void aCloseReasonThatIsNotUtf8Is1007() {
         byte[] payload = {0x03, (byte) 0xe8, (byte) 0xc3, 0x28};
-        InvalidDataException e = assertThrows(InvalidDataException.class,
+        ProtocolException e = assertThrows(ProtocolException.class,
                 () -> new FrameCodec(MIB).decode(ByteBuffer.wrap(WireSocket.frame(WireSocket.CLOSE, payload, true))));
-        assertEquals(CloseFrame.NO_UTF8, e.getCloseCode());
+        assertEquals(CloseCodes.NOT_UTF8, e.closeCode());
         byte[] badCode = {0x03, (byte) 0xed};
-        assertEquals(CloseFrame.PROTOCOL_ERROR, assertThrows(InvalidDataException.class,
+        assertEquals(CloseCodes.PROTOCOL_ERROR, assertThrows(ProtocolException.class,
                 () -> new FrameCodec(MIB).decode(ByteBuffer.wrap(WireSocket.frame(WireSocket.CLOSE, badCode, true))))
-                .getCloseCode());
+                .closeCode());
     }
 
     @Test

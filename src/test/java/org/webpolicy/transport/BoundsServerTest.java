@@ -20,7 +20,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.java_websocket.framing.BinaryFrame;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedClass;
@@ -30,7 +29,9 @@ import org.webpolicy.policy.Policy;
 import org.webpolicy.transport.server.ClientLog;
 import org.webpolicy.transport.server.ConnectionSlots;
 import org.webpolicy.transport.protocol.Envelope;
+import org.webpolicy.transport.frame.Frame;
 import org.webpolicy.transport.frame.FrameCodec;
+import org.webpolicy.transport.frame.Opcode;
 import org.webpolicy.transport.protocol.Headers;
 
 /**
@@ -102,9 +103,7 @@ class BoundsServerTest {
     void unmaskedClientFramesClose1002() throws Exception {
         PolicyServer server = open.serve(wire, PolicyServer.builder(new TestPolicies.Echo()));
         WireSocket w = wire(server);
-        BinaryFrame frame = new BinaryFrame();
-        frame.setPayload(java.nio.ByteBuffer.wrap(rawStep(1)));
-        w.write(FrameCodec.encode(frame, false).array());
+        w.write(FrameCodec.encode(new Frame(Opcode.BINARY, true, java.nio.ByteBuffer.wrap(rawStep(1))), false).array());
         assertEquals(1002, closeCode(w));
         Probes.assertServes(server);
     }

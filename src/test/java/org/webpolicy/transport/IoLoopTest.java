@@ -24,6 +24,10 @@ import org.junit.jupiter.api.Test;
 import org.webpolicy.transport.adapter.IoLoop;
 import org.webpolicy.transport.adapter.OwnedSocket;
 import org.webpolicy.transport.adapter.WireDraft;
+import org.webpolicy.transport.frame.InboundBudget;
+import org.webpolicy.transport.server.ClientLog;
+import org.webpolicy.transport.server.ServerConnection;
+import org.webpolicy.transport.server.ServerWire;
 
 /**
  * The I/O loop on its own, with a connection handed over as the server hands one over: running
@@ -33,8 +37,11 @@ import org.webpolicy.transport.adapter.WireDraft;
  */
 class IoLoopTest {
 
-    /** The library's side of one connection: throws {@code thrown} on each binary message, or records it when null. */
-    private static final class Listener extends WebSocketAdapter {
+    /**
+     * The library's side of one connection, and the receiver of its messages: throws
+     * {@code thrown} on each binary message, or records it when null.
+     */
+    private static final class Listener extends WebSocketAdapter implements ServerWire.Receiver {
         private final Error thrown;
         private final InetSocketAddress address = new InetSocketAddress("127.0.0.1", 1);
         final BlockingQueue<ByteBuffer> messages = new ArrayBlockingQueue<>(4);
@@ -49,10 +56,23 @@ class IoLoopTest {
 
         @Override
         public void onWebsocketMessage(WebSocket conn, ByteBuffer blob) {
+        }
+
+        @Override
+        public void binary(ServerWire wire, ByteBuffer message, long prepaid) {
             if (thrown != null) {
                 throw thrown;
             }
-            messages.add(blob);
+            messages.add(message);
+        }
+
+        @Override
+        public void text(ServerWire wire) {
+        }
+
+        @Override
+        public void limit(ServerWire wire, int code, String reason, boolean now) {
+            wire.cut(code, reason);
         }
 
         @Override
@@ -98,10 +118,13 @@ class IoLoopTest {
         OwnedSocket conn = new OwnedSocket(library, List.of(new WireDraft(1 << 20)));
         conn.setSelectionKey(accepted.register(librarySelector, SelectionKey.OP_READ, conn));
         conn.setChannel(accepted);
+        conn.wire(new ServerWire(conn, new ServerConnection(Runnable::run), library, 1 << 20, 1 << 20,
+                new InboundBudget(1 << 24), new ClientLog()));
         // The handshake as the library's decoder thread decodes it; its answer waits in the
         // library's queue and must reach the client through our writer.
         conn.decode(ByteBuffer.wrap(WireSocket.upgradeRequest("").getBytes(StandardCharsets.US_ASCII)));
         assertTrue(conn.isOpen());
+        conn.openWire();
         return conn;
     }
 

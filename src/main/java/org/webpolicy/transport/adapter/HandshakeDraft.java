@@ -15,8 +15,6 @@ import org.java_websocket.handshake.Handshakedata;
 import org.java_websocket.handshake.ServerHandshake;
 import org.java_websocket.handshake.ServerHandshakeBuilder;
 import org.webpolicy.image.compression.ImageCodecNegotiation;
-import org.webpolicy.transport.server.ClientLog;
-import org.webpolicy.transport.frame.InboundBudget;
 import org.webpolicy.transport.protocol.Headers;
 import org.webpolicy.transport.protocol.SessionTerms;
 
@@ -89,8 +87,8 @@ public final class HandshakeDraft extends WireDraft {
     private String body;
     private boolean prometheus;
 
-    HandshakeDraft(Gate gate, int maxMessageBytes, InboundBudget budget, ClientLog clientLog) {
-        super(maxMessageBytes, budget, clientLog);
+    HandshakeDraft(Gate gate, int maxMessageBytes) {
+        super(maxMessageBytes);
         this.gate = gate;
     }
 
@@ -285,6 +283,6 @@ public final class HandshakeDraft extends WireDraft {
 
     @Override
     public Draft copyInstance() {
-        return new HandshakeDraft(gate, maxMessageBytes(), budget(), clientLog());
+        return new HandshakeDraft(gate, maxMessageBytes());
     }
 }

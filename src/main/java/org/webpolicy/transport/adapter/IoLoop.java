@@ -32,8 +32,8 @@ import org.webpolicy.transport.server.RequestRunner;
  * of reads per turn, so one that sends without pause does not starve the others. Decoding a
  * connection's bytes is charged to the inbound budget before it allocates, and an
  * {@link OutOfMemoryError} while decoding them anyway cuts that connection only
- * ({@link WireDraft#contain}); any other Error here takes the server down, as one on the library's
- * threads does.
+ * ({@link org.webpolicy.transport.server.ServerWire#outOfMemory}); any other Error here takes the
+ * server down, as one on the library's threads does.
  */
 public final class IoLoop implements AutoCloseable {
 

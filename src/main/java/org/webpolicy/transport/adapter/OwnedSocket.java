@@ -1,7 +1,9 @@
 package org.webpolicy.transport.adapter;
 
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
+import java.nio.channels.CancelledKeyException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
@@ -14,25 +16,34 @@ import org.java_websocket.WebSocketAdapter;
 import org.java_websocket.WebSocketImpl;
 import org.java_websocket.drafts.Draft;
 import org.java_websocket.enums.Opcode;
+import org.java_websocket.enums.ReadyState;
 import org.java_websocket.exceptions.WebsocketNotConnectedException;
 import org.java_websocket.framing.CloseFrame;
 import org.java_websocket.framing.Framedata;
+import org.webpolicy.transport.server.ServerWire;
+import org.webpolicy.transport.server.WireConnection;
 
 /**
  * A server connection ({@code ws://}, or {@code wss://} through a {@link TlsChannel}) whose socket the server takes over from the WebSocket
  * library once its handshake is done: the library's selector and decoder threads cost two thread
  * hand-offs per read and another per reply, which on a robot's request-reply cycle is most of the
- * CPU a request takes. The library keeps doing the protocol: its handshake, its frame semantics
- * (continuations, ping and pong, the close handshake, through {@link #decode}) and its liveness
- * pings; only the moving of bytes is ours.
+ * CPU a request takes. The library keeps the HTTP upgrade and its liveness pings; the frames
+ * after the upgrade are the connection's {@link ServerWire}'s, which {@link WireDraft} hands
+ * every byte (through {@link #decode}, on the library's decoder thread before the hand-over and on
+ * the {@link IoLoop} after it).
  *
  * <p>Every send entry point goes through one {@link FrameWriter} per connection, before the hand-over
  * too (then into the library's queue, as the library would). The hand-over runs on the library's
  * selector thread ({@link #handOver}): its key is cancelled, so it reads no more, its queue moves
  * into our writer, and the {@link IoLoop} starts reading once the library's decoder thread has
  * decoded every read the library queued before the cancel: nothing is lost or reordered.
+ *
+ * <p>It is a {@link WebSocketImpl} because the library's server factory must return one for the
+ * handshake, and the hand-over reads the library's key and queue ({@code getSelectionKey},
+ * {@code outQueue}), which its public API does not otherwise offer; this class is the one place
+ * that does. The server side sees it only as a {@link WireConnection}.
  */
-public final class OwnedSocket extends WebSocketImpl {
+public final class OwnedSocket extends WebSocketImpl implements WireConnection {
 
     /** Where every frame sent on this connection goes, before and after the hand-over. */
     public final FrameWriter writer = new FrameWriter();
@@ -44,6 +55,10 @@ public final class OwnedSocket extends WebSocketImpl {
     private volatile long handOverAt = -1;
     private final AtomicBoolean reading = new AtomicBoolean();
     private volatile IoLoop loop;
+    /** The connection's WebSocket after the upgrade; set when the library accepts it. */
+    private volatile ServerWire wire;
+    /** Set once the upgrade is done and the wire reads the bytes after it ({@link #openWire}). */
+    private volatile boolean wireOpen;
 
     /**
      * A connection as the library would make it; the hand-over comes after its handshake.
@@ -53,6 +68,35 @@ public final class OwnedSocket extends WebSocketImpl {
      */
     public OwnedSocket(WebSocketAdapter listener, List<Draft> drafts) {
         super(listener, drafts);
+    }
+
+    /**
+     * Gives the connection its WebSocket, when the library accepts it.
+     *
+     * @param to the wire
+     */
+    public void wire(ServerWire to) {
+        wire = to;
+    }
+
+    /**
+     * The upgrade is done: from now on, every byte the client sends goes to the wire. Called in
+     * the library's open callback, before it decodes the bytes that came behind the upgrade.
+     */
+    public void openWire() {
+        if (getDraft() instanceof WireDraft draft) {
+            draft.bind(wire);
+            wireOpen = true;
+        }
+    }
+
+    /**
+     * The connection's WebSocket.
+     *
+     * @return the wire, or null before the library accepted the connection
+     */
+    public ServerWire wire() {
+        return wire;
     }
 
     /** On the library's selector thread: one more read is handed to its decoder thread. */
@@ -113,10 +157,15 @@ public final class OwnedSocket extends WebSocketImpl {
         try {
             super.decode(socketBuffer);
         } catch (OutOfMemoryError e) {
-            // This connection's bytes (its handshake, or frames outside the draft's own guard):
-            // cut it, and the thread decoding it serves the others (WireDraft#contain).
+            // This connection's bytes (its handshake, or what the wire handed on): cut it, and the
+            // thread decoding it serves the others.
             socketBuffer.position(socketBuffer.limit());
-            WireDraft.contain(this, e);
+            ServerWire w = wire;
+            if (w != null) {
+                w.outOfMemory(e);
+            } else {
+                closeConnection(CloseFrame.TRY_AGAIN_LATER, "out of memory while decoding this connection's bytes");
+            }
         } finally {
             if (!reading.get()) {
                 readsDecoded.incrementAndGet();
@@ -140,6 +189,86 @@ public final class OwnedSocket extends WebSocketImpl {
             }
         }
         return total;
+    }
+
+    @Override
+    public InetSocketAddress remoteAddress() {
+        return getRemoteSocketAddress();
+    }
+
+    @Override
+    public boolean handshaking() {
+        return getReadyState() == ReadyState.NOT_YET_CONNECTED;
+    }
+
+    @Override
+    public void write(List<ByteBuffer> frames) {
+        if (!isOpen()) {
+            throw new IllegalStateException("the connection is closed");
+        }
+        writeEncoded(frames);
+    }
+
+    @Override
+    public void closeWhenFlushed(int code, String reason, boolean remote) {
+        flushAndClose(code, reason, remote);
+    }
+
+    @Override
+    public void cut(int code, String reason) {
+        closeConnection(code, reason);
+    }
+
+    @Override
+    public void alive() {
+        updateLastPong();
+    }
+
+    /**
+     * The library closes connections itself while the server stops (and the I/O loop on a bug in
+     * decoding): once the connection is open, its wire sends the close frame and closes the socket.
+     */
+    @Override
+    public void close(int code, String message, boolean remote) {
+        ServerWire w = wire;
+        if (w != null && wireOpen && !remote && getReadyState() == ReadyState.OPEN) {
+            w.close(code, message == null ? "" : message);
+            return;
+        }
+        super.close(code, message, remote);
+    }
+
+    /**
+     * Before the hand-over the library writes on its selector thread and can lose a write queued
+     * from another thread: when its selector finds the queue empty just before we queue a frame
+     * and asks for write readiness, it then withdraws that request, and the frame waits for the
+     * next event on the connection (up to a ping interval). Fuzzing caught a reply stuck this way.
+     * After every send the selector thread itself asks again for write readiness where frames
+     * wait ({@link WriteWake}), which no withdrawal can race; only without the wake-up pipe, a
+     * timer looks again 1 ms later. After the hand-over none of this is needed: the
+     * {@link FrameWriter} cannot lose a write.
+     */
+    @Override
+    public void flushSoon() {
+        if (!writer.owned() && getWebSocketListener() instanceof ServerEndpoint endpoint) {
+            endpoint.flushSoon(this);
+        }
+    }
+
+    /**
+     * Asks the library's selector to write this connection when frames wait in its queue and it
+     * is not watching for write readiness: the re-check after {@link #flushSoon} and the sweep's.
+     */
+    void flushIfStuck() {
+        SelectionKey key = getSelectionKey();
+        try {
+            if (!writer.owned() && !outQueue.isEmpty() && key != null && key.isValid()
+                    && (key.interestOps() & SelectionKey.OP_WRITE) == 0) {
+                getWebSocketListener().onWriteDemand(this);
+            }
+        } catch (CancelledKeyException e) {
+            // closed meanwhile
+        }
     }
 
     @Override
@@ -189,6 +318,10 @@ public final class OwnedSocket extends WebSocketImpl {
         for (Framedata f : frames) {
             encoded.add(getDraft().createBinaryFrame(f));
         }
+        writeEncoded(encoded);
+    }
+
+    private void writeEncoded(List<ByteBuffer> encoded) {
         after(writer.writeOr(encoded, () -> {
             outQueue.addAll(encoded);
             getWebSocketListener().onWriteDemand(this);

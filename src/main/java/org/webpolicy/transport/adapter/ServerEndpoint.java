@@ -1,23 +1,18 @@
 package org.webpolicy.transport.adapter;
 
 import java.io.IOException;
-import java.net.BindException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.java_websocket.WebSocket;
 import org.java_websocket.WebSocketImpl;
 import org.java_websocket.enums.ReadyState;
 import org.java_websocket.framing.CloseFrame;
-import org.java_websocket.framing.Framedata;
 import org.java_websocket.handshake.ClientHandshake;
 import org.java_websocket.server.WebSocketServer;
 import org.slf4j.Logger;
@@ -30,6 +25,8 @@ import org.webpolicy.transport.server.PendingHandshakes;
 import org.webpolicy.transport.server.ProtocolCore;
 import org.webpolicy.transport.server.RequestRunner;
 import org.webpolicy.transport.server.ServerConnection;
+import org.webpolicy.transport.server.ServerWire;
+import org.webpolicy.transport.frame.EncodedMessage;
 import org.webpolicy.transport.ServerOptions;
 
 /**
@@ -54,9 +51,6 @@ public final class ServerEndpoint extends WebSocketServer {
      */
     static final int READ_BUFFER_BYTES = 256 << 10;
 
-    /** Pings answered per connection and second; more close the connection (1008). */
-    static final int MAX_PINGS_PER_SECOND = 50;
-
     private final ServerOptions options;
     private final ProtocolCore core;
     private final ThreadPoolExecutor workers;
@@ -74,8 +68,7 @@ public final class ServerEndpoint extends WebSocketServer {
     private final Consumer<Throwable> onFatal;
     /** Connections accepted whose handshake has not finished: per-address count, first-byte and handshake times. */
     private final PendingHandshakes handshaking;
-    private final CountDownLatch started = new CountDownLatch(1);
-    private volatile Exception startFailure;
+    private final Startup startup;
     private volatile int openConnections;
     private final Object openLock = new Object();
     private volatile boolean closing;
@@ -94,14 +87,14 @@ public final class ServerEndpoint extends WebSocketServer {
      */
     public ServerEndpoint(ServerOptions options, ProtocolCore core, ThreadPoolExecutor workers, Housekeeping housekeeping,
             Consumer<Throwable> onFatal) {
-        this(options, core, workers, housekeeping, onFatal, new Admission(options.apiKey()), new ClientLog(),
+        this(options, core, workers, housekeeping, onFatal, new Admission(options, core), new ClientLog(),
                 new InboundBudget(options.limits().inboundMemoryBytes()));
     }
 
     private ServerEndpoint(ServerOptions options, ProtocolCore core, ThreadPoolExecutor workers, Housekeeping housekeeping,
             Consumer<Throwable> onFatal, Admission admission, ClientLog clientLog, InboundBudget budget) {
         super(new InetSocketAddress(options.host(), options.port()), decoderThreads(),
-                List.of(new HandshakeDraft(admission, options.limits().maxMessageBytes(), budget, clientLog)));
+                List.of(new HandshakeDraft(admission, options.limits().maxMessageBytes())));
         admission.endpoint = this;
         this.options = options;
         this.core = core;
@@ -110,10 +103,11 @@ public final class ServerEndpoint extends WebSocketServer {
         this.clientLog = clientLog;
         this.budget = budget;
         this.onFatal = onFatal;
+        this.startup = new Startup(options);
         this.slots = new ConnectionSlots(options.limits().maxConnections(), housekeeping, clientLog);
         this.handshaking = new PendingHandshakes(options.limits().maxHandshakesPerAddress(), options.limits().firstByteTimeout(),
                 options.limits().handshakeTimeout());
-        this.requests = new RequestRunner(options, core, budget, housekeeping, clientLog, this::onWriteDemand, writeWake);
+        this.requests = new RequestRunner(options, core, budget, housekeeping, clientLog);
         setTcpNoDelay(true);
         setReuseAddr(true);
         // No fixed socket receive buffer: the kernel's auto-tuning grows a busy connection's window
@@ -138,56 +132,6 @@ public final class ServerEndpoint extends WebSocketServer {
         }
     }
 
-    /** The handshake gate's questions, answered by this endpoint once it exists. */
-    private static final class Admission implements HandshakeDraft.Gate {
-        private final byte[] apiKey;
-        private volatile ServerEndpoint endpoint;
-
-        Admission(byte[] apiKey) {
-            this.apiKey = apiKey;
-        }
-
-        @Override
-        public byte[] apiKey() {
-            return apiKey;
-        }
-
-        @Override
-        public boolean full() {
-            return endpoint.full();
-        }
-
-        @Override
-        public boolean failed() {
-            return endpoint.failure != null;
-        }
-
-        @Override
-        public boolean acceptsImageCodecs() {
-            return endpoint.options.acceptImageCodecs();
-        }
-
-        @Override
-        public boolean acceptsContinuation() {
-            return endpoint.core.acceptsContinuation();
-        }
-
-        @Override
-        public boolean draining() {
-            return endpoint.draining;
-        }
-
-        @Override
-        public boolean publicMetrics() {
-            return endpoint.options.publicMetrics();
-        }
-
-        @Override
-        public String metricsText() {
-            return endpoint.core.metrics().prometheusText(endpoint.openConnections, endpoint.draining);
-        }
-    }
-
     private static int decoderThreads() {
         return Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
     }
@@ -202,16 +146,7 @@ public final class ServerEndpoint extends WebSocketServer {
      */
     @Override
     public void start() {
-        if (options.port() != 0) {
-            try (ServerSocket probe = new ServerSocket()) {
-                probe.setReuseAddress(true);
-                probe.bind(getAddress());
-            } catch (BindException e) {
-                throw notStarted(e);
-            } catch (IOException | RuntimeException e) {
-                // Anything else (an unresolvable host, ...) is left to the library's bind, which names it.
-            }
-        }
+        startup.probe(getAddress());
         super.start();
     }
 
@@ -222,19 +157,7 @@ public final class ServerEndpoint extends WebSocketServer {
      * @throws IllegalStateException when the port could not be bound, or not within 30 s
      */
     public void awaitStarted() throws InterruptedException {
-        if (!started.await(30, TimeUnit.SECONDS)) {
-            throw new IllegalStateException("Server did not start within 30 s");
-        }
-        if (startFailure != null) {
-            throw notStarted(startFailure);
-        }
-    }
-
-    private IllegalStateException notStarted(Exception cause) {
-        String advice = cause instanceof BindException && String.valueOf(cause.getMessage()).contains("in use")
-                ? " (another process listens there: stop it, or choose another port, 0 for a free one)" : "";
-        return new IllegalStateException("Could not start the policy server on " + options.host() + ":" + options.port()
-                + ": " + cause.getMessage() + advice, cause);
+        startup.await();
     }
 
     /**
@@ -244,6 +167,11 @@ public final class ServerEndpoint extends WebSocketServer {
      */
     public int openConnections() {
         return openConnections;
+    }
+
+    /** Whether the server went down. */
+    boolean failed() {
+        return failure != null;
     }
 
     boolean full() {
@@ -305,7 +233,7 @@ public final class ServerEndpoint extends WebSocketServer {
         long every = Math.max(10, Math.min(1000,
                 Math.min(options.limits().handshakeTimeout().toMillis(), options.limits().firstByteTimeout().toMillis()) / 4));
         housekeeping.every(every, this::sweep);
-        started.countDown();
+        startup.started();
     }
 
     @Override
@@ -321,9 +249,13 @@ public final class ServerEndpoint extends WebSocketServer {
         // On the selector thread, where the library accepts: the first accept makes the
         // selector known to the write wake-up.
         writeWake.register(((WebSocketImpl) conn).getSelectionKey().selector(), this);
-        conn.setAttachment(new ServerConnection(workers));
+        OwnedSocket owned = (OwnedSocket) conn;
+        ServerWire wire = new ServerWire(owned, new ServerConnection(workers), requests, options.limits().maxMessageBytes(),
+                options.limits().maxPendingReplyBytes(), budget, clientLog);
+        owned.wire(wire);
+        conn.setAttachment(wire.session());
         super.allocateBuffers(conn);
-        if (!handshaking.admit(conn)) {
+        if (!handshaking.admit(wire)) {
             // Before it could send anything: it costs an accept and a close, not a slot.
             clientLog.warn("Closing a connection from {}: {} handshakes already under way from that address",
                     conn.getRemoteSocketAddress(), options.limits().maxHandshakesPerAddress());
@@ -347,9 +279,10 @@ public final class ServerEndpoint extends WebSocketServer {
     @Override
     protected void releaseBuffers(WebSocket conn) throws InterruptedException {
         // Called once per connection: the library closes a connection once, whatever the path.
-        handshaking.done(conn);
-        if (conn.getDraft() instanceof WireDraft draft) {
-            draft.reset(); // gives back what its partly received frame held of the budget
+        ServerWire wire = ((OwnedSocket) conn).wire();
+        if (wire != null) {
+            handshaking.done(wire);
+            wire.release(); // gives back what its partly received frame and message held of the budget
         }
         ServerConnection session = conn.getAttachment();
         if (session != null && session.markGone()) {
@@ -368,7 +301,7 @@ public final class ServerEndpoint extends WebSocketServer {
      */
     private void sweep() {
         for (WebSocket conn : getConnections()) {
-            requests.flushIfStuck(conn);
+            ((OwnedSocket) conn).flushIfStuck();
         }
         SelectionKey listener = slots.acceptKey();
         if (listener != null && !listener.channel().isOpen() && !closing && failure == null) {
@@ -377,8 +310,8 @@ public final class ServerEndpoint extends WebSocketServer {
             fatal(new IllegalStateException("The listening socket was closed by the WebSocket library"));
         }
         handshaking.sweep((conn, reason) -> {
-            log.debug("Closing {}: {}", conn.getRemoteSocketAddress(), reason);
-            ((WebSocketImpl) conn).closeConnection(CloseFrame.NEVER_CONNECTED, reason);
+            log.debug("Closing {}: {}", conn.remoteAddress(), reason);
+            conn.cut(CloseFrame.NEVER_CONNECTED, reason);
         });
     }
 
@@ -388,8 +321,8 @@ public final class ServerEndpoint extends WebSocketServer {
         if (ws instanceof OwnedSocket owned) {
             owned.readQueued();
         }
-        if (ws.getReadyState() == ReadyState.NOT_YET_CONNECTED) {
-            handshaking.spoke(ws);
+        if (ws instanceof OwnedSocket owned && owned.handshaking() && owned.wire() != null) {
+            handshaking.spoke(owned.wire());
         }
         super.queue(ws);
     }
@@ -409,7 +342,9 @@ public final class ServerEndpoint extends WebSocketServer {
 
     @Override
     public void onOpen(WebSocket conn, ClientHandshake handshake) {
-        handshaking.done(conn);
+        OwnedSocket owned = (OwnedSocket) conn;
+        ServerWire wire = owned.wire();
+        handshaking.done(wire);
         if (conn.getDraft() instanceof HandshakeDraft d && d.plainStatus() != 0) {
             // A health check or a refused handshake: the HTTP answer is written; hang up.
             ((WebSocketImpl) conn).flushAndClose(CloseFrame.NORMAL, "plain HTTP", false);
@@ -423,56 +358,31 @@ public final class ServerEndpoint extends WebSocketServer {
             openConnections++;
         }
         log.debug("Connection from {}", conn.getRemoteSocketAddress());
-        if (conn.getDraft() instanceof HandshakeDraft d && d.acceptedImageCodec() != null) {
+        HandshakeDraft draft = (HandshakeDraft) conn.getDraft();
+        if (draft.acceptedImageCodec() != null) {
             session.conversation.decompressImages(budget);
         }
-        conn.send(core.metadataMessage());
-        requests.flushSoon(conn);
+        // Before the library decodes the bytes behind the upgrade: from the first, they go to the wire.
+        owned.openWire();
+        wire.sendBinary(new EncodedMessage(List.of(ByteBuffer.wrap(core.metadataMessage()))));
+        wire.flushSoon();
         IoLoop loop = ioLoop;
-        if (conn instanceof OwnedSocket owned && loop != null) {
+        if (loop != null) {
             // Without the wake-up pipe the library keeps the connection.
             writeWake.onSelector(() -> owned.handOver(loop));
         }
     }
 
     @Override
-    public void onMessage(WebSocket conn, ByteBuffer message) {
-        ServerConnection session = conn.getAttachment();
-        if (session != null) {
-            requests.received(conn, session, message);
-        }
-    }
-
-    @Override
     public void onMessage(WebSocket conn, String message) {
-        ServerConnection session = conn.getAttachment();
-        if (session != null) {
-            requests.fail(conn, session, "Requests must be binary msgpack frames; got a text frame");
-        }
+        // never called: the library is handed no frames (WireDraft); the connection's ServerWire reads them
     }
 
-    /**
-     * The library answers every ping at once, so a client could queue pongs without end by never
-     * reading them, or keep the decoder threads busy answering: pings are bounded by rate and by
-     * the connection's unread bytes, as replies are.
-     */
-    @Override
-    public void onWebsocketPing(WebSocket conn, Framedata ping) {
-        ServerConnection session = conn.getAttachment();
-        if (session != null) {
-            if (!session.admitPing(MAX_PINGS_PER_SECOND)) {
-                requests.cut(conn, session, CloseFrame.POLICY_VALIDATION, "more than " + MAX_PINGS_PER_SECOND
-                        + " pings a second", false);
-                return;
-            }
-            if (RequestRunner.pendingBytes(conn, options.limits().maxPendingReplyBytes()) > options.limits().maxPendingReplyBytes()) {
-                requests.cut(conn, session, CloseFrame.POLICY_VALIDATION, "more than " + options.limits().maxPendingReplyBytes()
-                        + " bytes of replies and pongs left unread", true);
-                return;
-            }
+    /** Makes sure {@code conn}'s queued frames get written by the library's selector (see {@link OwnedSocket#flushSoon}). */
+    void flushSoon(OwnedSocket conn) {
+        if (!writeWake.demand(conn)) {
+            housekeeping.later(1, conn::flushIfStuck);
         }
-        super.onWebsocketPing(conn, ping);
-        requests.flushSoon(conn); // the pong is queued from a decoder thread, as replies are
     }
 
     @Override
@@ -482,11 +392,9 @@ public final class ServerEndpoint extends WebSocketServer {
 
     @Override
     public void onError(WebSocket conn, Exception ex) {
-        if (started.getCount() > 0) {
+        if (startup.failed(ex)) {
             // The server itself failed to start (e.g. the port is taken): start() throws it to
             // the caller, so it is not logged a second time here.
-            startFailure = ex;
-            started.countDown();
             log.debug("Policy server failed to start: {}", ex.toString());
             return;
         }

@@ -1,210 +1,91 @@
 package org.webpolicy.transport.adapter;
 
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import org.java_websocket.WebSocketImpl;
 import org.java_websocket.drafts.Draft;
 import org.java_websocket.drafts.Draft_6455;
 import org.java_websocket.enums.Opcode;
-import org.java_websocket.enums.Role;
-import org.java_websocket.exceptions.InvalidDataException;
-import org.java_websocket.framing.CloseFrame;
 import org.java_websocket.framing.Framedata;
-import org.java_websocket.framing.FramedataImpl1;
-import org.webpolicy.transport.server.ClientLog;
-import org.webpolicy.transport.protocol.ClientText;
+import org.webpolicy.transport.frame.Frame;
 import org.webpolicy.transport.frame.FrameCodec;
-import org.webpolicy.transport.frame.InboundBudget;
+import org.webpolicy.transport.server.ServerWire;
 
 /**
- * RFC 6455 without extensions (no permessage-deflate, as the Python peers), framing through
- * {@link FrameCodec} instead of the library's byte-at-a-time masking. Used by both the client and,
- * through {@link HandshakeDraft}, the server. The library copies a draft per connection, so the
- * decoder state here belongs to one connection.
+ * The server's RFC 6455 draft without extensions (no permessage-deflate, as the Python peers).
+ * The library keeps the HTTP upgrade; every byte after it goes to the connection's
+ * {@link ServerWire} ({@link #translateFrame}), which decodes, reassembles and answers frames
+ * itself, so the library's frame semantics never run: it is handed no frames. The library copies
+ * a draft per connection, so the wire bound here belongs to one connection.
  *
- * <p>The decoder is made when the library tells the draft its role: a server's draft then wants
- * masked frames and a client's unmasked ones. A frame that breaks the protocol closes the
- * connection with the RFC's code through {@link ProtocolViolation}, logged under the server's
- * rate limit, instead of an exception the library would log with a stack trace each time.
- *
- * <p>An {@link OutOfMemoryError} while a connection's frames are decoded or processed (the
- * library's copy of a fragmented message, a text frame's {@code String}, the request handed on) is
- * that connection's: it is cut with 1013 and the thread, the I/O loop or the library's decoder
- * thread, carries on serving the others ({@link #contain}). Any other {@code Error} still takes
- * the server down, as before.
+ * <p>The library still builds two kinds of frames of its own, its liveness pings and, while the
+ * server stops, its close frames: {@link #createBinaryFrame} writes them with {@link FrameCodec}.
  */
 public class WireDraft extends Draft_6455 {
 
     private final int maxMessageBytes;
-    private final InboundBudget budget;
-    private final ClientLog clientLog;
-    private FrameCodec frames;
-    /** Budget bytes charged for the library's copy of a fragmented message, not yet handed on. */
-    private long prepaid;
-    /** A server's draft within a fragmented text message. */
-    private boolean textMessage;
+    /** Where this connection's bytes go once its upgrade is done; null before (and for plain HTTP answers). */
+    private volatile ServerWire wire;
 
     /**
-     * A client's draft: no memory budget (its replies are bounded by {@code maxMessageBytes}).
+     * A draft for connections whose messages are at most {@code maxMessageBytes}.
      *
-     * @param maxMessageBytes the largest message accepted
+     * @param maxMessageBytes the largest message accepted (the wire enforces it)
      */
     public WireDraft(int maxMessageBytes) {
-        this(maxMessageBytes, null, null);
-    }
-
-    /**
-     * A server's draft: frame buffers are taken from the budget, and what a client does wrong is logged.
-     *
-     * @param maxMessageBytes the largest message accepted
-     * @param budget the server's inbound memory budget
-     * @param clientLog where misbehaving clients are logged, at a bounded rate
-     */
-    public WireDraft(int maxMessageBytes, InboundBudget budget, ClientLog clientLog) {
         super(Collections.emptyList(), maxMessageBytes);
         this.maxMessageBytes = maxMessageBytes;
-        this.budget = budget;
-        this.clientLog = clientLog;
     }
 
     final int maxMessageBytes() {
         return maxMessageBytes;
     }
 
-    final InboundBudget budget() {
-        return budget;
+    /** From now on the bytes after the upgrade go to {@code to}; called when the connection opens, before any frame is read. */
+    final void bind(ServerWire to) {
+        wire = to;
     }
 
-    final ClientLog clientLog() {
-        return clientLog;
-    }
-
-    private synchronized FrameCodec frames() {
-        if (frames == null) {
-            FrameCodec.Masking masking = role == Role.SERVER ? FrameCodec.Masking.REQUIRED : FrameCodec.Masking.FORBIDDEN;
-            frames = new FrameCodec(maxMessageBytes, masking, budget);
-        }
-        return frames;
-    }
-
+    /**
+     * Hands the bytes to the connection's wire and the library no frame: the library's decoder
+     * thread before the hand-over and the I/O loop after it both come through here, so the bytes
+     * take one path from the first one after the upgrade.
+     */
     @Override
     public List<Framedata> translateFrame(ByteBuffer buffer) {
-        FrameCodec codec = frames();
-        try {
-            return codec.decode(buffer);
-        } catch (InvalidDataException e) {
-            buffer.position(buffer.limit());
-            codec.release();
-            List<Framedata> violation = new ArrayList<>(1);
-            violation.add(new ProtocolViolation(e));
-            return violation;
-        } catch (OutOfMemoryError e) {
-            buffer.position(buffer.limit());
-            codec.release();
-            List<Framedata> violation = new ArrayList<>(1);
-            violation.add(new ProtocolViolation(new InvalidDataException(CloseFrame.TRY_AGAIN_LATER,
-                    "out of memory while decoding this connection's frames")));
-            return violation;
+        ServerWire to = wire;
+        if (to != null) {
+            to.received(buffer);
         }
+        buffer.position(buffer.limit()); // a connection with no wire (a plain HTTP answer) says nothing more that matters
+        return Collections.emptyList();
     }
 
     @Override
-    public void processFrame(WebSocketImpl connection, Framedata frame) throws InvalidDataException {
-        if (frame instanceof ProtocolViolation violation) {
-            if (clientLog != null) {
-                clientLog.warn("Closing {} with {}: {}", connection.getRemoteSocketAddress(), violation.closeCode(),
-                        ClientText.quote(violation.reason()));
-            }
-            connection.close(violation.closeCode(), closeReason(violation.reason()));
-            return;
-        }
-        boolean text = role == Role.SERVER && (frame.getOpcode() == Opcode.TEXT
-                || (frame.getOpcode() == Opcode.CONTINUOUS && textMessage));
-        if (text) {
-            // Requests are binary: a text one is refused for its kind alone (ServerEndpoint), so its
-            // characters are never decoded. The library would make a String of it here, on the I/O
-            // thread and outside the budget: up to 4x the frame's bytes while it decodes.
-            textMessage = !frame.isFin();
-            ((FramedataImpl1) frame).setPayload(ByteBuffer.allocate(0));
-        }
-        boolean assembles = frame.getOpcode() == Opcode.CONTINUOUS && frame.isFin() && frames != null;
-        long copy = assembles && !text && budget != null ? frames.assembledBytes() : 0;
-        if (copy > 0 && !budget.tryReserve(copy, copy)) {
-            frames.assembled();
-            connection.close(CloseFrame.TRY_AGAIN_LATER, "the server's inbound memory budget is spent; try again later");
-            return;
-        }
-        prepaid = copy;
-        try {
-            // The last fragment: the library copies the fragments into one buffer, charged above,
-            // and hands it on as the request (which takes the charge over, see claimPrepaid).
-            super.processFrame(connection, frame);
-        } catch (OutOfMemoryError e) {
-            contain(connection, e);
-        } finally {
-            if (assembles) {
-                frames.assembled();
-            }
-            if (prepaid > 0) {
-                budget.release(prepaid); // not handed on as a request
-                prepaid = 0;
-            }
-        }
+    public void processFrame(WebSocketImpl connection, Framedata frame) {
+        // never called: translateFrame hands the library no frames
     }
 
-    /**
-     * Called with the message the library hands on while a fragmented message is processed: the
-     * bytes already charged for its buffer, which the caller now holds (0 when none were).
-     *
-     * @param messageBytes the size of the message handed on
-     * @return the bytes the caller now holds from the budget
-     */
-    public final long claimPrepaid(long messageBytes) {
-        long claimed = prepaid == messageBytes ? prepaid : 0;
-        prepaid -= claimed;
-        return claimed;
-    }
-
-    /**
-     * Cuts {@code connection}, whose bytes ran the heap out while they were decoded, at once (no
-     * close handshake to wait for: what it holds is freed now), and ignores what else it sends;
-     * the thread that decoded them carries on serving the other connections.
-     */
-    static void contain(WebSocketImpl connection, OutOfMemoryError e) {
-        if (connection.getDraft() instanceof WireDraft draft) {
-            if (draft.frames != null) {
-                draft.frames.release();
-            }
-            if (draft.clientLog != null) {
-                draft.clientLog.warn("Cutting {}: out of memory while decoding its bytes ({}); the server carries on",
-                        connection.getRemoteSocketAddress(), e.toString());
-            }
-        }
-        connection.closeConnection(CloseFrame.TRY_AGAIN_LATER, "out of memory while decoding this connection's bytes");
-    }
-
-    /** A close reason must fit a control frame (123 bytes of UTF-8); ours are ASCII. */
-    private static String closeReason(String reason) {
-        return reason.length() <= 120 ? reason : reason.substring(0, 120);
-    }
-
+    /** The library's own frames (its liveness pings, its close frames while the server stops), written by our encoder. */
     @Override
     public ByteBuffer createBinaryFrame(Framedata frame) {
-        return FrameCodec.encode(frame, role == Role.CLIENT);
+        return FrameCodec.encode(new Frame(opcode(frame.getOpcode()), frame.isFin(), frame.getPayloadData()), false);
     }
 
-    @Override
-    public void reset() {
-        super.reset();
-        if (frames != null) {
-            frames.release();
-        }
+    private static org.webpolicy.transport.frame.Opcode opcode(Opcode library) {
+        return switch (library) {
+            case CONTINUOUS -> org.webpolicy.transport.frame.Opcode.CONTINUATION;
+            case TEXT -> org.webpolicy.transport.frame.Opcode.TEXT;
+            case BINARY -> org.webpolicy.transport.frame.Opcode.BINARY;
+            case CLOSING -> org.webpolicy.transport.frame.Opcode.CLOSE;
+            case PING -> org.webpolicy.transport.frame.Opcode.PING;
+            case PONG -> org.webpolicy.transport.frame.Opcode.PONG;
+        };
     }
 
     @Override
     public Draft copyInstance() {
-        return new WireDraft(maxMessageBytes, budget, clientLog);
+        return new WireDraft(maxMessageBytes);
     }
 }

@@ -27,6 +27,13 @@ import org.slf4j.LoggerFactory;
  * connection whose frames wait. The pipe's key carries a placeholder connection, because the
  * library's loop treats every readable key as one; its reads give the library no bytes.
  *
+ * <p>It also runs the hand-over of a connection to the {@link IoLoop} ({@link #onSelector}): that
+ * must happen on the selector thread, between two of its reads of the socket, or a read could be
+ * in flight while the key is cancelled and land after bytes the loop reads (reordered). Why it
+ * stays: the library offers no public way to run a task on its selector thread or to ask it for
+ * write interest without the race above, and frames sent before the hand-over (the metadata, an
+ * early reply or error text) still go through the library's queue, which the library writes.
+ *
  * <p>Before the first connection is accepted (when the selector becomes known) there is nothing
  * to send, and {@link #demand} reports false if the pipe could not be set up, so the caller can
  * fall back to a later re-check.

@@ -10,7 +10,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
-import org.java_websocket.framing.CloseFrame;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.webpolicy.codec.DecodeException;
@@ -18,6 +17,7 @@ import org.webpolicy.codec.MsgpackCodec;
 import org.webpolicy.transport.ClientOptions;
 import org.webpolicy.transport.protocol.ClientText;
 import org.webpolicy.transport.frame.ClientCapture;
+import org.webpolicy.transport.frame.CloseCodes;
 import org.webpolicy.transport.frame.EncodedMessage;
 import org.webpolicy.transport.PolicyConnectionException;
 import org.webpolicy.transport.RemotePolicyException;
@@ -495,7 +495,7 @@ public final class ClientConnection implements ClientEndpoint.Listener {
             String violation = slot.violation();
             log.warn("Dropping the connection: {}", violation);
             // Close 1002 tells the server why; whatever it sends until the close goes nowhere.
-            endpoint.close(CloseFrame.PROTOCOL_ERROR, "unexpected frame");
+            endpoint.close(CloseCodes.PROTOCOL_ERROR, "unexpected frame");
         }
     }
 

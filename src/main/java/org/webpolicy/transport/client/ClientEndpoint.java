@@ -20,13 +20,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
-import org.java_websocket.enums.Opcode;
-import org.java_websocket.exceptions.InvalidDataException;
-import org.java_websocket.framing.CloseFrame;
-import org.java_websocket.framing.Framedata;
 import org.webpolicy.transport.ClientOptions;
+import org.webpolicy.transport.frame.CloseCodes;
 import org.webpolicy.transport.frame.EncodedMessage;
+import org.webpolicy.transport.frame.Frame;
 import org.webpolicy.transport.frame.FrameCodec;
+import org.webpolicy.transport.frame.Opcode;
+import org.webpolicy.transport.frame.ProtocolException;
 import org.webpolicy.transport.protocol.ClientText;
 
 /**
@@ -128,7 +128,7 @@ final class ClientEndpoint {
 
     /** Starts the close handshake with 1000: the reader ends the connection when the server answers. */
     void close() {
-        close(CloseFrame.NORMAL, "");
+        close(CloseCodes.NORMAL, "");
     }
 
     /**
@@ -153,7 +153,7 @@ final class ClientEndpoint {
             state = CLOSED;
             cutBeforeOpen = why;
         }
-        report(CloseFrame.ABNORMAL_CLOSE, why);
+        report(CloseCodes.ABNORMAL, why);
         SocketChannel c = channel;
         if (c != null) {
             try {
@@ -219,7 +219,7 @@ final class ClientEndpoint {
                 listener.error(e);
             }
             closeChannel();
-            report(CloseFrame.ABNORMAL_CLOSE, ClientText.reason(e));
+            report(CloseCodes.ABNORMAL, ClientText.reason(e));
             return;
         }
         synchronized (this) {
@@ -242,7 +242,7 @@ final class ClientEndpoint {
             while (true) {
                 if (buffer.hasRemaining()) {
                     pinged = false;
-                    for (Framedata frame : codec.decode(buffer)) {
+                    for (Frame frame : codec.decode(buffer)) {
                         if (!handle(frame, message)) {
                             linger(in, buffer);
                             return;
@@ -265,14 +265,14 @@ final class ClientEndpoint {
                     continue;
                 }
                 if (n < 0) {
-                    report(CloseFrame.ABNORMAL_CLOSE, "the server closed the connection without a close frame");
+                    report(CloseCodes.ABNORMAL, "the server closed the connection without a close frame");
                     return;
                 }
                 buffer.limit(n);
             }
-        } catch (InvalidDataException e) {
+        } catch (ProtocolException e) {
             // The server broke the protocol: tell it why (the RFC's code) and end the connection.
-            int code = e.getCloseCode();
+            int code = e.closeCode();
             String reason = ClientText.reason(e);
             if (state == OPEN) {
                 state = CLOSING;
@@ -280,7 +280,7 @@ final class ClientEndpoint {
             }
             report(code, reason);
         } catch (IOException | RuntimeException e) {
-            report(CloseFrame.ABNORMAL_CLOSE, ClientText.reason(e));
+            report(CloseCodes.ABNORMAL, ClientText.reason(e));
         } finally {
             closeChannel();
             state = CLOSED;
@@ -292,22 +292,20 @@ final class ClientEndpoint {
      *
      * @return false once the server's close frame arrived: nothing more is read
      */
-    private boolean handle(Framedata frame, Message message) throws InvalidDataException {
-        switch (frame.getOpcode()) {
-            case PING -> writer.pong(bytes(frame.getPayloadData()), options.requestTimeout().toNanos());
+    private boolean handle(Frame frame, Message message) throws ProtocolException {
+        switch (frame.opcode()) {
+            case PING -> writer.pong(bytes(frame.payload()), options.requestTimeout().toNanos());
             case PONG -> {
                 // any bytes prove the server alive; nothing else to do
             }
-            case CLOSING -> {
-                // FrameCodec checked the payload (CloseFrameCheck) and made it the library's close
-                // frame, which parsed the code and reason.
-                CloseFrame close = (CloseFrame) frame;
-                int code = close.getCloseCode();
-                String reason = close.getMessage() == null ? "" : close.getMessage();
+            case CLOSE -> {
+                // FrameCodec checked the payload (CloseFrameCheck): code and reason are sound.
+                int code = frame.closeCode();
+                String reason = frame.closeReason();
                 if (state == OPEN) {
                     // Our answer echoes the server's code (RFC 6455 5.5.1).
                     state = CLOSING;
-                    writer.close(code == CloseFrame.NOCODE ? -1 : code, "", TimeUnit.MILLISECONDS.toNanos(CLOSE_LINGER_MILLIS));
+                    writer.close(code == CloseCodes.NO_STATUS ? -1 : code, "", TimeUnit.MILLISECONDS.toNanos(CLOSE_LINGER_MILLIS));
                 }
                 state = CLOSED;
                 report(code, reason);
@@ -323,12 +321,12 @@ final class ClientEndpoint {
         private final List<ByteBuffer> parts = new ArrayList<>();
         private boolean text;
 
-        void add(Framedata frame) throws InvalidDataException {
-            if (frame.getOpcode() != Opcode.CONTINUOUS) {
-                text = frame.getOpcode() == Opcode.TEXT;
+        void add(Frame frame) throws ProtocolException {
+            if (frame.opcode() != Opcode.CONTINUATION) {
+                text = frame.opcode() == Opcode.TEXT;
             }
-            parts.add(frame.getPayloadData());
-            if (!frame.isFin()) {
+            parts.add(frame.payload());
+            if (!frame.fin()) {
                 return; // FrameCodec bounds the fragments' number and total size
             }
             byte[] whole = whole(parts);
@@ -342,7 +340,7 @@ final class ClientEndpoint {
                             .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(whole)).toString();
                     listener.frame(new ReplySlot.Frame(null, s));
                 } catch (CharacterCodingException e) {
-                    throw new InvalidDataException(CloseFrame.NO_UTF8, "text message that is not UTF-8");
+                    throw new ProtocolException(CloseCodes.NOT_UTF8, "text message that is not UTF-8");
                 }
             } else {
                 listener.frame(new ReplySlot.Frame(whole, null));

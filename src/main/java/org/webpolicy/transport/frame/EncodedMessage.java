@@ -2,16 +2,15 @@ package org.webpolicy.transport.frame;
 
 import java.nio.ByteBuffer;
 import java.util.List;
-import org.java_websocket.framing.BinaryFrame;
-import org.webpolicy.transport.adapter.WireDraft;
 
 /**
  * A binary message still in the codec's segments (array data viewed in place, not copied).
- * {@link WireDraft} writes the segments straight into the outgoing frame, masking them on the
- * way when the client sends, so a large observation is copied once instead of twice. The frame is
- * built on the sending thread before {@code sendFrame} returns, so the arrays may change after.
+ * {@link FrameCodec#encode(EncodedMessage, boolean, ByteBuffer)} writes the segments straight into
+ * the outgoing frame, masking them on the way when the client sends, so a large observation is
+ * copied once instead of twice. The frame is built on the sending thread before the send returns,
+ * so the arrays may change after.
  */
-public final class EncodedMessage extends BinaryFrame {
+public final class EncodedMessage {
 
     private final List<ByteBuffer> segments;
 

@@ -4,13 +4,6 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
-import org.java_websocket.enums.Opcode;
-import org.java_websocket.exceptions.InvalidDataException;
-import org.java_websocket.exceptions.InvalidFrameException;
-import org.java_websocket.exceptions.LimitExceededException;
-import org.java_websocket.framing.CloseFrame;
-import org.java_websocket.framing.Framedata;
-import org.java_websocket.framing.FramedataImpl1;
 
 /**
  * RFC 6455 frame parsing and building with word-at-a-time masking. The WebSocket library masks
@@ -21,7 +14,7 @@ import org.java_websocket.framing.FramedataImpl1;
  * where the bytes are parsed, with the close code the RFC names: a frame masked the wrong way for
  * the sender's role (1002), RSV bits (no extension is negotiated), unknown opcodes, oversized or
  * fragmented control frames, a bad close frame (1002, or 1007 for a reason that is not UTF-8), a
- * frame or a fragmented message over the limit, or too many fragments (1009). Memory is taken
+ * whole text frame that is not UTF-8 (1007), a frame or a fragmented message over the limit, or too many fragments (1009). Memory is taken
  * only as bytes arrive, and from the server's {@link InboundBudget} when there is one (1013 when
  * it is spent).
  */
@@ -67,12 +60,10 @@ public final class FrameCodec {
     /** Bytes taken from the budget for the frame being received and the fragments held. */
     private long charged;
     /**
-     * The charge of a fragmented message's fragments, kept once it is whole until the library has
+     * The charge of a fragmented message's fragments, kept once it is whole until its receiver has
      * copied them into one buffer ({@link #assembled()}): both live at once while it does.
      */
     private long assembling;
-    /** The bytes of the fragmented message that became whole last. */
-    private long assembledBytes;
     private boolean released;
 
     /**
@@ -102,15 +93,15 @@ public final class FrameCodec {
      *
      * @param in bytes as read from the connection
      * @return the frames completed, in order; empty when none was, or after {@link #release()}
-     * @throws InvalidDataException when the bytes break the protocol or a bound; its close code is the one to
+     * @throws ProtocolException when the bytes break the protocol or a bound; its close code is the one to
      *     close with
      */
-    public synchronized List<Framedata> decode(ByteBuffer in) throws InvalidDataException {
+    public synchronized List<Frame> decode(ByteBuffer in) throws ProtocolException {
         if (released) {
             in.position(in.limit());
             return List.of();
         }
-        List<Framedata> frames = new ArrayList<>(1);
+        List<Frame> frames = new ArrayList<>(1);
         while (in.hasRemaining()) {
             if (payload == null && !readHeader(in)) {
                 break;
@@ -134,16 +125,7 @@ public final class FrameCodec {
         assembled();
     }
 
-    /**
-     * The bytes of the fragmented message completed last: what the library's copy of it takes.
-     *
-     * @return the bytes, 0 when no fragmented message has completed
-     */
-    public synchronized long assembledBytes() {
-        return assembledBytes;
-    }
-
-    /** The library has copied the fragments of the messages completed so far: their charge goes back. */
+    /** The receiver has copied the fragments of the messages completed so far: their charge goes back. */
     public synchronized void assembled() {
         if (budget != null && assembling > 0) {
             budget.release(assembling);
@@ -173,14 +155,14 @@ public final class FrameCodec {
         charged = 0;
     }
 
-    private void ensureCapacity(int needed) throws InvalidDataException {
+    private void ensureCapacity(int needed) throws ProtocolException {
         if (needed <= payload.capacity()) {
             return;
         }
         int capacity = (int) Math.min(payloadLength, Math.max(MIN_PAYLOAD_CAPACITY, (long) GROWTH_FACTOR * needed));
         int more = capacity - payload.capacity();
         if (budget != null && !budget.tryReserve(more, fragmented ? maxMessageBytes : payloadLength)) {
-            throw new InvalidDataException(CloseFrame.TRY_AGAIN_LATER, "the server's inbound memory budget ("
+            throw new ProtocolException(CloseCodes.TRY_AGAIN_LATER, "the server's inbound memory budget ("
                     + budget.limit() + " bytes) is spent; try again later");
         }
         ByteBuffer bigger;
@@ -191,7 +173,7 @@ public final class FrameCodec {
             if (budget != null) {
                 budget.release(more);
             }
-            throw new InvalidDataException(CloseFrame.TRY_AGAIN_LATER, "out of memory for a frame of " + payloadLength + " bytes");
+            throw new ProtocolException(CloseCodes.TRY_AGAIN_LATER, "out of memory for a frame of " + payloadLength + " bytes");
         }
         charged += budget != null ? more : 0;
         payload.flip();
@@ -200,7 +182,7 @@ public final class FrameCodec {
     }
 
     /** Collects header bytes; true once the header is complete and checked. */
-    private boolean readHeader(ByteBuffer in) throws InvalidDataException {
+    private boolean readHeader(ByteBuffer in) throws ProtocolException {
         while (in.hasRemaining()) {
             header[headerBytes++] = in.get();
             if (headerBytes < 2) {
@@ -222,7 +204,7 @@ public final class FrameCodec {
             if (sizeBytes == 2 && length < 126 || sizeBytes == 8 && length >= 0 && length <= 0xffff) {
                 // RFC 6455 5.2 asks for the minimal encoding; a peer that pads its lengths is
                 // not one of ours, and refusing it closes a door to parser differentials.
-                throw new InvalidFrameException("frame length " + length + " written in " + sizeBytes
+                throw new ProtocolException(CloseCodes.PROTOCOL_ERROR, "frame length " + length + " written in " + sizeBytes
                         + " bytes where " + (length < 126 ? "one" : "2") + " would do (RFC 6455 5.2 asks for the shortest form)");
             }
             first = header[0];
@@ -240,47 +222,46 @@ public final class FrameCodec {
         return false;
     }
 
-    private void check(boolean masked, long length) throws InvalidDataException {
+    private void check(boolean masked, long length) throws ProtocolException {
         if (masked && masking == Masking.FORBIDDEN) {
-            throw new InvalidFrameException("masked frame from a server (RFC 6455 5.1)");
+            throw new ProtocolException(CloseCodes.PROTOCOL_ERROR, "masked frame from a server (RFC 6455 5.1)");
         }
         if (!masked && masking == Masking.REQUIRED) {
-            throw new InvalidFrameException("unmasked frame from a client (RFC 6455 5.1)");
+            throw new ProtocolException(CloseCodes.PROTOCOL_ERROR, "unmasked frame from a client (RFC 6455 5.1)");
         }
         if ((first & 0x70) != 0) {
-            throw new InvalidFrameException("RSV bits set, but no extension was negotiated");
+            throw new ProtocolException(CloseCodes.PROTOCOL_ERROR, "RSV bits set, but no extension was negotiated");
         }
-        Opcode opcode = opcode(first & 0x0f);
+        Opcode opcode = Opcode.of(first & 0x0f);
         boolean fin = (first & 0x80) != 0;
-        boolean control = opcode == Opcode.CLOSING || opcode == Opcode.PING || opcode == Opcode.PONG;
-        if (control) {
+        if (opcode.control()) {
             if (length > MAX_CONTROL_PAYLOAD) {
-                throw new InvalidFrameException("control frame with " + length + " bytes (at most 125 allowed)");
+                throw new ProtocolException(CloseCodes.PROTOCOL_ERROR, "control frame with " + length + " bytes (at most 125 allowed)");
             }
             if (!fin) {
-                throw new InvalidFrameException("fragmented control frame");
+                throw new ProtocolException(CloseCodes.PROTOCOL_ERROR, "fragmented control frame");
             }
             return;
         }
         // A negative length is a 64-bit length with the top bit set: also over the limit.
         if (length < 0 || length > maxMessageBytes) {
-            throw new LimitExceededException("frame of " + Long.toUnsignedString(length)
-                    + " bytes exceeds the limit of " + maxMessageBytes + " bytes", maxMessageBytes);
+            throw new ProtocolException(CloseCodes.TOO_BIG, "frame of " + Long.toUnsignedString(length)
+                    + " bytes exceeds the limit of " + maxMessageBytes + " bytes");
         }
-        if (opcode == Opcode.CONTINUOUS) {
+        if (opcode == Opcode.CONTINUATION) {
             if (!fragmented) {
-                throw new InvalidFrameException("continuation frame without a message to continue");
+                throw new ProtocolException(CloseCodes.PROTOCOL_ERROR, "continuation frame without a message to continue");
             }
             if (++fragments > MAX_FRAGMENTS) {
-                throw new LimitExceededException("message in more than " + MAX_FRAGMENTS + " fragments", maxMessageBytes);
+                throw new ProtocolException(CloseCodes.TOO_BIG, "message in more than " + MAX_FRAGMENTS + " fragments");
             }
             fragmentedBytes += length;
             if (fragmentedBytes > maxMessageBytes) {
-                throw new LimitExceededException("fragmented message of more than " + maxMessageBytes + " bytes so far",
-                        maxMessageBytes);
+                throw new ProtocolException(CloseCodes.TOO_BIG, "fragmented message of more than " + maxMessageBytes
+                        + " bytes so far");
             }
         } else if (fragmented) {
-            throw new InvalidFrameException("new message before the fragmented one was finished");
+            throw new ProtocolException(CloseCodes.PROTOCOL_ERROR, "new message before the fragmented one was finished");
         } else if (!fin) {
             fragmented = true;
             fragmentedBytes = length;
@@ -288,46 +269,31 @@ public final class FrameCodec {
         }
     }
 
-    private Framedata finish() throws InvalidDataException {
-        Opcode opcode = opcode(first & 0x0f);
+    private Frame finish() throws ProtocolException {
+        Opcode opcode = Opcode.of(first & 0x0f);
         boolean fin = (first & 0x80) != 0;
         payload.flip();
-        if (opcode == Opcode.CLOSING) {
+        if (opcode == Opcode.CLOSE) {
             CloseFrameCheck.check(payload);
         }
-        FramedataImpl1 frame = FramedataImpl1.get(opcode);
-        frame.setFin(fin);
-        frame.setPayload(payload);
+        if (opcode == Opcode.TEXT && fin && !CloseFrameCheck.utf8(payload)) {
+            // A fragment's text may end inside a character: only a whole message is checked here.
+            throw new ProtocolException(CloseCodes.NOT_UTF8, "text frame that is not UTF-8");
+        }
+        Frame frame = new Frame(opcode, fin, payload);
         payload = null;
-        if (opcode == Opcode.CONTINUOUS && fin) {
+        if (opcode == Opcode.CONTINUATION && fin) {
             fragmented = false;
-            // Whole, but the library still holds the fragments while it copies them into one
+            // Whole, but the receiver still holds the fragments while it copies them into one
             // buffer: their charge stays until it has (assembled()).
             assembling += charged;
-            assembledBytes = fragmentedBytes;
             charged = 0;
         }
         if (!fragmented) {
             // The message is whole and leaves this decoder: its bytes are no longer ours to hold.
             giveBack();
         }
-        if (opcode != Opcode.CONTINUOUS && fin) {
-            // A fragment's text may end inside a character: the library checks the whole message.
-            frame.isValid();
-        }
         return frame;
-    }
-
-    private static Opcode opcode(int code) throws InvalidFrameException {
-        return switch (code) {
-            case 0 -> Opcode.CONTINUOUS;
-            case 1 -> Opcode.TEXT;
-            case 2 -> Opcode.BINARY;
-            case 8 -> Opcode.CLOSING;
-            case 9 -> Opcode.PING;
-            case 10 -> Opcode.PONG;
-            default -> throw new InvalidFrameException("unknown opcode " + code);
-        };
     }
 
     /**
@@ -337,39 +303,34 @@ public final class FrameCodec {
      * @param mask whether to mask it (a client sending)
      * @return a buffer holding exactly the frame, ready to read
      */
-    public static ByteBuffer encode(Framedata frame, boolean mask) {
-        return encode(frame, mask, null);
+    public static ByteBuffer encode(Frame frame, boolean mask) {
+        return encode(frame.opcode(), frame.fin(), List.of(frame.payload()), mask, null);
     }
 
     /**
-     * The whole frame as {@link #encode(Framedata, boolean)}, written into {@code reuse} (heap or
-     * direct) when it is large enough (from its start; every byte up to the returned limit is
-     * overwritten, so nothing of a longer frame it held before can leak), else into a new heap
-     * buffer: a caller that writes one frame at a time keeps one buffer instead of allocating, and
-     * zeroing, one as large as each message.
+     * A binary message as one frame, written into {@code reuse} (heap or direct) when it is large
+     * enough (from its start; every byte up to the returned limit is overwritten, so nothing of a
+     * longer frame it held before can leak), else into a new heap buffer: a caller that writes one
+     * frame at a time keeps one buffer instead of allocating, and zeroing, one as large as each
+     * message.
      *
-     * @param frame the frame to write
+     * @param message the message to write
      * @param mask whether to mask it (a client sending)
      * @param reuse a buffer to write into when it is large enough, or null
      * @return {@code reuse} or a new buffer, holding exactly the frame from position 0 to its limit
      */
-    public static ByteBuffer encode(Framedata frame, boolean mask, ByteBuffer reuse) {
-        List<ByteBuffer> payload = payload(frame);
+    public static ByteBuffer encode(EncodedMessage message, boolean mask, ByteBuffer reuse) {
+        return encode(Opcode.BINARY, true, message.segments(), mask, reuse);
+    }
+
+    private static ByteBuffer encode(Opcode opcode, boolean fin, List<ByteBuffer> payload, boolean mask, ByteBuffer reuse) {
         int length = payloadBytes(payload);
         int sizeBytes = lengthBytes(length);
         int frameBytes = frameBytes(length, mask);
         ByteBuffer out = reuse != null && reuse.capacity() >= frameBytes
                 ? reuse.clear().limit(frameBytes)
                 : ByteBuffer.allocate(frameBytes);
-        int code = switch (frame.getOpcode()) {
-            case CONTINUOUS -> 0;
-            case TEXT -> 1;
-            case BINARY -> 2;
-            case CLOSING -> 8;
-            case PING -> 9;
-            case PONG -> 10;
-        };
-        out.put((byte) ((frame.isFin() ? 0x80 : 0) | code));
+        out.put((byte) ((fin ? 0x80 : 0) | opcode.code()));
         int maskBit = mask ? 0x80 : 0;
         if (sizeBytes == 0) {
             out.put((byte) (maskBit | length));
@@ -396,11 +357,11 @@ public final class FrameCodec {
     }
 
     /**
-     * The bytes of the frame {@link #encode} builds for {@code frame}: what a caller sizes a
-     * buffer to reuse by.
+     * The bytes of the frame {@link #encode(EncodedMessage, boolean, ByteBuffer)} builds for
+     * {@code message}: what a caller sizes a buffer to reuse by.
      */
-    static int frameBytes(Framedata frame, boolean mask) {
-        return frameBytes(payloadBytes(payload(frame)), mask);
+    static int frameBytes(EncodedMessage message, boolean mask) {
+        return frameBytes(payloadBytes(message.segments()), mask);
     }
 
     private static int frameBytes(int length, boolean mask) {
@@ -410,10 +371,6 @@ public final class FrameCodec {
     /** Bytes of the extended payload length after the first two (RFC 6455 5.2). */
     private static int lengthBytes(int length) {
         return length <= 125 ? 0 : length <= 65535 ? 2 : 8;
-    }
-
-    private static List<ByteBuffer> payload(Framedata frame) {
-        return frame instanceof EncodedMessage m ? m.segments() : List.of(frame.getPayloadData());
     }
 
     private static int payloadBytes(List<ByteBuffer> payload) {

@@ -5,8 +5,6 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import org.java_websocket.WebSocket;
-import org.java_websocket.enums.ReadyState;
 
 /**
  * Connections from their TCP accept to the end of their handshake: the only ones nobody has
@@ -46,10 +44,10 @@ public final class PendingHandshakes {
          * @param conn the connection
          * @param reason why it is closed
          */
-        void close(WebSocket conn, String reason);
+        void close(ServerWire conn, String reason);
     }
 
-    private final Map<WebSocket, Pending> pending = new ConcurrentHashMap<>();
+    private final Map<ServerWire, Pending> pending = new ConcurrentHashMap<>();
     private final Map<InetAddress, Integer> perAddress = new ConcurrentHashMap<>();
     private final int maxPerAddress;
     private final long firstByteNanos;
@@ -75,7 +73,7 @@ public final class PendingHandshakes {
      * @param conn the connection
      * @return whether it was admitted
      */
-    public boolean admit(WebSocket conn) {
+    public boolean admit(ServerWire conn) {
         InetAddress address = addressOf(conn);
         if (address != null) {
             boolean[] room = {false};
@@ -100,7 +98,7 @@ public final class PendingHandshakes {
      *
      * @param conn the connection
      */
-    public void spoke(WebSocket conn) {
+    public void spoke(ServerWire conn) {
         Pending p = pending.get(conn);
         if (p != null) {
             p.spoke = true;
@@ -112,7 +110,7 @@ public final class PendingHandshakes {
      *
      * @param conn the connection
      */
-    public void done(WebSocket conn) {
+    public void done(ServerWire conn) {
         Pending p = pending.remove(conn);
         if (p != null && p.address != null) {
             perAddress.computeIfPresent(p.address, (a, n) -> n <= 1 ? null : n - 1);
@@ -142,7 +140,7 @@ public final class PendingHandshakes {
         long now = System.nanoTime();
         pending.forEach((conn, p) -> {
             long age = now - p.since;
-            if (conn.getReadyState() != ReadyState.NOT_YET_CONNECTED) {
+            if (!conn.handshaking()) {
                 done(conn);
             } else if (!p.spoke && age > firstByteNanos) {
                 done(conn);
@@ -154,8 +152,8 @@ public final class PendingHandshakes {
         });
     }
 
-    private static InetAddress addressOf(WebSocket conn) {
-        InetSocketAddress remote = conn.getRemoteSocketAddress();
+    private static InetAddress addressOf(ServerWire conn) {
+        InetSocketAddress remote = conn.remoteAddress();
         return remote == null ? null : remote.getAddress();
     }
 }

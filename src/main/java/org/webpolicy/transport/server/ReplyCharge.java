@@ -1,6 +1,5 @@
 package org.webpolicy.transport.server;
 
-import org.java_websocket.WebSocket;
 import org.webpolicy.transport.frame.InboundBudget;
 
 /**
@@ -35,15 +34,15 @@ public final class ReplyCharge {
     }
 
     /** The reply held by {@link #hold} was handed to {@code conn}: given back once written. */
-    void queued(WebSocket conn, ServerConnection session, long bytes) {
+    void queued(ServerWire conn, ServerConnection session, long bytes) {
         if (bytes > InboundBudget.SMALL_MESSAGE_BYTES) {
             releaseWhenWritten(conn, session, bytes, 2);
         }
     }
 
-    private void releaseWhenWritten(WebSocket conn, ServerConnection session, long bytes, long afterMillis) {
+    private void releaseWhenWritten(ServerWire conn, ServerConnection session, long bytes, long afterMillis) {
         boolean scheduled = housekeeping.later(afterMillis, () -> {
-            if (session.closed || RequestRunner.pendingBytes(conn, 0) == 0) {
+            if (session.closed || conn.pendingBytes(0) == 0) {
                 budget.release(bytes);
             } else {
                 releaseWhenWritten(conn, session, bytes, Math.min(MAX_CHECK_MILLIS, afterMillis * 2));

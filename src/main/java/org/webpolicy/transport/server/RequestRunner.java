@@ -1,27 +1,19 @@
 package org.webpolicy.transport.server;
 
 import java.nio.ByteBuffer;
-import java.nio.channels.CancelledKeyException;
-import java.nio.channels.SelectionKey;
 import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
-import org.java_websocket.WebSocket;
-import org.java_websocket.WebSocketImpl;
-import org.java_websocket.framing.CloseFrame;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.webpolicy.transport.protocol.ClientText;
+import org.webpolicy.transport.frame.CloseCodes;
 import org.webpolicy.transport.frame.EncodedMessage;
 import org.webpolicy.transport.protocol.Envelope;
 import org.webpolicy.transport.ExchangeTap;
 import org.webpolicy.transport.protocol.FailureKind;
-import org.webpolicy.transport.adapter.FrameWriter;
 import org.webpolicy.transport.frame.InboundBudget;
-import org.webpolicy.transport.adapter.OwnedSocket;
 import org.webpolicy.transport.protocol.RequestFailure;
 import org.webpolicy.transport.ServerOptions;
-import org.webpolicy.transport.adapter.WireDraft;
-import org.webpolicy.transport.adapter.WriteWake;
 
 /**
  * Runs the requests of open connections through the {@link ProtocolCore} on the worker pool and
@@ -30,7 +22,7 @@ import org.webpolicy.transport.adapter.WriteWake;
  * and the server's inbound memory budget. A connection past a bound is closed (1008 or 1013);
  * every other connection carries on.
  */
-public final class RequestRunner {
+public final class RequestRunner implements ServerWire.Receiver {
 
     private static final Logger log = LoggerFactory.getLogger(RequestRunner.class);
 
@@ -39,21 +31,9 @@ public final class RequestRunner {
     private final InboundBudget budget;
     private final Housekeeping housekeeping;
     private final ClientLog clientLog;
-    private final WriteDemand writeDemand;
-    private final WriteWake writeWake;
     private final ReplyCharge replies;
     /** Set when the server starts closing: requests still queued fail at once instead of running. */
     public volatile boolean closing;
-
-    /** Asks the library's selector to write a connection's queued frames. */
-    public interface WriteDemand {
-        /**
-         * Asks for {@code conn}'s queued frames to be written.
-         *
-         * @param conn the connection
-         */
-        void request(WebSocket conn);
-    }
 
     /**
      * A runner for one server.
@@ -63,47 +43,53 @@ public final class RequestRunner {
      * @param budget the server's inbound memory budget, which holds each request until it is answered
      * @param housekeeping the server's timer thread
      * @param clientLog where misbehaving clients are logged
-     * @param writeDemand how to ask the library's selector to write a connection
-     * @param writeWake the wake-up of the library's selector after a send
      */
     public RequestRunner(ServerOptions options, ProtocolCore core, InboundBudget budget, Housekeeping housekeeping,
-            ClientLog clientLog, WriteDemand writeDemand, WriteWake writeWake) {
+            ClientLog clientLog) {
         this.options = options;
         this.core = core;
         this.budget = budget;
         this.housekeeping = housekeeping;
         this.clientLog = clientLog;
-        this.writeDemand = writeDemand;
-        this.writeWake = writeWake;
         this.replies = new ReplyCharge(budget, housekeeping);
     }
 
-    /**
-     * A request arrived (on a decoder thread): queue it for the connection's turn on a worker.
-     *
-     * @param conn the connection
-     * @param session what the server keeps for it
-     * @param message the request's bytes
-     */
-    public void received(WebSocket conn, ServerConnection session, ByteBuffer message) {
+    @Override
+    public void binary(ServerWire wire, ByteBuffer message, long prepaid) {
+        received(wire, wire.session(), message, prepaid);
+    }
+
+    @Override
+    public void text(ServerWire wire) {
+        fail(wire, wire.session(), "Requests must be binary msgpack frames; got a text frame");
+    }
+
+    @Override
+    public void limit(ServerWire wire, int code, String reason, boolean now) {
+        cut(wire, wire.session(), code, reason, now);
+    }
+
+    /** A request arrived (on the thread reading the socket): queue it for the connection's turn on a worker. */
+    private void received(ServerWire conn, ServerConnection session, ByteBuffer message, long prepaid) {
         if (session.closed) {
+            budget.release(prepaid);
             return;
         }
         if (session.queued.incrementAndGet() > options.limits().maxQueuedRequests()) {
             session.queued.decrementAndGet();
-            cut(conn, session, CloseFrame.POLICY_VALIDATION, "more than " + options.limits().maxQueuedRequests()
+            budget.release(prepaid);
+            cut(conn, session, CloseCodes.POLICY, "more than " + options.limits().maxQueuedRequests()
                     + " requests waiting for their replies", false);
             return;
         }
         long bytes = message.capacity();
         long arrived = System.nanoTime();
         core.metrics().received(bytes);
-        // A fragmented message's buffer was charged before the library copied it (WireDraft).
-        long prepaid = conn.getDraft() instanceof WireDraft draft ? draft.claimPrepaid(bytes) : 0;
+        // A fragmented message's buffer was charged before its fragments were copied into it.
         if (prepaid < bytes && !budget.tryReserve(bytes - prepaid, bytes)) {
             budget.release(prepaid);
             session.queued.decrementAndGet();
-            cut(conn, session, CloseFrame.TRY_AGAIN_LATER, "the server's inbound memory budget is spent; try again later",
+            cut(conn, session, CloseCodes.TRY_AGAIN_LATER, "the server's inbound memory budget is spent; try again later",
                     false);
             return;
         }
@@ -116,7 +102,7 @@ public final class RequestRunner {
         }
     }
 
-    private void handle(WebSocket conn, ServerConnection session, ByteBuffer message, long bytes, long arrived) {
+    private void handle(ServerWire conn, ServerConnection session, ByteBuffer message, long bytes, long arrived) {
         core.metrics().queueSeconds.recordNanos(System.nanoTime() - arrived);
         DecodedCharge decoded = new DecodedCharge(budget, bytes);
         try {
@@ -130,9 +116,9 @@ public final class RequestRunner {
             if (session.closed) {
                 return;
             }
-            long waiting = pendingBytes(conn, options.limits().maxPendingReplyBytes());
+            long waiting = conn.pendingBytes(options.limits().maxPendingReplyBytes());
             if (waiting > options.limits().maxPendingReplyBytes()) {
-                cut(conn, session, CloseFrame.POLICY_VALIDATION, "more than " + options.limits().maxPendingReplyBytes()
+                cut(conn, session, CloseCodes.POLICY, "more than " + options.limits().maxPendingReplyBytes()
                         + " reply bytes left unread", true);
                 return;
             }
@@ -144,11 +130,11 @@ public final class RequestRunner {
             // Counted before it is queued: a client reading its reply then finds it counted.
             core.metrics().answered(size, System.nanoTime() - arrived);
             try {
-                conn.sendFrame(new EncodedMessage(reply));
+                conn.sendBinary(new EncodedMessage(reply));
             } finally {
                 replies.queued(conn, session, size);
             }
-            flushSoon(conn);
+            conn.flushSoon();
             session.conversation.replySent();
             tap(conn, message, reply, null, arrived);
         } catch (RuntimeException | Error e) {
@@ -166,12 +152,12 @@ public final class RequestRunner {
     }
 
     /** Hands the exchange to the server's {@link ExchangeTap}, if any; a tap's failure never reaches the robot. */
-    private void tap(WebSocket conn, ByteBuffer request, List<ByteBuffer> reply, String failure, long arrived) {
+    private void tap(ServerWire conn, ByteBuffer request, List<ByteBuffer> reply, String failure, long arrived) {
         if (options.exchangeTap() == null) {
             return;
         }
         try {
-            options.exchangeTap().exchanged(conn.getRemoteSocketAddress(), ByteBuffer.wrap(core.metadataMessage()).asReadOnlyBuffer(),
+            options.exchangeTap().exchanged(conn.remoteAddress(), ByteBuffer.wrap(core.metadataMessage()).asReadOnlyBuffer(),
                     request.duplicate(), reply, failure, arrived, System.nanoTime());
         } catch (RuntimeException e) {
             log.warn("The exchange tap failed: {}", e.toString());
@@ -187,47 +173,25 @@ public final class RequestRunner {
     }
 
     /**
-     * Bytes queued to {@code conn} and not yet written, counted up to just past {@code enough}
-     * (a connection that reads nothing may have many small frames queued).
-     *
-     * @param conn the connection
-     * @param enough the count past which counting stops
-     * @return the bytes counted
-     */
-    public static long pendingBytes(WebSocket conn, long enough) {
-        if (conn instanceof OwnedSocket owned) {
-            return owned.pendingBytes(enough);
-        }
-        long total = 0;
-        for (ByteBuffer frame : ((WebSocketImpl) conn).outQueue) {
-            total += frame.remaining();
-            if (total > enough) {
-                break;
-            }
-        }
-        return total;
-    }
-
-    /**
      * Sends the reason as a text frame, then closes with 1011, as the Python servers do.
      *
      * @param conn the connection
      * @param session what the server keeps for it; nothing more is sent once it is closed
      * @param text the reason, as the client is shown it
      */
-    public void fail(WebSocket conn, ServerConnection session, String text) {
+    public void fail(ServerWire conn, ServerConnection session, String text) {
         if (session.closed) {
             return;
         }
         session.closed = true;
-        clientLog.warn("Request from {} failed; closing the connection: {}", conn.getRemoteSocketAddress(),
+        clientLog.warn("Request from {} failed; closing the connection: {}", conn.remoteAddress(),
                 ClientText.firstLine(text));
         try {
-            conn.send(text);
-            conn.close(CloseFrame.UNEXPECTED_CONDITION, Envelope.ERROR_REASON);
-            flushSoon(conn);
+            conn.sendText(text);
+            conn.close(CloseCodes.UNEXPECTED, Envelope.ERROR_REASON);
+            conn.flushSoon();
         } catch (RuntimeException e) {
-            log.debug("Could not report the failure to {}: {}", conn.getRemoteSocketAddress(), e.toString());
+            log.debug("Could not report the failure to {}: {}", conn.remoteAddress(), e.toString());
         }
     }
 
@@ -243,63 +207,21 @@ public final class RequestRunner {
      * @param reason the close reason
      * @param now whether to cut the socket without waiting for the close handshake
      */
-    public void cut(WebSocket conn, ServerConnection session, int code, String reason, boolean now) {
+    public void cut(ServerWire conn, ServerConnection session, int code, String reason, boolean now) {
         if (session.closed) {
             return;
         }
         session.closed = true;
         core.metrics().failed(FailureKind.LIMIT);
-        clientLog.warn("Closing {} with {}: {}", conn.getRemoteSocketAddress(), code, reason);
-        WebSocketImpl impl = (WebSocketImpl) conn;
+        clientLog.warn("Closing {} with {}: {}", conn.remoteAddress(), code, reason);
         if (now) {
-            impl.closeConnection(code, reason);
+            conn.cut(code, reason);
             return;
         }
         conn.close(code, reason);
-        flushSoon(conn);
-        if (!housekeeping.later(1000, () -> impl.closeConnection(code, reason))) {
-            impl.closeConnection(code, reason);
-        }
-    }
-
-    /**
-     * The library writes on its selector thread and can lose a write queued from another thread:
-     * when its selector finds the queue empty just before we queue a frame and asks for write
-     * readiness, it then withdraws that request, and the frame waits for the next event on the
-     * connection (up to a ping interval). Fuzzing caught a reply stuck this way. After every send
-     * the selector thread itself asks again for write readiness where frames wait
-     * ({@link WriteWake}), which no withdrawal can race; only without the wake-up pipe, a timer
-     * looks again 1 ms later. The sweep looks at every connection each second as well. A
-     * connection taken over from the library ({@link OwnedSocket}) needs none of this: its
-     * {@link FrameWriter} cannot lose a write.
-     *
-     * @param conn the connection a frame was just queued to
-     */
-    public void flushSoon(WebSocket conn) {
-        if (conn instanceof OwnedSocket owned && owned.writer.owned()) {
-            return; // its writer wrote or queued the frame with write interest: nothing to re-check
-        }
-        if (!writeWake.demand(conn)) {
-            housekeeping.later(1, () -> flushIfStuck(conn));
-        }
-    }
-
-    /**
-     * Asks the library's selector to write {@code conn} when frames wait and it is not watching for write
-     * readiness: the re-check after {@link #flushSoon} and the sweep's.
-     *
-     * @param conn the connection
-     */
-    public void flushIfStuck(WebSocket conn) {
-        WebSocketImpl impl = (WebSocketImpl) conn;
-        SelectionKey key = impl.getSelectionKey();
-        try {
-            if (!impl.outQueue.isEmpty() && key != null && key.isValid()
-                    && (key.interestOps() & SelectionKey.OP_WRITE) == 0) {
-                writeDemand.request(conn);
-            }
-        } catch (CancelledKeyException e) {
-            // closed meanwhile
+        conn.flushSoon();
+        if (!housekeeping.later(1000, () -> conn.cut(code, reason))) {
+            conn.cut(code, reason);
         }
     }
 }

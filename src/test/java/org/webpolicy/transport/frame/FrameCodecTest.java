@@ -10,14 +10,6 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import org.java_websocket.enums.Opcode;
-import org.java_websocket.exceptions.InvalidDataException;
-import org.java_websocket.exceptions.InvalidFrameException;
-import org.java_websocket.exceptions.LimitExceededException;
-import org.java_websocket.framing.BinaryFrame;
-import org.java_websocket.framing.Framedata;
-import org.java_websocket.framing.PingFrame;
-import org.java_websocket.framing.TextFrame;
 import org.junit.jupiter.api.Test;
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 
@@ -56,7 +48,7 @@ class FrameCodecTest {
     }
 
     @Test
-    void decodesHandMaskedFramesFedInPiecesOfEverySize() throws InvalidDataException {
+    void decodesHandMaskedFramesFedInPiecesOfEverySize() throws ProtocolException {
         Random random = new Random(7);
         for (int length : new int[] {0, 1, 3, 7, 8, 9, 125, 126, 127, 1000, 65535, 65536, 200_003}) {
             byte[] payload = new byte[length];
@@ -69,14 +61,14 @@ class FrameCodecTest {
                         continue; // byte-at-a-time over 200 KB adds time and no coverage
                     }
                     FrameCodec codec = new FrameCodec(1 << 20);
-                    List<Framedata> frames = new ArrayList<>();
+                    List<Frame> frames = new ArrayList<>();
                     for (int at = 0; at < wire.length; at += piece) {
                         frames.addAll(codec.decode(ByteBuffer.wrap(wire, at, Math.min(piece, wire.length - at))));
                     }
                     assertEquals(1, frames.size(), "length " + length + " piece " + piece);
-                    assertEquals(Opcode.BINARY, frames.get(0).getOpcode());
-                    assertTrue(frames.get(0).isFin());
-                    assertArrayEquals(payload, bytes(frames.get(0).getPayloadData()), "length " + length + " piece " + piece);
+                    assertEquals(Opcode.BINARY, frames.get(0).opcode());
+                    assertTrue(frames.get(0).fin());
+                    assertArrayEquals(payload, bytes(frames.get(0).payload()), "length " + length + " piece " + piece);
                 }
             }
         }
@@ -94,7 +86,7 @@ class FrameCodecTest {
         padded64[9] = 0x2c;
         System.arraycopy(key, 0, padded64, 10, 4);
         for (byte[] wire : List.of(padded16, padded64)) {
-            InvalidDataException e = org.junit.jupiter.api.Assertions.assertThrows(InvalidDataException.class,
+            ProtocolException e = org.junit.jupiter.api.Assertions.assertThrows(ProtocolException.class,
                     () -> new FrameCodec(1 << 20).decode(ByteBuffer.wrap(wire)));
             assertTrue(e.getMessage().contains("shortest form"), e.getMessage());
         }
@@ -104,25 +96,24 @@ class FrameCodecTest {
     }
 
     @Test
-    void severalFramesInOneBufferComeOutInOrder() throws InvalidDataException {
+    void severalFramesInOneBufferComeOutInOrder() throws ProtocolException {
         byte[] a = frameByHand(2, new byte[] {1, 2, 3}, new byte[] {9, 8, 7, 6});
         byte[] b = frameByHand(9, new byte[0], new byte[] {1, 1, 1, 1});
         byte[] c = frameByHand(1, "hé".getBytes(java.nio.charset.StandardCharsets.UTF_8), null);
         ByteBuffer all = ByteBuffer.allocate(a.length + b.length + c.length).put(a).put(b).put(c).flip();
-        List<Framedata> frames = new FrameCodec(1000).decode(all);
-        assertEquals(List.of(Opcode.BINARY, Opcode.PING, Opcode.TEXT), frames.stream().map(Framedata::getOpcode).toList());
-        assertArrayEquals(new byte[] {1, 2, 3}, bytes(frames.get(0).getPayloadData()));
+        List<Frame> frames = new FrameCodec(1000).decode(all);
+        assertEquals(List.of(Opcode.BINARY, Opcode.PING, Opcode.TEXT), frames.stream().map(Frame::opcode).toList());
+        assertArrayEquals(new byte[] {1, 2, 3}, bytes(frames.get(0).payload()));
     }
 
     @Test
-    void encodedFramesDecodeBackMaskedOrNot() throws InvalidDataException {
+    void encodedFramesDecodeBackMaskedOrNot() throws ProtocolException {
         Random random = new Random(11);
         for (int length : new int[] {0, 5, 125, 126, 65535, 65536, 300_001}) {
             byte[] payload = new byte[length];
             random.nextBytes(payload);
             for (boolean mask : new boolean[] {true, false}) {
-                BinaryFrame frame = new BinaryFrame();
-                frame.setPayload(ByteBuffer.wrap(payload));
+                Frame frame = new Frame(Opcode.BINARY, true, ByteBuffer.wrap(payload));
                 ByteBuffer wire = FrameCodec.encode(frame, mask);
                 byte[] raw = bytes(wire);
                 assertEquals(mask, (raw[1] & 0x80) != 0);
@@ -133,8 +124,8 @@ class FrameCodecTest {
                 } else {
                     assertArrayEquals(frameByHand(2, payload, null), raw, "length " + length);
                 }
-                List<Framedata> back = new FrameCodec(1 << 20).decode(wire);
-                assertArrayEquals(payload, bytes(back.get(0).getPayloadData()));
+                List<Frame> back = new FrameCodec(1 << 20).decode(wire);
+                assertArrayEquals(payload, bytes(back.get(0).payload()));
             }
         }
     }
@@ -143,16 +134,17 @@ class FrameCodecTest {
     void aFrameOverTheLimitIsRefusedFromItsHeaderAlone() {
         // Header claiming 2^31 bytes, and nothing after it.
         byte[] header = {(byte) 0x82, (byte) 0xff, 0, 0, 0, 0, (byte) 0x80, 0, 0, 0, 1, 2, 3, 4};
-        LimitExceededException e = assertThrows(LimitExceededException.class,
+        ProtocolException e = assertThrows(ProtocolException.class,
                 () -> new FrameCodec(1 << 20).decode(ByteBuffer.wrap(header)));
         assertTrue(e.getMessage().contains("2147483648"), e.getMessage());
-        assertEquals(1 << 20, e.getLimit());
+        assertEquals(CloseCodes.TOO_BIG, e.closeCode());
         byte[] negative = {(byte) 0x82, 0x7f, (byte) 0x80, 0, 0, 0, 0, 0, 0, 0};
-        assertThrows(LimitExceededException.class, () -> new FrameCodec(1 << 20).decode(ByteBuffer.wrap(negative)));
+        assertEquals(CloseCodes.TOO_BIG, assertThrows(ProtocolException.class,
+                () -> new FrameCodec(1 << 20).decode(ByteBuffer.wrap(negative))).closeCode());
     }
 
     @Test
-    void aLargeAllowedClaimDoesNotAllocateItUpFront() throws InvalidDataException {
+    void aLargeAllowedClaimDoesNotAllocateItUpFront() throws ProtocolException {
         FrameCodec codec = new FrameCodec(Integer.MAX_VALUE);
         byte[] header = {(byte) 0x82, 0x7f, 0, 0, 0, 0, 0x40, 0, 0, 0, 1, 2, 3, 4};
         long before = usedHeap();
@@ -168,29 +160,45 @@ class FrameCodecTest {
     @Test
     void protocolErrorsAreNamed() {
         byte[] rsv = {(byte) 0xc2, 0};
-        assertTrue(assertThrows(InvalidFrameException.class, () -> new FrameCodec(100).decode(ByteBuffer.wrap(rsv)))
-                .getMessage().contains("RSV"));
+        ProtocolException e = assertThrows(ProtocolException.class, () -> new FrameCodec(100).decode(ByteBuffer.wrap(rsv)));
+        assertTrue(e.getMessage().contains("RSV"), e.getMessage());
+        assertEquals(CloseCodes.PROTOCOL_ERROR, e.closeCode());
         byte[] opcode = {(byte) 0x83, 0};
-        assertTrue(assertThrows(InvalidFrameException.class, () -> new FrameCodec(100).decode(ByteBuffer.wrap(opcode)))
-                .getMessage().contains("opcode 3"));
+        e = assertThrows(ProtocolException.class, () -> new FrameCodec(100).decode(ByteBuffer.wrap(opcode)));
+        assertTrue(e.getMessage().contains("opcode 3"), e.getMessage());
+        assertEquals(CloseCodes.PROTOCOL_ERROR, e.closeCode());
         byte[] bigPing = {(byte) 0x89, 126, 0, (byte) 200};
-        assertTrue(assertThrows(InvalidFrameException.class, () -> new FrameCodec(1000).decode(ByteBuffer.wrap(bigPing)))
-                .getMessage().contains("control frame"));
+        e = assertThrows(ProtocolException.class, () -> new FrameCodec(1000).decode(ByteBuffer.wrap(bigPing)));
+        assertTrue(e.getMessage().contains("control frame"), e.getMessage());
+        assertEquals(CloseCodes.PROTOCOL_ERROR, e.closeCode());
         byte[] badUtf8 = {(byte) 0x81, 2, (byte) 0xc3, 0x28};
-        assertThrows(InvalidDataException.class, () -> new FrameCodec(1000).decode(ByteBuffer.wrap(badUtf8)));
+        assertEquals(CloseCodes.NOT_UTF8, assertThrows(ProtocolException.class,
+                () -> new FrameCodec(1000).decode(ByteBuffer.wrap(badUtf8))).closeCode());
+        // A text message may be cut inside a character between fragments: only a whole one is checked.
+        byte[] firstHalf = {(byte) 0x01, 1, (byte) 0xc3};
+        assertDoesNotThrow(() -> new FrameCodec(1000).decode(ByteBuffer.wrap(firstHalf)));
     }
 
     @Test
-    void textAndPingFramesEncodeAsTheLibraryWould() {
-        TextFrame text = new TextFrame();
-        text.setPayload(ByteBuffer.wrap("error".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    void textPingAndCloseFramesEncodeAsTheRfcSays() throws ProtocolException {
+        Frame text = new Frame(Opcode.TEXT, true, ByteBuffer.wrap("error".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
         assertArrayEquals(frameByHand(1, "error".getBytes(java.nio.charset.StandardCharsets.UTF_8), null),
                 bytes(FrameCodec.encode(text, false)));
-        assertArrayEquals(frameByHand(9, new byte[0], null), bytes(FrameCodec.encode(new PingFrame(), false)));
+        assertArrayEquals(frameByHand(9, new byte[0], null), bytes(FrameCodec.encode(new Frame(Opcode.PING, true, null), false)));
+        Frame close = new FrameCodec(1000).decode(FrameCodec.encode(Frame.close(1008, "too many pings"), false)).get(0);
+        assertEquals(Opcode.CLOSE, close.opcode());
+        assertEquals(1008, close.closeCode());
+        assertEquals("too many pings", close.closeReason());
+        assertEquals(CloseCodes.NO_STATUS, new FrameCodec(1000).decode(FrameCodec.encode(Frame.close(-1, ""), true)).get(0)
+                .closeCode());
+        // A long reason is cut to fit a control frame, not in the middle of a character.
+        Frame cut = Frame.close(1000, "é".repeat(100));
+        assertEquals(2 + 122, cut.payload().remaining());
+        assertEquals("é".repeat(61), cut.closeReason());
     }
 
     @Test
-    void segmentedMessagesFrameAsTheirConcatenation() throws InvalidDataException {
+    void segmentedMessagesFrameAsTheirConcatenation() throws ProtocolException {
         Random random = new Random(3);
         for (int[] sizes : new int[][] {{}, {1}, {3, 5}, {1, 2, 3, 4, 5, 6, 7}, {70_000, 1, 9}, {125, 1}}) {
             List<ByteBuffer> segments = new ArrayList<>();
@@ -203,10 +211,10 @@ class FrameCodecTest {
                 whole.write(b, 1, size);
             }
             for (boolean mask : new boolean[] {true, false}) {
-                ByteBuffer wire = FrameCodec.encode(new EncodedMessage(segments), mask);
-                List<Framedata> back = new FrameCodec(1 << 20).decode(wire);
-                assertArrayEquals(whole.toByteArray(), bytes(back.get(0).getPayloadData()), java.util.Arrays.toString(sizes));
-                assertEquals(Opcode.BINARY, back.get(0).getOpcode());
+                ByteBuffer wire = FrameCodec.encode(new EncodedMessage(segments), mask, null);
+                List<Frame> back = new FrameCodec(1 << 20).decode(wire);
+                assertArrayEquals(whole.toByteArray(), bytes(back.get(0).payload()), java.util.Arrays.toString(sizes));
+                assertEquals(Opcode.BINARY, back.get(0).opcode());
             }
         }
     }

@@ -9,17 +9,15 @@ import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-import org.java_websocket.exceptions.InvalidDataException;
-import org.java_websocket.framing.Framedata;
 import org.junit.jupiter.api.Test;
 
 /** A request frame built into a kept buffer carries exactly its own message, whatever the buffer held. */
 class FrameReuseTest {
 
-    private static byte[] decoded(ByteBuffer frame) throws InvalidDataException {
-        List<Framedata> frames = new FrameCodec(1 << 24, FrameCodec.Masking.REQUIRED, null).decode(frame.duplicate());
+    private static byte[] decoded(ByteBuffer frame) throws ProtocolException {
+        List<Frame> frames = new FrameCodec(1 << 24, FrameCodec.Masking.REQUIRED, null).decode(frame.duplicate());
         assertEquals(1, frames.size());
-        ByteBuffer payload = frames.get(0).getPayloadData();
+        ByteBuffer payload = frames.get(0).payload();
         byte[] bytes = new byte[payload.remaining()];
         payload.get(bytes);
         return bytes;
@@ -33,7 +31,7 @@ class FrameReuseTest {
     }
 
     @Test
-    void aKeptBufferIsReusedWhenLargeEnoughAndNeverLeaksItsOldBytes() throws InvalidDataException {
+    void aKeptBufferIsReusedWhenLargeEnoughAndNeverLeaksItsOldBytes() throws ProtocolException {
         Random random = new Random(3);
         byte[] large = new byte[200_000];
         random.nextBytes(large);

@@ -11,8 +11,6 @@ import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-import org.java_websocket.exceptions.InvalidDataException;
-import org.java_websocket.framing.Framedata;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -21,10 +19,10 @@ import org.junit.jupiter.api.Test;
  */
 class RequestFrameBufferTest {
 
-    private static byte[] decoded(ByteBuffer frame) throws InvalidDataException {
-        List<Framedata> frames = new FrameCodec(Integer.MAX_VALUE, FrameCodec.Masking.REQUIRED, null).decode(frame.duplicate());
+    private static byte[] decoded(ByteBuffer frame) throws ProtocolException {
+        List<Frame> frames = new FrameCodec(Integer.MAX_VALUE, FrameCodec.Masking.REQUIRED, null).decode(frame.duplicate());
         assertEquals(1, frames.size());
-        ByteBuffer payload = frames.get(0).getPayloadData();
+        ByteBuffer payload = frames.get(0).payload();
         byte[] bytes = new byte[payload.remaining()];
         payload.get(bytes);
         return bytes;
@@ -39,7 +37,7 @@ class RequestFrameBufferTest {
     }
 
     @Test
-    void framesAreDirectReuseTheKeptBufferAndNeverLeakALongerFramesBytes() throws InvalidDataException {
+    void framesAreDirectReuseTheKeptBufferAndNeverLeakALongerFramesBytes() throws ProtocolException {
         Random random = new Random(5);
         RequestFrameBuffer frames = new RequestFrameBuffer();
         byte[] large = new byte[600_000];
@@ -64,7 +62,7 @@ class RequestFrameBufferTest {
     }
 
     @Test
-    void aLongerMessageGrowsTheKeptBufferAndAHugeOneGetsABufferOfItsOwn() throws InvalidDataException {
+    void aLongerMessageGrowsTheKeptBufferAndAHugeOneGetsABufferOfItsOwn() throws ProtocolException {
         Random random = new Random(6);
         RequestFrameBuffer frames = new RequestFrameBuffer();
         byte[] small = new byte[1000];
@@ -118,7 +116,7 @@ class RequestFrameBufferTest {
      * into another buffer, a released one is used again, and at most MAX_LENT are out at once.
      */
     @Test
-    void aHandedOverFrameUnmasksToItsMessageAndComesBackToThePool() throws InvalidDataException {
+    void aHandedOverFrameUnmasksToItsMessageAndComesBackToThePool() throws ProtocolException {
         Random random = new Random(8);
         RequestFrameBuffer frames = new RequestFrameBuffer();
         byte[] first = new byte[70_000];
