@@ -65,6 +65,10 @@ final class ServeCommand implements Callable<Integer> {
             + " the load balancer's probes (default: none; /healthz is always answered on --port too).")
     Integer healthPort;
 
+    @Option(names = "--warm-up", description = "Synthetic requests run through the server before it says ready"
+            + " (GET /readyz 200), the policy not called; 0 for none (default: ${DEFAULT-VALUE}).")
+    int warmUp = PolicyServerBuilder.DEFAULT_WARM_UP_REQUESTS;
+
     @Spec
     CommandSpec spec;
 
@@ -72,7 +76,8 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Arguments check = new Arguments(spec).port("--port", port, true).atLeast("--fail-after", failAfter, 0)
                 .atLeast("--action-horizon", actionHorizon, 1).atLeast("--action-dim", actionDim, 1)
-                .atLeast("--inference-ms", inferenceMs, 0).between("--max-message-mb", maxMessageMb, 1, 2047).atLeast("--drain-ms", drainMs, 0);
+                .atLeast("--inference-ms", inferenceMs, 0).between("--max-message-mb", maxMessageMb, 1, 2047).atLeast("--drain-ms", drainMs, 0)
+                .atLeast("--warm-up", warmUp, 0);
         if (policyTimeoutMs != null) {
             check.atLeast("--policy-timeout-ms", policyTimeoutMs, 1);
         }
@@ -88,7 +93,7 @@ final class ServeCommand implements Callable<Integer> {
         };
         PolicyServerBuilder builder = PolicyServer.builder(served).host(host).port(port).apiKey(apiKey)
                 .maxMessageBytes((int) Math.min(Integer.MAX_VALUE - 8L, maxMessageMb * 1024L * 1024L))
-                .drainTime(Duration.ofMillis(drainMs));
+                .drainTime(Duration.ofMillis(drainMs)).warmUp(warmUp);
         if (healthPort != null) {
             builder.healthPort(healthPort);
         }
@@ -104,7 +109,7 @@ final class ServeCommand implements Callable<Integer> {
         PolicyServer server = builder.build().start();
         Runtime.getRuntime().addShutdownHook(new Thread(server::close));
         System.out.println("Serving the " + new Choices.ServedPolicies().display(policy) + " policy on ws://" + host + ":" + server.port()
-                + " (GET /healthz for health checks)");
+                + " (GET /healthz for liveness, GET /readyz for readiness)");
         System.out.flush();
         java.util.Optional<Throwable> failure = server.awaitClose();
         if (failure.isPresent()) {

@@ -22,6 +22,7 @@ import org.webpolicy.transport.server.Housekeeping;
 import org.webpolicy.transport.server.ImageDecodePool;
 import org.webpolicy.transport.adapter.IoLoop;
 import org.webpolicy.transport.server.PolicyCalls;
+import org.webpolicy.transport.server.Readiness;
 import org.webpolicy.transport.server.ProtocolCore;
 import org.webpolicy.transport.adapter.ServerEndpoint;
 import org.webpolicy.transport.metrics.ServerMetrics;
@@ -31,7 +32,9 @@ import org.webpolicy.transport.server.ServerThreads;
  * Serves one {@link Policy} over WebSocket to any number of clients: Python openpi clients (raw
  * form), Python webpolicy clients (envelope form) and {@link PolicyClient}, told apart per
  * message. Also answers {@code GET /healthz} with {@code 200 OK} on the same port ({@code 503}
- * while draining before a close), and {@code GET /metrics} with the server's metrics in the
+ * while draining before a close or after a failure: liveness), {@code GET /readyz} with
+ * {@code 200 OK} once the server is warm ({@code 503} while it warms up, drains or has failed:
+ * readiness, for load balancers), and {@code GET /metrics} with the server's metrics in the
  * Prometheus text format (behind the API key when one is set, unless
  * {@link PolicyServerBuilder#publicMetrics}).
  *
@@ -62,7 +65,9 @@ import org.webpolicy.transport.server.ServerThreads;
  * servers do. Every other connection carries on.
  *
  * <h2>Lifecycle</h2>
- * {@link #start()} binds and returns once the port is open; {@link #close()} first drains for
+ * {@link #start()} binds, runs the warm-up ({@link PolicyServerBuilder#warmUp(int)}; on by
+ * default, without calling the policy) and returns once the server is warm and ready;
+ * {@link #close()} first drains for
  * {@link PolicyServerBuilder#drainTime} (health checks answer 503, connections are still served, so a load
  * balancer moves new connections elsewhere), then stops accepting, lets requests in flight finish (up to {@link PolicyServerBuilder#shutdownGrace}), then closes every
  * connection. The server owns its threads; the policy belongs to the caller and is not closed.
@@ -78,6 +83,7 @@ public final class PolicyServer implements AutoCloseable {
     private final Housekeeping housekeeping = new Housekeeping();
     private final ProtocolCore core;
     private final ServerEndpoint endpoint;
+    private final Policy policy;
     private final AtomicBoolean closeStarted = new AtomicBoolean();
     private final CountDownLatch stopped = new CountDownLatch(1);
     /** The separate health listener ({@link PolicyServerBuilder#healthPort}), or null. */
@@ -85,6 +91,7 @@ public final class PolicyServer implements AutoCloseable {
 
     PolicyServer(Policy policy, ServerOptions options) {
         this.options = options;
+        this.policy = policy;
         this.calls = new PolicyCalls(policy, options, metrics);
         this.workers = ServerThreads.workers(options.limits().maxConcurrentRequests());
         this.core = new ProtocolCore(policy, options, calls, metrics);
@@ -102,10 +109,13 @@ public final class PolicyServer implements AutoCloseable {
     }
 
     /**
-     * Binds the port and starts serving; returns once connections are accepted.
+     * Binds the port and starts serving, runs the warm-up and returns once it is done and
+     * {@code GET /readyz} says ready. Connections are accepted from the bind on, and
+     * {@code /healthz} answers {@code 200} during the warm-up.
      *
      * @return this server
-     * @throws IllegalStateException when the port cannot be bound
+     * @throws IllegalStateException when the port cannot be bound, or the warm-up with a sample
+     *     observation failed (the server is then closed)
      */
     public PolicyServer start() {
         try {
@@ -119,12 +129,18 @@ public final class PolicyServer implements AutoCloseable {
             shutdownPools();
             throw e;
         }
+        endpoint.readiness.warming();
         if (options.healthPort() >= 0) {
             try {
                 health = new HealthListener(options.host(), options.healthPort(), new HealthListener.State() {
                     @Override
                     public int healthStatus() {
                         return endpoint.failure() != null || endpoint.draining ? 503 : 200;
+                    }
+
+                    @Override
+                    public Readiness.Answer readiness() {
+                        return endpoint.readiness.answer(endpoint.draining, endpoint.failure() != null);
                     }
 
                     @Override
@@ -137,11 +153,37 @@ public final class PolicyServer implements AutoCloseable {
                 throw new IllegalStateException("Could not open the health port " + options.healthPort() + ": " + e.getMessage(), e);
             }
         }
-        log.info("Serving policy on {}://{}:{}", options.secure() ? "wss" : "ws", options.host(), port());
         if (health != null) {
             log.info("Answering health checks on http://{}:{}/healthz", options.host(), healthPort());
         }
+        warmUp();
+        // Said once warm, so that what waits for this line finds the server ready.
+        log.info("Serving policy on {}://{}:{}", options.secure() ? "wss" : "ws", options.host(), port());
         return this;
+    }
+
+    /** Runs the warm-up, then says ready; a failed warm-up with the user's sample closes the server. */
+    private void warmUp() {
+        if (options.warmUp().requests() > 0) {
+            log.info("Port {} bound; warming up before GET /readyz says ready", port());
+        }
+        try {
+            ServerWarmUp.run(policy, options);
+        } catch (IllegalStateException e) {
+            close();
+            throw e;
+        }
+        endpoint.readiness.warm();
+    }
+
+    /**
+     * Whether the server is warm and says ready on {@code GET /readyz} (draining and failure
+     * aside): true once {@link #start()} has returned.
+     *
+     * @return true once the warm-up is done
+     */
+    public boolean isWarm() {
+        return endpoint.readiness.isWarm();
     }
 
     /**

@@ -27,11 +27,12 @@ import org.webpolicy.policy.ObservationSpec;
  * @param limits what one client, and all of them together, may cost the server
  * @param shutdown how the server closes
  * @param batching how observations from different connections are gathered
+ * @param warmUp what the server runs before it says ready
  */
 public record ServerOptions(String host, int port, byte[] apiKey, Map<String, Object> metadata,
         ObservationSpec observationSpec, Consumer<Map<String, Object>> observationCheck, boolean serverTiming,
         SSLContext sslContext, int healthPort, boolean acceptImageCodecs, boolean publicMetrics,
-        ExchangeTap exchangeTap, Limits limits, Shutdown shutdown, Batching batching) {
+        ExchangeTap exchangeTap, Limits limits, Shutdown shutdown, Batching batching, WarmUp warmUp) {
 
     /**
      * What one client, and all of them together, may cost the server.
@@ -71,6 +72,26 @@ public record ServerOptions(String host, int port, byte[] apiKey, Map<String, Ob
      * @param maxBatchWait how long the first observation waits for others
      */
     public record Batching(int maxBatch, Duration maxBatchWait) {
+    }
+
+    /**
+     * What the server runs before {@code GET /readyz} says ready (and {@link PolicyServer#start()}
+     * returns): requests through its whole path, on a loopback connection of its own.
+     *
+     * @param requests how many requests; 0 for no warm-up
+     * @param sample the observation sent to the policy itself, or null: then synthetic
+     *     observations are answered by a stand-in and the policy is not called
+     */
+    public record WarmUp(int requests, Map<String, Object> sample) {
+
+        /**
+         * Whether the warm-up calls the served policy.
+         *
+         * @return true when a sample observation was given
+         */
+        public boolean callsPolicy() {
+            return sample != null && requests > 0;
+        }
     }
 
     /**

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.webpolicy.array.NdArray;
 import org.webpolicy.codec.MsgpackCodec;
-import org.webpolicy.transport.client.ClientConnection;
+import org.webpolicy.transport.client.ConnectFailure;
 import org.webpolicy.transport.client.ClientUpgrade;
 
 /**
@@ -108,7 +108,7 @@ class ClientTransportTest {
         ServerSocket server = listen();
         answerWith(server, "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n");
         String message = connectFailure(client(server));
-        assertTrue(message.contains(ClientConnection.refusedKey(false)), message);
+        assertTrue(message.contains(ConnectFailure.refusedKey(false)), message);
     }
 
     @Test

@@ -19,6 +19,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.java_websocket.handshake.ClientHandshake;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.webpolicy.array.DType;
 import org.webpolicy.array.NdArray;
 import org.webpolicy.codec.MsgpackCodec;
@@ -36,7 +38,15 @@ import org.webpolicy.transport.protocol.Envelope;
  * compressed image fails only its own connection; servers that do not accept (ours told not to,
  * or one that ignores the header as the Python servers do) get the raw bytes of today.
  */
+@ParameterizedClass(name = "{0}")
+@EnumSource(Wire.class)
 class CompressedImagesWireTest {
+
+    private final Wire wire;
+
+    CompressedImagesWireTest(Wire wire) {
+        this.wire = wire;
+    }
 
     private static final MsgpackCodec CODEC = new MsgpackCodec();
 
@@ -85,8 +95,8 @@ class CompressedImagesWireTest {
         return obs;
     }
 
-    private static PolicyClientBuilder client(int port, ImageCodec codec) {
-        return PolicyClient.builder().host("127.0.0.1").port(port).imageCodec(codec).connectTimeout(Duration.ofSeconds(10));
+    private PolicyClientBuilder client(int port, ImageCodec codec) {
+        return wire.client(port).imageCodec(codec).connectTimeout(Duration.ofSeconds(10));
     }
 
     @SuppressWarnings("unchecked")
@@ -97,7 +107,7 @@ class CompressedImagesWireTest {
     @Test
     void pngArrivesBitExactInBothForms() throws Exception {
         Recording policy = new Recording();
-        try (PolicyServer server = PolicyServer.builder(policy).host("127.0.0.1").port(0).build().start()) {
+        try (PolicyServer server = wire.on(PolicyServer.builder(policy)).host("127.0.0.1").port(0).build().start()) {
             for (ProtocolMode mode : List.of(ProtocolMode.AUTO, ProtocolMode.RAW)) {
                 try (PolicyClient c = client(server.port(), ImageCodec.PNG).protocolMode(mode).build()) {
                     Map<String, Object> obs = observation(1);
@@ -116,7 +126,7 @@ class CompressedImagesWireTest {
     @Test
     void jpegArrivesWithinItsStatedError() throws Exception {
         Recording policy = new Recording();
-        try (PolicyServer server = PolicyServer.builder(policy).host("127.0.0.1").port(0).build().start();
+        try (PolicyServer server = wire.on(PolicyServer.builder(policy)).host("127.0.0.1").port(0).build().start();
              PolicyClient c = client(server.port(), ImageCodec.jpeg(90)).build()) {
             Map<String, Object> obs = observation(2);
             c.step(obs);
@@ -152,7 +162,7 @@ class CompressedImagesWireTest {
         ObservationSpec spec = ObservationSpec.builder()
                 .array("images/cam_high", DType.UINT8, 3, ObservationSpec.ANY, ObservationSpec.ANY).build();
         Recording policy = new Recording();
-        try (PolicyServer server = PolicyServer.builder(policy).observationSpec(spec).host("127.0.0.1").port(0).build().start();
+        try (PolicyServer server = wire.on(PolicyServer.builder(policy)).observationSpec(spec).host("127.0.0.1").port(0).build().start();
              PolicyClient c = client(server.port(), ImageCodec.PNG).build()) {
             Random rng = new Random(3);
             Map<String, Object> wrongLayout = Map.of("images",
@@ -204,7 +214,7 @@ class CompressedImagesWireTest {
     void aHostileCompressedImageFailsOnlyItsConnection() throws Exception {
         Recording policy = new Recording();
         Map<String, String> offer = Map.of(ImageCodecNegotiation.HEADER, "png");
-        try (PolicyServer server = PolicyServer.builder(policy).maxMessageBytes(4 << 20).host("127.0.0.1").port(0)
+        try (PolicyServer server = wire.on(PolicyServer.builder(policy)).maxMessageBytes(4 << 20).host("127.0.0.1").port(0)
                 .build().start();
              PolicyClient honest = client(server.port(), ImageCodec.PNG).build()) {
             Map<String, Object> obs = observation(4);
@@ -244,7 +254,7 @@ class CompressedImagesWireTest {
             expected.add("marked as a compressed image itself");
 
             for (int i = 0; i < hostile.size(); i++) {
-                RawClient raw = new RawClient(server.port(), offer);
+                RawClient raw = new RawClient(wire, server.port(), offer);
                 assertTrue(raw.connectBlocking(10, TimeUnit.SECONDS));
                 assertEquals("png", raw.handshake.getFieldValue(ImageCodecNegotiation.HEADER));
                 assertFailsWith(raw, hostile.get(i), "case " + i + ": ", expected.get(i));
@@ -257,9 +267,9 @@ class CompressedImagesWireTest {
                     "every byte, decoded ones included, was given back to the budget: " + server.inboundBytes());
         }
         // Decoded bytes are charged to the inbound budget: more than it holds is refused before decoding.
-        try (PolicyServer server = PolicyServer.builder(policy).maxMessageBytes(8 << 20).inboundMemoryBytes(1 << 20)
+        try (PolicyServer server = wire.on(PolicyServer.builder(policy)).maxMessageBytes(8 << 20).inboundMemoryBytes(1 << 20)
                 .host("127.0.0.1").port(0).build().start()) {
-            RawClient raw = new RawClient(server.port(), offer);
+            RawClient raw = new RawClient(wire, server.port(), offer);
             assertTrue(raw.connectBlocking(10, TimeUnit.SECONDS));
             // Headers and structure are checked first (cheap), then the decode's peak is charged:
             // 1000x1000 grey is 1 000 000 bytes plus the decoder's working memory, over 1 MiB.
@@ -273,7 +283,7 @@ class CompressedImagesWireTest {
 
     @Test
     void aServerThatIgnoresTheOfferGetsTodaysRawBytes() throws Exception {
-        RecordingServer python = new RecordingServer(CODEC.pack(Map.of("actions", NdArray.ofFloat32(new float[] {0}))));
+        RecordingServer python = new RecordingServer(wire, CODEC.pack(Map.of("actions", NdArray.ofFloat32(new float[] {0}))));
         python.start();
         assertTrue(python.started.await(10, TimeUnit.SECONDS));
         try {
@@ -304,7 +314,7 @@ class CompressedImagesWireTest {
     @Test
     void aServerThatDeclinesGetsRawArraysAndLeavesMarkersAlone() throws Exception {
         Recording policy = new Recording();
-        try (PolicyServer server = PolicyServer.builder(policy).acceptImageCodecs(false).host("127.0.0.1").port(0)
+        try (PolicyServer server = wire.on(PolicyServer.builder(policy)).acceptImageCodecs(false).host("127.0.0.1").port(0)
                 .build().start();
              PolicyClient c = client(server.port(), ImageCodec.jpeg()).build()) {
             Map<String, Object> obs = observation(7);
@@ -314,7 +324,7 @@ class CompressedImagesWireTest {
 
             // Without an accepted offer the server decodes nothing: a map that looks like a
             // compressed image is an ordinary value, as for the Python servers.
-            RawClient raw = new RawClient(server.port(), Map.of(ImageCodecNegotiation.HEADER, "png"));
+            RawClient raw = new RawClient(wire, server.port(), Map.of(ImageCodecNegotiation.HEADER, "png"));
             assertTrue(raw.connectBlocking(10, TimeUnit.SECONDS));
             assertEquals("", raw.handshake.getFieldValue(ImageCodecNegotiation.HEADER), "nothing accepted");
             raw.nextBinary();
@@ -332,7 +342,7 @@ class CompressedImagesWireTest {
     void aServerThatAcceptsGetsCompressedImagesFromTheClient() throws Exception {
         Map<String, String> headers = new LinkedHashMap<>(ScriptedServer.OUR_HEADERS);
         headers.put(ImageCodecNegotiation.HEADER, "png");
-        try (ScriptedServer server = new ScriptedServer(headers,
+        try (ScriptedServer server = new ScriptedServer(wire.serverTls(), headers,
                 (peer, n, request) -> peer.send(ScriptedServer.envelopeReply(request, Map.of("a", 1L))));
              PolicyClient c = client(server.port(), ImageCodec.PNG).build()) {
             Map<String, Object> obs = observation(8);
@@ -348,7 +358,7 @@ class CompressedImagesWireTest {
         // A server answering another codec than the one offered is not taken at its word.
         Map<String, String> other = new LinkedHashMap<>(ScriptedServer.OUR_HEADERS);
         other.put(ImageCodecNegotiation.HEADER, "jpeg");
-        try (ScriptedServer server = new ScriptedServer(other,
+        try (ScriptedServer server = new ScriptedServer(wire.serverTls(), other,
                 (peer, n, request) -> peer.send(ScriptedServer.envelopeReply(request, Map.of("a", 1L))));
              PolicyClient c = client(server.port(), ImageCodec.PNG).build()) {
             Map<String, Object> obs = observation(9);

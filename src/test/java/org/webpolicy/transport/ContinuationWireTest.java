@@ -24,6 +24,8 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.webpolicy.array.NdArray;
 import org.webpolicy.codec.MsgpackCodec;
 import org.webpolicy.policy.BatchPolicy;
@@ -38,7 +40,15 @@ import org.webpolicy.transport.protocol.Headers;
  * reaches its policy as a typed {@link Continuation}, and is answered by an echo the client
  * checks; every other server gets the bytes of a plain step.
  */
+@ParameterizedClass(name = "{0}")
+@EnumSource(Wire.class)
 class ContinuationWireTest {
+
+    private final Wire wire;
+
+    ContinuationWireTest(Wire wire) {
+        this.wire = wire;
+    }
 
     private final TestResources open = new TestResources();
     private final MsgpackCodec codec = new MsgpackCodec();
@@ -77,19 +87,19 @@ class ContinuationWireTest {
     }
 
     private RawClient raw(int port) throws InterruptedException {
-        RawClient raw = RawClient.connect(port);
+        RawClient raw = RawClient.connect(wire, port);
         open.add(raw::close);
         return raw;
     }
 
     private PolicyClient client(int port) {
-        return open.add(PolicyClient.builder().host("127.0.0.1").port(port).connectTimeout(Duration.ofSeconds(10)).build());
+        return open.add(wire.client(port).connectTimeout(Duration.ofSeconds(10)).build());
     }
 
     @Test
     void aServerWhosePolicyTakesContinuationsSaysSoAndItsPolicyGetsThem() throws Exception {
         Continuing policy = new Continuing();
-        PolicyServer server = open.serve(PolicyServer.builder(policy));
+        PolicyServer server = open.serve(wire, PolicyServer.builder(policy));
         PolicyClient client = client(server.port());
         assertTrue(client.acceptsContinuation());
 
@@ -117,7 +127,7 @@ class ContinuationWireTest {
     @Test
     void float64ActionsTravelAsFloat32AndOtherDtypesAreRefusedBeforeSending() throws Exception {
         Continuing policy = new Continuing();
-        PolicyServer server = open.serve(PolicyServer.builder(policy));
+        PolicyServer server = open.serve(wire, PolicyServer.builder(policy));
         PolicyClient client = client(server.port());
         Continuation wide = new Continuation(0, NdArray.ofFloat64(new double[] {0.5, 1.5}, 1, 2), 7, 0, 0);
         client.step(Map.of(), wide);
@@ -133,7 +143,7 @@ class ContinuationWireTest {
 
     @Test
     void aServerWithoutItGetsAPlainStepAndSaysNothing() throws Exception {
-        PolicyServer server = open.serve(PolicyServer.builder(obs -> Map.of("keys", new ArrayList<>(obs.keySet()))));
+        PolicyServer server = open.serve(wire, PolicyServer.builder(obs -> Map.of("keys", new ArrayList<>(obs.keySet()))));
         PolicyClient client = client(server.port());
         assertFalse(client.acceptsContinuation());
         assertTrue(client.usesEnvelope());
@@ -145,12 +155,12 @@ class ContinuationWireTest {
 
     @Test
     void pythonPeersGetTodaysBytesWithOrWithoutAContinuation() throws Exception {
-        RecordingServer recorder = new RecordingServer(null);
+        RecordingServer recorder = new RecordingServer(wire, null);
         recorder.start();
         recorder.started.await(10, TimeUnit.SECONDS);
         try {
             // The envelope form (a Python webpolicy server): the golden step request, byte for byte.
-            try (PolicyClient client = PolicyClient.builder().host("127.0.0.1").port(recorder.getPort())
+            try (PolicyClient client = wire.client(recorder.getPort())
                     .protocolMode(ProtocolMode.ENVELOPE).connectTimeout(Duration.ofSeconds(10)).build()) {
                 @SuppressWarnings("unchecked")
                 Map<String, Object> obs = (Map<String, Object>) goldenMap("webpolicy_step_request").get("obs");
@@ -160,7 +170,7 @@ class ContinuationWireTest {
                 assertArrayEquals(WireGoldenTest.golden("webpolicy_step_request"), recorder.requests.poll(10, TimeUnit.SECONDS));
             }
             // The raw form (an openpi server): the golden observation, byte for byte.
-            try (PolicyClient client = PolicyClient.builder().host("127.0.0.1").port(recorder.getPort())
+            try (PolicyClient client = wire.client(recorder.getPort())
                     .connectTimeout(Duration.ofSeconds(10)).build()) {
                 recorder.reply = WireGoldenTest.golden("openpi_response");
                 client.step(goldenMap("obs_aloha"), continuation(9, 2));
@@ -181,7 +191,7 @@ class ContinuationWireTest {
                 return action;
             }
         };
-        PolicyServer server = open.serve(PolicyServer.builder(policy));
+        PolicyServer server = open.serve(wire, PolicyServer.builder(policy));
         RawClient raw = raw(server.port());
         raw.nextBinary(); // metadata
         raw.send(WireGoldenTest.golden("webpolicy_step_request"));
@@ -193,7 +203,7 @@ class ContinuationWireTest {
         Map<String, String> headers = new HashMap<>(ScriptedServer.OUR_HEADERS);
         headers.put(Headers.CONTINUATION, Headers.CONTINUATION_VERSION);
         for (String wrong : List.of("cursor", "generation", "none", "right")) {
-            ScriptedServer server = open.add(new ScriptedServer(headers, (peer, n, request) -> {
+            ScriptedServer server = open.add(new ScriptedServer(wire.serverTls(), headers, (peer, n, request) -> {
                 Map<String, Object> reply = ScriptedServer.envelopeReply(request, Map.of("ok", true));
                 Map<?, ?> rtc = (Map<?, ?>) ((Map<?, ?>) request).get(ContinuationFields.RTC);
                 long cursor = (Long) rtc.get(ContinuationFields.CURSOR);
@@ -247,7 +257,7 @@ class ContinuationWireTest {
     @Test
     void aMalformedContinuationGetsAClearError() throws Exception {
         Continuing policy = new Continuing();
-        PolicyServer server = open.serve(PolicyServer.builder(policy));
+        PolicyServer server = open.serve(wire, PolicyServer.builder(policy));
         NdArray good = NdArray.ofFloat32(new float[] {1, 2, 3, 4, 5, 6}, 3, 2);
         Map<Object, String> cases = new LinkedHashMap<>();
         cases.put(rtc(1L, NdArray.ofFloat64(new double[] {1, 2}, 1, 2), 0L), "rtc.continuation must have dtype <f4");
@@ -265,7 +275,7 @@ class ContinuationWireTest {
         }
         assertNull(policy.seen.poll(), "the policy never ran");
 
-        PolicyServer plain = open.serve(PolicyServer.builder(obs -> Map.of()));
+        PolicyServer plain = open.serve(wire, PolicyServer.builder(obs -> Map.of()));
         String text = refusal(plain, rtc(1L, good, 0L));
         assertTrue(text.contains("takes no continuation"), text);
     }
@@ -307,7 +317,7 @@ class ContinuationWireTest {
     void eachRobotsContinuationReachesTheBatchBesideItsObservation() throws Exception {
         ContinuingBatch policy = new ContinuingBatch();
         // A batch runs only once three observations wait: every robot is in it.
-        PolicyServer server = open.serve(PolicyServer.builder(policy).batching(3, Duration.ofSeconds(60)));
+        PolicyServer server = open.serve(wire, PolicyServer.builder(policy).batching(3, Duration.ofSeconds(60)));
         ExecutorService robots = Executors.newFixedThreadPool(3);
         try {
             List<Future<Map<String, Object>>> replies = new ArrayList<>();

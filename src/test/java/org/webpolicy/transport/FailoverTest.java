@@ -11,10 +11,20 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.webpolicy.policy.Policy;
 
 /** A client given several servers fails over between them without a load balancer. */
+@ParameterizedClass(name = "{0}")
+@EnumSource(Wire.class)
 class FailoverTest {
+
+    private final Wire wire;
+
+    FailoverTest(Wire wire) {
+        this.wire = wire;
+    }
 
     private final TestResources open = new TestResources();
 
@@ -41,15 +51,15 @@ class FailoverTest {
     }
 
     private PolicyClient client(List<String> endpoints) {
-        return open.add(PolicyClient.builder().endpoints(endpoints).retryInterval(Duration.ofMillis(100))
+        return open.add(wire.builder().endpoints(endpoints).retryInterval(Duration.ofMillis(100))
                 .connectTimeout(Duration.ofSeconds(20)).build());
     }
 
     @Test
     void aDeadFirstEndpointIsSkippedWithoutWaitingTheRetryInterval() throws Exception {
-        PolicyServer live = open.serve(PolicyServer.builder(named("b")));
-        PolicyClient client = open.add(PolicyClient.builder()
-                .endpoints(List.of("127.0.0.1:" + deadPort(), "127.0.0.1:" + live.port()))
+        PolicyServer live = open.serve(wire, PolicyServer.builder(named("b")));
+        PolicyClient client = open.add(wire.builder()
+                .endpoints(List.of(wire.uri(deadPort()), wire.uri(live.port())))
                 // A pause between rounds longer than the connect timeout: only moving on at once connects.
                 .retryInterval(Duration.ofSeconds(60)).connectTimeout(Duration.ofSeconds(20)).build());
         assertEquals("b", client.step(Map.of("step", 1L)).get("server"));
@@ -57,9 +67,9 @@ class FailoverTest {
 
     @Test
     void whenItsServerStopsTheClientMovesToTheNextAndEveryReplyIsItsOwn() throws Exception {
-        PolicyServer a = PolicyServer.builder(named("a")).host("127.0.0.1").port(0).build().start();
-        PolicyServer b = open.serve(PolicyServer.builder(named("b")));
-        PolicyClient client = client(List.of("127.0.0.1:" + a.port(), "127.0.0.1:" + b.port()));
+        PolicyServer a = wire.on(PolicyServer.builder(named("a"))).host("127.0.0.1").port(0).build().start();
+        PolicyServer b = open.serve(wire, PolicyServer.builder(named("b")));
+        PolicyClient client = client(List.of(wire.uri(a.port()), wire.uri(b.port())));
         long step = 0;
         for (; step < 5; step++) {
             Map<String, Object> action = client.step(Map.of("step", step));
@@ -86,10 +96,10 @@ class FailoverTest {
     void allEndpointsDownNamesThemAll() throws Exception {
         int one = deadPort();
         int two = deadPort();
-        PolicyClient client = open.add(PolicyClient.builder().endpoints(List.of("127.0.0.1:" + one, "127.0.0.1:" + two))
+        PolicyClient client = open.add(wire.builder().endpoints(List.of(wire.uri(one), wire.uri(two)))
                 .retryInterval(Duration.ofMillis(100)).connectTimeout(Duration.ofMillis(800)).build());
         PolicyConnectionException e = assertThrows(PolicyConnectionException.class, client::connect);
-        assertTrue(e.getMessage().contains("any of [ws://127.0.0.1:" + one + ", ws://127.0.0.1:" + two + "]"), e.getMessage());
+        assertTrue(e.getMessage().contains("any of [" + wire.uri(one) + ", " + wire.uri(two) + "]"), e.getMessage());
     }
 
     @Test

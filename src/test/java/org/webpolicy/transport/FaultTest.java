@@ -17,6 +17,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.webpolicy.array.DType;
 import org.webpolicy.array.NdArray;
 import org.webpolicy.codec.MsgpackCodec;
@@ -27,7 +29,15 @@ import org.webpolicy.policy.Policy;
  * vanish at every stage, a server restarted under a running client. The faulty request's client
  * is told; everyone else is served; no reply ever answers the wrong request.
  */
+@ParameterizedClass(name = "{0}")
+@EnumSource(Wire.class)
 class FaultTest {
+
+    private final Wire wire;
+
+    FaultTest(Wire wire) {
+        this.wire = wire;
+    }
 
     private final TestResources open = new TestResources();
     private final ExecutorService pool = Executors.newCachedThreadPool();
@@ -39,11 +49,11 @@ class FaultTest {
     }
 
     private PolicyServer serve(PolicyServerBuilder builder) {
-        return open.serve(builder);
+        return open.serve(wire, builder);
     }
 
     private PolicyClient client(int port) {
-        PolicyClient c = PolicyClient.builder().host("127.0.0.1").port(port).connectTimeout(Duration.ofSeconds(20))
+        PolicyClient c = wire.client(port).connectTimeout(Duration.ofSeconds(20))
                 .retryInterval(Duration.ofMillis(50)).requestTimeout(Duration.ofSeconds(30)).build();
         open.add(c);
         return c;
@@ -166,7 +176,7 @@ class FaultTest {
         byte[] request = new MsgpackCodec().pack(Map.of("fault", "large"));
         long rssBefore = Probes.rssKiB();
         for (int i = 0; i < 5; i++) {
-            WireSocket w = WireSocket.open(server.port());
+            WireSocket w = WireSocket.open(wire, server.port());
             w.socket.setReceiveBufferSize(4096);
             w.sendFrame(WireSocket.BINARY, request);
             byte[] head = w.socket.getInputStream().readNBytes(2); // the reply has begun
@@ -186,7 +196,7 @@ class FaultTest {
         try (java.net.ServerSocket probe = new java.net.ServerSocket(0)) {
             port = probe.getLocalPort();
         }
-        PolicyServer first = PolicyServer.builder(new TestPolicies.Echo()).host("127.0.0.1").port(port).build().start();
+        PolicyServer first = wire.on(PolicyServer.builder(new TestPolicies.Echo())).host("127.0.0.1").port(port).build().start();
         PolicyClient client = client(port);
         AtomicBoolean stop = new AtomicBoolean();
         AtomicLong ok = new AtomicLong();
@@ -207,7 +217,7 @@ class FaultTest {
         assertTrue(Probes.await(() -> ok.get() > 50, Duration.ofSeconds(20)));
         first.close();
         long okAtRestart = ok.get();
-        PolicyServer second = PolicyServer.builder(new TestPolicies.Echo()).host("127.0.0.1").port(port).build().start();
+        PolicyServer second = wire.on(PolicyServer.builder(new TestPolicies.Echo())).host("127.0.0.1").port(port).build().start();
         open.add(second);
         assertTrue(Probes.await(() -> ok.get() > okAtRestart + 50, Duration.ofSeconds(30)),
                 "the client steps again once the server is back");

@@ -23,22 +23,36 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.webpolicy.array.NdArray;
 import org.webpolicy.codec.MsgpackCodec;
 import org.webpolicy.policy.Policy;
 
 /** Java client against Java server over real sockets on the loopback interface. */
+@ParameterizedClass(name = "{0}")
+@EnumSource(Wire.class)
 class PolicyServerClientTest {
+
+    private final Wire wire;
+
+    PolicyServerClientTest(Wire wire) {
+        this.wire = wire;
+    }
 
     private final MsgpackCodec codec = new MsgpackCodec();
     private final TestResources open = new TestResources();
 
     private PolicyServer serve(PolicyServerBuilder builder) {
-        return open.serve(builder);
+        return open.serve(wire, builder);
     }
 
     private PolicyClient client(PolicyServer server, PolicyClientBuilder builder) {
-        PolicyClient client = builder.host("127.0.0.1").port(server.port()).connectTimeout(Duration.ofSeconds(10)).build();
+        PolicyClientBuilder at = builder.uri(wire.uri(server.port()));
+        if (wire == Wire.WSS) {
+            at.sslContext(TestTls.get().client);
+        }
+        PolicyClient client = at.connectTimeout(Duration.ofSeconds(10)).build();
         open.add(client);
         return client;
     }
@@ -107,7 +121,7 @@ class PolicyServerClientTest {
         };
         PolicyServer server = serve(PolicyServer.builder(failing));
 
-        RawClient raw = RawClient.connect(server.port());
+        RawClient raw = RawClient.connect(wire, server.port());
         raw.nextBinary(); // metadata
         raw.send(codec.pack(Map.of("boom", true)));
         RawClient.Event text = raw.next();
@@ -129,7 +143,7 @@ class PolicyServerClientTest {
         PolicyServer server = serve(PolicyServer.builder(new TestPolicies.Echo()));
         for (byte[] bad : List.of(new byte[] {(byte) 0xc1}, codec.pack(List.of(1L)), codec.pack(Map.of("__webpolicy_op__", "fly")),
                 codec.pack(Map.of("__webpolicy_op__", "step", "obs", 5L)))) {
-            RawClient raw = RawClient.connect(server.port());
+            RawClient raw = RawClient.connect(wire, server.port());
             raw.nextBinary();
             raw.send(bad);
             RawClient.Event text = raw.next();
@@ -137,7 +151,7 @@ class PolicyServerClientTest {
             assertFalse(text.text().contains("\tat "), "input errors are explained, not traced: " + text.text());
             assertEquals(1011, raw.next().closeCode());
         }
-        RawClient textSender = RawClient.connect(server.port());
+        RawClient textSender = RawClient.connect(wire, server.port());
         textSender.nextBinary();
         textSender.send("hello");
         assertTrue(textSender.next().text().contains("text frame"));
@@ -148,7 +162,7 @@ class PolicyServerClientTest {
     @Test
     void healthzAnswersPlainHttp() throws IOException {
         PolicyServer server = serve(PolicyServer.builder(new TestPolicies.Echo()).apiKey("secret"));
-        String response = httpGet(server.port(), "/healthz", null);
+        String response = httpGet(wire, server.port(), "/healthz", null);
         assertTrue(response.startsWith("HTTP/1.1 200 OK\r\n"), response);
         assertTrue(response.endsWith("\r\n\r\nOK\n"), response);
         assertEquals(0, server.connectionCount());
@@ -159,9 +173,9 @@ class PolicyServerClientTest {
         PolicyServer server = serve(PolicyServer.builder(new TestPolicies.Echo()).apiKey("secret"));
         String upgrade = "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
                 + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
-        assertTrue(httpGet(server.port(), "/", upgrade).startsWith("HTTP/1.1 401 "));
-        assertTrue(httpGet(server.port(), "/", upgrade + "Authorization: Api-Key wrong\r\n").startsWith("HTTP/1.1 401 "));
-        assertTrue(httpGet(server.port(), "/", upgrade + "Authorization: Api-Key secret\r\n").startsWith("HTTP/1.1 101 "));
+        assertTrue(httpGet(wire, server.port(), "/", upgrade).startsWith("HTTP/1.1 401 "));
+        assertTrue(httpGet(wire, server.port(), "/", upgrade + "Authorization: Api-Key wrong\r\n").startsWith("HTTP/1.1 401 "));
+        assertTrue(httpGet(wire, server.port(), "/", upgrade + "Authorization: Api-Key secret\r\n").startsWith("HTTP/1.1 101 "));
 
         PolicyClient noKey = client(server, PolicyClient.builder());
         PolicyConnectionException e = assertThrows(PolicyConnectionException.class, () -> noKey.step(Map.of()));
@@ -181,10 +195,10 @@ class PolicyServerClientTest {
             assertTrue(gated.entered.await(10, TimeUnit.SECONDS));
 
             // While the policy is stuck: health checks, new handshakes and metadata are served.
-            assertTrue(httpGet(server.port(), "/healthz", null).startsWith("HTTP/1.1 200"));
+            assertTrue(httpGet(wire, server.port(), "/healthz", null).startsWith("HTTP/1.1 200"));
             List<RawClient> others = new ArrayList<>();
             for (int i = 0; i < 8; i++) {
-                RawClient raw = RawClient.connect(server.port());
+                RawClient raw = RawClient.connect(wire, server.port());
                 others.add(raw);
                 assertArrayEquals(new byte[] {(byte) 0x80}, raw.nextBinary(), "metadata frame while the policy runs");
             }
@@ -279,7 +293,7 @@ class PolicyServerClientTest {
         try (java.net.ServerSocket probe = new java.net.ServerSocket(0)) {
             port = probe.getLocalPort();
         }
-        PolicyClient client = PolicyClient.builder().host("127.0.0.1").port(port)
+        PolicyClient client = wire.client(port)
                 .retryInterval(Duration.ofMillis(100)).connectTimeout(Duration.ofSeconds(20)).build();
         open.add(client);
         ExecutorService pool = Executors.newSingleThreadExecutor();
@@ -287,7 +301,7 @@ class PolicyServerClientTest {
             Future<Map<String, Object>> step = pool.submit(() -> client.step(Map.of("x", 1L)));
             Thread.sleep(300);
             assertFalse(step.isDone(), "still retrying while nothing listens");
-            open.add(PolicyServer.builder(new TestPolicies.Echo()).host("127.0.0.1").port(port).build().start());
+            open.add(wire.on(PolicyServer.builder(new TestPolicies.Echo())).host("127.0.0.1").port(port).build().start());
             assertEquals(Map.of("x", 1L), step.get(20, TimeUnit.SECONDS).get("echo"));
         } finally {
             pool.shutdownNow();
@@ -296,7 +310,7 @@ class PolicyServerClientTest {
 
     @Test
     void connectTimeoutGivesUp() {
-        PolicyClient client = PolicyClient.builder().host("127.0.0.1").port(1)
+        PolicyClient client = wire.client(1)
                 .retryInterval(Duration.ofMillis(50)).connectTimeout(Duration.ofMillis(300)).build();
         open.add(client);
         PolicyConnectionException e = assertThrows(PolicyConnectionException.class, client::connect);
@@ -306,7 +320,7 @@ class PolicyServerClientTest {
     @Test
     void oversizedMessagesCloseWith1009() throws Exception {
         PolicyServer server = serve(PolicyServer.builder(new TestPolicies.Echo()).maxMessageBytes(64 * 1024));
-        try (WireSocket w = WireSocket.open(server.port())) {
+        try (WireSocket w = WireSocket.open(wire, server.port())) {
             // The whole message is written from a thread of its own, as a client would: the
             // server refuses it at the header and closes while the payload is still on its way,
             // so the write may fail (a reset) while the close frame already waits to be read.
@@ -342,7 +356,7 @@ class PolicyServerClientTest {
                 return true;
             }
         }));
-        RawClient raw = RawClient.connect(server.port());
+        RawClient raw = RawClient.connect(wire, server.port());
         raw.nextBinary();
         raw.send(codec.pack(Map.of("slow", true)));
         assertTrue(gated.entered.await(10, TimeUnit.SECONDS));
@@ -354,26 +368,26 @@ class PolicyServerClientTest {
     @Test
     void tooManyConnectionsAreRefusedWith503() throws Exception {
         PolicyServer server = serve(PolicyServer.builder(new TestPolicies.Echo()).maxConnections(2));
-        RawClient a = RawClient.connect(server.port());
-        RawClient b = RawClient.connect(server.port());
+        RawClient a = RawClient.connect(wire, server.port());
+        RawClient b = RawClient.connect(wire, server.port());
         a.nextBinary();
         b.nextBinary();
         String upgrade = "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
                 + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
-        assertTrue(httpGet(server.port(), "/", upgrade).startsWith("HTTP/1.1 503 "));
+        assertTrue(httpGet(wire, server.port(), "/", upgrade).startsWith("HTTP/1.1 503 "));
         a.closeBlocking();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (server.connectionCount() > 1 && System.nanoTime() < deadline) {
             Thread.sleep(10);
         }
-        assertTrue(httpGet(server.port(), "/", upgrade).startsWith("HTTP/1.1 101 "));
+        assertTrue(httpGet(wire, server.port(), "/", upgrade).startsWith("HTTP/1.1 101 "));
         b.close();
     }
 
     @Test
     void aClientTurnedAwayWith503KeepsTryingUntilASlotFrees() throws Exception {
         PolicyServer server = serve(PolicyServer.builder(new TestPolicies.Echo()).maxConnections(1));
-        RawClient holder = RawClient.connect(server.port());
+        RawClient holder = RawClient.connect(wire, server.port());
         holder.nextBinary();
         PolicyClient client = client(server, PolicyClient.builder().retryInterval(Duration.ofMillis(50)));
         ExecutorService pool = Executors.newSingleThreadExecutor();
@@ -425,7 +439,7 @@ class PolicyServerClientTest {
      * writes: a stalled peer. Returns its port; it lives until the test's {@code open} list closes.
      */
     private int stalledServer() throws IOException {
-        java.net.ServerSocket listener = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+        java.net.ServerSocket listener = wire.listen();
         open.add(listener);
         Thread silentServer = new Thread(() -> {
             try (Socket s = listener.accept()) {
@@ -451,7 +465,7 @@ class PolicyServerClientTest {
 
     @Test
     void clientCloseDoesNotWaitForAServerThatNeverAnswersTheCloseFrame() throws Exception {
-        PolicyClient client = PolicyClient.builder().host("127.0.0.1").port(stalledServer())
+        PolicyClient client = wire.client(stalledServer())
                 .connectTimeout(Duration.ofSeconds(10)).build();
         open.add(client);
         assertEquals(Map.of(), client.metadata());
@@ -464,7 +478,7 @@ class PolicyServerClientTest {
     @Test
     @org.junit.jupiter.api.Timeout(30)
     void aRequestTheServerNeverReadsFailsAtTheRequestTimeout() throws Exception {
-        PolicyClient client = PolicyClient.builder().host("127.0.0.1").port(stalledServer())
+        PolicyClient client = wire.client(stalledServer())
                 .requestTimeout(Duration.ofSeconds(1)).connectTimeout(Duration.ofSeconds(10)).reconnect(false).build();
         open.add(client);
         assertEquals(Map.of(), client.metadata());
@@ -493,7 +507,7 @@ class PolicyServerClientTest {
     @Test
     void closeAnswersRequestsInFlight() throws Exception {
         TestPolicies.Gated gated = new TestPolicies.Gated();
-        PolicyServer server = PolicyServer.builder(gated).host("127.0.0.1").port(0).build().start();
+        PolicyServer server = wire.on(PolicyServer.builder(gated)).host("127.0.0.1").port(0).build().start();
         PolicyClient client = client(server);
         ExecutorService pool = Executors.newFixedThreadPool(2);
         try {
@@ -521,7 +535,12 @@ class PolicyServerClientTest {
 
     /** A raw HTTP GET with optional extra header lines; returns the whole response. */
     static String httpGet(int port, String path, String extraHeaders) throws IOException {
-        try (Socket s = new Socket("127.0.0.1", port)) {
+        return httpGet(Wire.WS, port, path, extraHeaders);
+    }
+
+    /** {@link #httpGet(int, String, String)} over {@code wire}: within TLS for {@link Wire#WSS}. */
+    static String httpGet(Wire wire, int port, String path, String extraHeaders) throws IOException {
+        try (Socket s = wire.socket(port)) {
             s.setSoTimeout(10_000);
             OutputStream out = s.getOutputStream();
             out.write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + (extraHeaders == null ? "" : extraHeaders)

@@ -21,6 +21,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.webpolicy.transport.client.ClientConnector;
 import org.webpolicy.transport.client.ClientHealth;
 
@@ -29,7 +31,15 @@ import org.webpolicy.transport.client.ClientHealth;
  * outage is counted and logged once, an unreachable server is named as such, and an unclosed
  * client never keeps its JVM alive.
  */
+@ParameterizedClass(name = "{0}")
+@EnumSource(Wire.class)
 class ReconnectTest {
+
+    private final Wire wire;
+
+    ReconnectTest(Wire wire) {
+        this.wire = wire;
+    }
 
     private final TestResources open = new TestResources();
 
@@ -44,8 +54,8 @@ class ReconnectTest {
         }
     }
 
-    private static PolicyServer serve(int port) {
-        return PolicyServer.builder(obs -> Map.of("echo", obs.get("n"))).host("127.0.0.1").port(port).build().start();
+    private PolicyServer serve(int port) {
+        return wire.on(PolicyServer.builder(obs -> Map.of("echo", obs.get("n")))).host("127.0.0.1").port(port).build().start();
     }
 
     @Test
@@ -66,7 +76,7 @@ class ReconnectTest {
     void aRestartedServerIsReachedAgainAndTheOutageIsCountedAndLoggedOnce() throws Exception {
         PolicyServer first = serve(0);
         int port = first.port();
-        PolicyClient client = open.add(PolicyClient.builder().host("127.0.0.1").port(port)
+        PolicyClient client = open.add(wire.client(port)
                 .connectTimeout(Duration.ofSeconds(30)).build());
         assertEquals(1L, client.step(Map.of("n", 1L)).get("echo"));
         assertEquals(new ConnectionStats(1, 0, 0, 0, null, null), client.connectionStats());
@@ -116,7 +126,7 @@ class ReconnectTest {
     void anUnreachableServerIsNamedAsSuchWithSinceWhenAndWhy() throws Exception {
         int port = deadPort();
         Instant before = Instant.now();
-        PolicyClient client = open.add(PolicyClient.builder().host("127.0.0.1").port(port)
+        PolicyClient client = open.add(wire.client(port)
                 .connectTimeout(Duration.ofMillis(500)).build());
         ServerUnreachableException e = assertThrows(ServerUnreachableException.class, () -> client.step(Map.of()));
         assertTrue(e.getMessage().contains("server unreachable since " + e.since()), e.getMessage());
@@ -132,7 +142,7 @@ class ReconnectTest {
     @Test
     void theOutageBeginsWhenTheConnectionIsLostNotAtTheNextCall() throws Exception {
         PolicyServer server = serve(0);
-        PolicyClient client = open.add(PolicyClient.builder().host("127.0.0.1").port(server.port())
+        PolicyClient client = open.add(wire.client(server.port())
                 .connectTimeout(Duration.ofMillis(400)).build());
         client.step(Map.of("n", 1L));
         server.close();
@@ -155,8 +165,8 @@ class ReconnectTest {
         ServerSocket quiet = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
         open.add(quiet);
         PolicyServer live = open.add(serve(0));
-        PolicyClient client = open.add(PolicyClient.builder()
-                .endpoints(List.of("127.0.0.1:" + quiet.getLocalPort(), "127.0.0.1:" + live.port()))
+        PolicyClient client = open.add(wire.builder()
+                .endpoints(List.of(wire.uri(quiet.getLocalPort()), wire.uri(live.port())))
                 .connectTimeout(Duration.ofSeconds(20)).build());
         assertEquals(1L, client.step(Map.of("n", 1L)).get("echo"));
         ConnectionStats stats = client.connectionStats();
@@ -182,8 +192,8 @@ class ReconnectTest {
         closer.setDaemon(true);
         closer.start();
         PolicyServer live = open.add(serve(0));
-        PolicyClient client = open.add(PolicyClient.builder()
-                .endpoints(List.of("127.0.0.1:" + closing.getLocalPort(), "127.0.0.1:" + live.port()))
+        PolicyClient client = open.add(wire.builder()
+                .endpoints(List.of(wire.uri(closing.getLocalPort()), wire.uri(live.port())))
                 .connectTimeout(Duration.ofSeconds(20)).build());
         assertEquals(1L, client.step(Map.of("n", 1L)).get("echo"));
         ConnectionStats stats = client.connectionStats();
@@ -192,10 +202,14 @@ class ReconnectTest {
     }
 
     /** Runs {@link UnclosedClientMain} in its own JVM and returns its output once it has exited. */
-    private static String runUnclosed(String mode, int port) throws Exception {
+    private String runUnclosed(String mode, int port) throws Exception {
         String java = System.getProperty("java.home") + "/bin/java";
-        Process child = new ProcessBuilder(java, "-cp", ChildJvm.classPath(),
-                UnclosedClientMain.class.getName(), mode, String.valueOf(port)).redirectErrorStream(true).start();
+        List<String> command = new ArrayList<>(List.of(java, "-cp", ChildJvm.classPath(),
+                UnclosedClientMain.class.getName(), mode, String.valueOf(port)));
+        if (wire == Wire.WSS) {
+            command.add(TestTls.get().store.toString());
+        }
+        Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
         // Generous: the JVM exits within a second or two once main returns; a kept-alive one never does.
         boolean exited = child.waitFor(60, TimeUnit.SECONDS);
         String output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

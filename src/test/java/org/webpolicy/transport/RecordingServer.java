@@ -7,6 +7,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import org.java_websocket.WebSocket;
 import org.java_websocket.handshake.ClientHandshake;
+import org.java_websocket.server.DefaultSSLWebSocketServerFactory;
 import org.java_websocket.server.WebSocketServer;
 
 /**
@@ -21,8 +22,16 @@ final class RecordingServer extends WebSocketServer {
     volatile byte[] reply;
 
     RecordingServer(byte[] reply) {
+        this(Wire.WS, reply);
+    }
+
+    /** A recorder over {@code wire}: with TLS, serving the test certificate. */
+    RecordingServer(Wire wire, byte[] reply) {
         super(new InetSocketAddress("127.0.0.1", 0));
         setReuseAddr(true);
+        if (wire == Wire.WSS) {
+            setWebSocketFactory(new DefaultSSLWebSocketServerFactory(TestTls.get().server));
+        }
         this.reply = reply;
     }
 

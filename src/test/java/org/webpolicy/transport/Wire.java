@@ -33,6 +33,16 @@ enum Wire {
         return PolicyClient.builder().uri("wss://127.0.0.1:" + port).sslContext(TestTls.get().client);
     }
 
+    /** The server's TLS context for a scripted or bare server, or null over {@link #WS}. */
+    javax.net.ssl.SSLContext serverTls() {
+        return this == WSS ? TestTls.get().server : null;
+    }
+
+    /** A client builder, trusting the test certificate over TLS; the address is the caller's to give. */
+    PolicyClientBuilder builder() {
+        return this == WSS ? PolicyClient.builder().sslContext(TestTls.get().client) : PolicyClient.builder();
+    }
+
     /** The URI of a server on this machine's {@code port}. */
     String uri(int port) {
         return (this == WS ? "ws" : "wss") + "://127.0.0.1:" + port;

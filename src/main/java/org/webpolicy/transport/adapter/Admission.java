@@ -2,6 +2,7 @@ package org.webpolicy.transport.adapter;
 
 import org.webpolicy.transport.ServerOptions;
 import org.webpolicy.transport.server.ProtocolCore;
+import org.webpolicy.transport.server.Readiness;
 
 /** The handshake gate's questions, answered from the server's options, its core and, once it exists, its endpoint. */
 final class Admission implements HandshakeDraft.Gate {
@@ -44,6 +45,11 @@ final class Admission implements HandshakeDraft.Gate {
     @Override
     public boolean draining() {
         return endpoint.draining;
+    }
+
+    @Override
+    public Readiness.Answer readiness() {
+        return endpoint.readiness.answer(endpoint.draining, endpoint.failed());
     }
 
     @Override

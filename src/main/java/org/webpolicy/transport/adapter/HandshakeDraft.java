@@ -15,6 +15,7 @@ import org.java_websocket.handshake.Handshakedata;
 import org.java_websocket.handshake.ServerHandshake;
 import org.java_websocket.handshake.ServerHandshakeBuilder;
 import org.webpolicy.image.compression.ImageCodecNegotiation;
+import org.webpolicy.transport.server.Readiness;
 import org.webpolicy.transport.protocol.Headers;
 import org.webpolicy.transport.protocol.SessionTerms;
 
@@ -70,6 +71,11 @@ public final class HandshakeDraft extends WireDraft {
 
         /** True while the server drains before closing: health checks get 503, "draining". */
         boolean draining();
+
+        /** The answer to {@code GET /readyz}: by default ready unless failed or draining. */
+        default Readiness.Answer readiness() {
+            return Readiness.warmed().answer(draining(), failed());
+        }
 
         /** True when {@code GET /metrics} is answered without the API key. */
         boolean publicMetrics();
@@ -157,6 +163,12 @@ public final class HandshakeDraft extends WireDraft {
             if (!gate.failed() && gate.draining()) {
                 body = "Service Unavailable: draining\n";
             }
+            return HandshakeState.MATCHED;
+        }
+        if (path.equals("/readyz")) {
+            Readiness.Answer ready = gate.readiness();
+            plainStatus = ready.status();
+            body = ready.body();
             return HandshakeState.MATCHED;
         }
         if (path.equals("/metrics")) {

@@ -23,6 +23,7 @@ import org.webpolicy.transport.server.Housekeeping;
 import org.webpolicy.transport.frame.InboundBudget;
 import org.webpolicy.transport.server.PendingHandshakes;
 import org.webpolicy.transport.server.ProtocolCore;
+import org.webpolicy.transport.server.Readiness;
 import org.webpolicy.transport.server.RequestRunner;
 import org.webpolicy.transport.server.ServerConnection;
 import org.webpolicy.transport.server.ServerWire;
@@ -74,6 +75,8 @@ public final class ServerEndpoint extends WebSocketServer {
     private volatile boolean closing;
     /** Set when the server is told to stop: health checks answer 503 so balancers move away. */
     public volatile boolean draining;
+    /** Whether {@code GET /readyz} says ready: not before the server's warm-up is done. */
+    public final Readiness readiness = new Readiness();
     private volatile Throwable failure;
 
     /**

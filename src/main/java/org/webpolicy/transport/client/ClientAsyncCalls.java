@@ -138,7 +138,7 @@ public final class ClientAsyncCalls {
         startSender();
         ClientConnection c = bursting;
         if (c != null) {
-            c.nudge();
+            c.pipelined().nudge();
         }
         if (closed) {
             failQueued(); // close() ran while this call was queued
@@ -153,7 +153,7 @@ public final class ClientAsyncCalls {
         queue.add(stopToken);
         ClientConnection c = bursting;
         if (c != null) {
-            c.nudge();
+            c.pipelined().nudge();
         }
     }
 
@@ -230,7 +230,7 @@ public final class ClientAsyncCalls {
                 }
                 boolean ready;
                 try {
-                    ready = c.awaitReply(left);
+                    ready = c.pipelined().awaitReply(left);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     c.shutDown("interrupted");
@@ -239,7 +239,7 @@ public final class ClientAsyncCalls {
                 if (ready) {
                     Map<String, Object> action;
                     try {
-                        action = c.receivePipelined(head.request()).action();
+                        action = c.pipelined().receive(head.request()).action();
                     } catch (RuntimeException e) {
                         if (!c.usable()) {
                             throw e;
@@ -283,7 +283,7 @@ public final class ClientAsyncCalls {
 
     private void send(ClientConnection c, Call call, ArrayDeque<Sent> inFlight) {
         try {
-            Request sent = c.sendPipelined(c.protocol().step(call.observation, call.continuation));
+            Request sent = c.pipelined().send(c.protocol().step(call.observation, call.continuation));
             inFlight.add(new Sent(call, sent, System.nanoTime() + options.requestTimeout().toNanos()));
         } catch (RuntimeException e) {
             if (!c.usable()) {

@@ -1,8 +1,5 @@
 package org.webpolicy.transport.client;
 
-import java.net.ConnectException;
-import java.net.UnknownHostException;
-import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.Map;
@@ -39,7 +36,7 @@ import org.webpolicy.transport.protocol.WireForm;
  *
  * <p>Threading: the owning client calls {@link #open}, {@link #exchange}
  * and the pipelined methods from one thread at a time (the one whose
- * turn it is); {@link #nudge} from any thread; {@link #shutDown} may be called from any
+ * turn it is); {@link PipelinedRequests#nudge} from any thread; {@link #shutDown} may be called from any
  * thread, any number of times; the connection's reader thread calls the {@link ClientEndpoint.Listener}.
  */
 public final class ClientConnection implements ClientEndpoint.Listener {
@@ -48,16 +45,6 @@ public final class ClientConnection implements ClientEndpoint.Listener {
     static final Duration CLOSE_HANDSHAKE_WAIT = Duration.ofSeconds(1);
 
     private static final Logger log = LoggerFactory.getLogger(ClientConnection.class);
-
-    /**
-     * Why an attempt to connect failed, whether the server may yet accept one, and whether the
-     * attempt ran out of its time (the next may be given longer).
-     */
-    record Failure(String reason, boolean retryable, boolean timedOut) {
-        Failure(String reason, boolean retryable) {
-            this(reason, retryable, false);
-        }
-    }
 
     private final ClientOptions options;
     private final MsgpackCodec codec;
@@ -77,6 +64,7 @@ public final class ClientConnection implements ClientEndpoint.Listener {
     private volatile Exception error;
     private volatile String endReason;
     private volatile Map<String, Object> metadata = Map.of();
+    private final PipelinedRequests pipelined = new PipelinedRequests(this);
 
     /** The server this connection goes to. */
     java.net.URI uri() {
@@ -102,15 +90,15 @@ public final class ClientConnection implements ClientEndpoint.Listener {
      * @return null on success, otherwise why not (the connection is then shut down)
      * @throws InterruptedException when the calling thread is interrupted
      */
-    Failure open(long timeoutNanos) throws InterruptedException {
+    ConnectFailure open(long timeoutNanos) throws InterruptedException {
         long deadline = System.nanoTime() + timeoutNanos;
         endpoint.connect();
         if (!settled.await(timeoutNanos, TimeUnit.NANOSECONDS)) {
             shutDown("handshake not completed in time");
-            return new Failure("no handshake within " + millis(timeoutNanos) + " ms", true, true);
+            return new ConnectFailure("no handshake within " + millis(timeoutNanos) + " ms", true, true);
         }
         if (!handshakeDone) {
-            Failure failure = failure(timeoutNanos);
+            ConnectFailure failure = ConnectFailure.of(error, endReason, options, timeoutNanos);
             shutDown("connecting failed");
             return failure;
         }
@@ -122,17 +110,17 @@ public final class ClientConnection implements ClientEndpoint.Listener {
             // attempt) or broke the protocol (not).
             boolean ended = slot.violation() == null;
             shutDown("no metadata");
-            return new Failure("connected, but no metadata frame: " + e.getMessage(), ended);
+            return new ConnectFailure("connected, but no metadata frame: " + e.getMessage(), ended);
         }
         if (first == null) {
             // A server that accepted but went quiet (one shutting down, or a frame lost under load):
             // another attempt, with more time, is worth it.
             shutDown("no metadata");
-            return new Failure("connected, but no metadata frame came within " + millis(timeoutNanos) + " ms", true, true);
+            return new ConnectFailure("connected, but no metadata frame came within " + millis(timeoutNanos) + " ms", true, true);
         }
         if (first.binary() == null) {
             shutDown("no metadata");
-            return new Failure("connected, but the server sent " + first.describe() + " instead of the metadata frame", false);
+            return new ConnectFailure("connected, but the server sent " + first.describe() + " instead of the metadata frame", false);
         }
         try {
             Object meta = codec.unpack(first.binary());
@@ -141,90 +129,16 @@ public final class ClientConnection implements ClientEndpoint.Listener {
             metadata = map;
         } catch (DecodeException e) {
             shutDown("undecodable metadata");
-            return new Failure("the metadata frame could not be decoded: " + e.getMessage(), false);
+            return new ConnectFailure("the metadata frame could not be decoded: " + e.getMessage(), false);
         }
         if (!usable()) {
             // Ended (e.g. a server shutting down: worth another attempt) or broke the protocol (not).
             String violation = slot.violation();
             shutDown("unusable after the metadata");
-            return new Failure(violation != null ? violation : "the connection ended right after the metadata frame: " + endReason,
+            return new ConnectFailure(violation != null ? violation : "the connection ended right after the metadata frame: " + endReason,
                     violation == null);
         }
         return null;
-    }
-
-    private Failure failure(long timeoutNanos) {
-        Exception e = error;
-        if (e instanceof ConnectException) {
-            return new Failure("refused (" + e.getMessage() + ")", true);
-        }
-        if (e instanceof ClientUpgrade.Refused refused) {
-            int status = refused.status();
-            if (status == 401) {
-                return new Failure(refusedKey(options.apiKey() != null), false);
-            }
-            // 503: the server is full or shutting down (a restart): both pass. 502 and 504: a load
-            // balancer in front lost the server it chose (killed mid-handshake); another attempt goes
-            // to a server that lives.
-            return new Failure(refused.getMessage() + refusalHint(status), status == 503 || status == 502 || status == 504);
-        }
-        if (e instanceof SocketTimeoutException) {
-            // The reader's socket timeout is the attempt's time too: whichever of it and the wait in
-            // open() ends first, the caller is told the same thing.
-            return new Failure("no handshake within " + millis(timeoutNanos) + " ms (" + e.getMessage() + ")", true, true);
-        }
-        if (e instanceof UnknownHostException || e instanceof java.nio.channels.UnresolvedAddressException) {
-            return new Failure("unknown host " + options.uri().getHost() + " (" + ClientText.reason(e) + ")", false);
-        }
-        if (e instanceof javax.net.ssl.SSLException && !endedUnderneath(e)) {
-            return new Failure(ClientText.reason(e), false); // the certificate or TLS itself: no retry mends it
-        }
-        if (e instanceof ClientUpgrade.NotWebSocket) {
-            return new Failure(ClientText.reason(e), false);
-        }
-        // Closed or reset during the handshake, with no answer refusing us: a server going away
-        // (restarting, killed) that a later attempt may find back.
-        String said = e != null ? ClientText.reason(e) : endReason != null ? endReason : "handshake not completed";
-        return new Failure("the connection ended during the handshake (" + said + ")", true);
-    }
-
-    /**
-     * True when a TLS failure is the connection ending under the handshake (a server going away:
-     * worth another attempt), not a refusal of the certificate or the protocol.
-     */
-    private static boolean endedUnderneath(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof java.io.EOFException || t instanceof java.net.SocketException) {
-                return true;
-            }
-        }
-        String m = e.getMessage();
-        return m != null && m.contains("Remote host terminated the handshake");
-    }
-
-    /** What a refusal of the upgrade means for the one who reads it. */
-    private static String refusalHint(int status) {
-        return switch (status) {
-            case 426 -> " (the server wants another WebSocket version than 13)";
-            case 503 -> " (the server is full or shutting down)";
-            case 404 -> " (no WebSocket endpoint at this path)";
-            default -> "";
-        };
-    }
-
-    /**
-     * A 401 from the handshake: the server wants an API key this client did not send or sent
-     * wrong. "HTTP 401" alone says nothing about the key.
-     *
-     * @param keySent whether this client sent a key
-     * @return what went wrong and how to pass the server's key
-     */
-    public static String refusedKey(boolean keySent) {
-        return "the server refused the API key (HTTP 401 Unauthorized): "
-                + (keySent ? "the key this client sent is not the server's"
-                        : "this client sent none, and the server requires one")
-                + "; pass the server's key with PolicyClient.builder().apiKey(key) (webpolicy client: --api-key KEY),"
-                + " which sends it as the header Authorization: Api-Key <key>";
     }
 
     /** The metadata the server sent. */
@@ -323,7 +237,7 @@ public final class ClientConnection implements ClientEndpoint.Listener {
     }
 
     /** Queues {@code encoded} as the next request; drops the connection when it cannot. */
-    private void send(EncodedMessage encoded) {
+    void send(EncodedMessage encoded) {
         try {
             slot.expect();
         } catch (PolicyConnectionException e) {
@@ -339,7 +253,7 @@ public final class ClientConnection implements ClientEndpoint.Listener {
     }
 
     /** The value of a reply frame; drops the connection on an error text or bytes that do not decode. */
-    private Object decode(ReplySlot.Frame frame) {
+    Object decode(ReplySlot.Frame frame) {
         if (frame.text() != null) {
             shutDown("server reported an error");
             throw new RemotePolicyException(frame.text());
@@ -357,7 +271,7 @@ public final class ClientConnection implements ClientEndpoint.Listener {
     }
 
     /** The reply to {@code sent}, checked; drops the connection when it may be another request's. */
-    private Reply read(Object decoded, Request sent) {
+    Reply read(Object decoded, Request sent) {
         try {
             return protocol.read(decoded, sent);
         } catch (ReplyMismatch e) {
@@ -368,68 +282,13 @@ public final class ClientConnection implements ClientEndpoint.Listener {
         }
     }
 
-    // ---- Pipelined requests: several outstanding, on a connection whose server echoes ids ----
-
-    /**
-     * Sends an envelope request without waiting for its reply; it carries a fresh id, which the
-     * matching {@link #receivePipelined} checks. Only where {@link #echoesIds()}: the server then
-     * answers this connection's requests in order, each reply carrying its request's id.
-     *
-     * @return the request as sent, its id included
-     * @throws org.webpolicy.codec.EncodeException when {@code request} holds a value the wire
-     *     cannot carry (nothing was sent; the connection stays usable)
-     * @throws PolicyConnectionException when the connection is unusable or sending failed (it is
-     *     then dropped)
-     */
-    Request sendPipelined(Request request) {
-        if (!echoesIds()) {
-            throw new IllegalStateException("Pipelining needs a server that echoes request ids");
-        }
-        ClientProtocol.Outgoing outgoing = protocol.encode(request);
-        send(new EncodedMessage(outgoing.bytes()));
-        return outgoing.request();
+    /** Pipelined requests on this connection, where the server echoes ids. */
+    PipelinedRequests pipelined() {
+        return pipelined;
     }
 
-    /**
-     * Waits up to {@code timeoutNanos} until the oldest pipelined reply can be received without
-     * waiting, or {@link #nudge()} is called.
-     *
-     * @return true when {@link #receivePipelined} will not wait
-     */
-    boolean awaitReply(long timeoutNanos) throws InterruptedException {
-        return slot.awaitFrame(timeoutNanos);
-    }
-
-    /** Ends a wait in {@link #awaitReply} early: another request is ready to be sent. */
-    void nudge() {
-        slot.nudge();
-    }
-
-    /**
-     * The reply to pipelined request {@code sent}, the oldest outstanding, checked against it; call
-     * when {@link #awaitReply} said it is there.
-     *
-     * @throws PolicyConnectionException when the connection ended or broke the protocol, the reply
-     *     is undecodable, not a map, or carries another id or continuation (the connection is then
-     *     dropped), or holds no action (it is not)
-     * @throws RemotePolicyException when the server answered with an error text
-     */
-    Reply receivePipelined(Request sent) {
-        ReplySlot.Frame frame;
-        try {
-            frame = slot.take(0);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            shutDown("interrupted");
-            throw new PolicyConnectionException("Interrupted while taking the reply from " + options.uri(), e);
-        } catch (PolicyConnectionException e) {
-            shutDown(e.getMessage());
-            throw e;
-        }
-        if (frame == null) {
-            throw new IllegalStateException("receivePipelined called before the reply arrived");
-        }
-        return read(decode(frame), sent);
+    ReplySlot slot() {
+        return slot;
     }
 
     /**

@@ -88,7 +88,7 @@ public final class ClientConnector {
                     (int) Math.max(1, Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(budget))),
                     why -> health.lost(endpoint, why));
             attempt = c;
-            ClientConnection.Failure failure;
+            ConnectFailure failure;
             try {
                 failure = c.open(budget);
             } catch (InterruptedException e) {

@@ -2,10 +2,7 @@ package org.webpolicy.transport.client;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.nio.ByteBuffer;
@@ -18,8 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import javax.net.ssl.SSLParameters;
-import javax.net.ssl.SSLSocket;
 import org.webpolicy.transport.ClientOptions;
 import org.webpolicy.transport.frame.CloseCodes;
 import org.webpolicy.transport.frame.EncodedMessage;
@@ -34,7 +29,7 @@ import org.webpolicy.transport.protocol.ClientText;
  * ({@link ClientUpgrade}), then our frame reader on a thread of the connection's own and our
  * writer for requests, pongs, pings and the close frame, all masked as a client's must be.
  *
- * <p>The socket is a blocking {@link SocketChannel}; for {@code wss://} the JDK's {@link SSLSocket}
+ * <p>The socket is a blocking {@link SocketChannel}; for {@code wss://} the JDK's {@code SSLSocket}
  * is layered on it, from the client's {@code SSLContext}, with host name verification on (as the
  * library's client had it). Requests are written on the caller's thread ({@link ClientFrameWriter}:
  * no hand-over to a writer thread, one wake-up less per step); a request not written within the
@@ -191,29 +186,10 @@ final class ClientEndpoint {
                 c.close();
                 return;
             }
-            Socket socket = c.socket();
-            socket.setTcpNoDelay(true);
-            socket.setReceiveBufferSize(ClientOptions.READ_BUFFER_BYTES);
-            socket.connect(new InetSocketAddress(uri.getHost(), port()), connectTimeoutMillis);
-            // A bound on the TLS handshake and the upgrade, should the caller not cut first.
-            socket.setSoTimeout(connectTimeoutMillis);
-            OutputStream out;
-            if (tls) {
-                SSLSocket ssl = (SSLSocket) options.sslContext().getSocketFactory().createSocket(socket, uri.getHost(), port(), true);
-                SSLParameters parameters = ssl.getSSLParameters();
-                parameters.setEndpointIdentificationAlgorithm("HTTPS");
-                ssl.setSSLParameters(parameters);
-                ssl.startHandshake();
-                in = ssl.getInputStream();
-                out = ssl.getOutputStream();
-                writer.attach(c, out);
-            } else {
-                in = socket.getInputStream();
-                out = socket.getOutputStream();
-                writer.attach(c, null);
-            }
-            response = ClientUpgrade.perform(in, out, uri, headers, buffer);
-            socket.setSoTimeout((int) Math.max(1, Math.min(Integer.MAX_VALUE, options.pingInterval().toMillis())));
+            ClientOpening.Opened opened = ClientOpening.open(c, uri, port(), tls, options, headers, connectTimeoutMillis,
+                    writer, buffer);
+            in = opened.in();
+            response = opened.response();
         } catch (IOException | RuntimeException e) {
             if (!reported.get()) {
                 listener.error(e);

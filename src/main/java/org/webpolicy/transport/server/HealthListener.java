@@ -12,7 +12,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code GET /healthz} (and {@code GET /metrics} when the metrics are public) on a port of its
+ * {@code GET /healthz}, {@code GET /readyz} (and {@code GET /metrics} when the metrics are public) on a port of its
  * own, answered by a thread of its own: health checks then share nothing with the WebSocket
  * port, neither its connection slots nor its network threads, so no flood of untrusted
  * connections there can delay them. Meant for the load balancer or the orchestrator only: it
@@ -33,6 +33,16 @@ public final class HealthListener implements AutoCloseable {
          * @return the HTTP status
          */
         int healthStatus();
+
+        /**
+         * The answer to {@code GET /readyz}; by default the liveness status, ready when alive.
+         *
+         * @return the status and its text
+         */
+        default Readiness.Answer readiness() {
+            int status = healthStatus();
+            return new Readiness.Answer(status, status == 200 ? Readiness.READY_TEXT : "Service Unavailable\n");
+        }
 
         /**
          * The Prometheus text, or null when the metrics are not public.
@@ -95,13 +105,17 @@ public final class HealthListener implements AutoCloseable {
         if ("/healthz".equals(path)) {
             status = state.healthStatus();
             body = status == 200 ? "OK\n" : "Service Unavailable\n";
+        } else if ("/readyz".equals(path)) {
+            Readiness.Answer ready = state.readiness();
+            status = ready.status();
+            body = ready.body();
         } else if ("/metrics".equals(path) && state.publicMetrics() != null) {
             status = 200;
             body = state.publicMetrics();
             prometheus = true;
         } else {
             status = 404;
-            body = "Not Found: this port answers GET /healthz (and GET /metrics when they are public)\n";
+            body = "Not Found: this port answers GET /healthz, GET /readyz (and GET /metrics when they are public)\n";
         }
         String reason = status == 200 ? "OK" : status == 503 ? "Service Unavailable" : "Not Found";
         byte[] text = body.getBytes(StandardCharsets.UTF_8);
