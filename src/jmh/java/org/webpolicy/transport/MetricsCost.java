@@ -1,5 +1,7 @@
 package org.webpolicy.transport;
 
+import org.webpolicy.transport.metrics.ServerMetrics;
+
 /** The cost of the server's metrics, measured from the benchmarks (the counters are package-private). */
 public final class MetricsCost {
 

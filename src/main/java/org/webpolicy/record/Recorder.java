@@ -204,7 +204,7 @@ public final class Recorder implements AutoCloseable {
      * @param requestNanos when the request was captured ({@link System#nanoTime()})
      * @param replyNanos when the reply came ({@link System#nanoTime()})
      */
-    public void exchanged(long connection, CapturedRequest request, ByteBuffer reply, long requestNanos, long replyNanos) {
+    void exchanged(long connection, CapturedRequest request, ByteBuffer reply, long requestNanos, long replyNanos) {
         offerExchange(new Exchanged(connection, null, request, List.of(reply), null, requestNanos, replyNanos,
                 request.size() + reply.remaining()));
     }
@@ -219,7 +219,7 @@ public final class Recorder implements AutoCloseable {
      * @param requestNanos when the request was captured ({@link System#nanoTime()})
      * @param failedNanos when it failed ({@link System#nanoTime()})
      */
-    public void failed(long connection, CapturedRequest request, String failure, long requestNanos, long failedNanos) {
+    void failed(long connection, CapturedRequest request, String failure, long requestNanos, long failedNanos) {
         offerExchange(new Exchanged(connection, null, request, null, Objects.requireNonNull(failure, "failure"),
                 requestNanos, failedNanos, request.size()));
     }

@@ -31,6 +31,10 @@ public final class MotionMeter {
     private double[] seamBackward = new double[64];
     private int seams;
 
+    /** A meter that has seen no action yet. */
+    public MotionMeter() {
+    }
+
     /**
      * Records one executed action.
      *

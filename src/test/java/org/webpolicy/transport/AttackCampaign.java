@@ -91,7 +91,7 @@ public final class AttackCampaign {
 
     private int run(int seconds) throws Exception {
         String java = System.getProperty("java.home") + "/bin/java";
-        String command = "ulimit -n 1024 && exec '" + java + "' -Xmx256m -cp '" + System.getProperty("java.class.path")
+        String command = "ulimit -n 1024 && exec '" + java + "' -Xmx256m -cp '" + ChildJvm.classPath()
                 + "' " + CampaignServer.class.getName() + (batching ? " batching" : "")
                 + (wire == Wire.WSS ? " 'tls=" + TestTls.get().store + "'" : "");
         Process server = new ProcessBuilder("bash", "-c", command).redirectError(ProcessBuilder.Redirect.DISCARD).start();

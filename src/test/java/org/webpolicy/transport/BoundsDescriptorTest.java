@@ -45,7 +45,7 @@ class BoundsDescriptorTest {
         log.deleteOnExit();
         String java = System.getProperty("java.home") + "/bin/java";
         String command = "ulimit -n " + DESCRIPTOR_LIMIT + " && exec '" + java + "' -Xmx256m -cp '"
-                + System.getProperty("java.class.path") + "' " + DescriptorLimitedServer.class.getName()
+                + ChildJvm.classPath() + "' " + DescriptorLimitedServer.class.getName()
                 + (wire == Wire.WSS ? " '" + TestTls.get().store + "'" : "");
         Process child = new ProcessBuilder("bash", "-c", command).redirectError(log).start();
         List<Socket> silent = new ArrayList<>();

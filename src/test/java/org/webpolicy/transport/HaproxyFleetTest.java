@@ -61,7 +61,7 @@ class HaproxyFleetTest {
     /** A server in its own JVM; returns once it prints its port. */
     private static Process startServer(String name, File log, int[] port) throws IOException {
         String java = System.getProperty("java.home") + "/bin/java";
-        Process p = new ProcessBuilder(java, "-Xmx128m", "-cp", System.getProperty("java.class.path"),
+        Process p = new ProcessBuilder(java, "-Xmx128m", "-cp", ChildJvm.classPath(),
                 FleetMemberServer.class.getName(), name).redirectError(log).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         String first = out.readLine();

@@ -204,7 +204,7 @@ class ReconnectTest {
     /** Runs {@link UnclosedClientMain} in its own JVM and returns its output once it has exited. */
     private String runUnclosed(String mode, int port) throws Exception {
         String java = System.getProperty("java.home") + "/bin/java";
-        List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
+        List<String> command = new ArrayList<>(List.of(java, "-cp", ChildJvm.classPath(),
                 UnclosedClientMain.class.getName(), mode, String.valueOf(port)));
         if (wire == Wire.WSS) {
             command.add(TestTls.get().store.toString());

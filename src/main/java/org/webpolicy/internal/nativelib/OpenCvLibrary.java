@@ -53,12 +53,21 @@ public final class OpenCvLibrary {
     }
 
     static String notLoadedMessage(String userNeeds, String platform, String reason) {
+        return notLoadedMessage(userNeeds, platform, reason, OpenCvLibrary.class.getModule().isNamed());
+    }
+
+    static String notLoadedMessage(String userNeeds, String platform, String reason, boolean modulePath) {
+        // On the module path the jars can be there and still unread: org.webpolicy requires OpenCV
+        // statically, and nothing requires the preset's platform modules that hold the natives.
+        String suffix = platform.replace('-', '.'); // linux-x86_64: module org.bytedeco.opencv.linux.x86_64
+        String modules = !modulePath ? "" : " On the module path, resolve them too: --add-modules org.bytedeco.opencv."
+                + suffix + ",org.bytedeco.openblas." + suffix + " (or requires of your module).";
         return userNeeds + " OpenCV, which webpolicy-java leaves out unless asked for:"
                 + " add the dependencies org.bytedeco:opencv:" + OPENCV_VERSION
                 + ", org.bytedeco:opencv:" + OPENCV_VERSION + ":" + platform
                 + " and org.bytedeco:openblas:" + OPENBLAS_VERSION + ":" + platform
                 + " (groupId:artifactId:version:classifier; the README's section \"OpenCV: cameras and the"
-                + " approximate resize\" shows them as XML, for linux-x86_64 and linux-arm64)."
+                + " approximate resize\" shows them as XML, for linux-x86_64 and linux-arm64)." + modules
                 + " OpenCV's natives also need glibc 2.35 or newer. It could not be loaded on " + platform
                 + ": " + reason;
     }

@@ -1,6 +1,7 @@
 package org.webpolicy.internal.nativelib;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -43,5 +44,13 @@ class OpenCvLibraryTest {
             "the README's section \"OpenCV: cameras and the approximate resize\""}) {
             assertTrue(message.contains(expected), "missing '" + expected + "' in: " + message);
         }
+    }
+
+    @Test
+    void onTheModulePathTheErrorNamesThePlatformModulesToResolve() {
+        String hint = "--add-modules org.bytedeco.opencv.linux.arm64,org.bytedeco.openblas.linux.arm64";
+        String reason = "java.lang.NoClassDefFoundError: org/bytedeco/opencv/global/opencv_imgproc";
+        assertTrue(OpenCvLibrary.notLoadedMessage("Cameras need", "linux-arm64", reason, true).contains(hint));
+        assertFalse(OpenCvLibrary.notLoadedMessage("Cameras need", "linux-arm64", reason, false).contains("--add-modules"));
     }
 }

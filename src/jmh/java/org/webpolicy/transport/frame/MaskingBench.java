@@ -1,4 +1,4 @@
-package org.webpolicy.transport;
+package org.webpolicy.transport.frame;
 
 import java.nio.ByteBuffer;
 import java.util.Random;
