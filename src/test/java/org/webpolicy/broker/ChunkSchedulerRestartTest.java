@@ -200,8 +200,10 @@ class ChunkSchedulerRestartTest {
         ChunkSchedulerStats stats = scheduler.stats();
         System.out.println("restart end to end: " + stats);
         // The request that waited out the reconnection measured the outage, not the policy: it
-        // must not push the refill point to the whole chunk (a request at every switch).
-        assertTrue(refillAfterResume < CHUNK / 2, "refill at " + refillAfterResume + " actions left after the resume");
+        // must not push the refill point to the whole chunk (a request at every switch). Half
+        // the chunk is what the scheduler uses until it has enough warm turnarounds, which a
+        // loaded machine may not have given it before the outage.
+        assertTrue(refillAfterResume < CHUNK, "refill at " + refillAfterResume + " actions left after the resume");
         assertTrue(stats.chunksRequested() - requestedAtResume <= 4, (stats.chunksRequested() - requestedAtResume)
                 + " requests in the 50 actions after the resume: " + stats);
         assertEquals(0, stats.faults());

@@ -310,6 +310,9 @@ class RecorderTest {
             long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
             while (found < 10 && System.nanoTime() < deadline) {
                 Thread.sleep(50);
+                if (!Files.exists(file) || Files.size(file) < 8) {
+                    continue; // the writer thread has not written the magic yet: a file, not yet a recording
+                }
                 Files.copy(file, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
                 try (RecordingReader r = RecordingReader.open(copy)) {
                     found = 0;
