@@ -29,8 +29,8 @@ import picocli.CommandLine.Spec;
  * Round trips of a Java client against a Java server on loopback, each size next to the floor: a
  * raw TCP ping-pong of the same frame sizes ({@link RawSocketFloor}) measured in the same run, so a
  * shared, noisy machine moves both alike. Process CPU time per round trip is printed too: it is far
- * steadier than wall time. openpi's figures (measured on this kind of machine, in the issue that
- * asked for this) are context only: the Python peers cannot run here.
+ * steadier than wall time. Nothing is compared with a figure from another run: the Python peers
+ * cannot run in this process, and a ratio against another day's machine and load would mislead.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measure client-server round trips and throughput on loopback.")
@@ -89,18 +89,17 @@ final class BenchCommand implements Callable<Integer> {
 
             Policy policy = ServePolicies.random(50, 14, Map.of());
             int reply = frameBytes(CODEC.pack(policy.step(tiny)).length, false);
-            List<Size> sizes = List.of(new Size("tiny (state only)", tiny, steps, 0.25),
-                    new Size("ALOHA (~600 KB)", aloha, steps, 1.3),
-                    new Size("large (4x3x480x640, 3.7 MB)", large, largeSteps, 17.0));
+            List<Size> sizes = List.of(new Size("tiny (state only)", tiny, steps),
+                    new Size("ALOHA (~600 KB)", aloha, steps),
+                    new Size("large (4x3x480x640, 3.7 MB)", large, largeSteps));
             System.out.println("Java client <-> Java server, loopback" + (tls ? ", wss:// (TLS)" : "")
                     + (reuseBuffers ? ", request buffers reused" : "")
                     + ", raw form, random 50x14 action; floor: raw TCP"
                     + " ping-pong of the same frame sizes, measured in the same run");
             System.out.println("cpu: process CPU time per round trip (client and server, both in this process);"
                     + " caller: the calling thread's CPU per round trip");
-            System.out.printf("%-28s %9s %9s %6s %9s %9s %6s %9s %9s %6s %9s %9s %8s%n", "observation", "median ms",
-                    "floor med", "ratio", "p99 ms", "floor p99", "ratio", "cpu us", "floor cpu", "ratio", "caller us", "floor clr",
-                    "openpi");
+            System.out.printf("%-28s %9s %9s %6s %9s %9s %6s %9s %9s %6s %9s %9s%n", "observation", "median ms",
+                    "floor med", "ratio", "p99 ms", "floor p99", "ratio", "cpu us", "floor cpu", "ratio", "caller us", "floor clr");
             try (PolicyClient client = client(server)) {
                 // Warm every path up before measuring any, so the JIT has compiled what each size uses.
                 for (int i = 0; i < warmup; i++) {
@@ -163,7 +162,7 @@ final class BenchCommand implements Callable<Integer> {
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
     /** One observation size of the latency table. */
-    private record Size(String name, Map<String, Object> observation, int steps, double openpiMedianMs) {
+    private record Size(String name, Map<String, Object> observation, int steps) {
     }
 
     /** Latencies of a run, with process and calling-thread CPU per round trip in microseconds. */
@@ -246,10 +245,9 @@ final class BenchCommand implements Callable<Integer> {
         double floorMedian = Latencies.millis(floor.latencies.summary().p50());
         double p99 = Latencies.millis(ours.latencies.summary().p99());
         double floorP99 = Latencies.millis(floor.latencies.summary().p99());
-        System.out.printf("%-28s %9.3f %9.3f %5.1fx %9.3f %9.3f %5.1fx %9.0f %9.0f %5.1fx %9.0f %9.0f %8.2f%n", size.name, median,
+        System.out.printf("%-28s %9.3f %9.3f %5.1fx %9.3f %9.3f %5.1fx %9.0f %9.0f %5.1fx %9.0f %9.0f%n", size.name, median,
                 floorMedian, median / floorMedian, p99, floorP99, p99 / floorP99, ours.cpuMicros,
-                floor.cpuMicros, ours.cpuMicros / floor.cpuMicros, ours.callerMicros, floor.callerMicros,
-                size.openpiMedianMs);
+                floor.cpuMicros, ours.cpuMicros / floor.cpuMicros, ours.callerMicros, floor.callerMicros);
     }
 
     private Rate throughput(StepperFactory factory) throws Exception {
