@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "check.h"
@@ -35,7 +36,7 @@ std::vector<uint8_t> scene(int h, int w, int c) {
 
 std::vector<uint8_t> encode(const std::vector<uint8_t>& px, int h, int w, int c, int quality) {
     std::vector<uint8_t> out(static_cast<std::size_t>(h) * w * c + 4096);
-    const int64_t n = wp_jpeg_encode_u8(px.data(), static_cast<int64_t>(px.size()), h, w, c, quality, out.data(),
+    const int64_t n = wp_jpeg_encode_u8(px.data(), static_cast<int64_t>(px.size()), 0, h, w, c, quality, out.data(),
                                         static_cast<int64_t>(out.size()));
     CHECK(n > 0, "encode %dx%dx%d q%d: status %lld", h, w, c, quality, static_cast<long long>(n));
     out.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
@@ -156,17 +157,17 @@ void test_refusals() {
     CHECK(decode(junk, 8, 8, 3, 8, out, &why) == WP_EJPEG, "junk decoded");
     // The encoder's output buffer too small: WP_EBOUNDS, for the caller to retry with more.
     std::vector<uint8_t> small(100);
-    CHECK(wp_jpeg_encode_u8(px.data(), static_cast<int64_t>(px.size()), 64, 64, 3, 90, small.data(),
+    CHECK(wp_jpeg_encode_u8(px.data(), static_cast<int64_t>(px.size()), 0, 64, 64, 3, 90, small.data(),
                             static_cast<int64_t>(small.size())) == WP_EBOUNDS,
           "a 100-byte buffer held a 64x64 JPEG");
     // Arguments.
     std::vector<uint8_t> big(64 * 64 * 3 + 4096);
     const int64_t big_len = static_cast<int64_t>(big.size());
-    CHECK(wp_jpeg_encode_u8(px.data(), 64 * 64 * 3 - 1, 64, 64, 3, 90, big.data(), big_len) == WP_EBOUNDS, "src short");
-    CHECK(wp_jpeg_encode_u8(px.data(), 64 * 64 * 3, 64, 64, 4, 90, big.data(), big_len) == WP_EINVAL, "4 channels");
-    CHECK(wp_jpeg_encode_u8(px.data(), 64 * 64 * 3, 64, 64, 3, 0, big.data(), big_len) == WP_EINVAL, "quality 0");
-    CHECK(wp_jpeg_encode_u8(px.data(), 64 * 64 * 3, 64, 64, 3, 101, big.data(), big_len) == WP_EINVAL, "quality 101");
-    CHECK(wp_jpeg_encode_u8(px.data(), 64 * 64 * 3, 0, 64, 3, 90, big.data(), big_len) == WP_EINVAL, "height 0");
+    CHECK(wp_jpeg_encode_u8(px.data(), 64 * 64 * 3 - 1, 0, 64, 64, 3, 90, big.data(), big_len) == WP_EBOUNDS, "src short");
+    CHECK(wp_jpeg_encode_u8(px.data(), 64 * 64 * 3, 0, 64, 64, 4, 90, big.data(), big_len) == WP_EINVAL, "4 channels");
+    CHECK(wp_jpeg_encode_u8(px.data(), 64 * 64 * 3, 0, 64, 64, 3, 0, big.data(), big_len) == WP_EINVAL, "quality 0");
+    CHECK(wp_jpeg_encode_u8(px.data(), 64 * 64 * 3, 0, 64, 64, 3, 101, big.data(), big_len) == WP_EINVAL, "quality 101");
+    CHECK(wp_jpeg_encode_u8(px.data(), 64 * 64 * 3, 0, 0, 64, 3, 90, big.data(), big_len) == WP_EINVAL, "height 0");
     const int64_t d = wp_jpeg_decoder_new();
     CHECK(d != 0, "decoder");
     std::vector<uint8_t> dst(64 * 64 * 3);
@@ -186,6 +187,71 @@ void test_refusals() {
     wp_jpeg_decoder_free(d);  // freed half-way: no leak (LeakSanitizer)
 }
 
+// Pixels read at an offset inside a larger buffer (a Java array's slice, a direct buffer's
+// region) encode to the same bytes as the same pixels on their own; an offset past the pixels is
+// refused before anything is read.
+void test_offset() {
+    const std::vector<uint8_t> px = scene(48, 40, 3);
+    const std::vector<uint8_t> alone = encode(px, 48, 40, 3, 90);
+    std::vector<uint8_t> padded(px.size() + 100, 0x99);
+    std::memcpy(padded.data() + 37, px.data(), px.size());
+    std::vector<uint8_t> out(px.size() + 4096);
+    const int64_t n = wp_jpeg_encode_u8(padded.data(), static_cast<int64_t>(padded.size()), 37, 48, 40, 3, 90, out.data(),
+                                        static_cast<int64_t>(out.size()));
+    CHECK(n == static_cast<int64_t>(alone.size()) && std::memcmp(out.data(), alone.data(), alone.size()) == 0,
+          "the pixels at offset 37 encode to %lld bytes, alone to %zu (or other bytes)", static_cast<long long>(n),
+          alone.size());
+    const int64_t len = static_cast<int64_t>(padded.size());
+    const int64_t olen = static_cast<int64_t>(out.size());
+    CHECK(wp_jpeg_encode_u8(padded.data(), len, 101, 48, 40, 3, 90, out.data(), olen) == WP_EBOUNDS,
+          "an offset leaving one pixel too few");
+    CHECK(wp_jpeg_encode_u8(padded.data(), len, len + 1, 48, 40, 3, 90, out.data(), olen) == WP_EBOUNDS,
+          "an offset past the buffer");
+    CHECK(wp_jpeg_encode_u8(padded.data(), len, -1, 48, 40, 3, 90, out.data(), olen) == WP_EINVAL, "a negative offset");
+}
+
+// A step's cameras coded at once, each on its own thread with its own encoder and decoder (as the
+// Java side codes them): every thread gets back its own image, the same bytes a lone thread makes.
+void test_threads() {
+    constexpr int kImages = 4;
+    std::vector<std::vector<uint8_t>> px(kImages);
+    std::vector<std::vector<uint8_t>> alone(kImages);
+    std::vector<std::vector<uint8_t>> alone_px(kImages);
+    for (int i = 0; i < kImages; i++) {
+        px[i] = scene(96 + 8 * i, 120, 3);
+        for (std::size_t k = 0; k < px[i].size(); k += 7) px[i][k] = static_cast<uint8_t>(px[i][k] ^ (i * 37));
+        alone[i] = encode(px[i], 96 + 8 * i, 120, 3, 90);
+        CHECK(decode(alone[i], 96 + 8 * i, 120, 3, 64, alone_px[i], nullptr) == WP_OK, "image %d alone", i);
+    }
+    std::vector<std::vector<uint8_t>> jpeg(kImages);
+    std::vector<std::vector<uint8_t>> back(kImages);
+    std::vector<int> status(kImages, 1);
+    for (int round = 0; round < 20; round++) {
+        std::vector<std::thread> threads;
+        for (int i = 0; i < kImages; i++) {
+            threads.emplace_back([&, i] {
+                const int h = 96 + 8 * i;
+                std::vector<uint8_t> out(px[i].size() + 4096);
+                const int64_t n = wp_jpeg_encode_u8(px[i].data(), static_cast<int64_t>(px[i].size()), 0, h, 120, 3, 90,
+                                                    out.data(), static_cast<int64_t>(out.size()));
+                if (n <= 0) {
+                    status[i] = static_cast<int>(n);
+                    return;
+                }
+                out.resize(static_cast<std::size_t>(n));
+                jpeg[i] = out;
+                status[i] = decode(out, h, 120, 3, 16, back[i], nullptr);
+            });
+        }
+        for (std::thread& t : threads) t.join();
+        for (int i = 0; i < kImages; i++) {
+            CHECK(status[i] == WP_OK, "round %d image %d: status %d", round, i, status[i]);
+            CHECK(jpeg[i] == alone[i], "round %d image %d: other bytes than when coded alone", round, i);
+            CHECK(back[i] == alone_px[i], "round %d image %d: other pixels than when decoded alone", round, i);
+        }
+    }
+}
+
 }  // namespace
 
 // The number of failures.
@@ -193,7 +259,7 @@ int run_jpeg_tests() {
     if (wp_jpeg_available() == 0) {
         std::vector<uint8_t> px(64 * 64 * 3);
         std::vector<uint8_t> out(px.size());
-        CHECK(wp_jpeg_encode_u8(px.data(), 64 * 64 * 3, 64, 64, 3, 90, out.data(), 64 * 64 * 3) == WP_ENOJPEG,
+        CHECK(wp_jpeg_encode_u8(px.data(), 64 * 64 * 3, 0, 64, 64, 3, 90, out.data(), 64 * 64 * 3) == WP_ENOJPEG,
               "a build without JPEG encoded");
         CHECK(wp_jpeg_decoder_new() == 0, "a build without JPEG made a decoder");
         std::printf("jpeg: built without libjpeg-turbo (every function says WP_ENOJPEG)\n");
@@ -201,6 +267,8 @@ int run_jpeg_tests() {
     }
     test_round_trips();
     test_refusals();
-    std::printf("jpeg: round trips, bands, refusals and argument checks\n");
+    test_offset();
+    test_threads();
+    std::printf("jpeg: round trips, bands, refusals, argument checks, offsets, four threads at once\n");
     return failures;
 }
