@@ -3,6 +3,7 @@
 // move between calls), and refusals: data cut short, a header that disagrees with the sizes
 // asked for, a too small output buffer, bad arguments. A build without libjpeg-turbo checks
 // that every function says so. Buffers are vectors of the exact size, for AddressSanitizer.
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -194,7 +195,7 @@ void test_offset() {
     const std::vector<uint8_t> px = scene(48, 40, 3);
     const std::vector<uint8_t> alone = encode(px, 48, 40, 3, 90);
     std::vector<uint8_t> padded(px.size() + 100, 0x99);
-    std::memcpy(padded.data() + 37, px.data(), px.size());
+    std::copy(px.begin(), px.end(), padded.begin() + 37);
     std::vector<uint8_t> out(px.size() + 4096);
     const int64_t n = wp_jpeg_encode_u8(padded.data(), static_cast<int64_t>(padded.size()), 37, 48, 40, 3, 90, out.data(),
                                         static_cast<int64_t>(out.size()));

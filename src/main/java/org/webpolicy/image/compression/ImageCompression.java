@@ -46,6 +46,15 @@ import org.webpolicy.image.ImageLayout;
  * forces it); both write the same kind of baseline JPEG and read each other's. PNG always goes
  * through {@code javax.imageio}.
  *
+ * <h2>Side by side</h2>
+ * The images of one observation are independent: {@link #compress} and {@link #decompress} code
+ * them on the calling thread and on up to three helper threads of the library (daemons, one
+ * fewer than the cores, let go after 30 s idle), each image whole on one thread, the results in
+ * their places; observations of under 65536 pixels in all stay on the calling thread. The system
+ * property {@code webpolicy.image.parallel=false} keeps every image on the calling thread. A
+ * server decodes on its own bounded decode threads instead ({@link ImageDecodePlan#decode(
+ * java.util.function.BooleanSupplier, java.util.concurrent.Executor)}).
+ *
  * <p>Stateless and thread-safe.
  */
 public final class ImageCompression {

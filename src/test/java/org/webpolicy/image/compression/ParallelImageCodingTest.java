@@ -109,6 +109,28 @@ class ParallelImageCodingTest {
     }
 
     @Test
+    void pixelsInADirectBufferOrInsideALargerArrayEncodeAsTheirOwnCopy() {
+        NdArray image = ImageCompressionTest.cameraLike(new Random(13), 96, 128);
+        byte[] px = image.toByteArray();
+        java.nio.ByteBuffer direct = java.nio.ByteBuffer.allocateDirect(px.length);
+        direct.put(px).flip();
+        byte[] larger = new byte[px.length + 1000];
+        System.arraycopy(px, 0, larger, 517, px.length);
+        java.nio.ByteBuffer inside = java.nio.ByteBuffer.wrap(larger, 517, px.length).slice().asReadOnlyBuffer();
+        org.webpolicy.array.Shape shape = org.webpolicy.array.Shape.of(96, 128, 3);
+        for (String nativeMode : List.of("auto", "off")) {
+            byte[] expected = (byte[]) ((Map<?, ?>) with(NativeLibrary.PROPERTY, nativeMode,
+                    () -> ImageCompression.compress(Map.of("cam", image), ImageCodec.jpeg(90))).get("cam")).get("data");
+            for (java.nio.ByteBuffer buffer : List.of(direct, inside)) {
+                NdArray view = NdArray.wrap(org.webpolicy.array.DType.UINT8, shape, buffer.duplicate());
+                byte[] got = (byte[]) ((Map<?, ?>) with(NativeLibrary.PROPERTY, nativeMode,
+                        () -> ImageCompression.compress(Map.of("cam", view), ImageCodec.jpeg(90))).get("cam")).get("data");
+                assertArrayEquals(expected, got, nativeMode + ", direct=" + buffer.isDirect());
+            }
+        }
+    }
+
+    @Test
     void aCorruptCameraIsNamedWhicheverThreadDecodesIt() {
         Map<String, Object> packed = ImageCompressionTest.roundTripThroughMsgpack(
                 ImageCompression.compress(step(), ImageCodec.jpeg(90)));
