@@ -88,7 +88,7 @@ public final class ImageDecodePool {
      * @return the executor; it refuses work once the pool is shut down
      */
     public Executor helpers() {
-        return threads;
+        return threads::execute; // the executor itself would let a caller shut the pool down
     }
 
     /** What ended a decode before its result (or kept it from starting): the worker is told which, to tell its client. */
