@@ -9,7 +9,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "check.h"
@@ -211,48 +210,6 @@ void test_offset() {
     CHECK(wp_jpeg_encode_u8(padded.data(), len, -1, 48, 40, 3, 90, out.data(), olen) == WP_EINVAL, "a negative offset");
 }
 
-// A step's cameras coded at once, each on its own thread with its own encoder and decoder (as the
-// Java side codes them): every thread gets back its own image, the same bytes a lone thread makes.
-void test_threads() {
-    constexpr int kImages = 4;
-    std::vector<std::vector<uint8_t>> px(kImages);
-    std::vector<std::vector<uint8_t>> alone(kImages);
-    std::vector<std::vector<uint8_t>> alone_px(kImages);
-    for (int i = 0; i < kImages; i++) {
-        px[i] = scene(96 + 8 * i, 120, 3);
-        for (std::size_t k = 0; k < px[i].size(); k += 7) px[i][k] = static_cast<uint8_t>(px[i][k] ^ (i * 37));
-        alone[i] = encode(px[i], 96 + 8 * i, 120, 3, 90);
-        CHECK(decode(alone[i], 96 + 8 * i, 120, 3, 64, alone_px[i], nullptr) == WP_OK, "image %d alone", i);
-    }
-    std::vector<std::vector<uint8_t>> jpeg(kImages);
-    std::vector<std::vector<uint8_t>> back(kImages);
-    std::vector<int> status(kImages, 1);
-    for (int round = 0; round < 20; round++) {
-        std::vector<std::thread> threads;
-        for (int i = 0; i < kImages; i++) {
-            threads.emplace_back([&, i] {
-                const int h = 96 + 8 * i;
-                std::vector<uint8_t> out(px[i].size() + 4096);
-                const int64_t n = wp_jpeg_encode_u8(px[i].data(), static_cast<int64_t>(px[i].size()), 0, h, 120, 3, 90,
-                                                    out.data(), static_cast<int64_t>(out.size()));
-                if (n <= 0) {
-                    status[i] = static_cast<int>(n);
-                    return;
-                }
-                out.resize(static_cast<std::size_t>(n));
-                jpeg[i] = out;
-                status[i] = decode(out, h, 120, 3, 16, back[i], nullptr);
-            });
-        }
-        for (std::thread& t : threads) t.join();
-        for (int i = 0; i < kImages; i++) {
-            CHECK(status[i] == WP_OK, "round %d image %d: status %d", round, i, status[i]);
-            CHECK(jpeg[i] == alone[i], "round %d image %d: other bytes than when coded alone", round, i);
-            CHECK(back[i] == alone_px[i], "round %d image %d: other pixels than when decoded alone", round, i);
-        }
-    }
-}
-
 }  // namespace
 
 // The number of failures.
@@ -269,7 +226,6 @@ int run_jpeg_tests() {
     test_round_trips();
     test_refusals();
     test_offset();
-    test_threads();
-    std::printf("jpeg: round trips, bands, refusals, argument checks, offsets, four threads at once\n");
+    std::printf("jpeg: round trips, bands, refusals, argument checks, offsets\n");
     return failures;
 }
