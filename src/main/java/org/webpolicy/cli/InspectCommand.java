@@ -12,6 +12,7 @@ import java.util.concurrent.Callable;
 import org.webpolicy.record.RecordedConnection;
 import org.webpolicy.record.RecordedExchange;
 import org.webpolicy.record.RecordingReader;
+import org.webpolicy.transport.protocol.Envelope;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -64,7 +65,7 @@ final class InspectCommand implements Callable<Integer> {
         line(out, "recording", file + " (" + bytes(fileBytes) + "), " + (truncation == null ? "complete" : "cut short: " + truncation));
         line(out, "connections", connections.size() + " (" + String.join(", ",
                 connections.values().stream().map(RecordedConnection::robot).distinct().toList()) + ")");
-        long steps = xs.stream().filter(x -> "step".equals(x.op())).count();
+        long steps = xs.stream().filter(x -> Envelope.OP_STEP.equals(x.op())).count();
         long resets = xs.stream().filter(x -> "reset".equals(x.op())).count();
         long failed = xs.stream().filter(x -> x.failure() != null).count();
         Map<String, Long> forms = new TreeMap<>();

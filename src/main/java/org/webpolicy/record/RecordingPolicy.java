@@ -12,6 +12,8 @@ import org.webpolicy.policy.Policy;
 import org.webpolicy.transport.frame.CapturedRequest;
 import org.webpolicy.transport.frame.ClientCapture;
 import org.webpolicy.transport.PolicyClient;
+import org.webpolicy.transport.protocol.Envelope;
+import org.webpolicy.transport.protocol.Headers;
 
 /**
  * Any {@link Policy} whose steps and resets are recorded: on a robot around a {@code PolicyClient}
@@ -33,10 +35,10 @@ import org.webpolicy.transport.PolicyClient;
 public final class RecordingPolicy implements Policy {
 
     private static final MsgpackCodec CODEC = new MsgpackCodec();
-    private static final List<ByteBuffer> RESET_ACK = CODEC.encode(Map.of("__webpolicy_reset_ack__", true));
+    private static final List<ByteBuffer> RESET_ACK = CODEC.encode(Map.of(Envelope.RESET_ACK, true));
     /** What our server's handshake says, which a replay then says too: envelopes, request ids echoed. */
     private static final Map<String, String> ENVELOPE_HANDSHAKE =
-            Map.of("X-Webpolicy-Protocol", "envelope", "X-Webpolicy-Request-Id", "echo");
+            Map.of(Headers.PROTOCOL, Headers.ENVELOPE, Headers.REQUEST_ID, Headers.ECHO);
 
     private final Policy policy;
     private final Recorder recorder;
@@ -166,9 +168,9 @@ public final class RecordingPolicy implements Policy {
             return;
         }
         Map<String, Object> envelope = new LinkedHashMap<>();
-        envelope.put("__webpolicy_op__", "reset");
+        envelope.put(Envelope.OP, Envelope.OP_RESET);
         if (payload != null && !payload.isEmpty()) {
-            envelope.put("payload", payload);
+            envelope.put(Envelope.PAYLOAD, payload);
         }
         long t0 = System.nanoTime();
         List<ByteBuffer> request = CODEC.encode(envelope);
