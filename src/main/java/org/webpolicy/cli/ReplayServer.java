@@ -83,6 +83,9 @@ final class ReplayServer extends WebSocketServer {
         int n = 0;
         try (RecordingReader reader = RecordingReader.open(recording)) {
             for (RecordedExchange x = reader.next(); x != null; x = reader.next()) {
+                if (!x.sent()) {
+                    continue; // failed before it went out: the server never answered it
+                }
                 byConnection.computeIfAbsent(x.connection(), k -> new ArrayList<>()).add(x.withoutRequest());
                 if (match == Match.CONTENT) {
                     byContent.computeIfAbsent(contentKey(x.request()), k -> new ArrayList<>()).add(x.withoutRequest());

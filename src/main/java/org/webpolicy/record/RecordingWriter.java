@@ -27,7 +27,8 @@ final class RecordingWriter {
             + "\"connection\":{\"type\":\"integer\"},\"index\":{\"type\":\"integer\"},\"form\":{\"type\":\"string\"},"
             + "\"op\":{\"type\":\"string\"},\"request_bytes\":{\"type\":\"integer\"},\"reply_bytes\":{\"type\":\"integer\"},"
             + "\"request_time_ns\":{\"type\":\"integer\"},\"reply_time_ns\":{\"type\":\"integer\"},"
-            + "\"latency_ms\":{\"type\":\"number\"},\"server_timing\":{\"type\":\"object\"},\"failure\":{\"type\":\"string\"}}}";
+            + "\"latency_ms\":{\"type\":\"number\"},\"server_timing\":{\"type\":\"object\"},\"failure\":{\"type\":\"string\"},"
+            + "\"sent\":{\"type\":\"boolean\"}}}";
 
     private static final String EVENT_SCHEMA = "{\"title\":\"webpolicy.Event\",\"type\":\"object\",\"properties\":{"
             + "\"event\":{\"type\":\"string\"},\"connection\":{\"type\":\"integer\"},\"robot\":{\"type\":\"string\"},"
@@ -176,6 +177,9 @@ final class RecordingWriter {
         }
         if (x.failure() != null) {
             json.put("failure", x.failure());
+        }
+        if (!x.sent()) {
+            json.put("sent", false);
         }
         mcap.addMessage(exchange, seq, t0, t0, utf8(json.toString()));
         for (CameraImage image : images) {
