@@ -263,6 +263,9 @@ final class RecordingProxy extends WebSocketServer {
         public void onMessage(ByteBuffer message) {
             ByteBuffer copy = ByteBuffer.allocate(message.remaining()).put(message).flip();
             synchronized (this) {
+                if (closed) {
+                    return; // the robot left (before the upstream's metadata, even): no connection to record
+                }
                 long now = System.nanoTime();
                 if (connection < 0) {
                     connection = recorder.connectionOpened(String.valueOf(robot.getRemoteSocketAddress()),
@@ -278,6 +281,9 @@ final class RecordingProxy extends WebSocketServer {
         @Override
         public void onMessage(String text) {
             synchronized (this) {
+                if (closed) {
+                    return;
+                }
                 if (connection >= 0 && pendingRequest != null) {
                     recorder.failed(connection, pendingRequest, text, pendingNanos, System.nanoTime());
                     pendingRequest = null;
