@@ -73,8 +73,17 @@ final class ReplayServer extends WebSocketServer {
     /** @param maxConnections robots held at once, connected or in their handshake; one more is refused */
     ReplayServer(InetSocketAddress listen, Path recording, Match match, boolean timing, int maxMessageBytes,
             int maxConnections) throws java.io.IOException {
+        this(listen, recording, match, timing, maxMessageBytes, maxConnections, ToolSockets.DEFAULT_HANDSHAKE_TIMEOUT);
+    }
+
+    /**
+     * @param maxConnections robots held at once, connected or in their handshake; one more is refused
+     * @param handshakeTimeout a connection whose handshake is not done by then is closed
+     */
+    ReplayServer(InetSocketAddress listen, Path recording, Match match, boolean timing, int maxMessageBytes,
+            int maxConnections, java.time.Duration handshakeTimeout) throws java.io.IOException {
         super(listen, List.of(MessageLimit.draft(maxMessageBytes)));
-        this.sockets = new ToolSockets(maxConnections, ToolSockets.DEFAULT_HANDSHAKE_TIMEOUT, null, "webpolicy-replay-timer");
+        this.sockets = new ToolSockets(maxConnections, handshakeTimeout, null, "webpolicy-replay-timer");
         setWebSocketFactory(sockets);
         this.match = match;
         this.timing = timing;

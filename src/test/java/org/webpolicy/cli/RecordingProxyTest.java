@@ -186,6 +186,37 @@ class RecordingProxyTest {
         }
     }
 
+    /**
+     * The replay server's bound counts connections still in their handshake: a silent one holds
+     * the only slot until its handshake time is up, is then closed, and a robot gets in.
+     */
+    @Test
+    void aSilentConnectionHoldsItsSlotOnlyUntilItsHandshakeTimeIsUp() throws Exception {
+        Path file = dir.resolve("one.mcap");
+        try (Recorder recorder = Recorder.builder(file).build();
+                org.webpolicy.record.RecordingPolicy robot = new org.webpolicy.record.RecordingPolicy(
+                        new RecordReplayTest.StatePolicy(), recorder)) {
+            robot.step(observation());
+        }
+        ReplayServer replay = new ReplayServer(new InetSocketAddress("127.0.0.1", 0), file, ReplayServer.Match.ORDER, false,
+                MessageLimit.DEFAULT_BYTES, 1, Duration.ofMillis(500));
+        replay.start();
+        assertTrue(replay.started.await(30, TimeUnit.SECONDS));
+        try (Socket silent = new Socket(InetAddress.getLoopbackAddress(), replay.getPort())) {
+            // Connected, sending nothing: the server closes it when its handshake time is up.
+            silent.setSoTimeout(30_000);
+            assertEquals(-1, silent.getInputStream().read(), "the silent connection is closed");
+            RecordReplayTest.BareClient robot = new RecordReplayTest.BareClient(replay.getPort());
+            assertTrue(robot.connectBlocking(30, TimeUnit.SECONDS), "its slot is free again");
+            assertTrue(robot.next() instanceof byte[], "the recorded metadata");
+            RecordReplayTest.BareClient another = new RecordReplayTest.BareClient(replay.getPort());
+            assertFalse(another.connectBlocking(30, TimeUnit.SECONDS), "one robot too many is refused");
+            robot.closeBlocking();
+        } finally {
+            replay.stop(1000);
+        }
+    }
+
     @Test
     void robotsBeyondTheBoundAreRefusedUntilOneLeaves() throws Exception {
         try (PolicyServer server = PolicyServer.builder(new RecordReplayTest.StatePolicy()).host("127.0.0.1").port(0).build().start();
