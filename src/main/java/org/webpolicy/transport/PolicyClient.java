@@ -110,6 +110,11 @@ public final class PolicyClient implements Policy {
         return options.uri();
     }
 
+    /** The session behind this client: its connection, for tests that look at how replies were read. */
+    ClientSession session() {
+        return session;
+    }
+
     /** The options this client was built with. */
     ClientOptions options() {
         return options;
