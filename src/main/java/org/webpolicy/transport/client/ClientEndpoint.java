@@ -202,7 +202,7 @@ final class ClientEndpoint {
 
     /**
      * Waits up to {@code millis} for the reader thread to end, the last thread of the connection
-     * that could still call the listener.
+     * that could still call the listener (a caller reading its reply has returned by then).
      *
      * @return true when it ended (or never started)
      */

@@ -1,9 +1,9 @@
 package org.webpolicy.transport.client;
 
 import java.util.ArrayDeque;
-import java.util.function.BooleanSupplier;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 import org.webpolicy.transport.PolicyConnectionException;
 import org.webpolicy.transport.protocol.ClientText;
 
@@ -31,7 +31,7 @@ import org.webpolicy.transport.protocol.ClientText;
  * goes out ({@link #callerComes}) and then reads its own reply while it waits
  * ({@link #takeReading}): the reply ends its wait on the thread that decoded it, with no wake-up
  * of another thread in between (the largest stage of the round trip's tail was that hand-off,
- * 2.7 ms at p99 on a loaded 2-core machine, docs/TAIL_STUDY.md). The connection's reader thread
+ * 2.7 ms at p99 on a loaded 2-core machine in issue 22's stage study). The connection's reader thread
  * holds the role only while no caller wants it: to read the metadata, the replies of pipelined
  * calls (whose sender waits in {@link #awaitFrame}, ready to be nudged, not in a read), what
  * arrives between calls, and the close handshake.
