@@ -45,6 +45,21 @@ class ClientCallerReadsTest {
 
     private static final ScriptedServer.Script ECHO_N = (peer, n, request) -> peer.send(Map.of("n", n));
 
+    /**
+     * Leaves the first request the server gets unanswered and echoes the rest. Keyed on the
+     * request, not on the connection's number: on a loaded machine an attempt whose handshake ran
+     * out of time is a connection too.
+     */
+    private static ScriptedServer.Script firstRequestUnanswered() {
+        AtomicBoolean ignored = new AtomicBoolean();
+        return (peer, n, request) -> {
+            if (ignored.compareAndSet(false, true)) {
+                return;
+            }
+            peer.send(Map.of("n", n));
+        };
+    }
+
     private PolicyClientBuilder client(ScriptedServer server) {
         return scheme().client(server.port()).protocolMode(ProtocolMode.RAW).connectTimeout(Duration.ofSeconds(10))
                 .requestTimeout(Duration.ofSeconds(30));
@@ -153,7 +168,7 @@ class ClientCallerReadsTest {
             assertEquals(2, c.framesReadByCallers(), "the late reply was read by its caller");
             assertEquals(1, c.framesReadByReaderThread());
             assertEquals(Map.of("n", 3L), client.step(Map.of("x", 3L)));
-            assertEquals(1, server.connections(), "one connection throughout");
+            assertEquals(1, client.connectionStats().connections(), "one connection throughout");
         }
     }
 
@@ -181,12 +196,7 @@ class ClientCallerReadsTest {
 
     @Test
     void theDeadlineFiresWhileTheCallerOwnsTheReadAndTheNextCallReconnects() throws Exception {
-        ScriptedServer.Script firstNeverAnswers = (peer, n, request) -> {
-            if (peer.number > 1) {
-                peer.send(Map.of("n", n));
-            }
-        };
-        try (ScriptedServer server = new ScriptedServer(scheme().serverTls(), Map.of(), firstNeverAnswers);
+        try (ScriptedServer server = new ScriptedServer(scheme().serverTls(), Map.of(), firstRequestUnanswered());
                 PolicyClient client = client(server).pingInterval(Duration.ofMillis(250)).requestTimeout(Duration.ofMillis(1500))
                         .build().connect()) {
             CompletableFuture<Map<String, Object>> outcome = new CompletableFuture<>();
@@ -195,9 +205,8 @@ class ClientCallerReadsTest {
             Throwable e = failure(outcome);
             assertInstanceOf(RequestTimeoutException.class, e);
             assertTrue(server.pings.get() >= 2, "the server answered the caller's pings meanwhile: " + server.pings.get());
-            assertEquals(1, server.nextEnded(), "the timed-out connection was closed");
             assertEquals(Map.of("n", 1L), client.step(Map.of("x", 2L)));
-            assertEquals(2, server.connections());
+            assertEquals(2, client.connectionStats().connections(), "the timed-out connection was replaced");
         }
     }
 
@@ -243,8 +252,7 @@ class ClientCallerReadsTest {
             Throwable e = failure(outcome);
             assertInstanceOf(PolicyConnectionException.class, e);
             assertTrue(e.getMessage().contains("client closed"), e.getMessage());
-            assertEquals(1, server.nextEnded(), "the server saw the connection end");
-            assertEquals(1, server.closeFrames.get(), "with a close frame: the close handshake, not a cut");
+            assertEquals(1, server.closeFrames.get(), "the connection ended with the close handshake, not a cut");
             assertThrows(IllegalStateException.class, () -> client.step(Map.of("x", 2L)));
         }
     }
@@ -252,8 +260,9 @@ class ClientCallerReadsTest {
     @Test
     void aConnectionLostWhileTheCallerReadsFailsTheCallAndTheNextOneReconnects() throws Exception {
         CountDownLatch callerReads = new CountDownLatch(1);
+        AtomicBoolean dropped = new AtomicBoolean();
         ScriptedServer.Script firstDrops = (peer, n, request) -> {
-            if (peer.number == 1) {
+            if (dropped.compareAndSet(false, true)) {
                 try {
                     callerReads.await(60, TimeUnit.SECONDS);
                 } catch (InterruptedException e) {
@@ -273,19 +282,14 @@ class ClientCallerReadsTest {
             assertInstanceOf(PolicyConnectionException.class, e);
             assertTrue(e.getMessage().contains("ended while waiting for the reply"), e.getMessage());
             assertEquals(Map.of("n", 1L), client.step(Map.of("x", 2L)));
-            assertEquals(2, server.connections(), "the next call reconnected");
+            assertEquals(2, client.connectionStats().connections(), "the next call reconnected");
             assertEquals(1, connection(client).framesReadByCallers());
         }
     }
 
     @Test
     void aCallerInterruptedInItsReadFailsKeepsItsInterruptAndTheNextCallReconnects() throws Exception {
-        ScriptedServer.Script firstNeverAnswers = (peer, n, request) -> {
-            if (peer.number > 1) {
-                peer.send(Map.of("n", n));
-            }
-        };
-        try (ScriptedServer server = new ScriptedServer(scheme().serverTls(), Map.of(), firstNeverAnswers);
+        try (ScriptedServer server = new ScriptedServer(scheme().serverTls(), Map.of(), firstRequestUnanswered());
                 PolicyClient client = client(server).build().connect()) {
             CompletableFuture<Map<String, Object>> outcome = new CompletableFuture<>();
             AtomicBoolean interruptKept = new AtomicBoolean();
@@ -297,7 +301,7 @@ class ClientCallerReadsTest {
             assertTrue(e.getMessage().startsWith("Interrupted while waiting for the reply"), e.getMessage());
             assertTrue(interruptKept.get(), "the caller's interrupt status is kept");
             assertEquals(Map.of("n", 1L), client.step(Map.of("x", 2L)));
-            assertEquals(2, server.connections(), "the call after the interrupt reconnected");
+            assertEquals(2, client.connectionStats().connections(), "the call after the interrupt reconnected");
         }
     }
 }
