@@ -81,9 +81,11 @@ int wp_mask_u8(const uint8_t* src, int64_t src_len, int64_t src_off, uint8_t* ds
  * JPEG through libjpeg-turbo's libjpeg API, linked statically when the build found it
  * (wp_jpeg_available() says; without it every other JPEG function returns WP_ENOJPEG).
  *
- * wp_jpeg_encode_u8 writes h x w x c (c = 1 grey, or 3 RGB) bytes at src as a baseline JPEG at
- * quality 1..100 (the IJG scale, as javax.imageio's), 4:2:0 for RGB, into dst; returns the bytes
- * written, WP_EBOUNDS when dst is too small (the caller retries with more), or another WP_* error.
+ * wp_jpeg_encode_u8 writes h x w x c (c = 1 grey, or 3 RGB) bytes at src + src_off (src holds
+ * src_len bytes: the pixels are read where the caller keeps them, inside a larger buffer or not) as
+ * a baseline JPEG at quality 1..100 (the IJG scale, as javax.imageio's), 4:2:0 for RGB, into dst;
+ * returns the bytes written, WP_EBOUNDS when dst is too small (the caller retries with more) or src
+ * too short, or another WP_* error.
  *
  * A decoder decodes one image in bands of rows, so that a caller can stop between bands and hold
  * no lock for long: wp_jpeg_decoder_new, then wp_jpeg_decoder_start (reads the header, which must
@@ -95,7 +97,7 @@ int wp_mask_u8(const uint8_t* src, int64_t src_len, int64_t src_off, uint8_t* ds
  * thread at a time.
  */
 int wp_jpeg_available();
-int64_t wp_jpeg_encode_u8(const uint8_t* src, int64_t src_len, int h, int w, int c, int quality,
+int64_t wp_jpeg_encode_u8(const uint8_t* src, int64_t src_len, int64_t src_off, int h, int w, int c, int quality,
                           uint8_t* dst, int64_t dst_len);
 int64_t wp_jpeg_decoder_new();
 int wp_jpeg_decoder_start(int64_t decoder, const uint8_t* data, int64_t data_len, int h, int w, int c);

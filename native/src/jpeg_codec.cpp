@@ -278,12 +278,13 @@ int read_rows(Decoder* d, int rows, uint8_t* dst) {
 
 int wp_jpeg_available() { return 1; }
 
-int64_t wp_jpeg_encode_u8(const uint8_t* src, int64_t src_len, int h, int w, int c, int quality, uint8_t* dst,
-                          int64_t dst_len) {
-    if (src == nullptr || dst == nullptr) return WP_EINVAL;
+int64_t wp_jpeg_encode_u8(const uint8_t* src, int64_t src_len, int64_t src_off, int h, int w, int c, int quality,
+                          uint8_t* dst, int64_t dst_len) {
+    if (src == nullptr || dst == nullptr || src_off < 0) return WP_EINVAL;
     if (h <= 0 || w <= 0 || h > JPEG_MAX_DIMENSION || w > JPEG_MAX_DIMENSION) return WP_EINVAL;
     if ((c != 1 && c != 3) || quality < 1 || quality > 100) return WP_EINVAL;
-    if (src_len < static_cast<int64_t>(h) * w * c || dst_len < 0) return WP_EBOUNDS;
+    if (src_len < src_off || src_len - src_off < static_cast<int64_t>(h) * w * c || dst_len < 0) return WP_EBOUNDS;
+    src += src_off;
     Encoder* e = new (std::nothrow) Encoder();
     if (e == nullptr) return WP_ENOMEM;
     init_errors(&e->err);
@@ -345,7 +346,7 @@ void wp_jpeg_decoder_free(int64_t decoder) {
 #else  // built without libjpeg-turbo: the Java side sees wp_jpeg_available() == 0 and uses the JDK
 
 int wp_jpeg_available() { return 0; }
-int64_t wp_jpeg_encode_u8(const uint8_t*, int64_t, int, int, int, int, uint8_t*, int64_t) { return WP_ENOJPEG; }
+int64_t wp_jpeg_encode_u8(const uint8_t*, int64_t, int64_t, int, int, int, int, uint8_t*, int64_t) { return WP_ENOJPEG; }
 int64_t wp_jpeg_decoder_new() { return 0; }
 int wp_jpeg_decoder_start(int64_t, const uint8_t*, int64_t, int, int, int) { return WP_ENOJPEG; }
 int wp_jpeg_decoder_read(int64_t, const uint8_t*, int64_t, int, uint8_t*, int64_t) { return WP_ENOJPEG; }

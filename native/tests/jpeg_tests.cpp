@@ -3,6 +3,7 @@
 // move between calls), and refusals: data cut short, a header that disagrees with the sizes
 // asked for, a too small output buffer, bad arguments. A build without libjpeg-turbo checks
 // that every function says so. Buffers are vectors of the exact size, for AddressSanitizer.
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -35,7 +36,7 @@ std::vector<uint8_t> scene(int h, int w, int c) {
 
 std::vector<uint8_t> encode(const std::vector<uint8_t>& px, int h, int w, int c, int quality) {
     std::vector<uint8_t> out(static_cast<std::size_t>(h) * w * c + 4096);
-    const int64_t n = wp_jpeg_encode_u8(px.data(), static_cast<int64_t>(px.size()), h, w, c, quality, out.data(),
+    const int64_t n = wp_jpeg_encode_u8(px.data(), static_cast<int64_t>(px.size()), 0, h, w, c, quality, out.data(),
                                         static_cast<int64_t>(out.size()));
     CHECK(n > 0, "encode %dx%dx%d q%d: status %lld", h, w, c, quality, static_cast<long long>(n));
     out.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
@@ -156,17 +157,17 @@ void test_refusals() {
     CHECK(decode(junk, 8, 8, 3, 8, out, &why) == WP_EJPEG, "junk decoded");
     // The encoder's output buffer too small: WP_EBOUNDS, for the caller to retry with more.
     std::vector<uint8_t> small(100);
-    CHECK(wp_jpeg_encode_u8(px.data(), static_cast<int64_t>(px.size()), 64, 64, 3, 90, small.data(),
+    CHECK(wp_jpeg_encode_u8(px.data(), static_cast<int64_t>(px.size()), 0, 64, 64, 3, 90, small.data(),
                             static_cast<int64_t>(small.size())) == WP_EBOUNDS,
           "a 100-byte buffer held a 64x64 JPEG");
     // Arguments.
     std::vector<uint8_t> big(64 * 64 * 3 + 4096);
     const int64_t big_len = static_cast<int64_t>(big.size());
-    CHECK(wp_jpeg_encode_u8(px.data(), 64 * 64 * 3 - 1, 64, 64, 3, 90, big.data(), big_len) == WP_EBOUNDS, "src short");
-    CHECK(wp_jpeg_encode_u8(px.data(), 64 * 64 * 3, 64, 64, 4, 90, big.data(), big_len) == WP_EINVAL, "4 channels");
-    CHECK(wp_jpeg_encode_u8(px.data(), 64 * 64 * 3, 64, 64, 3, 0, big.data(), big_len) == WP_EINVAL, "quality 0");
-    CHECK(wp_jpeg_encode_u8(px.data(), 64 * 64 * 3, 64, 64, 3, 101, big.data(), big_len) == WP_EINVAL, "quality 101");
-    CHECK(wp_jpeg_encode_u8(px.data(), 64 * 64 * 3, 0, 64, 3, 90, big.data(), big_len) == WP_EINVAL, "height 0");
+    CHECK(wp_jpeg_encode_u8(px.data(), 64 * 64 * 3 - 1, 0, 64, 64, 3, 90, big.data(), big_len) == WP_EBOUNDS, "src short");
+    CHECK(wp_jpeg_encode_u8(px.data(), 64 * 64 * 3, 0, 64, 64, 4, 90, big.data(), big_len) == WP_EINVAL, "4 channels");
+    CHECK(wp_jpeg_encode_u8(px.data(), 64 * 64 * 3, 0, 64, 64, 3, 0, big.data(), big_len) == WP_EINVAL, "quality 0");
+    CHECK(wp_jpeg_encode_u8(px.data(), 64 * 64 * 3, 0, 64, 64, 3, 101, big.data(), big_len) == WP_EINVAL, "quality 101");
+    CHECK(wp_jpeg_encode_u8(px.data(), 64 * 64 * 3, 0, 0, 64, 3, 90, big.data(), big_len) == WP_EINVAL, "height 0");
     const int64_t d = wp_jpeg_decoder_new();
     CHECK(d != 0, "decoder");
     std::vector<uint8_t> dst(64 * 64 * 3);
@@ -186,6 +187,29 @@ void test_refusals() {
     wp_jpeg_decoder_free(d);  // freed half-way: no leak (LeakSanitizer)
 }
 
+// Pixels read at an offset inside a larger buffer (a Java array's slice, a direct buffer's
+// region) encode to the same bytes as the same pixels on their own; an offset past the pixels is
+// refused before anything is read.
+void test_offset() {
+    const std::vector<uint8_t> px = scene(48, 40, 3);
+    const std::vector<uint8_t> alone = encode(px, 48, 40, 3, 90);
+    std::vector<uint8_t> padded(px.size() + 100, 0x99);
+    std::copy(px.begin(), px.end(), padded.begin() + 37);
+    std::vector<uint8_t> out(px.size() + 4096);
+    const int64_t n = wp_jpeg_encode_u8(padded.data(), static_cast<int64_t>(padded.size()), 37, 48, 40, 3, 90, out.data(),
+                                        static_cast<int64_t>(out.size()));
+    CHECK(n == static_cast<int64_t>(alone.size()) && std::memcmp(out.data(), alone.data(), alone.size()) == 0,
+          "the pixels at offset 37 encode to %lld bytes, alone to %zu (or other bytes)", static_cast<long long>(n),
+          alone.size());
+    const int64_t len = static_cast<int64_t>(padded.size());
+    const int64_t olen = static_cast<int64_t>(out.size());
+    CHECK(wp_jpeg_encode_u8(padded.data(), len, 101, 48, 40, 3, 90, out.data(), olen) == WP_EBOUNDS,
+          "an offset leaving one pixel too few");
+    CHECK(wp_jpeg_encode_u8(padded.data(), len, len + 1, 48, 40, 3, 90, out.data(), olen) == WP_EBOUNDS,
+          "an offset past the buffer");
+    CHECK(wp_jpeg_encode_u8(padded.data(), len, -1, 48, 40, 3, 90, out.data(), olen) == WP_EINVAL, "a negative offset");
+}
+
 }  // namespace
 
 // The number of failures.
@@ -193,7 +217,7 @@ int run_jpeg_tests() {
     if (wp_jpeg_available() == 0) {
         std::vector<uint8_t> px(64 * 64 * 3);
         std::vector<uint8_t> out(px.size());
-        CHECK(wp_jpeg_encode_u8(px.data(), 64 * 64 * 3, 64, 64, 3, 90, out.data(), 64 * 64 * 3) == WP_ENOJPEG,
+        CHECK(wp_jpeg_encode_u8(px.data(), 64 * 64 * 3, 0, 64, 64, 3, 90, out.data(), 64 * 64 * 3) == WP_ENOJPEG,
               "a build without JPEG encoded");
         CHECK(wp_jpeg_decoder_new() == 0, "a build without JPEG made a decoder");
         std::printf("jpeg: built without libjpeg-turbo (every function says WP_ENOJPEG)\n");
@@ -201,6 +225,7 @@ int run_jpeg_tests() {
     }
     test_round_trips();
     test_refusals();
-    std::printf("jpeg: round trips, bands, refusals and argument checks\n");
+    test_offset();
+    std::printf("jpeg: round trips, bands, refusals, argument checks, offsets\n");
     return failures;
 }

@@ -13,9 +13,11 @@ import org.webpolicy.internal.nativelib.NativeLibrary;
 
 /**
  * JPEG q90 encode and decode of one 4-camera step (four 224x224 RGB cameras), libjpeg-turbo
- * against the JDK codec in the same run (scripts/bench_image jpeg): rounds alternate between the
- * two, so both meet the same machine load, and each prints the median and p99 per step and the
- * ratio. Goes through the public {@link ImageCompression} calls, as the transport does.
+ * against the JDK codec in the same run (scripts/bench_image jpeg), each with the cameras coded on
+ * the calling thread alone and side by side (the library's default): rounds rotate between the
+ * four, so all meet the same machine load, and each prints the best, median and p99 wall time
+ * per step, the process CPU time per step, and the ratios. Goes through the public
+ * {@link ImageCompression} calls, as the transport does.
  *
  * <p>Arguments: [rounds (default 10)] [steps per round and codec (default 200)].
  */
@@ -49,17 +51,32 @@ public final class JpegBenchTable {
         return Math.max(0, Math.min(255, v));
     }
 
-    /** Encode, decode and both of every step of one codec, in milliseconds. */
+    /** Encode, decode and both of every step of one configuration, in milliseconds, and the CPU it took. */
     private static final class Times {
+        final String name;
+        final String nativeMode;
+        final boolean parallel;
         final List<Double> encode = new ArrayList<>();
         final List<Double> decode = new ArrayList<>();
         final List<Double> both = new ArrayList<>();
         long bytes;
         long steps;
+        long cpuNanos;
+
+        Times(String name, String nativeMode, boolean parallel) {
+            this.name = name;
+            this.nativeMode = nativeMode;
+            this.parallel = parallel;
+        }
     }
 
-    private static void run(String mode, Map<String, Object> step, int steps, Times into) {
-        System.setProperty(NativeLibrary.PROPERTY, mode);
+    private static final com.sun.management.OperatingSystemMXBean OS =
+            (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+
+    private static void run(Times config, Map<String, Object> step, int steps, boolean record) {
+        System.setProperty(NativeLibrary.PROPERTY, config.nativeMode);
+        System.setProperty(PARALLEL, Boolean.toString(config.parallel));
+        long cpu0 = OS.getProcessCpuTime();
         for (int i = 0; i < steps; i++) {
             long t0 = System.nanoTime();
             Map<String, Object> packed = ImageCompression.compress(step, ImageCodec.jpeg(90));
@@ -69,21 +86,27 @@ public final class JpegBenchTable {
             if (back.size() != step.size()) {
                 throw new AssertionError("decoded " + back.size() + " values of " + step.size());
             }
-            if (into != null) {
-                into.encode.add((t1 - t0) / 1e6);
-                into.decode.add((t2 - t1) / 1e6);
-                into.both.add((t2 - t0) / 1e6);
+            if (record) {
+                config.encode.add((t1 - t0) / 1e6);
+                config.decode.add((t2 - t1) / 1e6);
+                config.both.add((t2 - t0) / 1e6);
                 for (Object v : packed.values()) {
-                    into.bytes += ((byte[]) ((Map<?, ?>) v).get("data")).length;
+                    config.bytes += ((byte[]) ((Map<?, ?>) v).get("data")).length;
                 }
-                into.steps++;
+                config.steps++;
             }
+        }
+        if (record) {
+            config.cpuNanos += OS.getProcessCpuTime() - cpu0;
         }
     }
 
+    /** The library's switch for its image helpers (ImageFanOut.PROPERTY). */
+    private static final String PARALLEL = "webpolicy.image.parallel";
+
     private static double quantile(List<Double> values, double q) {
         double[] sorted = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-        return sorted[Math.min(sorted.length - 1, (int) Math.ceil(q * sorted.length) - 1)];
+        return q == 0 ? sorted[0] : sorted[Math.min(sorted.length - 1, (int) Math.ceil(q * sorted.length) - 1)];
     }
 
     public static void main(String[] args) {
@@ -101,34 +124,54 @@ public final class JpegBenchTable {
             throw new IllegalStateException("the native library has no JPEG codec (built without libjpeg-turbo:"
                     + " bash scripts/jpeg_setup, then rebuild)");
         }
-        // Warm-up: both paths compiled before anything is timed.
+        List<Times> configs = List.of(new Times("javax.imageio, 1 thread", "off", false),
+                new Times("javax.imageio, parallel", "off", true),
+                new Times(nativeName + ", 1 thread", "on", false),
+                new Times(nativeName + ", parallel", "on", true));
+        // Warm-up: every path compiled before anything is timed.
         long warmEnd = System.nanoTime() + 3_000_000_000L;
         while (System.nanoTime() < warmEnd) {
-            run("on", step, 20, null);
-            run("off", step, 20, null);
+            for (Times t : configs) {
+                run(t, step, 20, false);
+            }
         }
-        Times jdk = new Times();
-        Times nat = new Times();
         for (int r = 0; r < rounds; r++) {
-            boolean nativeFirst = r % 2 == 0;
-            run(nativeFirst ? "on" : "off", step, steps, nativeFirst ? nat : jdk);
-            run(nativeFirst ? "off" : "on", step, steps, nativeFirst ? jdk : nat);
+            // Rotate the order every round, so every configuration meets the same machine load.
+            for (int k = 0; k < configs.size(); k++) {
+                run(configs.get((r + k) % configs.size()), step, steps, true);
+            }
         }
         System.setProperty(NativeLibrary.PROPERTY, "auto");
-        System.out.printf(Locale.ROOT, "JPEG q90, %d cameras %dx%dx3 per step, %d rounds x %d steps per codec, alternating;"
-                + " %s, %d cores%n", CAMERAS, SIDE, SIDE, rounds, steps, NativeLibrary.describe(),
+        System.clearProperty(PARALLEL);
+        System.out.printf(Locale.ROOT, "JPEG q90, %d cameras %dx%dx3 per step, %d rounds x %d steps per configuration,"
+                + " rotating; %s, %d cores%n", CAMERAS, SIDE, SIDE, rounds, steps, NativeLibrary.describe(),
                 Runtime.getRuntime().availableProcessors());
-        System.out.printf(Locale.ROOT, "| %-14s | %-16s | %-16s | %-16s | %-11s |%n", "codec", "encode p50 / p99",
-                "decode p50 / p99", "both p50 / p99", "bytes/step");
-        System.out.println("|----------------|------------------|------------------|------------------|-------------|");
-        for (Object[] row : new Object[][] {{"javax.imageio", jdk}, {nativeName, nat}}) {
-            Times t = (Times) row[1];
-            System.out.printf(Locale.ROOT, "| %-14s | %6.3f / %6.3f  | %6.3f / %6.3f  | %6.3f / %6.3f  | %11d |%n", row[0],
-                    quantile(t.encode, 0.5), quantile(t.encode, 0.99), quantile(t.decode, 0.5), quantile(t.decode, 0.99),
-                    quantile(t.both, 0.5), quantile(t.both, 0.99), t.bytes / t.steps);
+        System.out.println("Wall time per step in ms (best / p50 / p99); CPU: the process's CPU time per step"
+                + " (every thread: caller, helpers, JIT, GC), ms");
+        System.out.printf(Locale.ROOT, "| %-26s | %-22s | %-22s | %-22s | %-7s | %-10s |%n", "codec", "encode best/p50/p99",
+                "decode best/p50/p99", "both best/p50/p99", "CPU", "bytes/step");
+        System.out.println("|----------------------------|------------------------|------------------------|"
+                + "------------------------|---------|------------|");
+        for (Times t : configs) {
+            System.out.printf(Locale.ROOT, "| %-26s | %s | %s | %s | %7.3f | %10d |%n", t.name, cell(t.encode),
+                    cell(t.decode), cell(t.both), t.cpuNanos / 1e6 / t.steps, t.bytes / t.steps);
         }
-        System.out.printf(Locale.ROOT, "JDK / libjpeg-turbo: encode %.1fx, decode %.1fx, both %.1fx (medians); both %.1fx (p99)%n",
-                quantile(jdk.encode, 0.5) / quantile(nat.encode, 0.5), quantile(jdk.decode, 0.5) / quantile(nat.decode, 0.5),
-                quantile(jdk.both, 0.5) / quantile(nat.both, 0.5), quantile(jdk.both, 0.99) / quantile(nat.both, 0.99));
+        Times jdk1 = configs.get(0);
+        Times jdkN = configs.get(1);
+        Times nat1 = configs.get(2);
+        Times natN = configs.get(3);
+        System.out.printf(Locale.ROOT, "JDK / libjpeg-turbo, both, 1 thread: %.1fx (p50), %.1fx (p99); parallel: %.1fx (p50),"
+                + " %.1fx (p99)%n", ratio(jdk1, nat1, 0.5), ratio(jdk1, nat1, 0.99), ratio(jdkN, natN, 0.5),
+                ratio(jdkN, natN, 0.99));
+        System.out.printf(Locale.ROOT, "libjpeg-turbo 1 thread / parallel, both: wall %.2fx (p50), CPU %.2fx%n",
+                ratio(nat1, natN, 0.5), (double) natN.cpuNanos / natN.steps / ((double) nat1.cpuNanos / nat1.steps));
+    }
+
+    private static String cell(List<Double> values) {
+        return String.format(Locale.ROOT, "%6.3f %6.3f %6.3f", quantile(values, 0), quantile(values, 0.5), quantile(values, 0.99));
+    }
+
+    private static double ratio(Times a, Times b, double q) {
+        return quantile(a.both, q) / quantile(b.both, q);
     }
 }

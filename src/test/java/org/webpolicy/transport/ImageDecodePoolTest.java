@@ -131,6 +131,33 @@ class ImageDecodePoolTest {
         assertEquals(0, pool.busySlots(), "the worker's slot was given back when it left");
     }
 
+    @Test
+    void anObservationsImagesAreDecodedOnThePoolsThreadsAndComeBackInTheirPlaces() {
+        ImageDecodePool two = new ImageDecodePool(2, 2);
+        try {
+            java.util.Random rng = new java.util.Random(3);
+            java.util.Map<String, Object> step = new java.util.LinkedHashMap<>();
+            for (int i = 0; i < 4; i++) {
+                byte[] px = new byte[160 * 160 * 3];
+                rng.nextBytes(px);
+                java.util.Arrays.fill(px, 0, px.length / 2, (byte) (40 * i)); // half of each camera its own flat colour
+                step.put("cam" + i, org.webpolicy.array.NdArray.ofUint8(px, 160, 160, 3));
+            }
+            java.util.Map<String, Object> packed = org.webpolicy.image.compression.ImageCompression.compress(step,
+                    org.webpolicy.image.compression.ImageCodec.PNG);
+            org.webpolicy.image.compression.ImageDecodePlan plan = org.webpolicy.image.compression.ImageDecodePlan.of(
+                    packed, org.webpolicy.image.compression.ImageCompression.Limits.DEFAULT);
+            AtomicInteger ended = new AtomicInteger();
+            java.util.Map<String, Object> back = two.run(stop -> plan.decode(stop, two.helpers()),
+                    System.nanoTime() + FAR, () -> false, ended::incrementAndGet);
+            assertEquals(step, back, "PNG is lossless: every camera back in its own place");
+            assertEquals(1, ended.get());
+            assertEquals(1, two.started.get(), "one observation, however many images");
+        } finally {
+            two.shutdownNow();
+        }
+    }
+
     private static ImageDecodePool.Stopped assertStopped(Future<String> f) throws Exception {
         try {
             f.get(10, TimeUnit.SECONDS);

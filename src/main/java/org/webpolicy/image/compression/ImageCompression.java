@@ -1,6 +1,7 @@
 package org.webpolicy.image.compression;
 
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -44,6 +45,15 @@ import org.webpolicy.image.ImageLayout;
  * {@link #jpegCodecName()}), through {@code javax.imageio} otherwise ({@code -Dwebpolicy.native=off}
  * forces it); both write the same kind of baseline JPEG and read each other's. PNG always goes
  * through {@code javax.imageio}.
+ *
+ * <h2>Side by side</h2>
+ * The images of one observation are independent: {@link #compress} and {@link #decompress} code
+ * them on the calling thread and on up to three helper threads of the library (daemons, one
+ * fewer than the cores, let go after 30 s idle), each image whole on one thread, the results in
+ * their places; observations of under 65536 pixels in all stay on the calling thread. The system
+ * property {@code webpolicy.image.parallel=false} keeps every image on the calling thread. A
+ * server decodes on its own bounded decode threads instead ({@link ImageDecodePlan#decode(
+ * java.util.function.BooleanSupplier, java.util.concurrent.Executor)}).
  *
  * <p>Stateless and thread-safe.
  */
@@ -116,8 +126,18 @@ public final class ImageCompression {
         if (codec.kind() == ImageCodec.Kind.RAW) {
             return observation;
         }
+        Map<NdArray, Integer> index = new IdentityHashMap<>();
+        List<NdArray> images = new ArrayList<>();
+        long[] pixels = {0};
+        findImages(observation, codec, index, images, pixels);
+        List<byte[]> data = ImageFanOut.run(images.size(), pixels[0],
+                (i, stop) -> encode(images.get(i), codec), () -> false, ImageFanOut.sharedHelpers());
+        Map<NdArray, byte[]> encoded = new IdentityHashMap<>();
+        for (int i = 0; i < images.size(); i++) {
+            encoded.put(images.get(i), data.get(i));
+        }
         @SuppressWarnings("unchecked")
-        Map<String, Object> out = (Map<String, Object>) compressValue(observation, codec);
+        Map<String, Object> out = (Map<String, Object>) compressValue(observation, codec, encoded);
         return out;
     }
 
@@ -146,7 +166,7 @@ public final class ImageCompression {
      * @throws NullPointerException if an argument is null
      */
     public static Map<String, Object> decompress(Map<String, Object> observation, Limits limits) {
-        return ImageDecodePlan.of(observation, limits).decode(() -> false);
+        return ImageDecodePlan.of(observation, limits).decode(() -> false, ImageFanOut.sharedHelpers());
     }
 
     /**
@@ -160,18 +180,39 @@ public final class ImageCompression {
 
     // ---------------------------------------------------------------- compress
 
-    private static Object compressValue(Object value, ImageCodec codec) {
+    /** The images of {@code value} in the order met, each array once, and their pixels in all. */
+    private static void findImages(Object value, ImageCodec codec, Map<NdArray, Integer> index, List<NdArray> images,
+            long[] pixels) {
         if (value instanceof NdArray a) {
-            return compressArray(a, codec);
+            String layout = layoutOf(a, codec);
+            if (layout != null && index.putIfAbsent(a, images.size()) == null) {
+                images.add(a);
+                pixels[0] += a.shape().size() / (layout.equals("chw") ? a.shape().dim(0) : a.shape().dim(2));
+            }
+        } else if (value instanceof Map<?, ?> m) {
+            for (Object v : m.values()) {
+                findImages(v, codec, index, images, pixels);
+            }
+        } else if (value instanceof List<?> l) {
+            for (Object v : l) {
+                findImages(v, codec, index, images, pixels);
+            }
+        }
+    }
+
+    private static Object compressValue(Object value, ImageCodec codec, Map<NdArray, byte[]> encoded) {
+        if (value instanceof NdArray a) {
+            byte[] data = encoded.get(a);
+            return data == null ? a : compressedImage(a, layoutOf(a, codec), codec, data);
         }
         if (value instanceof Map<?, ?> m) {
             Map<Object, Object> out = new LinkedHashMap<>();
-            m.forEach((k, v) -> out.put(k, compressValue(v, codec)));
+            m.forEach((k, v) -> out.put(k, compressValue(v, codec, encoded)));
             return out;
         }
         if (value instanceof List<?> l) {
             List<Object> out = new ArrayList<>(l.size());
-            l.forEach(v -> out.add(compressValue(v, codec)));
+            l.forEach(v -> out.add(compressValue(v, codec, encoded)));
             return out;
         }
         return value;
@@ -198,18 +239,18 @@ public final class ImageCompression {
         return layout != null && pixels >= MIN_PIXELS && pixels <= Integer.MAX_VALUE / 4 ? layout : null;
     }
 
-    private static Object compressArray(NdArray a, ImageCodec codec) {
-        String layout = layoutOf(a, codec);
-        if (layout == null) {
-            return a;
-        }
-        NdArray hwc = layout.equals("chw") ? ImageLayout.chwToHwc(a) : a;
+    /** The image's bytes in {@code codec}: HWC pixels read where they lie (a CHW image is moved first). */
+    private static byte[] encode(NdArray a, ImageCodec codec) {
+        NdArray hwc = layoutOf(a, codec).equals("chw") ? ImageLayout.chwToHwc(a) : a;
         int h = (int) hwc.shape().dim(0);
         int w = (int) hwc.shape().dim(1);
         int c = (int) hwc.shape().dim(2);
-        byte[] data = codec.kind() == ImageCodec.Kind.JPEG && NativeJpegCodec.active()
-                ? NativeJpegCodec.encode(hwc.toByteArray(), h, w, c, codec)
+        return codec.kind() == ImageCodec.Kind.JPEG && NativeJpegCodec.active()
+                ? NativeJpegCodec.encode(hwc.data(), h, w, c, codec)
                 : ImageIoCodec.encode(hwc.toByteArray(), h, w, c, codec);
+    }
+
+    private static Map<String, Object> compressedImage(NdArray a, String layout, ImageCodec codec, byte[] data) {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put(MARKER, Boolean.TRUE);
         out.put("codec", codec.kind().token());

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.Executor;
 import java.util.function.BooleanSupplier;
 import org.webpolicy.array.DType;
 import org.webpolicy.array.NdArray;
@@ -169,16 +170,45 @@ public final class ImageDecodePlan {
      * @throws CancellationException when {@code stop} answered true
      */
     public Map<String, Object> decode(BooleanSupplier stop) {
+        return decode(stop, null);
+    }
+
+    /**
+     * {@link #decode(BooleanSupplier)} with the images decoded side by side: the calling thread
+     * and helpers on {@code helpers} each take the next image not yet taken (each image is
+     * decoded whole by one thread, into its own array). It returns once every helper that
+     * started has stopped, so nothing it started still holds memory; a helper that has not started
+     * by then does nothing when it runs. When an image fails, the others stop at their next
+     * band or row and the error names the first image in order that failed. The memory held is
+     * still at most {@link #peakBytes()}.
+     *
+     * @param stop asked at every read of the data and every decoded row, on every thread; true
+     *     stops the work
+     * @param helpers where helpers run (a few threads: one helper per image but the first is
+     *     asked for); null decodes every image on the calling thread
+     * @return the observation with arrays
+     * @throws IllegalArgumentException naming the key path and the problem when an image does not
+     *     decode, or its decoder reports corrupt or missing data
+     * @throws CancellationException when {@code stop} answered true
+     */
+    public Map<String, Object> decode(BooleanSupplier stop, Executor helpers) {
         Objects.requireNonNull(stop, "stop");
         if (images.isEmpty()) {
             return observation;
         }
-        Map<Object, NdArray> decoded = new IdentityHashMap<>();
+        long pixels = 0;
         for (Found found : images) {
-            if (stop.getAsBoolean()) {
+            pixels += (long) found.image.height * found.image.width;
+        }
+        List<NdArray> arrays = ImageFanOut.run(images.size(), pixels, (i, imageStop) -> {
+            if (imageStop.getAsBoolean()) {
                 throw new CancellationException("decoding stopped");
             }
-            decoded.put(found.map, found.image.decode(stop));
+            return images.get(i).image.decode(imageStop);
+        }, stop, helpers);
+        Map<Object, NdArray> decoded = new IdentityHashMap<>();
+        for (int i = 0; i < images.size(); i++) {
+            decoded.put(images.get(i).map, arrays.get(i));
         }
         @SuppressWarnings("unchecked")
         Map<String, Object> out = (Map<String, Object>) replace(observation, decoded);

@@ -1,5 +1,6 @@
 package org.webpolicy.image.compression;
 
+import java.nio.ByteBuffer;
 import java.util.concurrent.CancellationException;
 import java.util.function.BooleanSupplier;
 import org.webpolicy.internal.nativelib.JpegNative;
@@ -43,11 +44,12 @@ final class NativeJpegCodec {
     }
 
     /**
-     * Encodes one {@code h x w x c} image (HWC bytes; channel 0 is stored as red), c = 1 or 3.
+     * Encodes one {@code h x w x c} image (HWC bytes from the buffer's position, read in place;
+     * channel 0 is stored as red), c = 1 or 3.
      *
      * @throws IllegalArgumentException for a channel count JPEG cannot hold here
      */
-    static byte[] encode(byte[] hwc, int h, int w, int c, ImageCodec codec) {
+    static byte[] encode(ByteBuffer hwc, int h, int w, int c, ImageCodec codec) {
         if (codec.kind() != ImageCodec.Kind.JPEG) {
             throw new IllegalArgumentException("the native codec writes JPEG only, not " + codec);
         }

@@ -1,5 +1,6 @@
 package org.webpolicy.internal.nativelib;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Objects;
@@ -68,10 +69,47 @@ public final class JpegNative {
      */
     public static byte[] encode(byte[] hwc, int h, int w, int c, int quality) {
         Objects.requireNonNull(hwc, "hwc");
+        return encode(hwc, null, 0, hwc.length, h, w, c, quality);
+    }
+
+    /**
+     * {@link #encode(byte[], int, int, int, int)} of the pixels from {@code hwc}'s position to its
+     * limit, read where they are: a direct buffer by address, a heap buffer (read-only too) in its
+     * array, so a camera frame or a decoded message's array is not copied first.
+     *
+     * @param hwc the pixels, HWC, channel 0 red (or grey), from the position; not changed
+     * @param h rows, at least 1
+     * @param w columns, at least 1
+     * @param c 1 (grey) or 3 (RGB)
+     * @param quality 1 to 100
+     * @return the JPEG bytes
+     * @throws NullPointerException if {@code hwc} is null
+     * @throws IllegalArgumentException for sizes, channels or a quality out of range, or too few pixels
+     * @throws IllegalStateException when the library has no JPEG codec or runs out of memory
+     */
+    public static byte[] encode(ByteBuffer hwc, int h, int w, int c, int quality) {
+        Objects.requireNonNull(hwc, "hwc");
+        ByteBuffer region = hwc.slice();
+        if (region.isDirect()) {
+            return encode(null, region, 0, region.capacity(), h, w, c, quality);
+        }
+        byte[] array = MaskingNative.heapArray(region);
+        int offset = array == null ? -1 : MaskingNative.heapArrayOffset(region);
+        if (array == null || offset < 0) {
+            // A JDK that hides a read-only buffer's array even from JNI: one copy.
+            byte[] copy = new byte[region.remaining()];
+            region.get(copy);
+            return encode(copy, null, 0, copy.length, h, w, c, quality);
+        }
+        return encode(array, null, offset, offset + region.capacity(), h, w, c, quality);
+    }
+
+    /** Pixels at {@code [offset, end)} of {@code array}, or of {@code direct} (from 0) when array is null. */
+    private static byte[] encode(byte[] array, ByteBuffer direct, int offset, int end, int h, int w, int c, int quality) {
         long raw = (long) h * w * c;
-        if (h < 1 || w < 1 || hwc.length < raw) {
+        if (h < 1 || w < 1 || end - offset < raw) {
             throw new IllegalArgumentException("JPEG encode of " + h + "x" + w + "x" + c + " needs " + raw
-                    + " bytes of pixels, got " + hwc.length);
+                    + " bytes of pixels, got " + (end - offset));
         }
         // Quality 90 on camera content takes about a tenth of the raw size, noise at quality 100
         // more than all of it: start where almost everything fits, grow when told it did not.
@@ -80,7 +118,9 @@ public final class JpegNative {
         byte[] scratch = SCRATCH.get();
         while (true) {
             byte[] out = scratch.length >= capacity ? scratch : new byte[(int) capacity];
-            long n = wp_jpeg_encode_u8(hwc, hwc.length, h, w, c, quality, out, out.length);
+            long n = array != null
+                    ? wp_jpeg_encode_u8(array, end, offset, h, w, c, quality, out, out.length)
+                    : wp_jpeg_encode_u8(direct, end, offset, h, w, c, quality, out, out.length);
             if (n >= 0) {
                 if (out != scratch && out.length <= SCRATCH_KEPT) {
                     SCRATCH.set(out);
@@ -92,7 +132,7 @@ public final class JpegNative {
                 continue;
             }
             throw failure((int) n, "JPEG encode of " + h + "x" + w + "x" + c + " at quality " + quality + " from "
-                    + hwc.length + " bytes", null);
+                    + (end - offset) + " bytes", null);
         }
     }
 
@@ -163,8 +203,13 @@ public final class JpegNative {
 
     @CriticalRegion
     private static native @Cast("int64_t") long wp_jpeg_encode_u8(
-            @Cast("const uint8_t*") byte[] src, @Cast("int64_t") long srcLen, int h, int w, int c, int quality,
-            @Cast("uint8_t*") byte[] dst, @Cast("int64_t") long dstLen);
+            @Cast("const uint8_t*") byte[] src, @Cast("int64_t") long srcLen, @Cast("int64_t") long srcOff, int h, int w,
+            int c, int quality, @Cast("uint8_t*") byte[] dst, @Cast("int64_t") long dstLen);
+
+    @CriticalRegion
+    private static native @Cast("int64_t") long wp_jpeg_encode_u8(
+            @Cast("const uint8_t*") ByteBuffer src, @Cast("int64_t") long srcLen, @Cast("int64_t") long srcOff, int h,
+            int w, int c, int quality, @Cast("uint8_t*") byte[] dst, @Cast("int64_t") long dstLen);
 
     private static native @Cast("int64_t") long wp_jpeg_decoder_new();
 

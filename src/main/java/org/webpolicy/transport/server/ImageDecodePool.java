@@ -3,6 +3,7 @@ package org.webpolicy.transport.server;
 import java.time.Duration;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
@@ -21,9 +22,13 @@ import java.util.function.Function;
  *   <li>at most {@code slots} observations are being decoded or wait to be, over all
  *       connections (half the workers): one more is refused at once, so images can never hold
  *       every worker, and other robots keep stepping;</li>
- *   <li>at most {@code threads} decode at once (half the cores): the rest of the machine stays
- *       with the policy and the network.</li>
+ *   <li>at most {@code threads} decode at once (half the cores, two on a two-core machine): the
+ *       rest of the machine stays with the policy and the network.</li>
  * </ul>
+ * An observation's images are decoded side by side on the same threads ({@link #helpers()}): a
+ * decode that finds a thread idle hands it the next image, one that finds none decodes every
+ * image itself, so a step of four cameras takes the time of two on two threads, and the bounds
+ * above hold whatever the number of images.
  * A decode ends at its deadline or as soon as its client has left: the worker stops waiting at
  * once (within {@link #POLL}), a decode that has not started is dropped, and one running is told
  * to stop and does so within a row of pixels or a read of its data. Thread-safe.
@@ -62,9 +67,28 @@ public final class ImageDecodePool {
         this.threads.allowCoreThreadTimeOut(true);
     }
 
-    /** Half the cores (at least one) decode; half the workers (at least one) may wait on them. */
+    /**
+     * Half the cores decode, but two on two cores (one thread there would decode a step's cameras
+     * one after another, twice the wait); half the workers (at least one) may wait on them.
+     */
     static ImageDecodePool forServer(int workers) {
-        return new ImageDecodePool(Math.max(1, Runtime.getRuntime().availableProcessors() / 2), Math.max(1, workers / 2));
+        return new ImageDecodePool(decodeThreads(Runtime.getRuntime().availableProcessors()), Math.max(1, workers / 2));
+    }
+
+    static int decodeThreads(int cores) {
+        return Math.max(Math.min(2, cores), cores / 2);
+    }
+
+    /**
+     * Where a running decode hands the other images of its observation: the decode threads. A
+     * helper queued behind other work is not waited for (the decode does that image itself and
+     * the helper then does nothing), and helpers count toward no slot: they are the same
+     * observation's work, on the same threads.
+     *
+     * @return the executor; it refuses work once the pool is shut down
+     */
+    public Executor helpers() {
+        return threads::execute; // the executor itself would let a caller shut the pool down
     }
 
     /** What ended a decode before its result (or kept it from starting): the worker is told which, to tell its client. */

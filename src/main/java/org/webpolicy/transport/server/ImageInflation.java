@@ -26,7 +26,8 @@ import org.webpolicy.transport.protocol.RequestFailure;
  *   <li>the decode's real peak (the arrays plus each decoder's working memory) is taken from the
  *       inbound budget, and given back only when the arrays are no longer used and the decode
  *       has really ended;</li>
- *   <li>the decoding runs on the {@link ImageDecodePool} (a bounded share of workers and cores),
+ *   <li>the decoding runs on the {@link ImageDecodePool} (a bounded share of workers and cores,
+ *       an observation's images side by side),
  *       within the request's deadline (the server's policy timeout when set, else
  *       {@link #DEFAULT_DEADLINE}), and stops when the client leaves.</li>
  * </ol>
@@ -104,7 +105,7 @@ public final class ImageInflation {
         try {
             Map<String, Object> decoded;
             try {
-                decoded = pool.run(plan::decode, start + deadline.toNanos(), gone, letGo);
+                decoded = pool.run(stop -> plan.decode(stop, pool.helpers()), start + deadline.toNanos(), gone, letGo);
             } catch (IllegalArgumentException e) {
                 throw rejected(e);
             } catch (ImageDecodePool.Stopped e) {
