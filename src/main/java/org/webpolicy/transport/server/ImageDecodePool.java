@@ -22,12 +22,12 @@ import java.util.function.Function;
  *   <li>at most {@code slots} observations are being decoded or wait to be, over all
  *       connections (half the workers): one more is refused at once, so images can never hold
  *       every worker, and other robots keep stepping;</li>
- *   <li>at most {@code threads} decode at once (half the cores, two on a two-core machine): the
+ *   <li>at most {@code threads} decode at once (half the cores, at least one): the
  *       rest of the machine stays with the policy and the network.</li>
  * </ul>
  * An observation's images are decoded side by side on the same threads ({@link #helpers()}): a
  * decode that finds a thread idle hands it the next image, one that finds none decodes every
- * image itself, so a step of four cameras takes the time of two on two threads, and the bounds
+ * image itself, so a step of four cameras takes the time of two on two decode threads, and the bounds
  * above hold whatever the number of images.
  * A decode ends at its deadline or as soon as its client has left: the worker stops waiting at
  * once (within {@link #POLL}), a decode that has not started is dropped, and one running is told
@@ -68,15 +68,16 @@ public final class ImageDecodePool {
     }
 
     /**
-     * Half the cores decode, but two on two cores (one thread there would decode a step's cameras
-     * one after another, twice the wait); half the workers (at least one) may wait on them.
+     * Half the cores (at least one) decode; half the workers (at least one) may wait on them. On
+     * two cores that is one thread, so a step's cameras decode one after another there: the other
+     * core stays with the policy and the network, as the bound promises every other robot.
      */
     static ImageDecodePool forServer(int workers) {
         return new ImageDecodePool(decodeThreads(Runtime.getRuntime().availableProcessors()), Math.max(1, workers / 2));
     }
 
     static int decodeThreads(int cores) {
-        return Math.max(Math.min(2, cores), cores / 2);
+        return Math.max(1, cores / 2);
     }
 
     /**
