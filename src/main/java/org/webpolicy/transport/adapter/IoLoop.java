@@ -323,6 +323,9 @@ public final class IoLoop implements AutoCloseable {
         } catch (Error e) {
             fatal(e);
         } finally {
+            // An interrupt the call left set would make every select of this thread return at
+            // once; a pool's worker has it cleared between tasks the same way.
+            Thread.interrupted();
             lead.lock();
             try {
                 answering--;
