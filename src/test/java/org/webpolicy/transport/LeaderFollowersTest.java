@@ -38,7 +38,7 @@ class LeaderFollowersTest {
 
     private static final String LOOP_THREAD = "webpolicy-io-";
     /** Observations tagged at or past this are held in the policy when they run on a loop thread. */
-    private static final float HOLD = 1000;
+    private static final float HOLD = 1_000_000;
 
     private final Wire wire;
     private final MsgpackCodec codec = new MsgpackCodec();
