@@ -40,7 +40,7 @@ import org.webpolicy.transport.server.RequestRunner;
  * encode, write), so the follower's wake-up overlaps the policy call instead of preceding it and
  * the reply leaves without a thread hand-off. A slow policy holds only that thread: the new leader
  * goes on reading, writing, answering pings and closing every socket of the loop. With no follower
- * parked, or no request slot free, the requests go to the worker pool ({@link RequestRunner}) and
+ * parked, or other requests being answered already, the requests go to the worker pool ({@link RequestRunner}) and
  * the leader keeps the selector, so it never goes unled. The hand-over happens between turns, under
  * one lock: everything a leader wrote is seen by the next. Threads: {@code 1 + followers}, all
  * started with the loop and kept until it closes.

@@ -7,7 +7,6 @@ import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.function.Consumer;
 import org.java_websocket.WebSocket;
@@ -27,6 +26,7 @@ import org.webpolicy.transport.server.PendingHandshakes;
 import org.webpolicy.transport.server.ProtocolCore;
 import org.webpolicy.transport.server.Readiness;
 import org.webpolicy.transport.server.RequestRunner;
+import org.webpolicy.transport.server.RequestSlots;
 import org.webpolicy.transport.server.ServerConnection;
 import org.webpolicy.transport.server.ServerWire;
 import org.webpolicy.transport.frame.EncodedMessage;
@@ -61,7 +61,7 @@ public final class ServerEndpoint extends WebSocketServer {
      * Requests answered at once, on workers and on the I/O loop's threads together: the
      * {@code maxConcurrentRequests} bound, whoever answers.
      */
-    private final Semaphore requestSlots;
+    private final RequestSlots requestSlots;
     private final Housekeeping housekeeping;
     private final ClientLog clientLog;
     private final InboundBudget budget;
@@ -110,7 +110,7 @@ public final class ServerEndpoint extends WebSocketServer {
         this.options = options;
         this.core = core;
         this.workers = workers;
-        this.requestSlots = new Semaphore(options.limits().maxConcurrentRequests());
+        this.requestSlots = new RequestSlots(options.limits().maxConcurrentRequests());
         this.housekeeping = housekeeping;
         this.clientLog = clientLog;
         this.budget = budget;

@@ -64,7 +64,8 @@ public final class ReadTurn {
     /**
      * Sends the turn's requests on, in the order they arrived: each behind its connection's turn
      * under way, or to a worker; when {@code answerHere}, the first that can start at once (its
-     * connection idle and a request slot free) is kept for the calling thread instead.
+     * connection idle and no request answered anywhere, see {@link SerialExecutor#claimHere}) is
+     * kept for the calling thread instead.
      *
      * @param answerHere whether the calling thread may answer one (a follower can take the selector)
      * @return the connection's turn the calling thread must run, after handing the selector over; null when none
