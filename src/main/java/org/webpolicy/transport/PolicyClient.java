@@ -76,7 +76,10 @@ import org.webpolicy.transport.client.ClientSession;
  * default), never on the connection's reader thread nor on the thread that sends: dependent
  * stages added without an executor run there too (or, as with any {@code CompletableFuture}, on a
  * thread waiting in {@code get} or {@code join} at that moment), so a slow one delays the
- * completions after it (use the {@code ...Async} stages for long work). Every thread the client starts (each
+ * completions after it (use the {@code ...Async} stages for long work). A {@code step} (or
+ * {@code reset}) reads its own reply from the socket on the calling thread while it waits, so the
+ * reply needs no hand-over from another thread; the connection's reader thread reads only while no
+ * such call does (pipelined replies, pings and the server's close between calls). Every thread the client starts (each
  * connection's reader included) is a daemon: a client that is never closed does not keep the JVM alive. {@link #close()} may be called from any thread, any number of
  * times; it fails a call in flight and returns when the connection has ended.
  */
@@ -108,6 +111,11 @@ public final class PolicyClient implements Policy {
      */
     public URI uri() {
         return options.uri();
+    }
+
+    /** The session behind this client: its connection, for tests that look at how replies were read. */
+    ClientSession session() {
+        return session;
     }
 
     /** The options this client was built with. */

@@ -85,6 +85,10 @@ final class ScriptedServer implements AutoCloseable {
     private final List<Socket> sockets = new ArrayList<>();
     /** Every request received, decoded, in arrival order. */
     final BlockingQueue<Object> requests = new LinkedBlockingQueue<>();
+    /** Pings received from clients (each answered with a pong). */
+    final AtomicInteger pings = new AtomicInteger();
+    /** Close frames received from clients. */
+    final AtomicInteger closeFrames = new AtomicInteger();
     /** The number of each connection the client ended (close frame or TCP close), in order. */
     final BlockingQueue<Integer> ended = new LinkedBlockingQueue<>();
 
@@ -182,8 +186,10 @@ final class ScriptedServer implements AutoCloseable {
                     requests.add(request);
                     script.request(peer, ++n, request);
                 } else if (opcode == 0x9) {
+                    pings.incrementAndGet();
                     peer.write(frame(0xA, payload));
                 } else if (opcode == 0x8) {
+                    closeFrames.incrementAndGet();
                     peer.write(frame(0x8, payload.length >= 2 ? new byte[] {payload[0], payload[1]} : new byte[0]));
                     break;
                 }

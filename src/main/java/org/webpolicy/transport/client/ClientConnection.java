@@ -37,7 +37,8 @@ import org.webpolicy.transport.protocol.WireForm;
  * <p>Threading: the owning client calls {@link #open}, {@link #exchange}
  * and the pipelined methods from one thread at a time (the one whose
  * turn it is); {@link PipelinedRequests#nudge} from any thread; {@link #shutDown} may be called from any
- * thread, any number of times; the connection's reader thread calls the {@link ClientEndpoint.Listener}.
+ * thread, any number of times; the thread holding the connection's read role (a caller of
+ * {@link #exchange} reading its own reply, or the reader thread) calls the {@link ClientEndpoint.Listener}.
  */
 public final class ClientConnection implements ClientEndpoint.Listener {
 
@@ -81,7 +82,7 @@ public final class ClientConnection implements ClientEndpoint.Listener {
         this.lost = lost;
         this.slot = new ReplySlot(options.uri().toString());
         Map<String, String> headers = SessionTerms.offer(options.apiKey(), options.imageCodec());
-        this.endpoint = new ClientEndpoint(options.uri(), options, headers, connectTimeoutMillis, this);
+        this.endpoint = new ClientEndpoint(options.uri(), options, headers, connectTimeoutMillis, this, slot);
     }
 
     /**
@@ -214,15 +215,19 @@ public final class ClientConnection implements ClientEndpoint.Listener {
         // Encoded before anything else: a value the wire cannot carry fails the call with the
         // codec's own error, nothing is sent, and the connection stays as it was.
         ClientProtocol.Outgoing outgoing = protocol.encode(request);
-        send(new EncodedMessage(outgoing.bytes()));
         ReplySlot.Frame frame;
         try {
-            frame = slot.take(options.requestTimeout().toNanos());
+            frame = sendAndRead(new EncodedMessage(outgoing.bytes()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             shutDown("interrupted");
             throw new PolicyConnectionException("Interrupted while waiting for the reply from " + options.uri(), e);
         } catch (PolicyConnectionException e) {
+            if (Thread.currentThread().isInterrupted()) {
+                // Interrupted in its read: the channel closed under it (as for a write), which ended the connection.
+                shutDown("interrupted");
+                throw new PolicyConnectionException("Interrupted while waiting for the reply from " + options.uri(), e);
+            }
             shutDown(e.getMessage());
             throw e;
         }
@@ -234,6 +239,55 @@ public final class ClientConnection implements ClientEndpoint.Listener {
                     options.requestTimeout());
         }
         return read(decode(frame), outgoing.request());
+    }
+
+    /**
+     * Sends {@code encoded} and waits for its frame, reading the socket itself whenever no other
+     * thread does (the reply then reaches this thread without a hand-off). The read role is given
+     * back before this returns or throws, so the close that may follow is read by whoever is free.
+     *
+     * @return the frame, or null when none came within the request timeout
+     */
+    private ReplySlot.Frame sendAndRead(EncodedMessage encoded) throws InterruptedException {
+        // Announced before the request goes out: the reader thread must not start reading for it.
+        slot.callerComes();
+        try {
+            send(encoded);
+            return slot.takeReading(options.requestTimeout().toNanos(), endpoint::readAsCaller);
+        } finally {
+            slot.callerLeaves();
+        }
+    }
+
+    /**
+     * Handles what the server sent since the last call (a ping, its close) when no thread is
+     * reading it already: a connection closed between calls is then seen as such by
+     * {@link #usable()} before a request goes out on it.
+     */
+    void catchUp() {
+        if (handshakeDone && !shutDownStarted.get()) {
+            endpoint.catchUp();
+        }
+    }
+
+    /**
+     * Data frames (replies, the metadata) read and decoded by callers waiting for them.
+     *
+     * @return the count so far
+     */
+    public long framesReadByCallers() {
+        return endpoint.framesReadByCallers();
+    }
+
+    /**
+     * Data frames read and decoded by the connection's reader thread and handed over to whoever
+     * waited for them: the metadata frame, pipelined replies, a reply whose caller found the
+     * reader already reading.
+     *
+     * @return the count so far
+     */
+    public long framesReadByReaderThread() {
+        return endpoint.framesReadByReader();
     }
 
     /** Queues {@code encoded} as the next request; drops the connection when it cannot. */
@@ -333,7 +387,7 @@ public final class ClientConnection implements ClientEndpoint.Listener {
         }
     }
 
-    // ---- ClientEndpoint.Listener, on the connection's reader thread ----
+    // ---- ClientEndpoint.Listener, on the thread holding the read role ----
 
     @Override
     public void opened(ClientUpgrade.Response handshake) {

@@ -36,12 +36,19 @@ import org.webpolicy.transport.protocol.ClientText;
  * request timeout has the socket cut, and a caller interrupted in its write fails at once (the
  * channel closes on an interrupt, under TLS too).
  *
- * <p>Liveness: the reader waits at most {@code pingInterval} for bytes. When none came, it
- * pings; when none came within the next interval either, the connection is cut (1006).
+ * <p>Reading: one thread at a time holds the read role ({@link ReplySlot}), and the decoder's state
+ * goes with it. A caller of {@code step} reads its own reply while it waits
+ * ({@link #readAsCaller}); the connection's reader thread reads only while no caller does: the
+ * upgrade and the metadata, pipelined replies, what arrives between calls (it looks every
+ * {@link #IDLE_CHECK_MILLIS} ms at most, or at once when told: a pipelined request went out, the
+ * connection closes), and the close handshake.
  *
- * <p>The {@link Listener} is called on the reader thread, one call at a time, in the order frames
- * arrived; {@link Listener#closed} exactly once, last, possibly on the thread that called
- * {@link #cut}.
+ * <p>Liveness, whoever reads: a connection silent for {@code pingInterval} is pinged; one silent
+ * for another interval after its ping is cut (1006), between calls and during a long one alike.
+ *
+ * <p>The {@link Listener} is called by the holder of the read role, one call at a time, in the
+ * order frames arrived; {@link Listener#opened} on the reader thread; {@link Listener#closed}
+ * exactly once, last, possibly on the thread that called {@link #cut}.
  */
 final class ClientEndpoint {
 
@@ -63,6 +70,13 @@ final class ClientEndpoint {
     /** How long the reader waits for the server to close its side after the close handshake. */
     static final int CLOSE_LINGER_MILLIS = 1000;
 
+    /**
+     * How often, at most, the idle reader thread looks for bytes that arrived between calls (a
+     * ping, the server's close) and at the liveness clock: a look costs a wake-up and a
+     * {@code FIONREAD}, while a read parked in the socket would take the next caller's reply.
+     */
+    static final int IDLE_CHECK_MILLIS = 20;
+
     private static final int CONNECTING = 0;
     private static final int OPEN = 1;
     private static final int CLOSING = 2;
@@ -77,13 +91,38 @@ final class ClientEndpoint {
     private final Thread reader;
     private final AtomicBoolean reported = new AtomicBoolean();
     private final ClientFrameWriter writer;
+    /** Pairs requests with frames, and says who holds the read role. */
+    private final ReplySlot slot;
+    private final long pingNanos;
     private volatile int state = CONNECTING;
     private volatile SocketChannel channel;
     /** Why the connection was cut before its channel was open, or null. */
     private volatile String cutBeforeOpen;
 
-    ClientEndpoint(URI uri, ClientOptions options, Map<String, String> headers, int connectTimeoutMillis, Listener listener) {
+    // The read side: used by the holder of the read role only (the role's lock orders the holders).
+    private InputStream in;
+    /** Over TLS, the socket's own stream, whose {@code available()} counts the bytes the kernel holds. */
+    private InputStream rawIn;
+    private ByteBuffer buffer;
+    private FrameCodec codec;
+    private Message message;
+    private long lastInbound;
+    private boolean pinged;
+    private long pingedAt;
+    private int soTimeoutMillis;
+    /** Set once nothing more is read: the close frame came, or reading failed. */
+    private volatile boolean readDone;
+    /** Set when the server's close frame came: the reader thread waits for the server's side to close. */
+    private volatile boolean closeReceived;
+    /** Data frames completed by callers reading their own replies, and by the reader thread. */
+    private volatile long framesByCallers;
+    private volatile long framesByReader;
+
+    ClientEndpoint(URI uri, ClientOptions options, Map<String, String> headers, int connectTimeoutMillis, Listener listener,
+            ReplySlot slot) {
         this.uri = uri;
+        this.slot = slot;
+        this.pingNanos = options.pingInterval().toNanos();
         this.options = options;
         this.headers = headers;
         this.connectTimeoutMillis = connectTimeoutMillis;
@@ -140,6 +179,7 @@ final class ClientEndpoint {
         }
         state = CLOSING;
         writer.close(code, reason, TimeUnit.MILLISECONDS.toNanos(CLOSE_LINGER_MILLIS));
+        slot.wakeReader(); // the answer is read by the reader thread unless a caller reads now
     }
 
     /** Ends the connection at once, without a close handshake: what unblocks a stuck read or write. */
@@ -157,11 +197,12 @@ final class ClientEndpoint {
                 // closing anyway
             }
         }
+        slot.wakeReader();
     }
 
     /**
      * Waits up to {@code millis} for the reader thread to end, the last thread of the connection
-     * that could still call the listener.
+     * that could still call the listener (a caller reading its reply has returned by then).
      *
      * @return true when it ended (or never started)
      */
@@ -176,6 +217,7 @@ final class ClientEndpoint {
     // ---- The reader thread ----
 
     private void run() {
+        slot.readerStarts();
         InputStream in;
         ByteBuffer buffer = ByteBuffer.allocate(Math.max(ClientOptions.READ_BUFFER_BYTES, ClientUpgrade.MAX_HEAD_BYTES + 4));
         ClientUpgrade.Response response;
@@ -205,47 +247,162 @@ final class ClientEndpoint {
             }
             state = OPEN;
         }
+        try {
+            this.in = in;
+            this.rawIn = tls ? channel.socket().getInputStream() : in;
+        } catch (IOException e) {
+            report(CloseCodes.ABNORMAL, ClientText.reason(e));
+            closeChannel();
+            return;
+        }
+        this.buffer = buffer;
+        this.codec = new FrameCodec(options.maxMessageBytes(), FrameCodec.Masking.FORBIDDEN, null);
+        this.message = new Message();
+        this.lastInbound = System.nanoTime();
+        this.soTimeoutMillis = -1; // ClientOpening left the ping interval: set again before the first read
         listener.opened(response);
-        read(in, buffer);
+        serve();
     }
 
-    /** Reads frames until the connection ends, starting with what came behind the upgrade's answer. */
-    private void read(InputStream in, ByteBuffer buffer) {
-        FrameCodec codec = new FrameCodec(options.maxMessageBytes(), FrameCodec.Masking.FORBIDDEN, null);
-        Message message = new Message();
-        boolean pinged = false;
+    /**
+     * The reader thread once the connection is open, holding the read role at first (the metadata
+     * frame may be in already, behind the upgrade's answer): it reads while nobody else does and
+     * there is something to read, and otherwise waits, looking at the connection now and then,
+     * until the connection ends.
+     */
+    private void serve() {
+        long checkNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(1),
+                Math.min(TimeUnit.MILLISECONDS.toNanos(IDLE_CHECK_MILLIS), pingNanos / 4));
         try {
-            while (true) {
-                if (buffer.hasRemaining()) {
-                    pinged = false;
-                    for (Frame frame : codec.decode(buffer)) {
-                        if (!handle(frame, message)) {
-                            linger(in, buffer);
-                            return;
-                        }
-                    }
+            while (!readDone) {
+                if (!keepAlive()) {
+                    break;
                 }
-                buffer.clear();
-                int n;
-                try {
-                    n = in.read(buffer.array(), 0, buffer.capacity());
-                } catch (SocketTimeoutException e) {
-                    if (pinged) {
-                        cut("no answer from the server within the ping interval (" + options.pingInterval().toMillis()
-                                + " ms) after a ping");
-                        return;
-                    }
-                    pinged = true;
-                    writer.ping(options.requestTimeout().toNanos());
-                    buffer.limit(0);
-                    continue;
+                boolean closing = state != OPEN;
+                if (slot.readerKeeps(closing || pendingInput(), closing)) {
+                    readOnce(0, false);
+                } else {
+                    slot.readerAwaits(checkNanos, () -> state != OPEN || readDone);
                 }
-                if (n < 0) {
-                    report(CloseCodes.ABNORMAL, "the server closed the connection without a close frame");
-                    return;
-                }
-                buffer.limit(n);
             }
+            if (closeReceived) {
+                linger();
+            }
+        } finally {
+            closeChannel();
+            state = CLOSED;
+        }
+    }
+
+    /**
+     * A caller holding the read role reads once, waiting for bytes until {@code deadline} at most
+     * (pinging on the way when the connection is silent for an interval), and hands the frames
+     * completed on: its own reply, a ping answered here, the server's close.
+     */
+    void readAsCaller(long deadline) {
+        if (readDone || state == CLOSED) {
+            // The slot learns of the end from the report (made once, by whoever ended it).
+            report(CloseCodes.ABNORMAL, "the connection ended");
+            return;
+        }
+        readOnce(deadline, true);
+    }
+
+    /**
+     * Before a call, on the caller's thread: handles what arrived since the last one (a ping, the
+     * server's close) when nobody is reading it already, so a connection the server closed between
+     * calls is known to be closed before a request goes out on it.
+     */
+    void catchUp() {
+        if (state != OPEN) {
+            return;
+        }
+        slot.callerComes();
+        try {
+            if (slot.tryCallerRole()) {
+                long deadline = System.nanoTime() + options.requestTimeout().toNanos();
+                while (state == OPEN && !readDone && pendingInput()) {
+                    readOnce(deadline, true);
+                }
+            }
+        } finally {
+            slot.callerLeaves();
+        }
+    }
+
+    /** True when bytes wait to be read: in the kernel, or decrypted and kept by TLS. */
+    private boolean pendingInput() {
+        try {
+            return buffer.hasRemaining() || in.available() > 0 || (rawIn != in && rawIn.available() > 0);
+        } catch (IOException e) {
+            return true; // the read says what went wrong
+        }
+    }
+
+    /**
+     * Pings a connection silent for an interval, and cuts one silent for another after its ping.
+     *
+     * @return false once cut
+     */
+    private boolean keepAlive() {
+        long now = System.nanoTime();
+        if (now - (pinged ? pingedAt : lastInbound) < pingNanos) {
+            return true;
+        }
+        if (pinged) {
+            cut("no answer from the server within the ping interval (" + options.pingInterval().toMillis() + " ms) after a ping");
+            readDone = true;
+            return false;
+        }
+        pinged = true;
+        pingedAt = now;
+        writer.ping(options.requestTimeout().toNanos());
+        return true;
+    }
+
+    /**
+     * One read by the holder of the read role, waiting until the liveness clock's next event or
+     * {@code deadline} (when {@code bounded}), whichever is first, and the frames it completed.
+     * Reading ends for good on the server's close frame, the end of the stream or an error.
+     */
+    private void readOnce(long deadline, boolean bounded) {
+        try {
+            if (buffer.hasRemaining()) {
+                // What came behind the upgrade's answer, read with it.
+                decode();
+                return;
+            }
+            if (!keepAlive()) {
+                return;
+            }
+            long now = System.nanoTime();
+            long until = (pinged ? pingedAt : lastInbound) + pingNanos;
+            if (bounded && deadline - until < 0) {
+                until = deadline;
+            }
+            if (until - now <= 0) {
+                return; // the caller's deadline: it looks at the slot and gives up
+            }
+            int millis = (int) Math.min(Integer.MAX_VALUE, Math.max(1, TimeUnit.NANOSECONDS.toMillis(until - now + 999_999)));
+            if (millis != soTimeoutMillis) {
+                channel.socket().setSoTimeout(millis);
+                soTimeoutMillis = millis;
+            }
+            buffer.clear();
+            int n;
+            try {
+                n = in.read(buffer.array(), 0, buffer.capacity());
+            } catch (SocketTimeoutException e) {
+                buffer.limit(0);
+                return; // the next read pings, or the caller's deadline has come
+            }
+            if (n < 0) {
+                report(CloseCodes.ABNORMAL, "the server closed the connection without a close frame");
+                finish(false);
+                return;
+            }
+            buffer.limit(n);
+            decode();
         } catch (ProtocolException e) {
             // The server broke the protocol: tell it why (the RFC's code) and end the connection.
             int code = e.closeCode();
@@ -255,12 +412,53 @@ final class ClientEndpoint {
                 writer.close(code, reason, TimeUnit.MILLISECONDS.toNanos(CLOSE_LINGER_MILLIS));
             }
             report(code, reason);
+            finish(false);
         } catch (IOException | RuntimeException e) {
             report(CloseCodes.ABNORMAL, ClientText.reason(e));
-        } finally {
+            finish(false);
+        }
+    }
+
+    /** Hands on the frames the bytes in the buffer completed; the bytes prove the server alive. */
+    private void decode() throws ProtocolException {
+        lastInbound = System.nanoTime();
+        pinged = false;
+        for (Frame frame : codec.decode(buffer)) {
+            if (!handle(frame, message)) {
+                finish(true);
+                return;
+            }
+        }
+    }
+
+    /**
+     * Nothing more is read. After the server's close frame the reader thread waits for the server
+     * to close its side first; otherwise the socket closes now.
+     */
+    private void finish(boolean closeFrame) {
+        if (closeFrame) {
+            closeReceived = true;
+        } else {
             closeChannel();
             state = CLOSED;
         }
+        readDone = true;
+        slot.wakeReader();
+    }
+
+    /** Whether the calling thread is the connection's reader thread. */
+    boolean onReaderThread() {
+        return Thread.currentThread() == reader;
+    }
+
+    /** Data frames completed by callers reading their own replies. */
+    long framesReadByCallers() {
+        return framesByCallers;
+    }
+
+    /** Data frames completed by the reader thread (the metadata frame among them). */
+    long framesReadByReader() {
+        return framesByReader;
     }
 
     /**
@@ -310,6 +508,11 @@ final class ClientEndpoint {
             if (state != OPEN) {
                 return; // closing: a reply that arrives now is no one's
             }
+            if (Thread.currentThread() == reader) {
+                framesByReader++; // one writer at a time: the holder of the read role
+            } else {
+                framesByCallers++;
+            }
             if (text) {
                 try {
                     String s = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
@@ -346,7 +549,7 @@ final class ClientEndpoint {
     }
 
     /** After the close handshake: waits briefly for the server to close its side first (RFC 6455 7.1.1). */
-    private void linger(InputStream in, ByteBuffer buffer) {
+    private void linger() {
         try {
             channel.socket().setSoTimeout(CLOSE_LINGER_MILLIS);
             while (in.read(buffer.array(), 0, buffer.capacity()) >= 0) {

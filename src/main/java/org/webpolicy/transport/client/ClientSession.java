@@ -193,6 +193,7 @@ public final class ClientSession {
     private ClientConnection ensureConnected() {
         ClientConnection c = connection;
         if (c != null) {
+            c.catchUp();
             if (c.usable()) {
                 return c;
             }
