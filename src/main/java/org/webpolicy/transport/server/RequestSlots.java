@@ -8,6 +8,7 @@ import java.util.concurrent.Semaphore;
  */
 public final class RequestSlots extends Semaphore {
 
+    /** Serialization version (a {@link Semaphore} is serializable). */
     private static final long serialVersionUID = 1L;
 
     private final int capacity;
