@@ -11,6 +11,7 @@ public final class RequestSlots extends Semaphore {
     /** Serialization version (a {@link Semaphore} is serializable). */
     private static final long serialVersionUID = 1L;
 
+    /** The slots in all, free or held. */
     private final int capacity;
 
     /**
