@@ -12,6 +12,7 @@ import java.util.concurrent.Callable;
 import org.webpolicy.record.RecordedConnection;
 import org.webpolicy.record.RecordedExchange;
 import org.webpolicy.record.RecordingReader;
+import org.webpolicy.transport.protocol.Envelope;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -64,12 +65,14 @@ final class InspectCommand implements Callable<Integer> {
         line(out, "recording", file + " (" + bytes(fileBytes) + "), " + (truncation == null ? "complete" : "cut short: " + truncation));
         line(out, "connections", connections.size() + " (" + String.join(", ",
                 connections.values().stream().map(RecordedConnection::robot).distinct().toList()) + ")");
-        long steps = xs.stream().filter(x -> "step".equals(x.op())).count();
-        long resets = xs.stream().filter(x -> "reset".equals(x.op())).count();
+        long steps = xs.stream().filter(x -> Envelope.OP_STEP.equals(x.op())).count();
+        long resets = xs.stream().filter(x -> Envelope.OP_RESET.equals(x.op())).count();
         long failed = xs.stream().filter(x -> x.failure() != null).count();
+        long unsent = xs.stream().filter(x -> !x.sent()).count();
         Map<String, Long> forms = new TreeMap<>();
         xs.forEach(x -> forms.merge(String.valueOf(x.form()), 1L, Long::sum));
-        line(out, "exchanges", xs.size() + " (steps " + steps + ", resets " + resets + ", failed " + failed + "; forms " + forms + ")");
+        line(out, "exchanges", xs.size() + " (steps " + steps + ", resets " + resets + ", failed " + failed
+                + (unsent == 0 ? "" : " (" + unsent + " before sending)") + "; forms " + forms + ")");
         line(out, "dropped", dropped + " exchange(s) the recorder could not keep up with");
         if (xs.isEmpty()) {
             return out.toString();

@@ -44,6 +44,9 @@ final class RecordCommand implements Callable<Integer> {
             + " (default: ${DEFAULT-VALUE}, the policy server's default).")
     int maxMessageBytes = MessageLimit.DEFAULT_BYTES;
 
+    @Option(names = "--max-connections", description = "Robots held at once, connected or in their handshake; one more is refused (default: ${DEFAULT-VALUE}).")
+    int maxConnections = ToolSockets.DEFAULT_MAX_CONNECTIONS;
+
     @Spec
     CommandSpec spec;
 
@@ -60,12 +63,14 @@ final class RecordCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         new Arguments(spec).port("--listen", listen, true).webSocketUri("--upstream", upstream)
-                .atLeast("--camera-period-ms", cameraPeriodMs, 0).atLeast("--max-message-bytes", maxMessageBytes, 1024);
+                .atLeast("--camera-period-ms", cameraPeriodMs, 0).atLeast("--max-message-bytes", maxMessageBytes, 1024)
+                .atLeast("--max-connections", maxConnections, 1);
         Recorder recorder = Recorder.builder(out)
                 .compression(uncompressed ? ChunkCompression.NONE : ChunkCompression.ZSTD)
                 .cameraImages(!noCameras, java.time.Duration.ofMillis(cameraPeriodMs)).build();
         RecordingProxy server = new RecordingProxy(new InetSocketAddress(host, listen), URI.create(upstream), recorder,
-                maxMessageBytes);
+                maxMessageBytes, Runtime.getRuntime().availableProcessors(), maxConnections,
+                RecordingProxy.DEFAULT_UPSTREAM_TIMEOUT);
         Thread hook = new Thread(() -> finish(server, recorder));
         Runtime.getRuntime().addShutdownHook(hook);
         server.start();

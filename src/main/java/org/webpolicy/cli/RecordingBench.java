@@ -162,15 +162,27 @@ public final class RecordingBench implements Callable<Integer> {
 
     /** One phase's figures: per step, the recording's cost on the control thread and the client's own time. */
     record Phase(String name, double[] overheadUs, double[] overheadCpuUs, double[] clientUs, double processCpuUsPerStep,
-            int missed, double mbPerHour, RecorderStats stats) {
+            int missed, double mbPerHour, RecorderStats stats, double writerCpuUsPerStep) {
     }
 
     /**
      * What a phase records with: null options for no recording; {@code wire}: the client's frames
      * handed over (RecordingPolicy told which client), else observation and action encoded again.
      */
-    record Setup(String name, UnaryOperator<Recorder.Builder> options, boolean wire) {
+    record Setup(String name, UnaryOperator<Recorder.Builder> options, boolean wire, Floor floor) {
+        Setup(String name, UnaryOperator<Recorder.Builder> options, boolean wire) {
+            this(name, options, wire, null);
+        }
     }
+
+    /**
+     * The floor of writing a step to a file, measured beside the recording in the same run: no
+     * recorder, a thread of its own writing each step's encoded observation (the bytes the
+     * recording's request holds) with one plain {@code FileChannel.write} from a direct buffer
+     * (through the page cache), or with {@code O_DIRECT} from a block-aligned one (no page-cache
+     * copy; the block padding is written too, so the file is not a recording).
+     */
+    enum Floor { PAGE_CACHE, O_DIRECT }
 
     private List<Setup> setups() {
         List<Setup> all = new ArrayList<>();
@@ -187,6 +199,8 @@ public final class RecordingBench implements Callable<Integer> {
                     .referenceBytes(Integer.MAX_VALUE), true));
             all.add(new Setup("encoded again, stored", b -> b.compression(ChunkCompression.NONE), false));
         }
+        all.add(new Setup("floor: FileChannel.write", null, false, Floor.PAGE_CACHE));
+        all.add(new Setup("floor: O_DIRECT write", null, false, Floor.O_DIRECT));
         return all;
     }
 
@@ -249,6 +263,10 @@ public final class RecordingBench implements Callable<Integer> {
                         .cameraImages(false, Duration.ofSeconds(1))).build();
         Timed timed = new Timed(client);
         Policy robot = recorder == null ? timed : new RecordingPolicy(timed, recorder, setup.wire() ? client : null);
+        Thread writer = recorder == null ? null : recorderThread();
+        // Not in the warm-up: a write is compiled in no time, and the warm-up's gigabytes would be written back while measuring.
+        FloorWriter floor = setup.floor() == null || file == null ? null
+                : new FloorWriter(setup.floor(), observations, Path.of(outDir, "floor.bin"));
         double[] overhead = new double[steps];
         double[] overheadCpu = new double[steps];
         double[] clientUs = new double[steps];
@@ -262,6 +280,9 @@ public final class RecordingBench implements Callable<Integer> {
             robot.step(observations.get(i % observations.size()));
             long t1 = System.nanoTime();
             long c1 = threads.getCurrentThreadCpuTime();
+            if (floor != null) {
+                floor.steps.offer(i % observations.size());
+            }
             overhead[i] = ((t1 - t0) - timed.lastNanos) / 1e3;
             overheadCpu[i] = ((c1 - c0) - timed.lastCpuNanos) / 1e3;
             clientUs[i] = timed.lastNanos / 1e3;
@@ -277,13 +298,108 @@ public final class RecordingBench implements Callable<Integer> {
         }
         RecorderStats stats = null;
         double mbPerHour = 0;
+        double writerCpu = Double.NaN;
+        if (writer != null) {
+            writerCpu = threads.getThreadCpuTime(writer.getId()) / 1e3 / steps; // before close: the thread ends there
+        }
+        if (floor != null) {
+            writerCpu = floor.finish() / 1e3 / steps;
+        }
         if (recorder != null) {
             recorder.close(); // the writer's remaining work lands in this phase's process CPU
             stats = recorder.stats();
             mbPerHour = file == null ? 0 : java.nio.file.Files.size(file) / 1e6 / ((double) steps / RATE_HZ) * 3600;
         }
         long processCpu = os.getProcessCpuTime() - processCpu0;
-        return new Phase(setup.name(), overhead, overheadCpu, clientUs, processCpu / 1e3 / steps, missed, mbPerHour, stats);
+        return new Phase(setup.name(), overhead, overheadCpu, clientUs, processCpu / 1e3 / steps, missed, mbPerHour, stats,
+                writerCpu);
+    }
+
+    /** The recorder's writer thread just started (the newest of that name). */
+    private static Thread recorderThread() {
+        Thread newest = null;
+        for (int i = 0; i < 100 && newest == null; i++) {
+            for (Thread t : Thread.getAllStackTraces().keySet()) {
+                if (t.getName().equals("webpolicy-recorder") && t.isAlive() && (newest == null || t.getId() > newest.getId())) {
+                    newest = t;
+                }
+            }
+        }
+        return newest;
+    }
+
+    /** Writes each step's bytes with one plain write on a thread of its own: the floor of any recording. */
+    private static final class FloorWriter {
+        private static final int BLOCK = 4096;
+        final java.util.concurrent.BlockingQueue<Integer> steps = new java.util.concurrent.ArrayBlockingQueue<>(4096);
+        private final List<java.nio.ByteBuffer> bytes = new ArrayList<>();
+        private final java.nio.channels.FileChannel channel;
+        private final Thread thread;
+        private volatile boolean done;
+        private volatile long cpuNanos;
+        private volatile Exception failure;
+
+        FloorWriter(Floor floor, List<Map<String, Object>> observations, Path file) throws IOException {
+            org.webpolicy.codec.MsgpackCodec codec = new org.webpolicy.codec.MsgpackCodec();
+            for (Map<String, Object> o : observations) {
+                byte[] b = codec.pack(o);
+                java.nio.ByteBuffer d = floor == Floor.O_DIRECT
+                        ? java.nio.ByteBuffer.allocateDirect((b.length + BLOCK - 1) / BLOCK * BLOCK + BLOCK).alignedSlice(BLOCK)
+                        : java.nio.ByteBuffer.allocateDirect(b.length);
+                d.put(b);
+                if (floor == Floor.O_DIRECT) {
+                    d.position((b.length + BLOCK - 1) / BLOCK * BLOCK); // O_DIRECT writes whole blocks
+                }
+                bytes.add(d.flip());
+            }
+            java.nio.file.Files.deleteIfExists(file);
+            channel = floor == Floor.O_DIRECT
+                    ? java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.CREATE,
+                            java.nio.file.StandardOpenOption.WRITE, directOption())
+                    : java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.CREATE,
+                            java.nio.file.StandardOpenOption.WRITE);
+            thread = new Thread(this::run, "floor-writer");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        /** {@code com.sun.nio.file.ExtendedOpenOption.DIRECT}, looked up: the library's module does not read jdk.unsupported. */
+        private static java.nio.file.OpenOption directOption() throws IOException {
+            try {
+                return (java.nio.file.OpenOption) Class.forName("com.sun.nio.file.ExtendedOpenOption").getField("DIRECT").get(null);
+            } catch (ReflectiveOperationException e) {
+                throw new IOException("this JDK has no O_DIRECT open option", e);
+            }
+        }
+
+        private void run() {
+            ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+            try {
+                while (!done || !steps.isEmpty()) {
+                    Integer i = steps.poll(20, TimeUnit.MILLISECONDS);
+                    if (i != null) {
+                        java.nio.ByteBuffer b = bytes.get(i).duplicate();
+                        while (b.hasRemaining()) {
+                            channel.write(b);
+                        }
+                    }
+                    cpuNanos = mx.getCurrentThreadCpuTime();
+                }
+            } catch (Exception e) {
+                failure = e;
+            }
+        }
+
+        /** Waits for the queued writes; the thread's CPU time. */
+        long finish() throws Exception {
+            done = true;
+            thread.join();
+            channel.close();
+            if (failure != null) {
+                throw failure;
+            }
+            return cpuNanos;
+        }
     }
 
     /**
@@ -299,16 +415,17 @@ public final class RecordingBench implements Callable<Integer> {
         System.out.println();
         System.out.println(title + " (rec: the recording's time on the control thread per step, wall and thread CPU, in us;"
                 + " client: the client's own step; proc CPU: the whole process per step, and its ratio to the off phases' mean)");
-        System.out.printf(Locale.ROOT, "%-27s %8s %8s %8s %8s %9s %9s %9s %7s %6s %8s %8s%n", "phase", "rec p50", "rec p99",
-                "rCPU p50", "rCPU p99", "client50", "client99", "proc CPU", "ratio", "missed", "dropped", "MB/hour");
+        System.out.printf(Locale.ROOT, "%-27s %8s %8s %8s %8s %9s %9s %9s %7s %9s %6s %8s %8s%n", "phase", "rec p50", "rec p99",
+                "rCPU p50", "rCPU p99", "client50", "client99", "proc CPU", "ratio", "writer", "missed", "dropped", "MB/hour");
         double offCpu = phases.stream().filter(p -> p.name.equals("off")).mapToDouble(Phase::processCpuUsPerStep).average().orElse(0);
         for (Phase p : phases) {
             double[] o = sorted(p.overheadUs);
             double[] oc = sorted(p.overheadCpuUs);
             double[] c = sorted(p.clientUs);
-            System.out.printf(Locale.ROOT, "%-27s %8.1f %8.1f %8.1f %8.1f %9.0f %9.0f %9.0f %6.2fx %6d %8s %8s%n", p.name,
+            System.out.printf(Locale.ROOT, "%-27s %8.1f %8.1f %8.1f %8.1f %9.0f %9.0f %9.0f %6.2fx %9s %6d %8s %8s%n", p.name,
                     InspectCommand.at(o, 0.5), InspectCommand.at(o, 0.99), InspectCommand.at(oc, 0.5), InspectCommand.at(oc, 0.99),
                     InspectCommand.at(c, 0.5), InspectCommand.at(c, 0.99), p.processCpuUsPerStep, p.processCpuUsPerStep / offCpu,
+                    Double.isNaN(p.writerCpuUsPerStep) ? "-" : String.format(Locale.ROOT, "%.0f", p.writerCpuUsPerStep),
                     p.missed, p.stats == null ? "-" : String.valueOf(p.stats.exchangesDropped()),
                     p.stats == null ? "-" : String.format(Locale.ROOT, "%.0f", p.mbPerHour));
         }
@@ -321,10 +438,12 @@ public final class RecordingBench implements Callable<Integer> {
             double[] o = sorted(e.getValue().stream().flatMapToDouble(p -> Arrays.stream(p.overheadUs)).toArray());
             double[] c = sorted(e.getValue().stream().flatMapToDouble(p -> Arrays.stream(p.clientUs)).toArray());
             double cpu = e.getValue().stream().mapToDouble(Phase::processCpuUsPerStep).average().orElse(0);
+            double writer = e.getValue().stream().mapToDouble(Phase::writerCpuUsPerStep).average().orElse(Double.NaN);
             double mb = e.getValue().stream().mapToDouble(Phase::mbPerHour).average().orElse(0);
             System.out.printf(Locale.ROOT, "  %-27s rec p50 %6.1f p99 %6.1f | client p50 %6.0f p99 %6.0f | proc CPU %5.0f us/step"
-                    + " (%+.0f %% vs off)%s%n", e.getKey(), InspectCommand.at(o, 0.5), InspectCommand.at(o, 0.99),
+                    + " (%+.0f %% vs off)%s%s%n", e.getKey(), InspectCommand.at(o, 0.5), InspectCommand.at(o, 0.99),
                     InspectCommand.at(c, 0.5), InspectCommand.at(c, 0.99), cpu, 100 * (cpu / offCpu - 1),
+                    Double.isNaN(writer) ? "" : String.format(Locale.ROOT, " | writer thread %.0f us/step", writer),
                     mb > 0 ? String.format(Locale.ROOT, " | %.1f GB/hour", mb / 1000) : "");
         }
     }

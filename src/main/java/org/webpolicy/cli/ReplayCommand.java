@@ -37,6 +37,9 @@ final class ReplayCommand implements Callable<Integer> {
             + " (default: ${DEFAULT-VALUE}, the policy server's default).")
     int maxMessageBytes = MessageLimit.DEFAULT_BYTES;
 
+    @Option(names = "--max-connections", description = "Robots held at once, connected or in their handshake; one more is refused (default: ${DEFAULT-VALUE}).")
+    int maxConnections = ToolSockets.DEFAULT_MAX_CONNECTIONS;
+
     @Spec
     CommandSpec spec;
 
@@ -58,8 +61,10 @@ final class ReplayCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         new Arguments(spec).port("--port", port, true).require(Files.isRegularFile(file), "no such recording: " + file)
-                .atLeast("--max-message-bytes", maxMessageBytes, 1024);
-        ReplayServer replay = new ReplayServer(new InetSocketAddress(host, port), file, match, timing, maxMessageBytes);
+                .atLeast("--max-message-bytes", maxMessageBytes, 1024)
+                .atLeast("--max-connections", maxConnections, 1);
+        ReplayServer replay = new ReplayServer(new InetSocketAddress(host, port), file, match, timing, maxMessageBytes,
+                maxConnections);
         replay.start();
         Thread hook = new Thread(() -> {
             try {

@@ -27,6 +27,7 @@ import org.webpolicy.codec.MsgpackCodec;
 import org.webpolicy.record.RecordedConnection;
 import org.webpolicy.record.RecordedExchange;
 import org.webpolicy.record.RecordingReader;
+import org.webpolicy.transport.protocol.Envelope;
 
 /**
  * {@code webpolicy replay}'s server: answers robots with a recording's replies, byte for byte.
@@ -44,8 +45,8 @@ final class ReplayServer extends WebSocketServer {
     enum Match { ORDER, CONTENT }
 
     static final String OUT_OF_RECORDING = "The recording holds no more replies for this connection";
-    private static final String ID = "__webpolicy_id__";
-    private static final String OP = "__webpolicy_op__";
+    private static final String ID = Envelope.REQUEST_ID;
+    private static final String OP = Envelope.OP;
 
     private final Match match;
     private final boolean timing;
@@ -62,9 +63,28 @@ final class ReplayServer extends WebSocketServer {
     final String truncation;
     final int exchanges;
 
+    private final ToolSockets sockets;
+
     ReplayServer(InetSocketAddress listen, Path recording, Match match, boolean timing, int maxMessageBytes)
             throws java.io.IOException {
+        this(listen, recording, match, timing, maxMessageBytes, ToolSockets.DEFAULT_MAX_CONNECTIONS);
+    }
+
+    /** @param maxConnections robots held at once, connected or in their handshake; one more is refused */
+    ReplayServer(InetSocketAddress listen, Path recording, Match match, boolean timing, int maxMessageBytes,
+            int maxConnections) throws java.io.IOException {
+        this(listen, recording, match, timing, maxMessageBytes, maxConnections, ToolSockets.DEFAULT_HANDSHAKE_TIMEOUT);
+    }
+
+    /**
+     * @param maxConnections robots held at once, connected or in their handshake; one more is refused
+     * @param handshakeTimeout a connection whose handshake is not done by then is closed
+     */
+    ReplayServer(InetSocketAddress listen, Path recording, Match match, boolean timing, int maxMessageBytes,
+            int maxConnections, java.time.Duration handshakeTimeout) throws java.io.IOException {
         super(listen, List.of(MessageLimit.draft(maxMessageBytes)));
+        this.sockets = new ToolSockets(maxConnections, handshakeTimeout, null, "webpolicy-replay-timer");
+        setWebSocketFactory(sockets);
         this.match = match;
         this.timing = timing;
         setTcpNoDelay(true);
@@ -72,6 +92,9 @@ final class ReplayServer extends WebSocketServer {
         int n = 0;
         try (RecordingReader reader = RecordingReader.open(recording)) {
             for (RecordedExchange x = reader.next(); x != null; x = reader.next()) {
+                if (!x.sent()) {
+                    continue; // failed before it went out: the server never answered it
+                }
                 byConnection.computeIfAbsent(x.connection(), k -> new ArrayList<>()).add(x.withoutRequest());
                 if (match == Match.CONTENT) {
                     byContent.computeIfAbsent(contentKey(x.request()), k -> new ArrayList<>()).add(x.withoutRequest());
@@ -103,6 +126,7 @@ final class ReplayServer extends WebSocketServer {
     @Override
     public ServerHandshakeBuilder onWebsocketHandshakeReceivedAsServer(WebSocket conn, Draft draft, ClientHandshake request)
             throws InvalidDataException {
+        sockets.admit(conn);
         RecordedConnection recorded = connections.get((int) (nextConnection.getAndIncrement() % connections.size()));
         List<RecordedExchange> inOrder = match == Match.ORDER ? byConnection.getOrDefault(recorded.id(), List.of()) : List.of();
         conn.setAttachment(new Session(recorded, inOrder));
@@ -131,7 +155,7 @@ final class ReplayServer extends WebSocketServer {
             conn.send(match == Match.ORDER ? OUT_OF_RECORDING + " (it has "
                     + byConnection.getOrDefault(s.recorded.id(), List.of()).size() + ")"
                     : "No recorded request has this observation (" + request.length + " bytes)");
-            conn.close(CloseFrame.UNEXPECTED_CONDITION, "Internal server error. Traceback included in previous frame.");
+            conn.close(CloseFrame.UNEXPECTED_CONDITION, Envelope.ERROR_REASON);
             return;
         }
         Runnable answer = () -> answer(conn, request, x);
@@ -159,7 +183,7 @@ final class ReplayServer extends WebSocketServer {
         }
         if (x.reply() == null) {
             conn.send(x.failure() == null ? "The recorded request failed" : x.failure());
-            conn.close(CloseFrame.UNEXPECTED_CONDITION, "Internal server error. Traceback included in previous frame.");
+            conn.close(CloseFrame.UNEXPECTED_CONDITION, Envelope.ERROR_REASON);
             return;
         }
         conn.send(withRequestId(request, x.reply()));
@@ -211,7 +235,7 @@ final class ReplayServer extends WebSocketServer {
     @Override
     public void onMessage(WebSocket conn, String message) {
         conn.send("The replay server takes binary requests only");
-        conn.close(CloseFrame.UNEXPECTED_CONDITION, "Internal server error. Traceback included in previous frame.");
+        conn.close(CloseFrame.UNEXPECTED_CONDITION, Envelope.ERROR_REASON);
     }
 
     @Override
@@ -240,6 +264,10 @@ final class ReplayServer extends WebSocketServer {
     @Override
     public void stop(int timeout) throws InterruptedException {
         delays.shutdownNow();
-        super.stop(timeout);
+        try {
+            super.stop(timeout);
+        } finally {
+            sockets.close();
+        }
     }
 }

@@ -2,7 +2,7 @@ package org.webpolicy.record;
 
 import java.util.Base64;
 
-/** The little JSON the recorder writes (flat objects of numbers and strings), without a JSON library. */
+/** The little JSON the recorder writes (objects of numbers, booleans and strings), without a JSON library. */
 final class Json {
 
     private final StringBuilder out = new StringBuilder(256);
@@ -41,6 +41,11 @@ final class Json {
         } else {
             string(key(key), value);
         }
+        return this;
+    }
+
+    Json put(String key, boolean value) {
+        key(key).append(value);
         return this;
     }
 

@@ -3,16 +3,17 @@ package org.webpolicy.record;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import org.webpolicy.transport.protocol.Envelope;
 
 /**
  * What the exchange record needs of a request without decoding it: whether it is a msgpack map,
- * and the string under {@code __webpolicy_op__} when it has one. Skips values by their lengths
+ * and the string under {@link Envelope#OP} when it has one. Skips values by their lengths
  * and reads nothing else, across the segments as they are: a camera observation's array bytes are
  * never touched, wherever they live (a pooled direct buffer, the caller's arrays).
  */
 final class MessageHead {
 
-    static final String OP_KEY = "__webpolicy_op__";
+    static final String OP_KEY = Envelope.OP;
     private static final byte[] OP_KEY_UTF8 = OP_KEY.getBytes(StandardCharsets.UTF_8);
     /** Deeper nesting than any request of ours: past it the message is treated as not a map. */
     private static final int MAX_DEPTH = 64;

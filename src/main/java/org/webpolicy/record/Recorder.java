@@ -84,11 +84,16 @@ public final class Recorder implements AutoCloseable {
      * writer, as is a lent one ({@code lease}: run once the request and the reply are written).
      */
     record Exchanged(long connection, List<ByteBuffer> request, CapturedRequest captured, List<ByteBuffer> reply, String failure,
-            long requestNanos, long replyNanos, long bytes, Runnable lease) implements Entry {
+            long requestNanos, long replyNanos, long bytes, Runnable lease, boolean sent) implements Entry {
 
         Exchanged(long connection, List<ByteBuffer> request, CapturedRequest captured, List<ByteBuffer> reply, String failure,
                 long requestNanos, long replyNanos, long bytes) {
-            this(connection, request, captured, reply, failure, requestNanos, replyNanos, bytes, null);
+            this(connection, request, captured, reply, failure, requestNanos, replyNanos, bytes, null, true);
+        }
+
+        Exchanged(long connection, List<ByteBuffer> request, CapturedRequest captured, List<ByteBuffer> reply, String failure,
+                long requestNanos, long replyNanos, long bytes, Runnable lease) {
+            this(connection, request, captured, reply, failure, requestNanos, replyNanos, bytes, lease, true);
         }
 
         /** Gives a captured request's buffer back to its client, a lent one to its server; nothing for other requests. */
@@ -241,6 +246,25 @@ public final class Recorder implements AutoCloseable {
     public void failed(long connection, List<ByteBuffer> request, String failure, long requestNanos, long failedNanos) {
         offerExchange(new Exchanged(connection, request, null, null, Objects.requireNonNull(failure, "failure"),
                 requestNanos, failedNanos, size(request)));
+    }
+
+    /**
+     * A request that failed before anything of it went on the wire (its observation could not be
+     * encoded, the connection was gone): recorded with what is known of it, marked as not sent
+     * ({@link RecordedExchange#sent()}), so a replay does not expect it. Queued or dropped as
+     * {@link #exchanged} is.
+     *
+     * @param connection the connection's id
+     * @param request what is known of the request: the observation as the codec encodes it, or
+     *     nothing (an empty list) when it could not be encoded
+     * @param failure what went wrong
+     * @param requestNanos when the request was made ({@link System#nanoTime()})
+     * @param failedNanos when it failed ({@link System#nanoTime()})
+     */
+    public void failedBeforeSending(long connection, List<ByteBuffer> request, String failure, long requestNanos,
+            long failedNanos) {
+        offerExchange(new Exchanged(connection, request, null, null, Objects.requireNonNull(failure, "failure"),
+                requestNanos, failedNanos, size(request), null, false));
     }
 
     /**

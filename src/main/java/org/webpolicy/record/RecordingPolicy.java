@@ -12,6 +12,11 @@ import org.webpolicy.policy.Policy;
 import org.webpolicy.transport.frame.CapturedRequest;
 import org.webpolicy.transport.frame.ClientCapture;
 import org.webpolicy.transport.PolicyClient;
+import org.webpolicy.transport.protocol.Envelope;
+import org.webpolicy.transport.protocol.Headers;
+import org.webpolicy.transport.protocol.Reply;
+import org.webpolicy.transport.protocol.Request;
+import org.webpolicy.transport.protocol.WireMessages;
 
 /**
  * Any {@link Policy} whose steps and resets are recorded: on a robot around a {@code PolicyClient}
@@ -25,7 +30,13 @@ import org.webpolicy.transport.PolicyClient;
  * step is dropped and counted like any other the recorder cannot keep.
  *
  * <p>Around anything else, each step's observation and action are encoded with the codec on the
- * calling thread by reference (array bytes are not copied) and queued.
+ * calling thread by reference (array bytes are not copied) and queued: the bare observation and
+ * action, or, around a policy that takes a continuation, the envelopes our client and server
+ * would exchange for it, the continuation included.
+ *
+ * <p>A call that fails before anything went on the wire (an observation the codec cannot carry,
+ * a client whose connection is gone) is recorded too, as not sent
+ * ({@link RecordedExchange#sent()}), with the error and what was known of the request.
  *
  * <p>The whole wrapper is one recorded connection; its metadata is the wrapped policy's.
  * Closing it closes the wrapped policy, not the recorder.
@@ -33,16 +44,22 @@ import org.webpolicy.transport.PolicyClient;
 public final class RecordingPolicy implements Policy {
 
     private static final MsgpackCodec CODEC = new MsgpackCodec();
-    private static final List<ByteBuffer> RESET_ACK = CODEC.encode(Map.of("__webpolicy_reset_ack__", true));
+    private static final List<ByteBuffer> RESET_ACK = CODEC.encode(Map.of(Envelope.RESET_ACK, true));
     /** What our server's handshake says, which a replay then says too: envelopes, request ids echoed. */
     private static final Map<String, String> ENVELOPE_HANDSHAKE =
-            Map.of("X-Webpolicy-Protocol", "envelope", "X-Webpolicy-Request-Id", "echo");
+            Map.of(Headers.PROTOCOL, Headers.ENVELOPE, Headers.REQUEST_ID, Headers.ECHO);
 
     private final Policy policy;
     private final Recorder recorder;
     private final long connection;
     /** Armed around each call of a {@link PolicyClient}; null around anything else. */
     private final ClientCapture capture;
+    /**
+     * Around a policy (not a client) that takes a continuation: steps are recorded as our client
+     * would send them to our server for it (envelopes, the continuation under its key) and the
+     * replies as that server answers, so a replay gives a client the continuation's echo it checks.
+     */
+    private final boolean envelope;
 
     /**
      * Wraps {@code policy}; asks it for its metadata once, now, for the recording.
@@ -77,7 +94,12 @@ public final class RecordingPolicy implements Policy {
             handshake = h;
         } else {
             this.capture = null;
+            if (policy.acceptsContinuation()) {
+                handshake = Map.of(Headers.PROTOCOL, Headers.ENVELOPE, Headers.REQUEST_ID, Headers.ECHO,
+                        Headers.CONTINUATION, Headers.CONTINUATION_VERSION);
+            }
         }
+        this.envelope = capture == null && policy.acceptsContinuation();
         this.connection = recorder.connectionOpened(policy.getClass().getSimpleName(), handshake,
                 CODEC.encode(metadata == null ? Map.of() : metadata));
     }
@@ -93,18 +115,37 @@ public final class RecordingPolicy implements Policy {
             return captured(observation, continuation);
         }
         long t0 = System.nanoTime();
-        List<ByteBuffer> request = CODEC.encode(observation);
+        List<ByteBuffer> request;
+        String unencodable = null;
+        try {
+            request = CODEC.encode(envelope ? WireMessages.value(Request.step(observation, continuation)) : observation);
+        } catch (RuntimeException e) {
+            // The policy is called all the same: recording never changes what the caller gets.
+            request = null;
+            unencodable = "the observation cannot be encoded: " + e.getMessage();
+        }
         Map<String, Object> action;
         try {
             action = continuation == null ? policy.step(observation) : policy.step(observation, continuation);
         } catch (RuntimeException e) {
-            recorder.failed(connection, request, String.valueOf(e.getMessage()), t0, System.nanoTime());
+            if (request != null) {
+                recorder.failed(connection, request, String.valueOf(e.getMessage()), t0, System.nanoTime());
+            } else {
+                recorder.failedBeforeSending(connection, List.of(), unencodable + "; then: " + e.getMessage(), t0,
+                        System.nanoTime());
+            }
             throw e;
         }
         long t1 = System.nanoTime();
+        if (request == null) {
+            recorder.failedBeforeSending(connection, List.of(), unencodable, t0, t1);
+            return action;
+        }
         List<ByteBuffer> reply;
         try {
-            reply = CODEC.encode(action);
+            reply = CODEC.encode(envelope
+                    ? WireMessages.value(Reply.step(action, continuation == null ? null : Reply.Echo.of(continuation), null))
+                    : action);
         } catch (RuntimeException e) {
             return action; // an action the codec cannot encode is the caller's business, not the recording's
         }
@@ -120,17 +161,21 @@ public final class RecordingPolicy implements Policy {
         try {
             action = continuation == null ? policy.step(observation) : policy.step(observation, continuation);
         } catch (RuntimeException e) {
-            handOff(t0, String.valueOf(e.getMessage()));
+            handOff(t0, String.valueOf(e.getMessage()), () -> observation);
             throw e;
         } finally {
             capture.disarm();
         }
-        handOff(t0, null);
+        handOff(t0, null, null);
         return action;
     }
 
-    /** Gives what the capture caught to the recorder; a request sent but not caught counts as dropped. */
-    private void handOff(long t0, String failure) {
+    /**
+     * Gives what the capture caught to the recorder; a request sent but not caught counts as
+     * dropped, one that failed before it was sent is recorded as such with {@code unsent}'s
+     * encoding (the observation, or a reset's envelope).
+     */
+    private void handOff(long t0, String failure, java.util.function.Supplier<Object> unsent) {
         long t1 = System.nanoTime();
         CapturedRequest request = capture.takeRequest();
         ByteBuffer reply = capture.reply();
@@ -139,8 +184,19 @@ public final class RecordingPolicy implements Policy {
         if (request == null) {
             if (missed) {
                 recorder.droppedBeforeHandOff();
+            } else if (failure != null && unsent != null) {
+                // Failing is the rare path: encoding what was known costs the caller nothing in the steady state.
+                List<ByteBuffer> known;
+                String why = failure;
+                try {
+                    known = CODEC.encode(unsent.get());
+                } catch (RuntimeException e) {
+                    known = List.of();
+                    why = failure + " (the request cannot be encoded: " + e.getMessage() + ")";
+                }
+                recorder.failedBeforeSending(connection, known, why, t0, t1);
             }
-            return; // nothing went out (a value the wire cannot carry, a closed client): nothing to record
+            return; // nothing went out and nothing failed (a wrapper that did not call the client): nothing to record
         }
         if (failure == null && reply != null) {
             recorder.exchanged(connection, request, reply, t0, t1);
@@ -157,21 +213,16 @@ public final class RecordingPolicy implements Policy {
             try {
                 policy.reset(payload);
             } catch (RuntimeException e) {
-                handOff(t0, String.valueOf(e.getMessage()));
+                handOff(t0, String.valueOf(e.getMessage()), () -> WireMessages.value(Request.reset(payload)));
                 throw e;
             } finally {
                 capture.disarm();
             }
-            handOff(t0, null);
+            handOff(t0, null, null);
             return;
         }
-        Map<String, Object> envelope = new LinkedHashMap<>();
-        envelope.put("__webpolicy_op__", "reset");
-        if (payload != null && !payload.isEmpty()) {
-            envelope.put("payload", payload);
-        }
         long t0 = System.nanoTime();
-        List<ByteBuffer> request = CODEC.encode(envelope);
+        List<ByteBuffer> request = CODEC.encode(WireMessages.value(Request.reset(payload)));
         policy.reset(payload);
         recorder.exchanged(connection, request, RESET_ACK, t0, System.nanoTime());
     }

@@ -108,7 +108,7 @@ public final class RecordingReader implements Closeable {
         }
         return new RecordedExchange(seq, number(e, "connection"), number(e, "index"), (String) e.get("form"),
                 (String) e.get("op"), request, reply, (String) e.get("failure"), number(e, "request_time_ns"),
-                number(e, "reply_time_ns"), Map.copyOf(timing));
+                number(e, "reply_time_ns"), Map.copyOf(timing), request.length, !Boolean.FALSE.equals(e.get("sent")));
     }
 
     private static long number(Map<String, Object> e, String key) {

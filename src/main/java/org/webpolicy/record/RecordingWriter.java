@@ -13,6 +13,8 @@ import org.webpolicy.codec.MsgpackCodec;
 import org.webpolicy.image.compression.ImageCodec;
 import org.webpolicy.image.compression.ImageCompression;
 import org.webpolicy.mcap.McapWriter;
+import org.webpolicy.transport.protocol.Envelope;
+import org.webpolicy.transport.protocol.WireForm;
 
 /**
  * The writer thread's side of a {@link Recorder}: turns queued entries into MCAP messages on the
@@ -25,7 +27,8 @@ final class RecordingWriter {
             + "\"connection\":{\"type\":\"integer\"},\"index\":{\"type\":\"integer\"},\"form\":{\"type\":\"string\"},"
             + "\"op\":{\"type\":\"string\"},\"request_bytes\":{\"type\":\"integer\"},\"reply_bytes\":{\"type\":\"integer\"},"
             + "\"request_time_ns\":{\"type\":\"integer\"},\"reply_time_ns\":{\"type\":\"integer\"},"
-            + "\"latency_ms\":{\"type\":\"number\"},\"server_timing\":{\"type\":\"object\"},\"failure\":{\"type\":\"string\"}}}";
+            + "\"latency_ms\":{\"type\":\"number\"},\"server_timing\":{\"type\":\"object\"},\"failure\":{\"type\":\"string\"},"
+            + "\"sent\":{\"type\":\"boolean\"}}}";
 
     private static final String EVENT_SCHEMA = "{\"title\":\"webpolicy.Event\",\"type\":\"object\",\"properties\":{"
             + "\"event\":{\"type\":\"string\"},\"connection\":{\"type\":\"integer\"},\"robot\":{\"type\":\"string\"},"
@@ -131,17 +134,18 @@ final class RecordingWriter {
         MessageHead.Head head = MessageHead.of(message);
         Json json = new Json().put("connection", x.connection()).put("index", index);
         if (head.map()) {
-            json.put("form", head.op() == null ? "raw" : "envelope").put("op", head.op() == null ? "step" : head.op());
+            json.put("form", form(head.op() == null ? WireForm.RAW : WireForm.ENVELOPE))
+                    .put("op", head.op() == null ? Envelope.OP_STEP : head.op());
         } else {
             json.put("form", "unknown").put("op", (String) null);
         }
         List<CameraImage> images = new ArrayList<>();
-        boolean step = head.map() && (head.op() == null || "step".equals(head.op()));
+        boolean step = head.map() && (head.op() == null || Envelope.OP_STEP.equals(head.op()));
         if (cameraImages && step && x.requestNanos() - lastCameraScan >= cameraPeriodNanos) {
             lastCameraScan = x.requestNanos();
             Object requestValue = decodeOrNull(ByteBuffer.wrap(contiguous(message)));
             if (requestValue instanceof Map<?, ?> map) {
-                Map<?, ?> observation = head.op() == null ? map : map.get("obs") instanceof Map<?, ?> obs ? obs : null;
+                Map<?, ?> observation = head.op() == null ? map : map.get(Envelope.OBS) instanceof Map<?, ?> obs ? obs : null;
                 if (observation != null) {
                     findCameras(observation, "", x.requestNanos(), images);
                 }
@@ -162,7 +166,7 @@ final class RecordingWriter {
         json.put("request_bytes", requestBytes).put("reply_bytes", replyBytes)
                 .put("request_time_ns", t0).put("reply_time_ns", t1)
                 .put("latency_ms", (x.replyNanos() - x.requestNanos()) / 1e6);
-        if (replyValue instanceof Map<?, ?> r && r.get("server_timing") instanceof Map<?, ?> timing) {
+        if (replyValue instanceof Map<?, ?> r && r.get(Envelope.SERVER_TIMING) instanceof Map<?, ?> timing) {
             Json st = new Json();
             for (Map.Entry<?, ?> e : timing.entrySet()) {
                 if (e.getValue() instanceof Number n) {
@@ -174,10 +178,18 @@ final class RecordingWriter {
         if (x.failure() != null) {
             json.put("failure", x.failure());
         }
+        if (!x.sent()) {
+            json.put("sent", false);
+        }
         mcap.addMessage(exchange, seq, t0, t0, utf8(json.toString()));
         for (CameraImage image : images) {
             writeImage(image.key(), image.data(), image.format(), t0);
         }
+    }
+
+    /** The exchange record's name of a form: the enum's, in lower case. */
+    static String form(WireForm form) {
+        return form.name().toLowerCase(java.util.Locale.ROOT);
     }
 
     /** A message's bytes in one array of their own. */

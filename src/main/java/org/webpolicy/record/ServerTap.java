@@ -5,13 +5,14 @@ import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import org.webpolicy.transport.ExchangeTap;
+import org.webpolicy.transport.protocol.Headers;
 
 /** A server's {@link ExchangeTap} that records into a {@link Recorder}: one recorded connection per robot address. */
 final class ServerTap implements ExchangeTap {
 
     /** What our server's handshake tells a client: envelopes welcome, request ids echoed. */
     private static final java.util.Map<String, String> OUR_SERVER_HANDSHAKE =
-            java.util.Map.of("X-Webpolicy-Protocol", "envelope", "X-Webpolicy-Request-Id", "echo");
+            java.util.Map.of(Headers.PROTOCOL, Headers.ENVELOPE, Headers.REQUEST_ID, Headers.ECHO);
 
     private final Recorder recorder;
     private final ConcurrentHashMap<SocketAddress, Long> connections = new ConcurrentHashMap<>();

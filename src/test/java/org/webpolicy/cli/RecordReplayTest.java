@@ -27,8 +27,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.webpolicy.array.NdArray;
 import org.webpolicy.codec.MsgpackCodec;
+import org.webpolicy.policy.Continuation;
 import org.webpolicy.policy.Policy;
 import org.webpolicy.record.RecordedExchange;
+import org.webpolicy.record.Recorder;
+import org.webpolicy.record.RecordingPolicy;
 import org.webpolicy.record.RecordingReader;
 import org.webpolicy.transport.PolicyClient;
 import org.webpolicy.transport.PolicyServer;
@@ -297,6 +300,61 @@ class RecordReplayTest {
                     return payload.length >= 2 ? ((payload[0] & 0xff) << 8) | (payload[1] & 0xff) : -1;
                 }
             }
+        }
+    }
+
+    /** Takes a continuation; its action's first value is the continuation's cursor (or -1 without one). */
+    static final class ContinuingPolicy implements Policy {
+        @Override
+        public Map<String, Object> step(Map<String, Object> observation) {
+            return step(observation, null);
+        }
+
+        @Override
+        public Map<String, Object> step(Map<String, Object> observation, Continuation continuation) {
+            float first = continuation == null ? -1 : continuation.cursor();
+            return Map.of("actions", NdArray.ofFloat32(new float[] {first, 1, 2, 3}, 2, 2));
+        }
+
+        @Override
+        public boolean acceptsContinuation() {
+            return true;
+        }
+    }
+
+    /**
+     * A recording made around a local policy that takes continuations, with a step that could not
+     * be encoded between two others: the replay skips the step nothing ever sent, and our client,
+     * stepping with the same continuation, gets the recorded action and the echo it checks.
+     */
+    @Test
+    void replaySkipsWhatWasNeverSentAndServesARecordedContinuationToAClient() throws Exception {
+        Path file = dir.resolve("local.mcap");
+        Continuation continuation = new Continuation(2, NdArray.ofFloat32(new float[] {0.5f, 0.25f, 1, 2}, 2, 2), 5, 99L, 7);
+        Map<String, Object> unencodable = new LinkedHashMap<>(observation(2));
+        unencodable.put("clock", new Object());
+        try (Recorder recorder = Recorder.builder(file).build();
+                RecordingPolicy robot = new RecordingPolicy(new ContinuingPolicy(), recorder)) {
+            robot.step(observation(1));
+            robot.step(unencodable); // the policy answers; the recording keeps the failure to encode, as not sent
+            robot.step(observation(3), continuation);
+        }
+        try (RecordingReader r = RecordingReader.open(file)) {
+            List<Boolean> sent = new ArrayList<>();
+            for (RecordedExchange x = r.next(); x != null; x = r.next()) {
+                sent.add(x.sent());
+            }
+            assertEquals(List.of(true, false, true), sent);
+        }
+        ReplayCommand replay = start("replay", ReplayCommand.class, "replay", file.toString(), "--port", "0");
+        try (PolicyClient client = PolicyClient.builder().uri("ws://127.0.0.1:" + replay.server.getPort()).reconnect(false)
+                .build().connect()) {
+            assertTrue(client.acceptsContinuation(), "the replay announces the continuation, as recorded");
+            assertEquals(-1f, ((NdArray) client.step(observation(1)).get("actions")).toFloatArray()[0]);
+            Map<String, Object> action = client.step(observation(3), continuation);
+            assertEquals(5f, ((NdArray) action.get("actions")).toFloatArray()[0], "the continued step's recorded action");
+        } finally {
+            replay.stop();
         }
     }
 
