@@ -50,11 +50,14 @@ import org.webpolicy.transport.server.ServerThreads;
  * <h2>Threading</h2>
  * Network I/O never waits for the policy: the WebSocket library's threads accept connections and
  * do their handshakes; after it, a connection's socket ({@code ws://}, or {@code wss://} through
- * the JDK's TLS engine) is read and decoded on the server's own I/O loop thread
- * ({@code webpolicy-io-1}), and its replies are written by the worker that produced them (what
- * the socket does not take at once is finished by the loop). Requests run on a worker pool, so
+ * the JDK's TLS engine) is read and decoded on the server's own I/O loop ({@code webpolicy-io-1}
+ * and its followers {@code webpolicy-io-1-2}, ...: one thread leads the selector at a time), and
+ * its replies are written by the thread that produced them (what the socket does not take at once
+ * is finished by the loop). The loop's thread that read a request answers it itself once it has
+ * handed the selector to a parked follower; otherwise requests run on a worker pool. Either way,
  * pings, health checks, handshakes and other connections are served while a policy call takes
- * seconds. Each connection's requests are
+ * seconds, and at most {@link PolicyServerBuilder#maxConcurrentRequests} requests are answered at
+ * once. Each connection's requests are
  * answered in order. Calls into the policy are serialized unless {@link Policy#isThreadSafe()}
  * says otherwise.
  *
@@ -322,8 +325,11 @@ public final class PolicyServer implements AutoCloseable {
         endpoint.startClosing();
         try {
             // Requests already queued see the flag and fail fast; those running are waited for.
+            long graceEnds = System.nanoTime() + options.shutdown().shutdownGrace().toNanos();
             workers.shutdown();
             workers.awaitTermination(options.shutdown().shutdownGrace().toNanos(), TimeUnit.NANOSECONDS);
+            // Requests answered by the I/O loop's own threads (leader/followers) within the same grace.
+            endpoint.awaitLoopAnswers(graceEnds - System.nanoTime());
             endpoint.stopAndCut();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -102,7 +102,8 @@ class FaultTest {
                 return Map.of("action", new int[] {1, 2, 3});
             }
             if ("nested".equals(fault)) {
-                return Map.of("a", Map.of("b", List.of(1L, Thread.currentThread())));
+                // A plain Thread, whichever of the server's threads (a worker, a loop thread) answers.
+                return Map.of("a", Map.of("b", List.of(1L, new Thread(() -> { }))));
             }
             if ("large".equals(fault)) {
                 return Map.of("big", NdArray.zeros(DType.FLOAT32, 16, 1024, 1024)); // 64 MiB

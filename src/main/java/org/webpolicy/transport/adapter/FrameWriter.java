@@ -245,8 +245,10 @@ public final class FrameWriter {
             int ops = on ? SelectionKey.OP_READ | SelectionKey.OP_WRITE : SelectionKey.OP_READ;
             if (k.interestOps() != ops) {
                 k.interestOps(ops);
-                if (on && !IoLoop.onLoopThread()) {
-                    k.selector().wakeup(); // a sleeping selector sees a new interest only when woken
+                if (on && !IoLoop.leading()) {
+                    // A sleeping selector sees a new interest only when woken; a loop thread
+                    // answering a request is not the one that selects next.
+                    k.selector().wakeup();
                 }
             }
         } catch (CancelledKeyException e) {

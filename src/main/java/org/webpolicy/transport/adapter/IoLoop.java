@@ -12,26 +12,42 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import org.java_websocket.framing.CloseFrame;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.webpolicy.transport.server.ReadTurn;
 import org.webpolicy.transport.server.RequestRunner;
 
 /**
- * Reads and writes the sockets of owned connections ({@link OwnedSocket}) on a thread of its own,
- * one {@link Selector} per loop. Each read lands in one direct scratch buffer (the socket read
- * fills it without a temporary copy) and is decoded at once, on this thread: the frame decoder
- * copies and unmasks the bytes into the message's own buffer, within the inbound budget, so the
- * scratch buffer is free again when {@code decode} returns. No decoder thread, no buffer pool.
+ * Reads and writes the sockets of owned connections ({@link OwnedSocket}), one {@link Selector}
+ * per loop. Each read lands in one direct scratch buffer (the socket read fills it without a
+ * temporary copy) and is decoded at once, on the reading thread: the frame decoder copies and
+ * unmasks the bytes into the message's own buffer, within the inbound budget, so the scratch
+ * buffer is free again when {@code decode} returns. No decoder thread, no buffer pool.
  * A {@code wss://} connection is read through its {@link TlsChannel}, which decrypts straight into
  * the scratch buffer: the same path, the same bounds.
  *
- * <p>The loop never runs a policy: a complete request goes to the worker pool
- * ({@link RequestRunner}), so a slow policy stalls no socket. A connection gets a bounded number
- * of reads per turn, so one that sends without pause does not starve the others. Decoding a
- * connection's bytes is charged to the inbound budget before it allocates, and an
- * {@link OutOfMemoryError} while decoding them anyway cuts that connection only
+ * <h2>Leader and followers</h2>
+ * The loop has one thread plus {@code followers} more (0: one thread, as a plain loop). One thread
+ * at a time leads: it alone selects, reads, decodes and touches the loop's state (the scratch
+ * buffer, the selected keys, the TLS channels' reading side); the others are parked or answering a
+ * request. When a turn's reads complete requests ({@link ReadTurn}) and a follower is parked, the
+ * leader hands the selector to that follower and answers one of them itself (decode, policy,
+ * encode, write), so the follower's wake-up overlaps the policy call instead of preceding it and
+ * the reply leaves without a thread hand-off. A slow policy holds only that thread: the new leader
+ * goes on reading, writing, answering pings and closing every socket of the loop. With no follower
+ * parked, or other requests being answered already, the requests go to the worker pool ({@link RequestRunner}) and
+ * the leader keeps the selector, so it never goes unled. The hand-over happens between turns, under
+ * one lock: everything a leader wrote is seen by the next. Threads: {@code 1 + followers}, all
+ * started with the loop and kept until it closes.
+ *
+ * <p>A connection gets a bounded number of reads per turn, so one that sends without pause does
+ * not starve the others. Decoding a connection's bytes is charged to the inbound budget before it
+ * allocates, and an {@link OutOfMemoryError} while decoding them anyway cuts that connection only
  * ({@link org.webpolicy.transport.server.ServerWire#outOfMemory}); any other Error here takes the
  * server down, as one on the library's threads does.
  */
@@ -44,22 +60,40 @@ public final class IoLoop implements AutoCloseable {
     static final int READS_PER_TURN = 4;
 
     private final Selector selector;
-    private final Thread thread;
+    private final LoopThread[] threads;
     private final ByteBuffer scratch = ByteBuffer.allocateDirect(SCRATCH_BYTES);
     private final Queue<OwnedSocket> arriving = new ConcurrentLinkedQueue<>();
     private final Queue<Runnable> closes = new ConcurrentLinkedQueue<>();
     /**
      * TLS connections holding bytes read and not yet given out (their turn's reads ran out, or the
      * hand-over left some): read again next turn, without waiting for the socket, which may have
-     * nothing more to say. Only the loop's thread touches it.
+     * nothing more to say. Only the leading thread touches it.
      */
     private List<SelectionKey> again = new ArrayList<>();
     private List<SelectionKey> againNext = new ArrayList<>();
     private final Consumer<Throwable> onFatal;
     private volatile boolean closed;
+    /** The requests completed in the current turn; the leader's, like the scratch buffer. */
+    private final ReadTurn turn = new ReadTurn();
 
-    /** The loop's thread: the writer asks for write interest without a wake-up from it. */
+    /** Guards the lead and the counts below; the hand-over of the lead passes through it. */
+    private final ReentrantLock lead = new ReentrantLock();
+    /** Signalled when the lead is free, when an answer ends, and when the loop closes. */
+    private final Condition changed = lead.newCondition();
+    /** Whether a thread leads (or is about to: the lead was taken and not yet given back). */
+    private boolean led;
+    /** Threads waiting for the lead. */
+    private int parked;
+    /** Threads of this loop answering a request now. */
+    private int answering;
+    /** Whether {@link #closeAll} ran. */
+    private boolean finished;
+
+    /** A thread of a loop: the writer asks the selector for write interest without a wake-up from its leader. */
     private static final class LoopThread extends Thread {
+        /** Whether this thread leads its loop now; read and written by this thread only. */
+        boolean leading;
+
         LoopThread(Runnable r, String name) {
             super(r, name);
             setDaemon(true);
@@ -67,22 +101,50 @@ public final class IoLoop implements AutoCloseable {
     }
 
     /**
-     * Opens the selector and starts the thread.
+     * Opens the selector and starts one thread, which leads alone.
      *
      * @param name the thread's name
      * @param onFatal told of an Error on the loop; the server goes down
      * @throws IOException when no selector can be opened
      */
     public IoLoop(String name, Consumer<Throwable> onFatal) throws IOException {
+        this(name, 0, onFatal);
+    }
+
+    /**
+     * Opens the selector and starts {@code 1 + followers} threads.
+     *
+     * @param name the first thread's name; followers are named after it ({@code name-2}, ...)
+     * @param followers threads that take the selector over while the leader answers a request
+     * @param onFatal told of an Error on the loop; the server goes down
+     * @throws IOException when no selector can be opened
+     */
+    public IoLoop(String name, int followers, Consumer<Throwable> onFatal) throws IOException {
+        if (followers < 0) {
+            throw new IllegalArgumentException("followers must be at least 0, got " + followers);
+        }
         this.selector = Selector.open();
         this.onFatal = onFatal;
-        this.thread = new LoopThread(this::run, name);
-        thread.start();
+        this.threads = new LoopThread[1 + followers];
+        for (int i = 0; i < threads.length; i++) {
+            threads[i] = new LoopThread(this::run, i == 0 ? name : name + "-" + (i + 1));
+        }
+        for (LoopThread t : threads) {
+            t.start();
+        }
     }
 
     /** True on any I/O loop's thread. */
     static boolean onLoopThread() {
         return Thread.currentThread() instanceof LoopThread;
+    }
+
+    /**
+     * True on the thread leading a loop now: it selects again before it sleeps, so a new interest
+     * or a close it makes needs no wake-up. A loop thread answering a request is not leading.
+     */
+    static boolean leading() {
+        return Thread.currentThread() instanceof LoopThread t && t.leading;
     }
 
     /** Takes a connection whose earlier reads are all decoded: the loop reads it from now on. */
@@ -117,35 +179,71 @@ public final class IoLoop implements AutoCloseable {
 
     /** Wakes the loop (e.g. to let go of a closed socket). */
     void wakeup() {
-        if (!onLoopThread()) {
+        if (!leading()) {
             selector.wakeup();
         }
     }
 
+    /** A thread of the loop: leads when the lead is free, answers what it kept, and again. */
     private void run() {
+        LoopThread me = (LoopThread) Thread.currentThread();
+        while (takeLead()) {
+            Runnable answer;
+            me.leading = true;
+            turn.open();
+            try {
+                answer = leadTurns();
+            } finally {
+                turn.close();
+                me.leading = false;
+            }
+            if (answer == null) {
+                return; // closed
+            }
+            answer(answer);
+        }
+    }
+
+    /**
+     * Waits until the lead is free and takes it; false when the loop is closed and its connections
+     * are closed (or being closed by the thread that leads).
+     */
+    private boolean takeLead() {
+        lead.lock();
+        try {
+            while (led && !closed) {
+                parked++;
+                try {
+                    changed.awaitUninterruptibly();
+                } finally {
+                    parked--;
+                }
+            }
+            if (led || finished) {
+                return false;
+            }
+            led = true; // closed but nobody closed the connections yet: this thread does
+            return true;
+        } finally {
+            lead.unlock();
+        }
+    }
+
+    /**
+     * Leads turn after turn; returns the connection's turn to answer once the selector is handed
+     * to a follower, or null once the loop is closed (its connections closed, the lead let go).
+     */
+    private Runnable leadTurns() {
         try {
             while (!closed) {
-                if (again.isEmpty()) {
-                    selector.select();
-                } else {
-                    selector.selectNow();
+                turn();
+                if (!turn.isEmpty()) {
+                    Runnable mine = turn.dispatch(followerParked());
+                    if (mine != null) {
+                        handOver();
+                        return mine;
+                    }
                 }
-                register();
-                runCloses();
-                List<SelectionKey> buffered = again;
-                again = againNext;
-                againNext = buffered;
-                Iterator<SelectionKey> keys = selector.selectedKeys().iterator();
-                while (keys.hasNext()) {
-                    SelectionKey key = keys.next();
-                    keys.remove();
-                    buffered.remove(key); // served now
-                    serve(key, true);
-                }
-                for (SelectionKey key : buffered) {
-                    serve(key, false);
-                }
-                buffered.clear();
             }
         } catch (ClosedSelectorException e) {
             // closed with the server
@@ -153,8 +251,124 @@ public final class IoLoop implements AutoCloseable {
             fatal(e);
         } catch (VirtualMachineError | LinkageError e) {
             fatal(e);
+        }
+        turn.dispatch(false); // requests of a turn cut short: refused by the stopped pool, or run
+        closeAll();
+        lead.lock();
+        try {
+            led = false;
+            changed.signalAll();
         } finally {
-            closeAll();
+            lead.unlock();
+        }
+        return null;
+    }
+
+    private void turn() throws IOException {
+        if (again.isEmpty()) {
+            selector.select();
+        } else {
+            selector.selectNow();
+        }
+        register();
+        runCloses();
+        List<SelectionKey> buffered = again;
+        again = againNext;
+        againNext = buffered;
+        Iterator<SelectionKey> keys = selector.selectedKeys().iterator();
+        while (keys.hasNext()) {
+            SelectionKey key = keys.next();
+            keys.remove();
+            buffered.remove(key); // served now
+            serve(key, true);
+        }
+        for (SelectionKey key : buffered) {
+            serve(key, false);
+        }
+        buffered.clear();
+    }
+
+    private boolean followerParked() {
+        lead.lock();
+        try {
+            return parked > 0 && !closed;
+        } finally {
+            lead.unlock();
+        }
+    }
+
+    /**
+     * Gives the lead to a parked follower: this thread answers a request now. Only the leader
+     * takes followers out of the park, so the one counted by {@link #followerParked} is still
+     * there (or another thread takes the lead first, which is as good).
+     */
+    private void handOver() {
+        lead.lock();
+        try {
+            led = false;
+            answering++;
+            changed.signal();
+        } finally {
+            lead.unlock();
+        }
+    }
+
+    private void answer(Runnable answer) {
+        try {
+            answer.run();
+        } catch (RuntimeException e) {
+            // The request's own failures are reported to its client where it runs; this is a bug
+            // around it: logged, and the thread goes back to the loop.
+            log.error("Answering a request on {} failed: {}", Thread.currentThread().getName(), e.toString());
+        } catch (Error e) {
+            fatal(e);
+        } finally {
+            // An interrupt the call left set would make every select of this thread return at
+            // once; a pool's worker has it cleared between tasks the same way.
+            Thread.interrupted();
+            lead.lock();
+            try {
+                answering--;
+                changed.signalAll();
+            } finally {
+                lead.unlock();
+            }
+        }
+    }
+
+    /**
+     * Waits until no thread of the loop answers a request, or {@code nanos} have passed.
+     *
+     * @param nanos the most to wait
+     * @return true when none answers
+     * @throws InterruptedException when interrupted while waiting
+     */
+    public boolean awaitAnswers(long nanos) throws InterruptedException {
+        lead.lock();
+        try {
+            while (answering > 0) {
+                if (nanos <= 0) {
+                    return false;
+                }
+                nanos = changed.awaitNanos(nanos);
+            }
+            return true;
+        } finally {
+            lead.unlock();
+        }
+    }
+
+    /**
+     * Threads of this loop answering a request now (for tests).
+     *
+     * @return the count
+     */
+    public int answering() {
+        lead.lock();
+        try {
+            return answering;
+        } finally {
+            lead.unlock();
         }
     }
 
@@ -162,7 +376,7 @@ public final class IoLoop implements AutoCloseable {
         if (closed) {
             return;
         }
-        log.error("I/O loop {} failed: {}", thread.getName(), e.toString());
+        log.error("I/O loop {} failed: {}", Thread.currentThread().getName(), e.toString());
         onFatal.accept(e);
     }
 
@@ -248,9 +462,18 @@ public final class IoLoop implements AutoCloseable {
         }
     }
 
-    /** Closes every connection the loop still serves, and the selector. */
+    /** Closes every connection the loop still serves, and the selector; on the leading thread. */
     private void closeAll() {
         closed = true;
+        lead.lock();
+        try {
+            if (finished) {
+                return;
+            }
+            finished = true;
+        } finally {
+            lead.unlock();
+        }
         try {
             for (SelectionKey key : selector.keys()) {
                 if (key.attachment() instanceof OwnedSocket conn) {
@@ -272,13 +495,26 @@ public final class IoLoop implements AutoCloseable {
         }
     }
 
-    /** Stops the loop; every connection it served is closed. Waits up to a second for the thread. */
+    /**
+     * Stops the loop; every connection it served is closed. Waits up to a second for its threads
+     * that do not answer a request (one that does leaves once its answer is written).
+     */
     @Override
     public void close() throws InterruptedException {
         closed = true;
         selector.wakeup();
-        if (!onLoopThread()) {
-            thread.join(1000);
+        lead.lock();
+        try {
+            changed.signalAll();
+        } finally {
+            lead.unlock();
+        }
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+        for (LoopThread t : threads) {
+            long left = until - System.nanoTime();
+            if (t != Thread.currentThread() && left > 0) {
+                t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+            }
         }
     }
 }

@@ -26,6 +26,7 @@ import org.webpolicy.transport.server.PendingHandshakes;
 import org.webpolicy.transport.server.ProtocolCore;
 import org.webpolicy.transport.server.Readiness;
 import org.webpolicy.transport.server.RequestRunner;
+import org.webpolicy.transport.server.RequestSlots;
 import org.webpolicy.transport.server.ServerConnection;
 import org.webpolicy.transport.server.ServerWire;
 import org.webpolicy.transport.frame.EncodedMessage;
@@ -56,6 +57,11 @@ public final class ServerEndpoint extends WebSocketServer {
     private final ServerOptions options;
     private final ProtocolCore core;
     private final ThreadPoolExecutor workers;
+    /**
+     * Requests answered at once, on workers and on the I/O loop's threads together: the
+     * {@code maxConcurrentRequests} bound, whoever answers.
+     */
+    private final RequestSlots requestSlots;
     private final Housekeeping housekeeping;
     private final ClientLog clientLog;
     private final InboundBudget budget;
@@ -104,6 +110,7 @@ public final class ServerEndpoint extends WebSocketServer {
         this.options = options;
         this.core = core;
         this.workers = workers;
+        this.requestSlots = new RequestSlots(options.limits().maxConcurrentRequests());
         this.housekeeping = housekeeping;
         this.clientLog = clientLog;
         this.budget = budget;
@@ -126,15 +133,30 @@ public final class ServerEndpoint extends WebSocketServer {
     }
 
     /**
-     * One loop: on the 2-core machines this serves, a second loop thread would compete with the
+     * One loop: on the 2-core machines this serves, a second selector would compete with the
      * workers and the policy for the same cores, and one loop reads and decodes at memory speed.
+     * Its followers (leader/followers, see {@link IoLoop}) let the thread that read a request
+     * answer it while another takes the selector: {@link #loopFollowers} of them.
      */
     private void openLoop() {
         try {
-            ioLoop = new IoLoop("webpolicy-io-1", this::fatal);
+            ioLoop = new IoLoop("webpolicy-io-1", loopFollowers(options.limits().maxConcurrentRequests()), this::fatal);
         } catch (IOException e) {
             log.warn("No I/O loop ({}): connections stay on the WebSocket library's threads", e.toString());
         }
+    }
+
+    /**
+     * The I/O loop's followers: one per core beyond the first (at least one, at most
+     * {@code maxConcurrentRequests}). More would only wait for a core: each answers a request
+     * that could otherwise start at once on a worker, and the loop's threads are kept for the
+     * server's life. The loop's threads then number at most {@code 1 + maxConcurrentRequests}.
+     *
+     * @param maxConcurrentRequests the server's bound on requests answered at once
+     * @return the followers
+     */
+    static int loopFollowers(int maxConcurrentRequests) {
+        return Math.min(maxConcurrentRequests, Math.max(1, Runtime.getRuntime().availableProcessors() - 1));
     }
 
     private static int decoderThreads() {
@@ -231,6 +253,19 @@ public final class ServerEndpoint extends WebSocketServer {
         requests.closing = true;
     }
 
+    /**
+     * Waits until no thread of the I/O loop answers a request (the workers are waited for apart).
+     *
+     * @param nanos the most to wait
+     * @throws InterruptedException when interrupted while waiting
+     */
+    public void awaitLoopAnswers(long nanos) throws InterruptedException {
+        IoLoop loop = ioLoop;
+        if (loop != null) {
+            loop.awaitAnswers(nanos);
+        }
+    }
+
     @Override
     public void onStart() {
         openLoop();
@@ -255,7 +290,7 @@ public final class ServerEndpoint extends WebSocketServer {
         // selector known to the write wake-up.
         writeWake.register(((WebSocketImpl) conn).getSelectionKey().selector(), this);
         OwnedSocket owned = (OwnedSocket) conn;
-        ServerWire wire = new ServerWire(owned, new ServerConnection(workers), requests, options.limits().maxMessageBytes(),
+        ServerWire wire = new ServerWire(owned, new ServerConnection(workers, requestSlots), requests, options.limits().maxMessageBytes(),
                 options.limits().maxPendingReplyBytes(), budget, clientLog);
         owned.wire(wire);
         conn.setAttachment(wire.session());

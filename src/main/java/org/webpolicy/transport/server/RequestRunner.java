@@ -16,8 +16,9 @@ import org.webpolicy.transport.protocol.RequestFailure;
 import org.webpolicy.transport.ServerOptions;
 
 /**
- * Runs the requests of open connections through the {@link ProtocolCore} on the worker pool and
- * writes the replies, within each connection's bounds: requests queued
+ * Runs the requests of open connections through the {@link ProtocolCore} on the worker pool, or
+ * on the I/O loop's thread that read them once it has handed the selector on ({@link ReadTurn}),
+ * and writes the replies, within each connection's bounds: requests queued
  * ({@code maxQueuedRequests}), reply bytes waiting to be written ({@code maxPendingReplyBytes})
  * and the server's inbound memory budget. A connection past a bound is closed (1008 or 1013);
  * every other connection carries on.
@@ -69,7 +70,7 @@ public final class RequestRunner implements ServerWire.Receiver {
         cut(wire, wire.session(), code, reason, now);
     }
 
-    /** A request arrived (on the thread reading the socket): queue it for the connection's turn on a worker. */
+    /** A request arrived (on the thread reading the socket): queue it for the connection's turn. */
     private void received(ServerWire conn, ServerConnection session, ByteBuffer message, long prepaid) {
         if (session.closed) {
             budget.release(prepaid);
@@ -94,12 +95,23 @@ public final class RequestRunner implements ServerWire.Receiver {
                     false);
             return;
         }
-        try {
-            session.requests.execute(() -> handle(conn, session, message, bytes, arrived));
-        } catch (RejectedExecutionException e) {
+        Runnable answer = () -> handle(conn, session, message, bytes, arrived);
+        Runnable refused = () -> {
             session.queued.decrementAndGet();
             budget.release(bytes);
             fail(conn, session, "The server is shutting down; request not run.");
+        };
+        ReadTurn turn = ReadTurn.current();
+        if (turn != null) {
+            // Read by the I/O loop's leading thread: sent on when its turn's reads are done,
+            // perhaps answered by that thread itself (ReadTurn).
+            turn.add(session.requests, answer, refused);
+            return;
+        }
+        try {
+            session.requests.execute(answer);
+        } catch (RejectedExecutionException e) {
+            refused.run();
         }
     }
 

@@ -1,6 +1,7 @@
 package org.webpolicy.transport.server;
 
 import java.util.concurrent.Executor;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -30,7 +31,18 @@ public final class ServerConnection {
      * @param workers the server's worker pool
      */
     public ServerConnection(Executor workers) {
-        this.requests = new SerialExecutor(workers);
+        this(workers, null);
+    }
+
+    /**
+     * The state of a connection just accepted, its turns bounded by the server's request slots.
+     *
+     * @param workers the server's worker pool
+     * @param slots the server's request slots ({@code maxConcurrentRequests}), shared by every
+     *     connection; null: unbounded here (the pool's size bounds it)
+     */
+    public ServerConnection(Executor workers, Semaphore slots) {
+        this.requests = new SerialExecutor(workers, slots);
     }
 
     /**
