@@ -62,6 +62,10 @@ final class BenchCommand implements Callable<Integer> {
             + " pooled instead of a new array per message.")
     boolean reuseBuffers;
 
+    @Option(names = "--answer-on-workers", description = "Serve with PolicyServerBuilder.answerOnLoopThreads(false): every"
+            + " request handed to a worker thread instead of answered by the I/O loop's thread that read it.")
+    boolean answerOnWorkers;
+
     @Spec
     CommandSpec spec;
 
@@ -74,7 +78,8 @@ final class BenchCommand implements Callable<Integer> {
                 .between("--clients", clients, 1, 256).atLeast("--duration-s", durationSeconds, 1);
         tlsSetup = tls ? BenchTls.make() : null;
         try (PolicyServer server = PolicyServer.builder(ServePolicies.random(50, 14, Map.of()))
-                .host("127.0.0.1").port(0).sslContext(tls ? tlsSetup.server() : null).reuseMessageBuffers(reuseBuffers).build().start()) {
+                .host("127.0.0.1").port(0).sslContext(tls ? tlsSetup.server() : null).reuseMessageBuffers(reuseBuffers)
+                .answerOnLoopThreads(!answerOnWorkers).build().start()) {
             Random random = new Random(0);
             Map<String, Object> tiny = Map.of("state", Observations.doubles(random, 14));
             Map<String, Object> aloha = Observations.ALOHA.random(random);

@@ -69,6 +69,11 @@ final class ServeCommand implements Callable<Integer> {
             + " a new array per message (PolicyServerBuilder.reuseMessageBuffers; the served policies keep no views).")
     boolean reuseBuffers;
 
+    @Option(names = "--answer-on-workers", description = "Hand every request to a worker thread instead of answering it on"
+            + " the I/O loop's thread that read it (PolicyServerBuilder.answerOnLoopThreads(false)): less CPU per request"
+            + " for many clients saturating the cores, a longer tail for each.")
+    boolean answerOnWorkers;
+
     @Option(names = "--warm-up", description = "Synthetic requests run through the server before it says ready"
             + " (GET /readyz 200), the policy not called; 0 for none (default: ${DEFAULT-VALUE}).")
     int warmUp = PolicyServerBuilder.DEFAULT_WARM_UP_REQUESTS;
@@ -97,7 +102,8 @@ final class ServeCommand implements Callable<Integer> {
         };
         PolicyServerBuilder builder = PolicyServer.builder(served).host(host).port(port).apiKey(apiKey)
                 .maxMessageBytes((int) Math.min(Integer.MAX_VALUE - 8L, maxMessageMb * 1024L * 1024L))
-                .drainTime(Duration.ofMillis(drainMs)).warmUp(warmUp).reuseMessageBuffers(reuseBuffers);
+                .drainTime(Duration.ofMillis(drainMs)).warmUp(warmUp).reuseMessageBuffers(reuseBuffers)
+                .answerOnLoopThreads(!answerOnWorkers);
         if (healthPort != null) {
             builder.healthPort(healthPort);
         }

@@ -29,12 +29,14 @@ import org.webpolicy.policy.ObservationSpec;
  * @param batching how observations from different connections are gathered
  * @param warmUp what the server runs before it says ready
  * @param reuseMessageBuffers whether request buffers are pooled and reused once answered
+ * @param answerOnLoopThreads whether the I/O loop's thread that read a request may answer it
+ *     (leader/followers), or every request goes to a worker
  */
 public record ServerOptions(String host, int port, byte[] apiKey, Map<String, Object> metadata,
         ObservationSpec observationSpec, Consumer<Map<String, Object>> observationCheck, boolean serverTiming,
         SSLContext sslContext, int healthPort, boolean acceptImageCodecs, boolean publicMetrics,
         ExchangeTap exchangeTap, Limits limits, Shutdown shutdown, Batching batching, WarmUp warmUp,
-        boolean reuseMessageBuffers) {
+        boolean reuseMessageBuffers, boolean answerOnLoopThreads) {
 
     /**
      * What one client, and all of them together, may cost the server.

@@ -141,7 +141,8 @@ final class ServerWarmUp {
                 null, -1, options.acceptImageCodecs(), false, null, options.limits(),
                 new ServerOptions.Shutdown(Duration.ZERO, options.shutdown().shutdownGrace()),
                 new ServerOptions.Batching(0, Duration.ZERO), new ServerOptions.WarmUp(0, null),
-                options.reuseMessageBuffers()); // the same buffer path as the real server's, so that it is warm too
+                // the same buffer path and threads as the real server's, so that they are warm too
+                options.reuseMessageBuffers(), options.answerOnLoopThreads());
     }
 
     /** An observation of the spec's keys, dtypes and shapes, or an ALOHA-sized one without a spec. */

@@ -1,6 +1,7 @@
 package org.webpolicy.transport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -178,6 +179,25 @@ class LeaderFollowersTest {
         assertEquals(thread, last.get("thread"), "the held call was answered by the loop thread that read it");
         held.sendFrame(WireSocket.BINARY, step(5));
         assertEquals(5, tag(reply(held.readMessage())), "and its connection goes on");
+    }
+
+    @Test
+    void withAnswersOnWorkersNoRequestRunsOnALoopThread() throws Exception {
+        Holding policy = new Holding(false);
+        PolicyServer server = open.serve(wire, PolicyServer.builder(policy).warmUp(0).maxConcurrentRequests(4)
+                .answerOnLoopThreads(false));
+        WireSocket w = connect(server);
+        awaitOwned(server, 1);
+        for (int i = 0; i < 200; i++) {
+            w.sendFrame(WireSocket.BINARY, step(i));
+            Map<?, ?> r = reply(w.readMessage());
+            assertEquals(i, tag(r));
+            String thread = (String) r.get("thread");
+            assertFalse(thread.startsWith(LOOP_THREAD), "request " + i + " was answered on " + thread);
+        }
+        long loopThreads = Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().startsWith(LOOP_THREAD)).count();
+        assertEquals(1, loopThreads, "the loop has its one thread and no followers");
     }
 
     @Test

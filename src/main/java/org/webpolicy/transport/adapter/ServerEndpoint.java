@@ -140,7 +140,8 @@ public final class ServerEndpoint extends WebSocketServer {
      */
     private void openLoop() {
         try {
-            ioLoop = new IoLoop("webpolicy-io-1", loopFollowers(options.limits().maxConcurrentRequests()), this::fatal);
+            ioLoop = new IoLoop("webpolicy-io-1",
+                    options.answerOnLoopThreads() ? loopFollowers(options.limits().maxConcurrentRequests()) : 0, this::fatal);
         } catch (IOException e) {
             log.warn("No I/O loop ({}): connections stay on the WebSocket library's threads", e.toString());
         }
