@@ -118,8 +118,30 @@ class LeaderFollowersTest {
     }
 
     private PolicyServer serve(Policy policy, int maxConcurrentRequests) {
-        return open.serve(wire, PolicyServer.builder(policy).warmUp(0).maxConcurrentRequests(maxConcurrentRequests)
+        return serve(PolicyServer.builder(policy).warmUp(0).maxConcurrentRequests(maxConcurrentRequests)
                 .maxQueuedRequests(256).shutdownGrace(Duration.ofSeconds(20)));
+    }
+
+    /**
+     * Loop threads alive before this test's server started: servers of earlier tests in the same
+     * JVM use the same thread names, and some of their threads may still be alive.
+     */
+    private List<Thread> loopThreadsBefore = List.of();
+
+    private PolicyServer serve(PolicyServerBuilder builder) {
+        loopThreadsBefore = loopThreads();
+        return open.serve(wire, builder);
+    }
+
+    /** The live loop threads this test's server made. */
+    private List<Thread> ownLoopThreads() {
+        List<Thread> own = loopThreads();
+        own.removeAll(loopThreadsBefore);
+        return own;
+    }
+
+    private static List<Thread> loopThreads() {
+        return new ArrayList<>(serverThreads().stream().filter(t -> t.getName().startsWith(LOOP_THREAD)).toList());
     }
 
     private WireSocket connect(PolicyServer server) throws Exception {
@@ -184,7 +206,7 @@ class LeaderFollowersTest {
     @Test
     void withAnswersOnWorkersNoRequestRunsOnALoopThread() throws Exception {
         Holding policy = new Holding(false);
-        PolicyServer server = open.serve(wire, PolicyServer.builder(policy).warmUp(0).maxConcurrentRequests(4)
+        PolicyServer server = serve(PolicyServer.builder(policy).warmUp(0).maxConcurrentRequests(4)
                 .answerOnLoopThreads(false));
         WireSocket w = connect(server);
         awaitOwned(server, 1);
@@ -195,9 +217,7 @@ class LeaderFollowersTest {
             String thread = (String) r.get("thread");
             assertFalse(thread.startsWith(LOOP_THREAD), "request " + i + " was answered on " + thread);
         }
-        long loopThreads = Thread.getAllStackTraces().keySet().stream()
-                .filter(t -> t.getName().startsWith(LOOP_THREAD)).count();
-        assertEquals(1, loopThreads, "the loop has its one thread and no followers");
+        assertEquals(1, ownLoopThreads().size(), "the loop has its one thread and no followers: " + ownLoopThreads());
     }
 
     @Test
@@ -271,7 +291,7 @@ class LeaderFollowersTest {
         List<String> names = made.stream().map(Thread::getName).toList();
         assertTrue(made.size() <= maxConcurrent, "threads made while the calls are held: " + names);
         assertTrue(names.stream().allMatch(n -> n.startsWith("webpolicy-worker-")), "only workers: " + names);
-        long loop = serverThreads().stream().filter(t -> before.contains(t) && t.getName().startsWith(LOOP_THREAD)).count();
+        long loop = ownLoopThreads().size();
         int followers = Math.min(maxConcurrent, Math.max(1, Runtime.getRuntime().availableProcessors() - 1));
         assertTrue(loop <= 1 + followers, "the loop's threads: " + loop);
 
@@ -286,7 +306,7 @@ class LeaderFollowersTest {
     void closingWithACallInFlightOnALoopThreadAnswersItFirst() throws Exception {
         Holding policy = new Holding(false);
         PolicyServer server = serve(policy, 16);
-        List<Thread> loopThreads = serverThreads().stream().filter(t -> t.getName().startsWith(LOOP_THREAD)).toList();
+        List<Thread> loopThreads = ownLoopThreads();
         WireSocket held = connect(server);
         awaitOwned(server, 1);
         String thread = holdOnLoopThread(held, policy);
