@@ -539,13 +539,13 @@ public final class PolicyServerBuilder {
      * Whether the I/O loop's thread that read a request may answer it itself, once a parked
      * follower has taken the selector over (leader/followers; default true), or every request
      * goes to a worker thread (false). Answering on the thread that read the request takes a
-     * thread wake-up off each request's path: on a 2-core machine, one client's ALOHA p99 came
-     * down from 1.9-4.6 ms to 0.8-2.3 ms (3.7-9.9x the raw socket's p99 against 1.7-7.6x) in
-     * alternating runs of {@code webpolicy bench}. It costs CPU: the selector changes threads on
-     * every request answered this way, and 8 clients saturating 2 cores got 15-17% of the raw
-     * socket's steps per second against 19-23% with workers alone, with 10-20% more CPU per
-     * request. A server whose cores are saturated by many clients of a fast policy may prefer
-     * false. Either way a slow policy stalls no socket and at most
+     * thread wake-up off each request's path: on a 2-core machine, six alternating runs of
+     * {@code webpolicy bench} each way, one client's ALOHA p99 was within 5x the raw socket's p99
+     * (measured in the same run) in 5 of 6 runs against 2 of 6 with workers alone, and under 1 ms
+     * in 3 of them. It costs CPU: the selector changes threads on every request answered this way
+     * (940 against 787 us per ALOHA round trip, median of the runs), and 8 clients saturating 2
+     * cores got 15-17% of the raw socket's steps per second against 19-23%. A server whose cores
+     * are saturated by many clients of a fast policy may prefer false. Either way a slow policy stalls no socket and at most
      * {@link #maxConcurrentRequests} requests are answered at once.
      *
      * @param answerOnLoopThreads false to hand every request to a worker
