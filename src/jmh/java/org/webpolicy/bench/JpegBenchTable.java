@@ -19,7 +19,9 @@ import org.webpolicy.internal.nativelib.NativeLibrary;
  * per step, the process CPU time per step, and the ratios. Goes through the public
  * {@link ImageCompression} calls, as the transport does.
  *
- * <p>Arguments: [rounds (default 10)] [steps per round and codec (default 200)].
+ * <p>Arguments: [rounds (default 10)] [steps per round and codec (default 200)]; or
+ * {@code --write-cameras FILE}, which writes the four cameras' pixels (HWC, one after the other)
+ * for the C++ floor (native/bench/jpeg_floor.cpp) to code the same content.
  */
 public final class JpegBenchTable {
 
@@ -109,15 +111,32 @@ public final class JpegBenchTable {
         return q == 0 ? sorted[0] : sorted[Math.min(sorted.length - 1, (int) Math.ceil(q * sorted.length) - 1)];
     }
 
-    public static void main(String[] args) {
-        int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 10;
-        int steps = args.length > 1 ? Integer.parseInt(args[1]) : 200;
-        NativeLibrary.requireLoaded();
+    /** The step's cameras, the same every run. */
+    private static Map<String, Object> cameras() {
         Map<String, Object> step = new LinkedHashMap<>();
         Random rng = new Random(42);
         for (int c = 0; c < CAMERAS; c++) {
             step.put("cam" + c, camera(rng));
         }
+        return step;
+    }
+
+    public static void main(String[] args) throws java.io.IOException {
+        if (args.length == 2 && args[0].equals("--write-cameras")) {
+            try (java.io.OutputStream out = java.nio.file.Files.newOutputStream(java.nio.file.Path.of(args[1]))) {
+                for (Object camera : cameras().values()) {
+                    java.nio.ByteBuffer pixels = ((NdArray) camera).data();
+                    byte[] bytes = new byte[pixels.remaining()];
+                    pixels.get(bytes);
+                    out.write(bytes);
+                }
+            }
+            return;
+        }
+        int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 10;
+        int steps = args.length > 1 ? Integer.parseInt(args[1]) : 200;
+        NativeLibrary.requireLoaded();
+        Map<String, Object> step = cameras();
         System.setProperty(NativeLibrary.PROPERTY, "on");
         String nativeName = ImageCompression.jpegCodecName();
         if (!nativeName.equals("libjpeg-turbo")) {
