@@ -61,6 +61,8 @@ public final class JpegBenchTable {
         final List<Double> encode = new ArrayList<>();
         final List<Double> decode = new ArrayList<>();
         final List<Double> both = new ArrayList<>();
+        /** The calling thread's CPU time per step: what other processes' load does not add to. */
+        final List<Double> callerCpu = new ArrayList<>();
         long bytes;
         long steps;
         long cpuNanos;
@@ -75,16 +77,20 @@ public final class JpegBenchTable {
     private static final com.sun.management.OperatingSystemMXBean OS =
             (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
 
+    private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
+
     private static void run(Times config, Map<String, Object> step, int steps, boolean record) {
         System.setProperty(NativeLibrary.PROPERTY, config.nativeMode);
         System.setProperty(PARALLEL, Boolean.toString(config.parallel));
         long cpu0 = OS.getProcessCpuTime();
         for (int i = 0; i < steps; i++) {
+            long c0 = THREADS.getCurrentThreadCpuTime();
             long t0 = System.nanoTime();
             Map<String, Object> packed = ImageCompression.compress(step, ImageCodec.jpeg(90));
             long t1 = System.nanoTime();
             Map<String, Object> back = ImageCompression.decompress(packed);
             long t2 = System.nanoTime();
+            long c2 = THREADS.getCurrentThreadCpuTime();
             if (back.size() != step.size()) {
                 throw new AssertionError("decoded " + back.size() + " values of " + step.size());
             }
@@ -92,6 +98,7 @@ public final class JpegBenchTable {
                 config.encode.add((t1 - t0) / 1e6);
                 config.decode.add((t2 - t1) / 1e6);
                 config.both.add((t2 - t0) / 1e6);
+                config.callerCpu.add((c2 - c0) / 1e6);
                 for (Object v : packed.values()) {
                     config.bytes += ((byte[]) ((Map<?, ?>) v).get("data")).length;
                 }
@@ -166,14 +173,16 @@ public final class JpegBenchTable {
                 + " rotating; %s, %d cores%n", CAMERAS, SIDE, SIDE, rounds, steps, NativeLibrary.describe(),
                 Runtime.getRuntime().availableProcessors());
         System.out.println("Wall time per step in ms (best / p50 / p99); CPU: the process's CPU time per step"
-                + " (every thread: caller, helpers, JIT, GC), ms");
-        System.out.printf(Locale.ROOT, "| %-26s | %-22s | %-22s | %-22s | %-7s | %-10s |%n", "codec", "encode best/p50/p99",
-                "decode best/p50/p99", "both best/p50/p99", "CPU", "bytes/step");
+                + " (every thread: caller, helpers, JIT, GC), ms; caller CPU: the calling thread's own CPU time per"
+                + " step, ms (best / p50 / p99; on one thread, the figure other processes' load adds least to)");
+        System.out.printf(Locale.ROOT, "| %-26s | %-22s | %-22s | %-22s | %-7s | %-22s | %-10s |%n", "codec",
+                "encode best/p50/p99", "decode best/p50/p99", "both best/p50/p99", "CPU", "caller CPU best/p50/p99",
+                "bytes/step");
         System.out.println("|----------------------------|------------------------|------------------------|"
-                + "------------------------|---------|------------|");
+                + "------------------------|---------|------------------------|------------|");
         for (Times t : configs) {
-            System.out.printf(Locale.ROOT, "| %-26s | %s | %s | %s | %7.3f | %10d |%n", t.name, cell(t.encode),
-                    cell(t.decode), cell(t.both), t.cpuNanos / 1e6 / t.steps, t.bytes / t.steps);
+            System.out.printf(Locale.ROOT, "| %-26s | %s | %s | %s | %7.3f | %s | %10d |%n", t.name, cell(t.encode),
+                    cell(t.decode), cell(t.both), t.cpuNanos / 1e6 / t.steps, cell(t.callerCpu), t.bytes / t.steps);
         }
         Times jdk1 = configs.get(0);
         Times jdkN = configs.get(1);
