@@ -248,8 +248,11 @@ final class RecordingProxy extends WebSocketServer {
          */
         void giveUp(ToolSockets.Refusal answer) {
             if (!resolved.isDone()) {
-                failure = answer == null ? "the robot left before its handshake was answered" : answer.describe();
-                resolved.complete(answer);
+                // Null: the robot's connection ended or was refused already; the refusal is not sent.
+                ToolSockets.Refusal refusal = answer != null ? answer
+                        : ToolSockets.Refusal.unavailable("the robot's connection ended before its handshake was answered");
+                failure = refusal.describe();
+                resolved.complete(refusal);
             }
             if (isOpen() && !robot.isOpen()) {
                 close(CloseFrame.GOING_AWAY, failure == null ? "the robot left" : failure);

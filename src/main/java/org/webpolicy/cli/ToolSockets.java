@@ -172,7 +172,7 @@ final class ToolSockets implements WebSocketServerFactory {
     /**
      * The tool is stopping: every handshake not yet answered is refused with 503 (a held one's
      * hold abandoned), and so is any that arrives from now on. Call before the library's
-     * {@code stop}, then {@link #close} after it.
+     * {@code stop}, then {@link #stopped} after it.
      */
     void stopping() {
         stopping = true;
