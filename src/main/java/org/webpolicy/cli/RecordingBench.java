@@ -82,9 +82,11 @@ public final class RecordingBench implements Callable<Integer> {
             + "(default: as long as --throttle-s, at most 120).")
     Integer baselineSeconds;
 
-    @Option(names = "--ablations", negatable = true, description = "Also the phases that put each cost back, one at a time "
-            + "(default: ${DEFAULT-VALUE}).")
-    boolean ablations = true;
+    // A plain flag: picocli gives a negatable option that defaults to true the default again for
+    // its --no- form, so "--no-ablations" used to run every ablation.
+    @Option(names = "--no-ablations", description = "Leave out the phases that put each cost back, one at a time"
+            + " (by default they run).")
+    boolean noAblations;
 
     private static final int RATE_HZ = 50;
     private static final long PERIOD_NANOS = 1_000_000_000L / RATE_HZ;
@@ -162,7 +164,12 @@ public final class RecordingBench implements Callable<Integer> {
 
     /** One phase's figures: per step, the recording's cost on the control thread and the client's own time. */
     record Phase(String name, double[] overheadUs, double[] overheadCpuUs, double[] clientUs, double processCpuUsPerStep,
-            int missed, double mbPerHour, RecorderStats stats, double writerCpuUsPerStep) {
+            int missed, double mbPerHour, RecorderStats stats, double writerCpuUsPerStep, double compilerCpuUsPerStep) {
+
+        /** The process's CPU per step without the JIT compiler's (the whole process's where that is unknown). */
+        double steadyCpuUsPerStep() {
+            return Double.isNaN(compilerCpuUsPerStep) ? processCpuUsPerStep : processCpuUsPerStep - compilerCpuUsPerStep;
+        }
     }
 
     /**
@@ -184,13 +191,14 @@ public final class RecordingBench implements Callable<Integer> {
      */
     enum Floor { PAGE_CACHE, O_DIRECT }
 
-    private List<Setup> setups() {
+    /** The phases of the side-by-side part, in the order they run. */
+    List<Setup> setups() {
         List<Setup> all = new ArrayList<>();
         all.add(new Setup("off", null, false));
         all.add(new Setup("wire, stored, chunk CRC", b -> b.compression(ChunkCompression.NONE), true));
         all.add(new Setup("defaults (zstd, cams 1/s)", b -> b.compression(ChunkCompression.ZSTD)
                 .cameraImages(true, Duration.ofSeconds(1)), true));
-        if (ablations) {
+        if (!noAblations) {
             all.add(new Setup("wire, stored, no CRC", b -> b.compression(ChunkCompression.NONE).crcs(false, false), true));
             all.add(new Setup("wire, stored, +data CRC", b -> b.compression(ChunkCompression.NONE).crcs(true, true), true));
             all.add(new Setup("wire, copied into chunk", b -> b.compression(ChunkCompression.NONE)
@@ -204,8 +212,32 @@ public final class RecordingBench implements Callable<Integer> {
         return all;
     }
 
+    /**
+     * The options' values checked before anything starts.
+     *
+     * @param cmd the command line the options came from, for the error
+     * @throws CommandLine.ParameterException naming the option and what it must be
+     */
+    void validate(CommandLine cmd) {
+        String bad = phaseSeconds < 1 ? "--phase-s must be at least 1, got " + phaseSeconds
+                : rounds < 1 ? "--rounds must be at least 1, got " + rounds
+                : throttleSeconds < 1 ? "--throttle-s must be at least 1, got " + throttleSeconds
+                : !(diskMbPerSecond > 0) || Double.isInfinite(diskMbPerSecond) ? "--disk-mb-s must be a positive number, got "
+                        + diskMbPerSecond
+                : warmupSteps < 0 ? "--warmup-steps must be 0 or more, got " + warmupSteps
+                : baselineSeconds != null && baselineSeconds < 0 ? "--baseline-s must be 0 or more, got " + baselineSeconds
+                : null;
+        if (bad != null) {
+            throw new CommandLine.ParameterException(cmd, bad);
+        }
+    }
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
+        validate(spec.commandLine());
         java.nio.file.Files.createDirectories(java.nio.file.Path.of(outDir));
         // 16 observations made once: making camera images is not what is measured.
         List<Map<String, Object>> observations = new ArrayList<>();
@@ -271,6 +303,7 @@ public final class RecordingBench implements Callable<Integer> {
         double[] overheadCpu = new double[steps];
         double[] clientUs = new double[steps];
         long processCpu0 = os.getProcessCpuTime();
+        long compilerCpu0 = CompilerThreadsCpu.nanos();
         int missed = 0;
         long deadline = System.nanoTime();
         for (int i = 0; i < steps; i++) {
@@ -311,8 +344,10 @@ public final class RecordingBench implements Callable<Integer> {
             mbPerHour = file == null ? 0 : java.nio.file.Files.size(file) / 1e6 / ((double) steps / RATE_HZ) * 3600;
         }
         long processCpu = os.getProcessCpuTime() - processCpu0;
+        long compilerCpu1 = CompilerThreadsCpu.nanos();
+        double compilerCpu = compilerCpu0 < 0 || compilerCpu1 < 0 ? Double.NaN : (compilerCpu1 - compilerCpu0) / 1e3 / steps;
         return new Phase(setup.name(), overhead, overheadCpu, clientUs, processCpu / 1e3 / steps, missed, mbPerHour, stats,
-                writerCpu);
+                writerCpu, compilerCpu);
     }
 
     /** The recorder's writer thread just started (the newest of that name). */
@@ -414,17 +449,22 @@ public final class RecordingBench implements Callable<Integer> {
     private static void report(String title, List<Phase> phases) {
         System.out.println();
         System.out.println(title + " (rec: the recording's time on the control thread per step, wall and thread CPU, in us;"
-                + " client: the client's own step; proc CPU: the whole process per step, and its ratio to the off phases' mean)");
-        System.out.printf(Locale.ROOT, "%-27s %8s %8s %8s %8s %9s %9s %9s %7s %9s %6s %8s %8s%n", "phase", "rec p50", "rec p99",
-                "rCPU p50", "rCPU p99", "client50", "client99", "proc CPU", "ratio", "writer", "missed", "dropped", "MB/hour");
+                + " client: the client's own step; proc CPU: the whole process per step, and its ratio to the off phases' mean;"
+                + " -JIT: the same without the JIT compiler's threads, whose catching up lands in any phase)");
+        System.out.printf(Locale.ROOT, "%-27s %8s %8s %8s %8s %9s %9s %9s %7s %9s %7s %9s %6s %8s %8s%n", "phase", "rec p50",
+                "rec p99", "rCPU p50", "rCPU p99", "client50", "client99", "proc CPU", "ratio", "-JIT", "ratio", "writer", "missed",
+                "dropped", "MB/hour");
         double offCpu = phases.stream().filter(p -> p.name.equals("off")).mapToDouble(Phase::processCpuUsPerStep).average().orElse(0);
+        double offSteady = phases.stream().filter(p -> p.name.equals("off")).mapToDouble(Phase::steadyCpuUsPerStep).average()
+                .orElse(0);
         for (Phase p : phases) {
             double[] o = sorted(p.overheadUs);
             double[] oc = sorted(p.overheadCpuUs);
             double[] c = sorted(p.clientUs);
-            System.out.printf(Locale.ROOT, "%-27s %8.1f %8.1f %8.1f %8.1f %9.0f %9.0f %9.0f %6.2fx %9s %6d %8s %8s%n", p.name,
-                    InspectCommand.at(o, 0.5), InspectCommand.at(o, 0.99), InspectCommand.at(oc, 0.5), InspectCommand.at(oc, 0.99),
-                    InspectCommand.at(c, 0.5), InspectCommand.at(c, 0.99), p.processCpuUsPerStep, p.processCpuUsPerStep / offCpu,
+            System.out.printf(Locale.ROOT, "%-27s %8.1f %8.1f %8.1f %8.1f %9.0f %9.0f %9.0f %6.2fx %9.0f %6.2fx %9s %6d %8s %8s%n",
+                    p.name, InspectCommand.at(o, 0.5), InspectCommand.at(o, 0.99), InspectCommand.at(oc, 0.5),
+                    InspectCommand.at(oc, 0.99), InspectCommand.at(c, 0.5), InspectCommand.at(c, 0.99), p.processCpuUsPerStep,
+                    p.processCpuUsPerStep / offCpu, p.steadyCpuUsPerStep(), p.steadyCpuUsPerStep() / offSteady,
                     Double.isNaN(p.writerCpuUsPerStep) ? "-" : String.format(Locale.ROOT, "%.0f", p.writerCpuUsPerStep),
                     p.missed, p.stats == null ? "-" : String.valueOf(p.stats.exchangesDropped()),
                     p.stats == null ? "-" : String.format(Locale.ROOT, "%.0f", p.mbPerHour));
@@ -438,11 +478,13 @@ public final class RecordingBench implements Callable<Integer> {
             double[] o = sorted(e.getValue().stream().flatMapToDouble(p -> Arrays.stream(p.overheadUs)).toArray());
             double[] c = sorted(e.getValue().stream().flatMapToDouble(p -> Arrays.stream(p.clientUs)).toArray());
             double cpu = e.getValue().stream().mapToDouble(Phase::processCpuUsPerStep).average().orElse(0);
+            double steady = e.getValue().stream().mapToDouble(Phase::steadyCpuUsPerStep).average().orElse(0);
             double writer = e.getValue().stream().mapToDouble(Phase::writerCpuUsPerStep).average().orElse(Double.NaN);
             double mb = e.getValue().stream().mapToDouble(Phase::mbPerHour).average().orElse(0);
             System.out.printf(Locale.ROOT, "  %-27s rec p50 %6.1f p99 %6.1f | client p50 %6.0f p99 %6.0f | proc CPU %5.0f us/step"
-                    + " (%+.0f %% vs off)%s%s%n", e.getKey(), InspectCommand.at(o, 0.5), InspectCommand.at(o, 0.99),
-                    InspectCommand.at(c, 0.5), InspectCommand.at(c, 0.99), cpu, 100 * (cpu / offCpu - 1),
+                    + " (%+.0f %% vs off), without the JIT %5.0f (%+.0f %%)%s%s%n", e.getKey(), InspectCommand.at(o, 0.5),
+                    InspectCommand.at(o, 0.99), InspectCommand.at(c, 0.5), InspectCommand.at(c, 0.99), cpu, 100 * (cpu / offCpu - 1),
+                    steady, 100 * (steady / offSteady - 1),
                     Double.isNaN(writer) ? "" : String.format(Locale.ROOT, " | writer thread %.0f us/step", writer),
                     mb > 0 ? String.format(Locale.ROOT, " | %.1f GB/hour", mb / 1000) : "");
         }
