@@ -19,7 +19,9 @@ import org.webpolicy.internal.nativelib.NativeLibrary;
  * per step, the process CPU time per step, and the ratios. Goes through the public
  * {@link ImageCompression} calls, as the transport does.
  *
- * <p>Arguments: [rounds (default 10)] [steps per round and codec (default 200)].
+ * <p>Arguments: [rounds (default 10)] [steps per round and codec (default 200)]; or
+ * {@code --write-cameras FILE}, which writes the four cameras' pixels (HWC, one after the other)
+ * for the C++ floor (native/bench/jpeg_floor.cpp) to code the same content.
  */
 public final class JpegBenchTable {
 
@@ -59,6 +61,8 @@ public final class JpegBenchTable {
         final List<Double> encode = new ArrayList<>();
         final List<Double> decode = new ArrayList<>();
         final List<Double> both = new ArrayList<>();
+        /** The calling thread's CPU time per step: what other processes' load does not add to. */
+        final List<Double> callerCpu = new ArrayList<>();
         long bytes;
         long steps;
         long cpuNanos;
@@ -73,16 +77,20 @@ public final class JpegBenchTable {
     private static final com.sun.management.OperatingSystemMXBean OS =
             (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
 
+    private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
+
     private static void run(Times config, Map<String, Object> step, int steps, boolean record) {
         System.setProperty(NativeLibrary.PROPERTY, config.nativeMode);
         System.setProperty(PARALLEL, Boolean.toString(config.parallel));
         long cpu0 = OS.getProcessCpuTime();
         for (int i = 0; i < steps; i++) {
+            long c0 = THREADS.getCurrentThreadCpuTime();
             long t0 = System.nanoTime();
             Map<String, Object> packed = ImageCompression.compress(step, ImageCodec.jpeg(90));
             long t1 = System.nanoTime();
             Map<String, Object> back = ImageCompression.decompress(packed);
             long t2 = System.nanoTime();
+            long c2 = THREADS.getCurrentThreadCpuTime();
             if (back.size() != step.size()) {
                 throw new AssertionError("decoded " + back.size() + " values of " + step.size());
             }
@@ -90,6 +98,7 @@ public final class JpegBenchTable {
                 config.encode.add((t1 - t0) / 1e6);
                 config.decode.add((t2 - t1) / 1e6);
                 config.both.add((t2 - t0) / 1e6);
+                config.callerCpu.add((c2 - c0) / 1e6);
                 for (Object v : packed.values()) {
                     config.bytes += ((byte[]) ((Map<?, ?>) v).get("data")).length;
                 }
@@ -109,15 +118,32 @@ public final class JpegBenchTable {
         return q == 0 ? sorted[0] : sorted[Math.min(sorted.length - 1, (int) Math.ceil(q * sorted.length) - 1)];
     }
 
-    public static void main(String[] args) {
-        int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 10;
-        int steps = args.length > 1 ? Integer.parseInt(args[1]) : 200;
-        NativeLibrary.requireLoaded();
+    /** The step's cameras, the same every run. */
+    private static Map<String, Object> cameras() {
         Map<String, Object> step = new LinkedHashMap<>();
         Random rng = new Random(42);
         for (int c = 0; c < CAMERAS; c++) {
             step.put("cam" + c, camera(rng));
         }
+        return step;
+    }
+
+    public static void main(String[] args) throws java.io.IOException {
+        if (args.length == 2 && args[0].equals("--write-cameras")) {
+            try (java.io.OutputStream out = java.nio.file.Files.newOutputStream(java.nio.file.Path.of(args[1]))) {
+                for (Object camera : cameras().values()) {
+                    java.nio.ByteBuffer pixels = ((NdArray) camera).data();
+                    byte[] bytes = new byte[pixels.remaining()];
+                    pixels.get(bytes);
+                    out.write(bytes);
+                }
+            }
+            return;
+        }
+        int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 10;
+        int steps = args.length > 1 ? Integer.parseInt(args[1]) : 200;
+        NativeLibrary.requireLoaded();
+        Map<String, Object> step = cameras();
         System.setProperty(NativeLibrary.PROPERTY, "on");
         String nativeName = ImageCompression.jpegCodecName();
         if (!nativeName.equals("libjpeg-turbo")) {
@@ -147,14 +173,16 @@ public final class JpegBenchTable {
                 + " rotating; %s, %d cores%n", CAMERAS, SIDE, SIDE, rounds, steps, NativeLibrary.describe(),
                 Runtime.getRuntime().availableProcessors());
         System.out.println("Wall time per step in ms (best / p50 / p99); CPU: the process's CPU time per step"
-                + " (every thread: caller, helpers, JIT, GC), ms");
-        System.out.printf(Locale.ROOT, "| %-26s | %-22s | %-22s | %-22s | %-7s | %-10s |%n", "codec", "encode best/p50/p99",
-                "decode best/p50/p99", "both best/p50/p99", "CPU", "bytes/step");
+                + " (every thread: caller, helpers, JIT, GC), ms; caller CPU: the calling thread's own CPU time per"
+                + " step, ms (best / p50 / p99; on one thread, the figure other processes' load adds least to)");
+        System.out.printf(Locale.ROOT, "| %-26s | %-22s | %-22s | %-22s | %-7s | %-22s | %-10s |%n", "codec",
+                "encode best/p50/p99", "decode best/p50/p99", "both best/p50/p99", "CPU", "caller CPU best/p50/p99",
+                "bytes/step");
         System.out.println("|----------------------------|------------------------|------------------------|"
-                + "------------------------|---------|------------|");
+                + "------------------------|---------|------------------------|------------|");
         for (Times t : configs) {
-            System.out.printf(Locale.ROOT, "| %-26s | %s | %s | %s | %7.3f | %10d |%n", t.name, cell(t.encode),
-                    cell(t.decode), cell(t.both), t.cpuNanos / 1e6 / t.steps, t.bytes / t.steps);
+            System.out.printf(Locale.ROOT, "| %-26s | %s | %s | %s | %7.3f | %s | %10d |%n", t.name, cell(t.encode),
+                    cell(t.decode), cell(t.both), t.cpuNanos / 1e6 / t.steps, cell(t.callerCpu), t.bytes / t.steps);
         }
         Times jdk1 = configs.get(0);
         Times jdkN = configs.get(1);

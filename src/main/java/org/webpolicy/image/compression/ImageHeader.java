@@ -1,5 +1,9 @@
 package org.webpolicy.image.compression;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+
 /**
  * What a PNG or JPEG says about itself before any pixel is decoded: width, height, channels and
  * bits per sample, read from the PNG IHDR chunk or the JPEG start-of-frame segment, so a hostile
@@ -239,10 +243,27 @@ record ImageHeader(int width, int height, int channels, int bitDepth) {
         }
     }
 
+    /** Eight bytes of an array at any offset, for {@link #afterEntropyData}. */
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final long ONES = 0x0101010101010101L;
+    private static final long HIGHS = 0x8080808080808080L;
+
     /** The offset of the first marker after the entropy-coded data from {@code at}. */
-    private static int afterEntropyData(byte[] d, int at) {
+    static int afterEntropyData(byte[] d, int at) {
         int i = at;
         while (i + 1 < d.length) {
+            // Eight bytes at a time while none is 0xFF (a byte of ~x is zero): few entropy-coded
+            // bytes are, and a byte at a time took 2% of a 4-camera step's native coding (perf).
+            while (i + 8 <= d.length) {
+                long x = (long) LONGS.get(d, i);
+                if (((~x - ONES) & x & HIGHS) != 0) {
+                    break;
+                }
+                i += 8;
+            }
+            if (i + 1 >= d.length) {
+                break;
+            }
             if ((d[i] & 0xFF) == 0xFF) {
                 int next = d[i + 1] & 0xFF;
                 if (next != 0 && (next < 0xD0 || next > 0xD7)) {
