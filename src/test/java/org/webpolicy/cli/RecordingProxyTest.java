@@ -233,7 +233,9 @@ class RecordingProxyTest {
             robot.step(observation());
         }
         ReplayServer replay = new ReplayServer(new InetSocketAddress("127.0.0.1", 0), file, ReplayServer.Match.ORDER, false,
-                MessageLimit.DEFAULT_BYTES, 1, Duration.ofMillis(500));
+                // Long enough for a robot's whole handshake on a loaded machine: the robot below must
+                // finish its own within the same time.
+                MessageLimit.DEFAULT_BYTES, 1, Duration.ofSeconds(3));
         replay.start();
         assertTrue(replay.started.await(30, TimeUnit.SECONDS));
         try (Socket silent = new Socket(InetAddress.getLoopbackAddress(), replay.getPort())) {
