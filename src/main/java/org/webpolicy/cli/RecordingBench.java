@@ -82,9 +82,11 @@ public final class RecordingBench implements Callable<Integer> {
             + "(default: as long as --throttle-s, at most 120).")
     Integer baselineSeconds;
 
-    @Option(names = "--ablations", negatable = true, description = "Also the phases that put each cost back, one at a time "
-            + "(default: ${DEFAULT-VALUE}).")
-    boolean ablations = true;
+    // A plain flag: picocli gives a negatable option that defaults to true the default again for
+    // its --no- form, so "--no-ablations" used to run every ablation.
+    @Option(names = "--no-ablations", description = "Leave out the phases that put each cost back, one at a time"
+            + " (by default they run).")
+    boolean noAblations;
 
     private static final int RATE_HZ = 50;
     private static final long PERIOD_NANOS = 1_000_000_000L / RATE_HZ;
@@ -184,13 +186,14 @@ public final class RecordingBench implements Callable<Integer> {
      */
     enum Floor { PAGE_CACHE, O_DIRECT }
 
-    private List<Setup> setups() {
+    /** The phases of the side-by-side part, in the order they run. */
+    List<Setup> setups() {
         List<Setup> all = new ArrayList<>();
         all.add(new Setup("off", null, false));
         all.add(new Setup("wire, stored, chunk CRC", b -> b.compression(ChunkCompression.NONE), true));
         all.add(new Setup("defaults (zstd, cams 1/s)", b -> b.compression(ChunkCompression.ZSTD)
                 .cameraImages(true, Duration.ofSeconds(1)), true));
-        if (ablations) {
+        if (!noAblations) {
             all.add(new Setup("wire, stored, no CRC", b -> b.compression(ChunkCompression.NONE).crcs(false, false), true));
             all.add(new Setup("wire, stored, +data CRC", b -> b.compression(ChunkCompression.NONE).crcs(true, true), true));
             all.add(new Setup("wire, copied into chunk", b -> b.compression(ChunkCompression.NONE)
@@ -204,8 +207,32 @@ public final class RecordingBench implements Callable<Integer> {
         return all;
     }
 
+    /**
+     * The options' values checked before anything starts.
+     *
+     * @param cmd the command line the options came from, for the error
+     * @throws CommandLine.ParameterException naming the option and what it must be
+     */
+    void validate(CommandLine cmd) {
+        String bad = phaseSeconds < 1 ? "--phase-s must be at least 1, got " + phaseSeconds
+                : rounds < 1 ? "--rounds must be at least 1, got " + rounds
+                : throttleSeconds < 1 ? "--throttle-s must be at least 1, got " + throttleSeconds
+                : !(diskMbPerSecond > 0) || Double.isInfinite(diskMbPerSecond) ? "--disk-mb-s must be a positive number, got "
+                        + diskMbPerSecond
+                : warmupSteps < 0 ? "--warmup-steps must be 0 or more, got " + warmupSteps
+                : baselineSeconds != null && baselineSeconds < 0 ? "--baseline-s must be 0 or more, got " + baselineSeconds
+                : null;
+        if (bad != null) {
+            throw new CommandLine.ParameterException(cmd, bad);
+        }
+    }
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
+        validate(spec.commandLine());
         java.nio.file.Files.createDirectories(java.nio.file.Path.of(outDir));
         // 16 observations made once: making camera images is not what is measured.
         List<Map<String, Object>> observations = new ArrayList<>();

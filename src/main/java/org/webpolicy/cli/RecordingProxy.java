@@ -32,7 +32,10 @@ import org.webpolicy.transport.protocol.Headers;
  * {@code Authorization} and {@code X-Webpolicy-*} handshake headers go upstream; the upstream's
  * {@code X-Webpolicy-*} answer headers come back, so a client picks the same protocol form as
  * it would connected directly. An upstream that refuses the handshake is refused to the robot
- * too (the library answers that with 404, whatever the upstream's status).
+ * with the upstream's own answer (its status, headers and body: a 401 for a wrong API key); an
+ * upstream that cannot be reached gets the robot a {@code 502 Bad Gateway}, one that does not
+ * answer in time a {@code 504 Gateway Timeout}, each with a text body saying why. A connection is
+ * recorded from the robot's first request (see {@code docs/RECORDING.md}).
  *
  * <p>The upstream connection is made before the robot's handshake is answered, on the upstream
  * client's own thread ({@link ToolSockets} keeps the robot's upgrade request meanwhile): an
@@ -83,7 +86,7 @@ final class RecordingProxy extends WebSocketServer {
      */
     private final class UpstreamHold implements ToolSockets.Hold {
         @Override
-        public CompletionStage<?> start(WebSocket conn, ClientHandshake request) {
+        public CompletionStage<ToolSockets.Refusal> start(WebSocket conn, ClientHandshake request) {
             Map<String, String> headers = new LinkedHashMap<>();
             for (Iterator<String> it = request.iterateHttpFields(); it.hasNext(); ) {
                 String name = it.next();
@@ -94,8 +97,8 @@ final class RecordingProxy extends WebSocketServer {
             }
             Upstream up = new Upstream(conn, headers);
             conn.setAttachment(up);
-            sockets.timer().schedule(() -> up.giveUp("did not accept within " + upstreamTimeoutMs + " ms"),
-                    upstreamTimeoutMs, TimeUnit.MILLISECONDS);
+            sockets.timer().schedule(() -> up.giveUp(ToolSockets.Refusal.plain(504, "Gateway Timeout", "upstream " + upstream
+                    + " did not accept the connection within " + upstreamTimeoutMs + " ms")), upstreamTimeoutMs, TimeUnit.MILLISECONDS);
             up.connect();
             return up.resolved;
         }
@@ -104,7 +107,7 @@ final class RecordingProxy extends WebSocketServer {
         public void abandoned(WebSocket conn) {
             Upstream up = conn.getAttachment();
             if (up != null) {
-                up.giveUp("the robot left before its handshake was answered");
+                up.giveUp(null);
             }
         }
     }
@@ -115,23 +118,23 @@ final class RecordingProxy extends WebSocketServer {
     @Override
     public ServerHandshakeBuilder onWebsocketHandshakeReceivedAsServer(WebSocket conn, Draft draft, ClientHandshake request)
             throws InvalidDataException {
-        sockets.admit(conn);
-        Upstream up = conn.getAttachment();
-        if (up == null || !up.isOpen()) {
-            String why = up == null || up.failure == null ? "did not accept" : up.failure;
-            throw new InvalidDataException(CloseFrame.TRY_AGAIN_LATER, "upstream " + upstream + ": " + why);
-        }
+        // Only handshakes whose upstream accepted get here (ToolSockets refuses the others). One
+        // whose upstream closed since is answered, then closed as the upstream closed (robotOpen).
         ServerHandshakeBuilder response = super.onWebsocketHandshakeReceivedAsServer(conn, draft, request);
-        up.upstreamHeaders.forEach(response::put);
+        Upstream up = conn.getAttachment();
+        if (up != null) {
+            up.upstreamHeaders.forEach(response::put);
+        }
         return response;
     }
 
     @Override
     public void stop(int timeout) throws InterruptedException {
+        sockets.stopping();
         try {
             super.stop(timeout);
         } finally {
-            sockets.close();
+            sockets.stopped();
         }
     }
 
@@ -186,7 +189,13 @@ final class RecordingProxy extends WebSocketServer {
         started.countDown();
     }
 
-    /** One robot's connection to the upstream server: forwards its frames to the robot and records them. */
+    /**
+     * One robot's connection to the upstream server: forwards its frames to the robot and records
+     * them. The connection is recorded at the robot's first request, with the upstream's metadata
+     * (and the time it came): a robot that never sent one (it gave up during its handshake, on
+     * its side or on ours, and may be back on another connection) leaves no connection in the
+     * recording, which a replay would otherwise hand the next robot as an empty session.
+     */
     private final class Upstream extends WebSocketClient {
         private final WebSocket robot;
         final Map<String, String> upstreamHeaders = new LinkedHashMap<>();
@@ -194,17 +203,30 @@ final class RecordingProxy extends WebSocketServer {
         private final List<Object> early = new ArrayList<>();
         private boolean robotIsOpen;
         private long connection = -1;
+        /** The upstream's first message, kept until the robot's first request records the connection. */
+        private ByteBuffer metadata;
+        private long metadataNanos;
         private List<ByteBuffer> pendingRequest;
         private long pendingNanos;
         private boolean closed;
-        /** Completes when the upstream accepted the connection, refused it or was given up on. */
-        final CompletableFuture<Void> resolved = new CompletableFuture<>();
+        private int closeCode;
+        private String closeReason;
+        /** Completes when the upstream accepted the connection (null), refused it or was given up on (the robot's answer). */
+        final CompletableFuture<ToolSockets.Refusal> resolved = new CompletableFuture<>();
+        /** The upstream's own refusal of the upgrade, as its answer came (set by this connection's draft). */
+        private final java.util.concurrent.atomic.AtomicReference<ToolSockets.Refusal> upstreamRefusal;
         /** Why the upstream is not there for this robot, once it is not. */
-        volatile String failure;
+        private volatile String failure;
 
         Upstream(WebSocket robot, Map<String, String> headers) {
-            super(upstream, MessageLimit.draft(maxMessageBytes), headers, (int) Math.min(Integer.MAX_VALUE, upstreamTimeoutMs));
+            this(robot, headers, new java.util.concurrent.atomic.AtomicReference<>());
+        }
+
+        private Upstream(WebSocket robot, Map<String, String> headers,
+                java.util.concurrent.atomic.AtomicReference<ToolSockets.Refusal> refusal) {
+            super(upstream, new UpstreamDraft(maxMessageBytes, refusal), headers, (int) Math.min(Integer.MAX_VALUE, upstreamTimeoutMs));
             this.robot = robot;
+            this.upstreamRefusal = refusal;
             setTcpNoDelay(true);
         }
 
@@ -220,16 +242,20 @@ final class RecordingProxy extends WebSocketServer {
         }
 
         /**
-         * Stops waiting for the upstream (the robot is refused, if it still waits) and closes its
-         * socket, which frees the upstream client's thread from a read that may never return.
+         * Stops waiting for the upstream (the robot, if it still waits, gets {@code answer}) and
+         * closes its socket, which frees the upstream client's thread from a read that may never
+         * return. A null answer: the robot is gone or refused already.
          */
-        void giveUp(String why) {
+        void giveUp(ToolSockets.Refusal answer) {
             if (!resolved.isDone()) {
-                failure = why;
-                resolved.complete(null);
+                // Null: the robot's connection ended or was refused already; the refusal is not sent.
+                ToolSockets.Refusal refusal = answer != null ? answer
+                        : ToolSockets.Refusal.unavailable("the robot's connection ended before its handshake was answered");
+                failure = refusal.describe();
+                resolved.complete(refusal);
             }
             if (isOpen() && !robot.isOpen()) {
-                close(CloseFrame.GOING_AWAY, why);
+                close(CloseFrame.GOING_AWAY, failure == null ? "the robot left" : failure);
             } else if (!isOpen()) {
                 try {
                     java.net.Socket s = getSocket();
@@ -248,14 +274,24 @@ final class RecordingProxy extends WebSocketServer {
                 forward(frame);
             }
             early.clear();
+            if (closed) {
+                closeRobot(closeCode, closeReason); // the upstream closed while the robot's handshake was answered
+            }
         }
 
         synchronized void request(ByteBuffer message) {
             ByteBuffer copy = ByteBuffer.allocate(message.remaining()).put(message.duplicate()).flip();
-            pendingRequest = List.of(copy.asReadOnlyBuffer());
-            pendingNanos = System.nanoTime();
+            long now = System.nanoTime();
+            if (connection < 0 && metadata != null && !closed) {
+                connection = recorder.connectionOpened(String.valueOf(robot.getRemoteSocketAddress()), upstreamHeaders,
+                        List.of(metadata), metadataNanos);
+                metadata = null;
+            }
+            // Writable heap copies: the chunk CRC reads their array (a read-only buffer is copied again for it).
+            pendingRequest = List.of(copy);
+            pendingNanos = now;
             if (isOpen()) {
-                send(copy);
+                send(copy.duplicate());
             }
         }
 
@@ -264,17 +300,17 @@ final class RecordingProxy extends WebSocketServer {
             ByteBuffer copy = ByteBuffer.allocate(message.remaining()).put(message).flip();
             synchronized (this) {
                 if (closed) {
-                    return; // the robot left (before the upstream's metadata, even): no connection to record
+                    return;
                 }
                 long now = System.nanoTime();
-                if (connection < 0) {
-                    connection = recorder.connectionOpened(String.valueOf(robot.getRemoteSocketAddress()),
-                            upstreamHeaders, List.of(copy.asReadOnlyBuffer()));
-                } else if (pendingRequest != null) {
-                    recorder.exchanged(connection, pendingRequest, List.of(copy.asReadOnlyBuffer()), pendingNanos, now);
+                if (connection < 0 && metadata == null && pendingRequest == null) {
+                    metadata = copy; // recorded with the robot's first request, if it makes one
+                    metadataNanos = now;
+                } else if (connection >= 0 && pendingRequest != null) {
+                    recorder.exchanged(connection, pendingRequest, List.of(copy), pendingNanos, now);
                     pendingRequest = null;
                 }
-                deliver(copy);
+                deliver(copy.duplicate());
             }
         }
 
@@ -314,22 +350,35 @@ final class RecordingProxy extends WebSocketServer {
         @Override
         public void onClose(int code, String reason, boolean remote) {
             if (!resolved.isDone()) {
-                failure = failure != null ? failure : "closed (" + code + (reason == null || reason.isEmpty() ? "" : " " + reason) + ")";
-                resolved.complete(null);
+                String why = failure != null ? failure
+                        : "closed (" + code + (reason == null || reason.isEmpty() ? "" : " " + reason) + ")";
+                failure = why;
+                ToolSockets.Refusal refusal = upstreamRefusal.get();
+                resolved.complete(refusal != null ? refusal
+                        : ToolSockets.Refusal.plain(502, "Bad Gateway", "upstream " + upstream + " could not be reached: " + why));
             }
             synchronized (this) {
                 if (connection >= 0 && !closed) {
                     recorder.connectionClosed(connection, code, reason);
                 }
                 closed = true;
-            }
-            if (robot.isOpen()) {
-                // The robot sees the upstream's own close: 1011 after an error text, 1000, ...
-                if (code == CloseFrame.ABNORMAL_CLOSE || code == CloseFrame.NEVER_CONNECTED) {
-                    robot.closeConnection(code, reason);
-                } else {
-                    robot.close(code, reason);
+                closeCode = code;
+                closeReason = reason;
+                if (robotIsOpen) {
+                    closeRobot(code, reason);
                 }
+            }
+        }
+
+        /** The robot sees the upstream's own close: 1011 after an error text, 1000, ... */
+        private void closeRobot(int code, String reason) {
+            if (!robot.isOpen()) {
+                return;
+            }
+            if (code == CloseFrame.ABNORMAL_CLOSE || code == CloseFrame.NEVER_CONNECTED) {
+                robot.closeConnection(code, reason);
+            } else {
+                robot.close(code, reason);
             }
         }
 
@@ -349,6 +398,41 @@ final class RecordingProxy extends WebSocketServer {
                 failure = ex.toString();
             }
             System.err.println("webpolicy record: upstream " + upstream + ": " + ex);
+        }
+    }
+
+    /**
+     * The upstream client's protocol draft: the message bound, and the upstream's answer kept when
+     * it refuses the upgrade (the library keeps only "Invalid status code received"), so the
+     * robot gets the same status, headers and body.
+     */
+    private static final class UpstreamDraft extends org.java_websocket.drafts.Draft_6455 {
+        private final int maxMessageBytes;
+        private final java.util.concurrent.atomic.AtomicReference<ToolSockets.Refusal> refusal;
+
+        UpstreamDraft(int maxMessageBytes, java.util.concurrent.atomic.AtomicReference<ToolSockets.Refusal> refusal) {
+            super(List.of(), maxMessageBytes);
+            this.maxMessageBytes = maxMessageBytes;
+            this.refusal = refusal;
+        }
+
+        @Override
+        public Draft copyInstance() {
+            return new UpstreamDraft(maxMessageBytes, refusal);
+        }
+
+        @Override
+        public org.java_websocket.handshake.Handshakedata translateHandshake(ByteBuffer buf)
+                throws org.java_websocket.exceptions.InvalidHandshakeException {
+            UpstreamRefusal answer = UpstreamRefusal.parse(buf);
+            if (answer != null) {
+                refusal.set(answer.refusal());
+                if (!answer.complete()) {
+                    // The rest of its head or body is still to come; the library keeps what is here.
+                    throw new org.java_websocket.exceptions.IncompleteHandshakeException();
+                }
+            }
+            return super.translateHandshake(buf); // refuses a status other than 101
         }
     }
 }

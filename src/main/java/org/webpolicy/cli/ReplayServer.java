@@ -126,7 +126,8 @@ final class ReplayServer extends WebSocketServer {
     @Override
     public ServerHandshakeBuilder onWebsocketHandshakeReceivedAsServer(WebSocket conn, Draft draft, ClientHandshake request)
             throws InvalidDataException {
-        sockets.admit(conn);
+        // Past ToolSockets: admitted, and not refused. A recorded connection is taken here, and
+        // the library opens the robot's connection right after this returns.
         RecordedConnection recorded = connections.get((int) (nextConnection.getAndIncrement() % connections.size()));
         List<RecordedExchange> inOrder = match == Match.ORDER ? byConnection.getOrDefault(recorded.id(), List.of()) : List.of();
         conn.setAttachment(new Session(recorded, inOrder));
@@ -264,10 +265,11 @@ final class ReplayServer extends WebSocketServer {
     @Override
     public void stop(int timeout) throws InterruptedException {
         delays.shutdownNow();
+        sockets.stopping();
         try {
             super.stop(timeout);
         } finally {
-            sockets.close();
+            sockets.stopped();
         }
     }
 }

@@ -169,8 +169,23 @@ public final class Recorder implements AutoCloseable {
      * @return the connection's id for the calls below
      */
     public long connectionOpened(String robot, Map<String, String> handshake, List<ByteBuffer> metadata) {
+        return connectionOpened(robot, handshake, metadata, System.nanoTime());
+    }
+
+    /**
+     * A new connection recorded after the fact: {@link #connectionOpened(String, Map, List)} with
+     * the time its metadata came, for a caller that records a connection only once it is sure
+     * the robot's session began (the record proxy: at the robot's first request).
+     *
+     * @param robot who is on the other side (an address, a name)
+     * @param handshake the server's {@code X-Webpolicy-*} headers
+     * @param metadata the metadata message the server sent first on it
+     * @param openedNanos when the metadata came ({@link System#nanoTime()})
+     * @return the connection's id for the calls below
+     */
+    public long connectionOpened(String robot, Map<String, String> handshake, List<ByteBuffer> metadata, long openedNanos) {
         long id = nextConnection.getAndIncrement();
-        offerControl(new Opened(id, robot, Map.copyOf(handshake), metadata, System.nanoTime()));
+        offerControl(new Opened(id, robot, Map.copyOf(handshake), metadata, openedNanos));
         return id;
     }
 

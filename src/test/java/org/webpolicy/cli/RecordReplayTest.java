@@ -29,6 +29,7 @@ import org.webpolicy.array.NdArray;
 import org.webpolicy.codec.MsgpackCodec;
 import org.webpolicy.policy.Continuation;
 import org.webpolicy.policy.Policy;
+import org.webpolicy.record.ContinuingPolicy;
 import org.webpolicy.record.RecordedExchange;
 import org.webpolicy.record.Recorder;
 import org.webpolicy.record.RecordingPolicy;
@@ -300,25 +301,6 @@ class RecordReplayTest {
                     return payload.length >= 2 ? ((payload[0] & 0xff) << 8) | (payload[1] & 0xff) : -1;
                 }
             }
-        }
-    }
-
-    /** Takes a continuation; its action's first value is the continuation's cursor (or -1 without one). */
-    static final class ContinuingPolicy implements Policy {
-        @Override
-        public Map<String, Object> step(Map<String, Object> observation) {
-            return step(observation, null);
-        }
-
-        @Override
-        public Map<String, Object> step(Map<String, Object> observation, Continuation continuation) {
-            float first = continuation == null ? -1 : continuation.cursor();
-            return Map.of("actions", NdArray.ofFloat32(new float[] {first, 1, 2, 3}, 2, 2));
-        }
-
-        @Override
-        public boolean acceptsContinuation() {
-            return true;
         }
     }
 

@@ -2,6 +2,7 @@ package org.webpolicy.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -12,6 +13,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -138,6 +140,37 @@ class RecordingProxyTest {
         return RecordReplayTest.observation(1);
     }
 
+    private static final String UPGRADE = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
+
+    /** A raw socket that has sent an upgrade request (with {@code extraHeaders}, each ending in CRLF). */
+    static Socket upgrade(int port, String extraHeaders) throws IOException {
+        Socket s = new Socket(InetAddress.getLoopbackAddress(), port);
+        s.setSoTimeout(30_000);
+        s.getOutputStream().write((UPGRADE + extraHeaders + "\r\n").getBytes(StandardCharsets.US_ASCII));
+        s.getOutputStream().flush();
+        return s;
+    }
+
+    /** Everything the server answers until it closes: the status line, headers and body of a refusal. */
+    static String answer(Socket s) throws IOException {
+        return new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+    }
+
+    /** The answer to a raw upgrade request (read until the server closes). */
+    static String rawUpgrade(int port, String extraHeaders) throws IOException {
+        try (Socket s = upgrade(port, extraHeaders)) {
+            return answer(s);
+        }
+    }
+
+    /** A port nothing listens on. */
+    private static int closedPort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
     @Test
     void aRobotWhoseUpstreamHangsDoesNotHoldAnotherRobotsSession() throws Exception {
         try (PolicyServer server = PolicyServer.builder(new RecordReplayTest.StatePolicy()).host("127.0.0.1").port(0).build().start();
@@ -176,8 +209,9 @@ class RecordingProxyTest {
         try (Gate gate = new Gate(1, 1); Recorder recorder = recorder()) {
             RecordingProxy proxy = proxy(gate.port(), recorder, 8, Duration.ofMillis(300));
             try {
-                RecordReplayTest.BareClient robot = new RecordReplayTest.BareClient(proxy.getPort());
-                assertFalse(robot.connectBlocking(30, TimeUnit.SECONDS), "refused once the upstream is given up on");
+                String answer = rawUpgrade(proxy.getPort(), "");
+                assertTrue(answer.startsWith("HTTP/1.1 504 Gateway Timeout\r\n"), answer);
+                assertTrue(answer.contains("did not accept the connection within 300 ms"), answer);
                 assertTrue(gate.hungClosed.await(30, TimeUnit.SECONDS),
                         "the proxy closes the upstream socket it gave up on (its client thread is not left in a read)");
             } finally {
@@ -211,6 +245,9 @@ class RecordingProxyTest {
             assertTrue(robot.next() instanceof byte[], "the recorded metadata");
             RecordReplayTest.BareClient another = new RecordReplayTest.BareClient(replay.getPort());
             assertFalse(another.connectBlocking(30, TimeUnit.SECONDS), "one robot too many is refused");
+            String answer = rawUpgrade(replay.getPort(), "");
+            assertTrue(answer.startsWith("HTTP/1.1 503 Service Unavailable\r\n"), answer);
+            assertTrue(answer.contains("too many connections"), answer);
             robot.closeBlocking();
         } finally {
             replay.stop(1000);
@@ -229,6 +266,9 @@ class RecordingProxyTest {
                     first.step(observation());
                     RecordReplayTest.BareClient second = new RecordReplayTest.BareClient(proxy.getPort());
                     assertFalse(second.connectBlocking(30, TimeUnit.SECONDS), "one robot too many is refused");
+                    String answer = rawUpgrade(proxy.getPort(), "");
+                    assertTrue(answer.startsWith("HTTP/1.1 503 Service Unavailable\r\n"), answer);
+                    assertTrue(answer.contains("too many connections (1 at most"), answer);
                     first.step(observation()); // the held one is served on
                 }
                 // Once the first has left, a robot gets in again (the proxy sees the close shortly after).
@@ -247,5 +287,115 @@ class RecordingProxyTest {
                 proxy.stop(1000);
             }
         }
+    }
+
+    @Test
+    void anUpstreamThatCannotBeReachedGetsTheRobotA502SayingWhy() throws Exception {
+        try (Recorder recorder = recorder()) {
+            RecordingProxy proxy = proxy(closedPort(), recorder, 8, Duration.ofSeconds(20));
+            try {
+                String answer = rawUpgrade(proxy.getPort(), "");
+                assertTrue(answer.startsWith("HTTP/1.1 502 Bad Gateway\r\n"), answer);
+                assertTrue(answer.contains("could not be reached"), answer);
+                assertTrue(answer.contains("Content-Type: text/plain"), answer);
+            } finally {
+                proxy.stop(1000);
+            }
+        }
+    }
+
+    /** The upstream's own refusal (a wrong API key: 401) reaches the robot as it was: status, headers, body. */
+    @Test
+    void anUpstreamRefusalReachesTheRobotWithItsOwnStatus() throws Exception {
+        try (PolicyServer server = PolicyServer.builder(new RecordReplayTest.StatePolicy()).host("127.0.0.1").port(0)
+                .apiKey("sesame").build().start();
+                Recorder recorder = recorder()) {
+            String direct = rawUpgrade(server.port(), "Authorization: Api-Key wrong\r\n");
+            RecordingProxy proxy = proxy(server.port(), recorder, 8, Duration.ofSeconds(20));
+            try {
+                String viaProxy = rawUpgrade(proxy.getPort(), "Authorization: Api-Key wrong\r\n");
+                assertTrue(direct.startsWith("HTTP/1.1 401 Unauthorized\r\n"), direct);
+                assertTrue(viaProxy.startsWith("HTTP/1.1 401 Unauthorized\r\n"), viaProxy);
+                assertTrue(viaProxy.contains("WWW-Authenticate: Api-Key\r\n"), viaProxy);
+                assertEquals(direct.substring(direct.indexOf("\r\n\r\n")), viaProxy.substring(viaProxy.indexOf("\r\n\r\n")),
+                        "the same body");
+                Exception e = assertThrows(Exception.class, () -> PolicyClient.builder().uri("ws://127.0.0.1:" + proxy.getPort())
+                        .apiKey("wrong").reconnect(false).build().connect());
+                assertTrue(String.valueOf(e.getMessage()).contains("API key"), "our client reads the 401 as a refused key: " + e);
+                try (PolicyClient good = PolicyClient.builder().uri("ws://127.0.0.1:" + proxy.getPort()).apiKey("sesame")
+                        .reconnect(false).build().connect()) {
+                    good.step(observation());
+                }
+            } finally {
+                proxy.stop(1000);
+            }
+            assertEquals(1, recorder.stats().exchangesRecorded(), "the robot with the key");
+        }
+    }
+
+    @Test
+    void aRobotStillInItsHandshakeWhenTheProxyStopsGetsA503() throws Exception {
+        try (Gate gate = new Gate(1, 1); Recorder recorder = recorder()) {
+            RecordingProxy proxy = proxy(gate.port(), recorder, 8, Duration.ofMinutes(10));
+            try (Socket robot = upgrade(proxy.getPort(), "")) {
+                assertTrue(gate.hungAccepted.await(20, TimeUnit.SECONDS), "the robot is held while its upstream connects");
+                proxy.stop(1000);
+                String answer = answer(robot);
+                assertTrue(answer.startsWith("HTTP/1.1 503 Service Unavailable\r\n"), answer);
+                assertTrue(answer.contains("shutting down"), answer);
+                assertTrue(gate.hungClosed.await(30, TimeUnit.SECONDS), "its upstream connection is given up");
+            } finally {
+                proxy.stop(1000);
+            }
+        }
+    }
+
+    /**
+     * A robot that gave up during its handshake (here: it had the 101 and the metadata, as a
+     * loaded robot whose timer fired at that moment, and cut the connection) and came back on a
+     * new one: the recording holds one connection, the one it used, so a replay serves it first.
+     */
+    @Test
+    void aRobotThatGaveUpDuringItsHandshakeLeavesNoConnectionInTheRecording() throws Exception {
+        Path file = dir.resolve("proxy.mcap");
+        try (PolicyServer server = PolicyServer.builder(new RecordReplayTest.StatePolicy()).host("127.0.0.1").port(0).build().start()) {
+            try (Recorder recorder = recorder()) {
+                RecordingProxy proxy = proxy(server.port(), recorder, 8, Duration.ofSeconds(20));
+                try {
+                    try (Socket first = upgrade(proxy.getPort(), "")) {
+                        java.io.DataInputStream in = new java.io.DataInputStream(first.getInputStream());
+                        String head = readHead(in);
+                        assertTrue(head.startsWith("HTTP/1.1 101"), head);
+                        int b0 = in.readUnsignedByte();
+                        assertEquals(0x82, b0, "a binary frame: the metadata");
+                        int len = in.readUnsignedByte() & 0x7f;
+                        in.readNBytes(len == 126 ? in.readUnsignedShort() : len);
+                        first.setSoLinger(true, 0); // cut, as a client whose handshake timer fired
+                    }
+                    try (PolicyClient second = PolicyClient.builder().uri("ws://127.0.0.1:" + proxy.getPort()).reconnect(false)
+                            .build().connect()) {
+                        second.step(observation());
+                    }
+                } finally {
+                    proxy.stop(1000);
+                }
+            }
+        }
+        try (org.webpolicy.record.RecordingReader reader = org.webpolicy.record.RecordingReader.open(file)) {
+            int exchanges = 0;
+            while (reader.next() != null) {
+                exchanges++;
+            }
+            assertEquals(1, exchanges);
+            assertEquals(1, reader.connections().size(), "only the connection the robot used: " + reader.connections().keySet());
+        }
+    }
+
+    private static String readHead(java.io.DataInputStream in) throws IOException {
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            head.append((char) in.readUnsignedByte());
+        }
+        return head.toString();
     }
 }

@@ -84,25 +84,6 @@ class RecordingPolicyTest {
         }
     }
 
-    /** Takes a continuation; its action's first value is the continuation's cursor (or -1 without one). */
-    static final class ContinuingPolicy implements Policy {
-        @Override
-        public Map<String, Object> step(Map<String, Object> observation) {
-            return step(observation, null);
-        }
-
-        @Override
-        public Map<String, Object> step(Map<String, Object> observation, Continuation continuation) {
-            float first = continuation == null ? -1 : continuation.cursor();
-            return Map.of("actions", NdArray.ofFloat32(new float[] {first, 1, 2, 3}, 2, 2));
-        }
-
-        @Override
-        public boolean acceptsContinuation() {
-            return true;
-        }
-    }
-
     static Continuation continuation(long cursor) {
         return new Continuation(2, NdArray.ofFloat32(new float[] {0.5f, 0.25f, 1, 2}, 2, 2), cursor, 123_456L, 7);
     }
