@@ -546,7 +546,7 @@ public final class PolicyServerBuilder {
      * requests read together go to workers and the loop keeps its thread, so a server saturated by
      * many clients hands its selector over rarely (0.02 times per request with 8 clients, counted).
      * The server's threads then spend no more CPU per round trip than with workers alone (482
-     * against 526 us per ALOHA round trip, medians of five runs each on a loaded 2-core machine;
+     * against 542 us per ALOHA round trip, medians of seven runs each on a loaded 2-core machine;
      * docs/RELIABILITY.md, "The CPU price, counted"). Either way a slow policy stalls no socket and at most
      * {@link #maxConcurrentRequests} requests are answered at once.
      *
