@@ -542,10 +542,12 @@ public final class PolicyServerBuilder {
      * thread wake-up off each request's path: on a 2-core machine, six alternating runs of
      * {@code webpolicy bench} each way, one client's ALOHA p99 was within 5x the raw socket's p99
      * (measured in the same run) in 5 of 6 runs against 2 of 6 with workers alone, and under 1 ms
-     * in 3 of them. It costs CPU: the selector changes threads on every request answered this way
-     * (940 against 787 us per ALOHA round trip, median of the runs), and 8 clients saturating 2
-     * cores got 15-17% of the raw socket's steps per second against 19-23%. A server whose cores
-     * are saturated by many clients of a fast policy may prefer false. Either way a slow policy stalls no socket and at most
+     * in 3 of them. The loop answers only a request that arrived alone on a server otherwise idle:
+     * requests read together go to workers and the loop keeps its thread, so a server saturated by
+     * many clients hands its selector over rarely (0.02 times per request with 8 clients, counted).
+     * The server's threads then spend no more CPU per round trip than with workers alone (482
+     * against 542 us per ALOHA round trip, medians of seven runs each on a loaded 2-core machine;
+     * docs/RELIABILITY.md, "The CPU price, counted"). Either way a slow policy stalls no socket and at most
      * {@link #maxConcurrentRequests} requests are answered at once.
      *
      * @param answerOnLoopThreads false to hand every request to a worker

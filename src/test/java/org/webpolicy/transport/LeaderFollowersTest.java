@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -28,7 +29,8 @@ import org.webpolicy.policy.Policy;
  * The I/O loop's thread that read a request answers it itself once a follower has taken the
  * selector (leader/followers): a call held in the policy on such a thread stalls no other
  * connection of the loop (replies, pings), replies stay in order per connection however requests
- * are split between loop threads and workers, requests answered at once stay within
+ * are split between loop threads and workers, requests read together in one turn go to workers
+ * (the leader keeps the selector), requests answered at once stay within
  * {@code maxConcurrentRequests} and threads stay bounded, and a server closing with such a call in
  * flight answers it first. Each test first makes sure the path it means ran: the policy records
  * the thread of every call. Over {@code ws://} and {@code wss://}.
@@ -231,6 +233,9 @@ class LeaderFollowersTest {
             sockets.add(connect(server));
         }
         awaitOwned(server, connections);
+        // Connection 0's first request is held on the loop thread that read it: the requests
+        // pipelined behind it queue in its connection's turn, and go to workers or loop threads.
+        String thread = holdOnLoopThread(sockets.get(0), policy);
         for (int c = 0; c < connections; c++) {
             // Bursts of several frames per write: a turn of the loop completes several requests
             // of one connection, and of several connections.
@@ -243,17 +248,42 @@ class LeaderFollowersTest {
                 }
             }
         }
-        int onLoop = 0;
+        policy.release.countDown();
+        Map<?, ?> held = reply(sockets.get(0).readMessage());
+        assertTrue(tag(held) >= HOLD, "connection 0's held request is answered first");
+        assertEquals(thread, held.get("thread"), "by the loop thread that read it");
+        Map<String, Integer> threads = new TreeMap<>();
         for (int c = 0; c < connections; c++) {
             for (int i = 0; i < requests; i++) {
                 Map<?, ?> r = reply(sockets.get(c).readMessage());
                 assertEquals(c * 10_000 + i, tag(r), "connection " + c + "'s replies in the order of its requests");
-                if (((String) r.get("thread")).startsWith(LOOP_THREAD)) {
-                    onLoop++;
-                }
+                threads.merge(((String) r.get("thread")).startsWith(LOOP_THREAD) ? "loop" : "worker", 1, Integer::sum);
             }
         }
-        assertTrue(onLoop > 0, "some requests were answered by the loop thread that read them");
+        assertTrue(threads.getOrDefault("worker", 0) > 0, "requests completed together went to workers: " + threads);
+    }
+
+    @Test
+    void requestsCompletedInOneTurnGoToWorkers() throws Exception {
+        Holding policy = new Holding(false);
+        PolicyServer server = serve(policy, 16);
+        WireSocket w = connect(server);
+        awaitOwned(server, 1);
+        // Requests read in one turn mean clients are waiting on each other: each goes to a
+        // worker, and the leader keeps the selector, even on a server otherwise idle.
+        for (int round = 0; round < 20; round++) {
+            ByteArrayOutputStream both = new ByteArrayOutputStream();
+            both.write(WireSocket.frame(WireSocket.BINARY, step(2 * round), true));
+            both.write(WireSocket.frame(WireSocket.BINARY, step(2 * round + 1), true));
+            w.write(both.toByteArray());
+            for (int i = 0; i < 2; i++) {
+                Map<?, ?> r = reply(w.readMessage());
+                assertEquals(2 * round + i, tag(r));
+                String thread = (String) r.get("thread");
+                assertFalse(thread.startsWith(LOOP_THREAD), "round " + round + ": request " + i + " of a pair read"
+                        + " together was answered on " + thread);
+            }
+        }
     }
 
     @Test

@@ -24,10 +24,19 @@ import org.webpolicy.transport.server.RequestRunner;
 
 /**
  * Reads and writes the sockets of owned connections ({@link OwnedSocket}), one {@link Selector}
- * per loop. Each read lands in one direct scratch buffer (the socket read fills it without a
- * temporary copy) and is decoded at once, on the reading thread: the frame decoder copies and
- * unmasks the bytes into the message's own buffer, within the inbound budget, so the scratch
+ * per loop. Each read lands in the reading thread's direct scratch buffer (the socket read fills
+ * it without a temporary copy) and is decoded at once, on that thread: the frame decoder copies
+ * and unmasks the bytes into the message's own buffer, within the inbound budget, so the scratch
  * buffer is free again when {@code decode} returns. No decoder thread, no buffer pool.
+ *
+ * <p>The scratch buffer is small ({@link #SCRATCH_BYTES}) and each thread of the loop has its own,
+ * so that it stays in the reading core's cache: the kernel's copy of a socket's bytes into a cold
+ * buffer costs a cache miss per line written. An ALOHA observation (600 KB) read whole into one
+ * shared 1 MiB buffer cost the kernel's copy about 155 us per read on the development machine
+ * (counted in profiles; 512 KiB of L2 per core), and the same copy into a 64 KiB buffer of the
+ * thread's own about 12 us: the buffer and the part of the message it is copied into fit the
+ * core's cache together. Shared between the leader and the follower that takes over, a small
+ * buffer gained nothing: it moved from core to core with the lead.
  * A {@code wss://} connection is read through its {@link TlsChannel}, which decrypts straight into
  * the scratch buffer: the same path, the same bounds.
  *
@@ -35,13 +44,16 @@ import org.webpolicy.transport.server.RequestRunner;
  * The loop has one thread plus {@code followers} more (0: one thread, as a plain loop). One thread
  * at a time leads: it alone selects, reads, decodes and touches the loop's state (the scratch
  * buffer, the selected keys, the TLS channels' reading side); the others are parked or answering a
- * request. When a turn's reads complete requests ({@link ReadTurn}) and a follower is parked, the
- * leader hands the selector to that follower and answers one of them itself (decode, policy,
- * encode, write), so the follower's wake-up overlaps the policy call instead of preceding it and
- * the reply leaves without a thread hand-off. A slow policy holds only that thread: the new leader
- * goes on reading, writing, answering pings and closing every socket of the loop. With no follower
- * parked, or other requests being answered already, the requests go to the worker pool ({@link RequestRunner}) and
- * the leader keeps the selector, so it never goes unled. The hand-over happens between turns, under
+ * request. When a turn's reads complete exactly one request ({@link ReadTurn}), a follower is
+ * parked and no other request is being answered, the leader hands the selector to that follower
+ * and answers it itself (decode, policy, encode, write), so the follower's wake-up overlaps the
+ * policy call instead of preceding it and the reply leaves without a thread hand-off. A slow
+ * policy holds only that thread: the new leader goes on reading, writing, answering pings and
+ * closing every socket of the loop. Otherwise (a turn that completed several requests, no
+ * follower parked, or other requests being answered already: the server is busy, a worker is
+ * likely awake, and a hand-over per request would cost a wake-up and move the loop to another
+ * core for no shorter wait) the requests go to the worker pool ({@link RequestRunner}) and the
+ * leader keeps the selector, so it never goes unled. The hand-over happens between turns, under
  * one lock: everything a leader wrote is seen by the next. Threads: {@code 1 + followers}, all
  * started with the loop and kept until it closes.
  *
@@ -54,14 +66,19 @@ import org.webpolicy.transport.server.RequestRunner;
 public final class IoLoop implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(IoLoop.class);
-    /** The scratch buffer: a camera observation arrives in a few reads. */
-    static final int SCRATCH_BYTES = 1 << 20;
-    /** Reads of one connection per turn of the loop, at most. */
-    static final int READS_PER_TURN = 4;
+    /**
+     * Each loop thread's scratch buffer: small enough to stay in a core's cache with the part of a
+     * message it is copied into (see the class comment).
+     */
+    static final int SCRATCH_BYTES = 64 << 10;
+    /**
+     * Reads of one connection per turn of the loop, at most: 4 MiB, so that a connection sending
+     * without pause does not hold the loop from the others for longer.
+     */
+    static final int READS_PER_TURN = 64;
 
     private final Selector selector;
     private final LoopThread[] threads;
-    private final ByteBuffer scratch = ByteBuffer.allocateDirect(SCRATCH_BYTES);
     private final Queue<OwnedSocket> arriving = new ConcurrentLinkedQueue<>();
     private final Queue<Runnable> closes = new ConcurrentLinkedQueue<>();
     /**
@@ -78,12 +95,20 @@ public final class IoLoop implements AutoCloseable {
 
     /** Guards the lead and the counts below; the hand-over of the lead passes through it. */
     private final ReentrantLock lead = new ReentrantLock();
-    /** Signalled when the lead is free, when an answer ends, and when the loop closes. */
+    /**
+     * Signalled when the lead is free and when the loop closes: the parked followers wait on it,
+     * and nothing else wakes them.
+     */
     private final Condition changed = lead.newCondition();
+    /** Signalled when the last answer on a loop thread ends, for {@link #awaitAnswers}. */
+    private final Condition answered = lead.newCondition();
     /** Whether a thread leads (or is about to: the lead was taken and not yet given back). */
     private boolean led;
-    /** Threads waiting for the lead. */
-    private int parked;
+    /**
+     * Threads waiting for the lead. Written under {@link #lead}; the leader reads it without the
+     * lock ({@link #followerParked}).
+     */
+    private volatile int parked;
     /** Threads of this loop answering a request now. */
     private int answering;
     /** Whether {@link #closeAll} ran. */
@@ -93,6 +118,8 @@ public final class IoLoop implements AutoCloseable {
     private static final class LoopThread extends Thread {
         /** Whether this thread leads its loop now; read and written by this thread only. */
         boolean leading;
+        /** Where this thread reads sockets when it leads; made when it first reads. */
+        ByteBuffer scratch;
 
         LoopThread(Runnable r, String name) {
             super(r, name);
@@ -187,7 +214,8 @@ public final class IoLoop implements AutoCloseable {
     /** A thread of the loop: leads when the lead is free, answers what it kept, and again. */
     private void run() {
         LoopThread me = (LoopThread) Thread.currentThread();
-        while (takeLead()) {
+        boolean answeredOne = false;
+        while (takeLead(answeredOne)) {
             Runnable answer;
             me.leading = true;
             turn.open();
@@ -201,16 +229,23 @@ public final class IoLoop implements AutoCloseable {
                 return; // closed
             }
             answer(answer);
+            answeredOne = true;
         }
     }
 
     /**
      * Waits until the lead is free and takes it; false when the loop is closed and its connections
-     * are closed (or being closed by the thread that leads).
+     * are closed (or being closed by the thread that leads). One pass through the lock also counts
+     * the answer this thread just ended, if it did.
+     *
+     * @param answerEnded whether this thread comes from answering a request
      */
-    private boolean takeLead() {
+    private boolean takeLead(boolean answerEnded) {
         lead.lock();
         try {
+            if (answerEnded && --answering == 0) {
+                answered.signalAll(); // no futex call when nobody awaits the answers
+            }
             while (led && !closed) {
                 parked++;
                 try {
@@ -238,7 +273,7 @@ public final class IoLoop implements AutoCloseable {
             while (!closed) {
                 turn();
                 if (!turn.isEmpty()) {
-                    Runnable mine = turn.dispatch(followerParked());
+                    Runnable mine = turn.dispatch(turn.size() == 1 && followerParked());
                     if (mine != null) {
                         handOver();
                         return mine;
@@ -288,13 +323,14 @@ public final class IoLoop implements AutoCloseable {
         buffered.clear();
     }
 
+    /**
+     * Whether a follower waits for the lead, read without the lock: only the leader takes
+     * followers out of the park (and {@link #close}, after which nothing is handed over), so one
+     * seen here is still there at {@link #handOver}; one that parks just after is missed once,
+     * and the request goes to a worker.
+     */
     private boolean followerParked() {
-        lead.lock();
-        try {
-            return parked > 0 && !closed;
-        } finally {
-            lead.unlock();
-        }
+        return parked > 0 && !closed;
     }
 
     /**
@@ -324,15 +360,9 @@ public final class IoLoop implements AutoCloseable {
             fatal(e);
         } finally {
             // An interrupt the call left set would make every select of this thread return at
-            // once; a pool's worker has it cleared between tasks the same way.
+            // once; a pool's worker has it cleared between tasks the same way. The answer is
+            // counted as ended by the next takeLead.
             Thread.interrupted();
-            lead.lock();
-            try {
-                answering--;
-                changed.signalAll();
-            } finally {
-                lead.unlock();
-            }
         }
     }
 
@@ -350,7 +380,7 @@ public final class IoLoop implements AutoCloseable {
                 if (nanos <= 0) {
                     return false;
                 }
-                nanos = changed.awaitNanos(nanos);
+                nanos = answered.awaitNanos(nanos);
             }
             return true;
         } finally {
@@ -443,7 +473,16 @@ public final class IoLoop implements AutoCloseable {
         }
     }
 
+    private static ByteBuffer scratch() {
+        LoopThread me = (LoopThread) Thread.currentThread();
+        if (me.scratch == null) {
+            me.scratch = ByteBuffer.allocateDirect(SCRATCH_BYTES);
+        }
+        return me.scratch;
+    }
+
     private void read(SelectionKey key, OwnedSocket conn) throws IOException {
+        ByteBuffer scratch = scratch();
         for (int i = 0; i < READS_PER_TURN && key.isValid(); i++) {
             scratch.clear();
             int n = conn.channel().read(scratch);

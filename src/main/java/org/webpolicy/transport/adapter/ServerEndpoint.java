@@ -49,8 +49,8 @@ public final class ServerEndpoint extends WebSocketServer {
      * handshakes (sockets' receive buffers are left to the kernel's auto-tuning). A camera
      * observation is hundreds of KB: each read is handed to a decoder thread, so fewer, larger
      * reads save hand-offs. The server pools a few such buffers per decoder thread, not one per
-     * connection. The server's own I/O loop reads connections after their handshake into one buffer of
-     * {@link IoLoop#SCRATCH_BYTES}.
+     * connection. The server's own I/O loop reads connections after their handshake into a smaller
+     * buffer of each loop thread's ({@link IoLoop#SCRATCH_BYTES}), which stays in the core's cache.
      */
     static final int READ_BUFFER_BYTES = 256 << 10;
 

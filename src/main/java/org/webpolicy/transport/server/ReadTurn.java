@@ -62,6 +62,17 @@ public final class ReadTurn {
     }
 
     /**
+     * The requests waiting for {@link #dispatch}. The loop answers one itself only when its turn
+     * completed exactly one: several in one turn mean clients are waiting on each other, and the
+     * workers take them while the leader keeps the selector.
+     *
+     * @return how many
+     */
+    public int size() {
+        return tasks.size();
+    }
+
+    /**
      * Sends the turn's requests on, in the order they arrived: each behind its connection's turn
      * under way, or to a worker; when {@code answerHere}, the first that can start at once (its
      * connection idle and no request answered anywhere, see {@link SerialExecutor#claimHere}) is
