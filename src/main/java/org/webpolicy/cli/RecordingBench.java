@@ -17,7 +17,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.UnaryOperator;
 import org.webpolicy.array.NdArray;
 import org.webpolicy.image.compression.ImageCodec;
@@ -363,80 +362,6 @@ public final class RecordingBench implements Callable<Integer> {
         return newest;
     }
 
-    /** Writes each step's bytes with one plain write on a thread of its own: the floor of any recording. */
-    private static final class FloorWriter {
-        private static final int BLOCK = 4096;
-        final java.util.concurrent.BlockingQueue<Integer> steps = new java.util.concurrent.ArrayBlockingQueue<>(4096);
-        private final List<java.nio.ByteBuffer> bytes = new ArrayList<>();
-        private final java.nio.channels.FileChannel channel;
-        private final Thread thread;
-        private volatile boolean done;
-        private volatile long cpuNanos;
-        private volatile Exception failure;
-
-        FloorWriter(Floor floor, List<Map<String, Object>> observations, Path file) throws IOException {
-            org.webpolicy.codec.MsgpackCodec codec = new org.webpolicy.codec.MsgpackCodec();
-            for (Map<String, Object> o : observations) {
-                byte[] b = codec.pack(o);
-                java.nio.ByteBuffer d = floor == Floor.O_DIRECT
-                        ? java.nio.ByteBuffer.allocateDirect((b.length + BLOCK - 1) / BLOCK * BLOCK + BLOCK).alignedSlice(BLOCK)
-                        : java.nio.ByteBuffer.allocateDirect(b.length);
-                d.put(b);
-                if (floor == Floor.O_DIRECT) {
-                    d.position((b.length + BLOCK - 1) / BLOCK * BLOCK); // O_DIRECT writes whole blocks
-                }
-                bytes.add(d.flip());
-            }
-            java.nio.file.Files.deleteIfExists(file);
-            channel = floor == Floor.O_DIRECT
-                    ? java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.CREATE,
-                            java.nio.file.StandardOpenOption.WRITE, directOption())
-                    : java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.CREATE,
-                            java.nio.file.StandardOpenOption.WRITE);
-            thread = new Thread(this::run, "floor-writer");
-            thread.setDaemon(true);
-            thread.start();
-        }
-
-        /** {@code com.sun.nio.file.ExtendedOpenOption.DIRECT}, looked up: the library's module does not read jdk.unsupported. */
-        private static java.nio.file.OpenOption directOption() throws IOException {
-            try {
-                return (java.nio.file.OpenOption) Class.forName("com.sun.nio.file.ExtendedOpenOption").getField("DIRECT").get(null);
-            } catch (ReflectiveOperationException e) {
-                throw new IOException("this JDK has no O_DIRECT open option", e);
-            }
-        }
-
-        private void run() {
-            ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-            try {
-                while (!done || !steps.isEmpty()) {
-                    Integer i = steps.poll(20, TimeUnit.MILLISECONDS);
-                    if (i != null) {
-                        java.nio.ByteBuffer b = bytes.get(i).duplicate();
-                        while (b.hasRemaining()) {
-                            channel.write(b);
-                        }
-                    }
-                    cpuNanos = mx.getCurrentThreadCpuTime();
-                }
-            } catch (Exception e) {
-                failure = e;
-            }
-        }
-
-        /** Waits for the queued writes; the thread's CPU time. */
-        long finish() throws Exception {
-            done = true;
-            thread.join();
-            channel.close();
-            if (failure != null) {
-                throw failure;
-            }
-            return cpuNanos;
-        }
-    }
-
     /**
      * A step that ended after its deadline missed it; the loop then starts its next period from
      * now, as a control loop does, instead of counting every later step as missed too. Returns
@@ -494,42 +419,6 @@ public final class RecordingBench implements Callable<Integer> {
         double[] v = values.clone();
         Arrays.sort(v);
         return v;
-    }
-
-    /** An output that writes at most {@code bytesPerSecond}, sleeping in write: a slow disk. */
-    static final class ThrottledOutput extends OutputStream {
-        final double bytesPerSecond;
-        final AtomicBoolean inWrite = new AtomicBoolean();
-        long written;
-        private long owedNanos;
-
-        ThrottledOutput(double bytesPerSecond) {
-            this.bytesPerSecond = bytesPerSecond;
-        }
-
-        @Override
-        public void write(int b) throws IOException {
-            write(new byte[] {(byte) b}, 0, 1);
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-            // Time owed is kept in nanoseconds: small records add up instead of rounding to no wait.
-            owedNanos += (long) (len / bytesPerSecond * 1e9);
-            written += len;
-            if (owedNanos < 1_000_000) {
-                return;
-            }
-            inWrite.set(true);
-            try {
-                TimeUnit.NANOSECONDS.sleep(owedNanos);
-                owedNanos = 0;
-            } catch (InterruptedException e) {
-                throw new java.io.InterruptedIOException();
-            } finally {
-                inWrite.set(false);
-            }
-        }
     }
 
     /**
