@@ -26,6 +26,7 @@ import org.java_websocket.exceptions.InvalidHandshakeException;
 import org.java_websocket.framing.CloseFrame;
 import org.java_websocket.handshake.ClientHandshake;
 import org.java_websocket.handshake.Handshakedata;
+import org.webpolicy.transport.adapter.HandshakeDraft;
 
 /**
  * The connections of the record proxy and the replay server: at most {@code maxConnections} at
@@ -317,6 +318,9 @@ final class ToolSockets implements WebSocketServerFactory {
         /** The upgrade request when all of it is here, else null. */
         private ClientHandshake head() throws InvalidHandshakeException {
             ByteBuffer view = kept.duplicate().flip();
+            if (HandshakeDraft.headBytes(view) < 0) {
+                return null; // not parsed until whole: a parse costs far more than the scan (HandshakeDraft)
+            }
             try {
                 Handshakedata h = Draft.translateHandshakeHttp(view, Role.SERVER);
                 return h instanceof ClientHandshake c ? c : null;

@@ -7,6 +7,7 @@ import java.util.Base64;
 import java.util.List;
 import org.java_websocket.drafts.Draft;
 import org.java_websocket.enums.HandshakeState;
+import org.java_websocket.exceptions.IncompleteHandshakeException;
 import org.java_websocket.exceptions.InvalidHandshakeException;
 import org.java_websocket.handshake.ClientHandshake;
 import org.java_websocket.handshake.HandshakeBuilder;
@@ -117,6 +118,14 @@ public final class HandshakeDraft extends WireDraft {
             buf.position(buf.limit());
             return standIn();
         }
+        if (head < 0) {
+            // Not whole yet. The library would parse what came so far, and again at each arrival;
+            // its line reader allocates the rest of the buffer for every line, so a 64 KiB head
+            // of short lines cost about 200 ms a parse, and one sent a line at a time kept a
+            // decoder thread busy. Nothing is parsed until the blank line is here: a malformed
+            // head is answered then (or with 431, or not at all within the handshake time).
+            throw new IncompleteHandshakeException();
+        }
         try {
             return super.translateHandshake(buf);
         } catch (InvalidHandshakeException e) {
@@ -135,9 +144,13 @@ public final class HandshakeDraft extends WireDraft {
 
     /**
      * The bytes of the HTTP head at the buffer's position, its blank line included, or -1 when
-     * the blank line is not within the first {@link #MAX_HANDSHAKE_BYTES} + 4 bytes.
+     * the blank line is not within the first {@link #MAX_HANDSHAKE_BYTES} + 4 bytes. A scan, no
+     * parse: what tells whether a head is whole before any work is spent parsing it.
+     *
+     * @param buf the bytes received so far, from the head's first byte at its position
+     * @return the head's length, or -1
      */
-    static int headBytes(ByteBuffer buf) {
+    public static int headBytes(ByteBuffer buf) {
         int start = buf.position();
         int end = Math.min(buf.limit(), start + MAX_HANDSHAKE_BYTES + 4);
         for (int i = start + 3; i < end; i++) {
