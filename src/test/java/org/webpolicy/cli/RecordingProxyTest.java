@@ -164,6 +164,20 @@ class RecordingProxyTest {
         }
     }
 
+    /** The answer to a raw upgrade request sent one byte per write. */
+    static String upgradeByteByByte(int port) throws IOException, InterruptedException {
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            s.setSoTimeout(30_000);
+            s.setTcpNoDelay(true);
+            for (byte b : (UPGRADE + "\r\n").getBytes(StandardCharsets.US_ASCII)) {
+                s.getOutputStream().write(b);
+                s.getOutputStream().flush();
+                Thread.sleep(1);
+            }
+            return answer(s);
+        }
+    }
+
     /** A port nothing listens on. */
     private static int closedPort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
@@ -250,6 +264,9 @@ class RecordingProxyTest {
             String answer = rawUpgrade(replay.getPort(), "");
             assertTrue(answer.startsWith("HTTP/1.1 503 Service Unavailable\r\n"), answer);
             assertTrue(answer.contains("too many connections"), answer);
+            // The same head a byte at a time: its blank line is found across arrivals.
+            String piecewise = upgradeByteByByte(replay.getPort());
+            assertTrue(piecewise.startsWith("HTTP/1.1 503 Service Unavailable\r\n"), piecewise);
             robot.closeBlocking();
         } finally {
             replay.stop(1000);
